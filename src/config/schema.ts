@@ -1,0 +1,97 @@
+// The validated configuration: one zod schema, so every mistake can be reported as one line naming the setting.
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().min(0);
+
+export const backendSchema = z
+  .object({
+    name: z.string().min(1).regex(/^[\w.-]+$/, 'letters, digits, "_", "-" or "." only'),
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+    apiKey: z.string().min(1).optional(),
+    /** Jobs submitted to this backend at once. Default 1: jobs wait in the bot's fair queue, not in ComfyUI's. */
+    capacity: positiveInt.default(1),
+    /** Preference when several backends are equally loaded (higher first). */
+    weight: z.number().positive().default(1),
+  })
+  .strict();
+export type BackendConfig = z.infer<typeof backendSchema>;
+
+/** Per-user limits; every field optional in overrides, resolved by `resolveLimits` in the scheduler. */
+export const limitsSchema = z
+  .object({
+    perUserRunning: positiveInt.default(1),
+    perUserQueued: nonNegativeInt.default(3),
+    /** Minimum seconds between two submissions of one user (0 = none). */
+    minIntervalSeconds: z.number().min(0).default(0),
+    /** Jobs per user per UTC day (absent = unlimited). */
+    dailyQuota: positiveInt.optional(),
+  })
+  .strict();
+export type Limits = z.infer<typeof limitsSchema>;
+
+export const limitOverrideSchema = z
+  .object({
+    guild: z.string().optional(),
+    role: z.string().optional(),
+    command: z.string().optional(),
+    perUserRunning: positiveInt.optional(),
+    perUserQueued: nonNegativeInt.optional(),
+    minIntervalSeconds: z.number().min(0).optional(),
+    dailyQuota: positiveInt.optional(),
+  })
+  .strict();
+export type LimitOverride = z.infer<typeof limitOverrideSchema>;
+
+export const configSchema = z
+  .object({
+    discord: z
+      .object({
+        token: z.string().min(1).optional(),
+        /** REST base URL without version (discord.js `rest.api`). */
+        apiUrl: z.url().default('https://discord.com/api'),
+        guildId: z.string().regex(/^\d+$/, 'must be a Discord snowflake (digits)').optional(),
+        /** Role ids whose members may cancel or delete anyone's job. */
+        moderatorRoles: z.array(z.string()).default([]),
+        /** Role ids whose jobs are dispatched before others'. */
+        priorityRoles: z.array(z.string()).default([]),
+      })
+      .strict()
+      .default({ apiUrl: 'https://discord.com/api', moderatorRoles: [], priorityRoles: [] }),
+    backends: z.array(backendSchema).min(1),
+    commandsDir: z.string().min(1).default('commands'),
+    templatesDir: z.string().min(1).default('templates'),
+    dataDir: z.string().min(1).default('data'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    limits: limitsSchema.default({ perUserRunning: 1, perUserQueued: 3, minIntervalSeconds: 0 }),
+    limitOverrides: z.array(limitOverrideSchema).default([]),
+    jobs: z
+      .object({
+        /** A job running longer than this is interrupted and failed. */
+        timeoutSeconds: positiveInt.default(1800),
+        /** Times a job may be (re)submitted after backend failures before it fails. */
+        maxTries: positiveInt.default(3),
+        /** Finished jobs older than this are pruned from the store. */
+        retentionDays: positiveInt.default(30),
+      })
+      .strict()
+      .default({ timeoutSeconds: 1800, maxTries: 3, retentionDays: 30 }),
+    previews: z
+      .object({
+        format: z.enum(['webp', 'jpeg']).default('webp'),
+        /** Longest side of the preview attached to the card, in pixels. */
+        maxSize: z.number().int().min(64).max(1024).default(384),
+        /** Sent per prompt as `extra_data.preview_method` (servers that do not know it ignore it). */
+        method: z.enum(['auto', 'latent2rgb', 'taesd', 'none', 'default']).default('auto'),
+      })
+      .strict()
+      .default({ format: 'webp', maxSize: 384, method: 'auto' }),
+    http: z
+      .object({ port: z.number().int().min(0).max(65535).optional(), host: z.string().default('0.0.0.0') })
+      .strict()
+      .default({ host: '0.0.0.0' }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
