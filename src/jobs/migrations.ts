@@ -1,0 +1,126 @@
+// Schema versions of the job store, applied in order on start-up; PRAGMA user_version records the last one.
+import type { Database } from 'better-sqlite3';
+import { StoreError } from './store-errors.js';
+
+export interface Migration {
+  version: number;
+  description: string;
+  up(db: Database): void;
+}
+
+const v1: Migration = {
+  version: 1,
+  description: 'jobs, image inputs, deliveries, guild settings, user defaults, daily usage',
+  up(db) {
+    db.exec(`
+      CREATE TABLE jobs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL CHECK (state IN ('queued','dispatched','running','succeeded','failed','cancelled')),
+        prompt_id TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        guild_id TEXT,
+        channel_id TEXT,
+        message_id TEXT,
+        interaction_token TEXT,
+        token_expires_at INTEGER,
+        command TEXT NOT NULL,
+        params TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        backend TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        error TEXT,
+        outputs TEXT,
+        delivery TEXT NOT NULL DEFAULT 'none' CHECK (delivery IN ('none','pending','delivered')),
+        parent_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        started_at INTEGER,
+        finished_at INTEGER,
+        CHECK ((interaction_token IS NULL) = (token_expires_at IS NULL))
+      );
+      CREATE INDEX jobs_state ON jobs (state, seq);
+      CREATE INDEX jobs_owner ON jobs (owner_id, created_at);
+      CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+      CREATE INDEX jobs_prompt ON jobs (prompt_id);
+
+      CREATE TABLE job_inputs (
+        job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        option TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (job_id, option)
+      );
+      CREATE INDEX job_inputs_sha ON job_inputs (sha256);
+
+      CREATE TABLE deliveries (
+        job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        file TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        delivered_at INTEGER NOT NULL,
+        PRIMARY KEY (job_id, file)
+      );
+
+      CREATE TABLE guild_settings (
+        guild_id TEXT PRIMARY KEY,
+        settings TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE user_defaults (
+        user_id TEXT NOT NULL,
+        command TEXT NOT NULL,
+        options TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, command)
+      );
+
+      CREATE TABLE daily_usage (
+        user_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (user_id, day)
+      );
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1];
+
+export interface MigrationResult {
+  from: number;
+  to: number;
+}
+
+/** Apply every migration newer than the database, each in its own transaction together with its version bump. */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): MigrationResult {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      const found = migrations.map((x) => x.version).join(', ');
+      throw new StoreError(`migrations must be numbered 1, 2, 3, … in order; found ${found}`);
+    }
+  });
+  const latest = migrations.length;
+  const from = db.pragma('user_version', { simple: true }) as number;
+  if (from > latest) {
+    throw new StoreError(
+      `the database has schema version ${from}, newer than this comfycord knows (${latest}); ` +
+        'upgrade comfycord or point it at another data directory',
+    );
+  }
+  for (const migration of migrations.slice(from)) {
+    try {
+      db.transaction(() => {
+        migration.up(db);
+        db.pragma(`user_version = ${migration.version}`);
+      })();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const name = `migration ${migration.version} (${migration.description})`;
+      throw new StoreError(`${name} failed: ${reason}`, { cause: error });
+    }
+  }
+  return { from, to: latest };
+}

@@ -1,0 +1,49 @@
+// Image inputs saved as files named by their SHA-256: a reroll reuses the same file, and a file is removed only
+// when no job refers to it any more.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { StoreError } from './store-errors.js';
+
+const SHA256_NAME = /^[0-9a-f]{64}$/;
+
+export class InputFiles {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  pathOf(sha256: string): string {
+    return join(this.dir, sha256);
+  }
+
+  /** Write once (temp file + rename, so a crash never leaves a partial file under the final name). */
+  save(bytes: Buffer): { sha256: string; size: number } {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const path = this.pathOf(sha256);
+    if (!existsSync(path)) {
+      const temp = `${path}.${process.pid}.tmp`;
+      writeFileSync(temp, bytes);
+      renameSync(temp, path);
+    }
+    return { sha256, size: bytes.length };
+  }
+
+  read(sha256: string, what: string): Buffer {
+    try {
+      return readFileSync(this.pathOf(sha256));
+    } catch (error) {
+      throw new StoreError(`${what} is missing from ${this.pathOf(sha256)}`, { cause: error });
+    }
+  }
+
+  /** Delete saved files (and leftover temp files) that `isReferenced` does not claim; returns how many. */
+  removeUnreferenced(isReferenced: (sha256: string) => boolean): number {
+    let removed = 0;
+    for (const name of readdirSync(this.dir)) {
+      if (SHA256_NAME.test(name) && isReferenced(name)) continue;
+      rmSync(join(this.dir, name), { force: true });
+      removed += 1;
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,131 @@
+// The rows of the job store: plain data, independent of the job model's classes, so the store can be read and
+// tested on its own and a job can be rebuilt from a row after any number of restarts.
+import type { ApiWorkflow } from '../comfy/types.js';
+
+export type JobState = 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const JOB_STATES: readonly JobState[] = ['queued', 'dispatched', 'running', 'succeeded', 'failed', 'cancelled'];
+export const FINISHED_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
+
+/**
+ * Delivery of a job's results: 'pending' from success until every output is posted (kept and retried across
+ * restarts), then 'delivered'. Jobs that did not succeed stay 'none'.
+ */
+export type DeliveryState = 'none' | 'pending' | 'delivered';
+
+/** The interaction a job's card was created from; its token can edit the card until it expires. */
+export interface InteractionRef {
+  token: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+}
+
+/** Where an output file lives on the backend, so a pending delivery can download it again after a restart. */
+export interface OutputRef {
+  node: string;
+  /** The key of the UI dict it came from: images, gifs, video, audio, ... */
+  kind: string;
+  filename: string;
+  subfolder: string;
+  type: string;
+}
+
+/** An image option's bytes as the user sent them (already checked and normalised). */
+export interface NewJobImage {
+  option: string;
+  filename: string;
+  mime: string;
+  bytes: Buffer;
+}
+
+/** An image option saved under the data dir (content-addressed, so rerolls share one file). */
+export interface StoredImage {
+  option: string;
+  filename: string;
+  mime: string;
+  sha256: string;
+  size: number;
+  /** Absolute path of the saved file. */
+  path: string;
+}
+
+export interface LoadedImage {
+  option: string;
+  filename: string;
+  mime: string;
+  bytes: Buffer;
+}
+
+export interface DeliveryRecord {
+  messageId: string;
+  files: string[];
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+/** What is written before the job is submitted; a new job is always 'queued'. */
+export interface NewJobRow {
+  id: string;
+  /** Client-chosen prompt id, so the job can be found on the backend after a crash between submit and update. */
+  promptId: string;
+  ownerId: string;
+  guildId: string | null;
+  channelId: string | null;
+  command: string;
+  /** Resolved option values, including the random seed used. */
+  params: Record<string, unknown>;
+  /** The bound workflow as submitted. */
+  workflow: ApiWorkflow;
+  images?: NewJobImage[];
+  messageId?: string | null;
+  interaction?: InteractionRef | null;
+  backend?: string | null;
+  /** The job this one was made from (reroll, edit, upscale). */
+  parentId?: string | null;
+}
+
+export interface JobRow {
+  id: string;
+  state: JobState;
+  promptId: string;
+  ownerId: string;
+  guildId: string | null;
+  channelId: string | null;
+  messageId: string | null;
+  interaction: InteractionRef | null;
+  command: string;
+  params: Record<string, unknown>;
+  workflow: ApiWorkflow;
+  images: StoredImage[];
+  backend: string | null;
+  /** Times the job was submitted to a backend. */
+  attempts: number;
+  error: string | null;
+  outputs: OutputRef[] | null;
+  delivery: DeliveryState;
+  deliveries: DeliveryRecord[];
+  parentId: string | null;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/** The fields that may change after insert. The state changes only through `transition` (compare-and-set). */
+export type JobPatch = Partial<
+  Pick<
+    JobRow,
+    | 'promptId'
+    | 'messageId'
+    | 'interaction'
+    | 'backend'
+    | 'attempts'
+    | 'error'
+    | 'outputs'
+    | 'delivery'
+    | 'params'
+    | 'workflow'
+    | 'startedAt'
+    | 'finishedAt'
+  >
+>;

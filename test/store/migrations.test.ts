@@ -1,0 +1,105 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrate, MIGRATIONS, type Migration } from '../../src/jobs/migrations.js';
+import { openJobStore, type JobStore } from '../../src/jobs/store.js';
+import { newJob, tempDataDir } from './helpers.js';
+
+let stores: JobStore[] = [];
+afterEach(() => {
+  for (const store of stores) store.close();
+  stores = [];
+});
+
+function openAt(dataDir: string, migrations: readonly Migration[]): JobStore {
+  const store = openJobStore({ dataDir, migrations });
+  stores.push(store);
+  return store;
+}
+
+function userVersion(dataDir: string): number {
+  const db = new Database(join(dataDir, 'comfycord.db'), { readonly: true });
+  try {
+    return db.pragma('user_version', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}
+
+/** A plausible next schema: a column with a backfilled value and a new table. */
+const fakeV2: Migration = {
+  version: 2,
+  description: 'job priority and tags',
+  up(db) {
+    db.exec(`ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+             UPDATE jobs SET priority = 5 WHERE command = 'imagine';
+             CREATE TABLE tags (job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE, tag TEXT NOT NULL);`);
+  },
+};
+
+describe('migrations', () => {
+  it('migrates a v1 database with data to v2 on open, keeping the data', () => {
+    const dataDir = tempDataDir();
+    const v1 = openAt(dataDir, MIGRATIONS);
+    v1.insertJob(newJob('j'));
+    v1.close();
+    stores = [];
+    expect(userVersion(dataDir)).toBe(1);
+
+    const v2 = openAt(dataDir, [...MIGRATIONS, fakeV2]);
+    expect(v2.get('j')?.command).toBe('imagine');
+    v2.close();
+    stores = [];
+    expect(userVersion(dataDir)).toBe(2);
+    const db = new Database(join(dataDir, 'comfycord.db'), { readonly: true });
+    expect(db.prepare('SELECT priority FROM jobs WHERE id = ?').get('j')).toEqual({ priority: 5 });
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'tags'").get()).toEqual({ name: 'tags' });
+    db.close();
+  });
+
+  it('applies nothing to a database already up to date', () => {
+    const db = new Database(':memory:');
+    expect(migrate(db)).toEqual({ from: 0, to: 1 });
+    expect(migrate(db)).toEqual({ from: 1, to: 1 });
+    db.close();
+  });
+
+  it('rolls a failed migration back completely and names it', () => {
+    const dataDir = tempDataDir();
+    openAt(dataDir, MIGRATIONS).close();
+    stores = [];
+    const broken: Migration = {
+      version: 2,
+      description: 'half-done change',
+      up(db) {
+        db.exec('CREATE TABLE half (x INTEGER)');
+        db.exec('ALTER TABLE no_such_table ADD COLUMN y INTEGER');
+      },
+    };
+    expect(() => openJobStore({ dataDir, migrations: [...MIGRATIONS, broken] })).toThrow(
+      'migration 2 (half-done change) failed: no such table: no_such_table',
+    );
+    expect(userVersion(dataDir)).toBe(1);
+    const db = new Database(join(dataDir, 'comfycord.db'), { readonly: true });
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
+    db.close();
+  });
+
+  it('refuses a database from a newer comfycord', () => {
+    const dataDir = tempDataDir();
+    openAt(dataDir, [...MIGRATIONS, fakeV2]).close();
+    stores = [];
+    expect(() => openJobStore({ dataDir })).toThrow(
+      'the database has schema version 2, newer than this comfycord knows (1); upgrade comfycord or point it at another data directory',
+    );
+  });
+
+  it('refuses a migration list with gaps', () => {
+    const db = new Database(':memory:');
+    expect(() => migrate(db, [MIGRATIONS[0]!, { ...fakeV2, version: 3 }])).toThrow(
+      'migrations must be numbered 1, 2, 3, … in order; found 1, 3',
+    );
+    expect(db.pragma('user_version', { simple: true })).toBe(0);
+    db.close();
+  });
+});
