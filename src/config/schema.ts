@@ -1,18 +1,20 @@
 // The validated configuration: one zod schema, so every mistake can be reported as one line naming the setting.
 import { z } from 'zod';
 
-const positiveInt = z.number().int().positive();
-const nonNegativeInt = z.number().int().min(0);
+// The messages are the second half of "<setting>: <message>" lines (see load.ts), so they read as plain English.
+const positiveInt = z.int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' });
+const nonNegativeInt = z.int({ error: 'must be a whole number ≥ 0' }).min(0, { error: 'must be a whole number ≥ 0' });
+const nonNegativeNumber = z.number({ error: 'must be a number ≥ 0' }).min(0, { error: 'must be a number ≥ 0' });
 
 export const backendSchema = z
   .object({
-    name: z.string().min(1).regex(/^[\w.-]+$/, 'letters, digits, "_", "-" or "." only'),
+    name: z.string().regex(/^[\w.-]+$/, 'must be letters, digits, "_", "-" or "." only'),
     url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
     apiKey: z.string().min(1).optional(),
     /** Jobs submitted to this backend at once. Default 1: jobs wait in the bot's fair queue, not in ComfyUI's. */
     capacity: positiveInt.default(1),
     /** Preference when several backends are equally loaded (higher first). */
-    weight: z.number().positive().default(1),
+    weight: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).default(1),
   })
   .strict();
 export type BackendConfig = z.infer<typeof backendSchema>;
@@ -23,7 +25,7 @@ export const limitsSchema = z
     perUserRunning: positiveInt.default(1),
     perUserQueued: nonNegativeInt.default(3),
     /** Minimum seconds between two submissions of one user (0 = none). */
-    minIntervalSeconds: z.number().min(0).default(0),
+    minIntervalSeconds: nonNegativeNumber.default(0),
     /** Jobs per user per UTC day (absent = unlimited). */
     dailyQuota: positiveInt.optional(),
   })
@@ -37,7 +39,7 @@ export const limitOverrideSchema = z
     command: z.string().optional(),
     perUserRunning: positiveInt.optional(),
     perUserQueued: nonNegativeInt.optional(),
-    minIntervalSeconds: z.number().min(0).optional(),
+    minIntervalSeconds: nonNegativeNumber.optional(),
     dailyQuota: positiveInt.optional(),
   })
   .strict();
@@ -49,7 +51,7 @@ export const configSchema = z
       .object({
         token: z.string().min(1).optional(),
         /** REST base URL without version (discord.js `rest.api`). */
-        apiUrl: z.url().default('https://discord.com/api'),
+        apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://discord.com/api'),
         guildId: z.string().regex(/^\d+$/, 'must be a Discord snowflake (digits)').optional(),
         /** Role ids whose members may cancel or delete anyone's job. */
         moderatorRoles: z.array(z.string()).default([]),
@@ -58,7 +60,7 @@ export const configSchema = z
       })
       .strict()
       .default({ apiUrl: 'https://discord.com/api', moderatorRoles: [], priorityRoles: [] }),
-    backends: z.array(backendSchema).min(1),
+    backends: z.array(backendSchema).min(1, { error: 'must list at least one backend' }),
     commandsDir: z.string().min(1).default('commands'),
     templatesDir: z.string().min(1).default('templates'),
     dataDir: z.string().min(1).default('data'),
@@ -80,14 +82,26 @@ export const configSchema = z
       .object({
         format: z.enum(['webp', 'jpeg']).default('webp'),
         /** Longest side of the preview attached to the card, in pixels. */
-        maxSize: z.number().int().min(64).max(1024).default(384),
+        maxSize: z
+          .int({ error: 'must be a whole number from 64 to 1024' })
+          .min(64, { error: 'must be a whole number from 64 to 1024' })
+          .max(1024, { error: 'must be a whole number from 64 to 1024' })
+          .default(384),
         /** Sent per prompt as `extra_data.preview_method` (servers that do not know it ignore it). */
         method: z.enum(['auto', 'latent2rgb', 'taesd', 'none', 'default']).default('auto'),
       })
       .strict()
       .default({ format: 'webp', maxSize: 384, method: 'auto' }),
     http: z
-      .object({ port: z.number().int().min(0).max(65535).optional(), host: z.string().default('0.0.0.0') })
+      .object({
+        /** The health and metrics server (src/ops); off when absent. */
+        port: z
+          .int({ error: 'must be a port number from 0 to 65535' })
+          .min(0, { error: 'must be a port number from 0 to 65535' })
+          .max(65535, { error: 'must be a port number from 0 to 65535' })
+          .optional(),
+        host: z.string().min(1).default('0.0.0.0'),
+      })
       .strict()
       .default({ host: '0.0.0.0' }),
   })
