@@ -1,5 +1,5 @@
-// Runs the image's build steps for real (scripts/docker-build-check.sh): slow, because npm ci --omit=dev
-// compiles better-sqlite3 from source to stay offline.
+// Runs the image's build steps for real (scripts/docker-build-check.sh): slow-ish, since it copies and prunes
+// the installed dependency tree and compiles dist/.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
