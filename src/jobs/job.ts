@@ -1,0 +1,350 @@
+// One command invocation and its life: queued → dispatched → running → succeeded | failed | cancelled.
+// Consumers get a read-only `Job` (events + snapshot); only the scheduler holds the `JobControl` that moves it,
+// and every move is checked against one transition table, so an illegal transition cannot happen quietly and
+// a job reaches exactly one final state.
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { ApiWorkflow, OutputFile, PreviewMime } from '../comfy/types.js';
+import type { CommandLimits } from '../templates/definition.js';
+import type { ResolvedTarget } from '../templates/targets.js';
+
+export type JobState = 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type FinalState = Extract<JobState, 'succeeded' | 'failed' | 'cancelled'>;
+
+export const FINAL_STATES: ReadonlySet<JobState> = new Set<FinalState>(['succeeded', 'failed', 'cancelled']);
+
+/** Allowed moves. `queued` again means "the backend was lost; back to the head of the queue". */
+const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
+  queued: ['dispatched', 'failed', 'cancelled'],
+  dispatched: ['running', 'queued', 'failed', 'cancelled'],
+  running: ['succeeded', 'failed', 'cancelled', 'queued'],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+};
+
+export interface JobOwner {
+  userId: string;
+  guildId: string | null;
+  roles: string[];
+}
+
+/** An image option's bytes, already validated and re-encoded by the caller; uploaded to the chosen backend. */
+export interface JobImage {
+  option: string;
+  filename: string;
+  bytes: Buffer;
+  /** Where the uploaded name goes (from the prepared job's image input). */
+  target: ResolvedTarget;
+}
+
+export interface JobSpec {
+  /** Stable id (restored jobs keep theirs); a new UUID when absent. */
+  id?: string;
+  owner: JobOwner;
+  command: string;
+  /** The workflow with every option bound except image inputs (bound after upload, on the chosen backend). */
+  workflow: ApiWorkflow;
+  params?: Record<string, unknown>;
+  images?: JobImage[];
+  /** Output node ids whose files are downloaded; all output nodes when absent. */
+  outputs?: string[];
+  /** Limits carried by the command file (`CommandDefinition.limits`). */
+  commandLimits?: CommandLimits;
+}
+
+export interface StateChange {
+  state: JobState;
+  previous: JobState | null;
+  backend: string | null;
+  promptId: string | null;
+  error: string | null;
+  attempt: number;
+}
+
+export interface JobPosition {
+  /** 0-based place in the predicted dispatch order of all waiting jobs. */
+  global: number;
+  /** 0-based place among the owner's own waiting jobs. */
+  user: number;
+  /** Estimated milliseconds until the job finishes; null while no run time of this command is known. */
+  eta: number | null;
+}
+
+export interface JobProgress {
+  value: number;
+  max: number;
+  node: string | null;
+  /** `_meta.title` of that node in the workflow, else its class type. */
+  nodeTitle: string | null;
+}
+
+export interface JobRetry {
+  backend: string;
+  reason: string;
+  /** Attempts used so far (the next one is attempt + 1). */
+  attempt: number;
+}
+
+export interface JobResult {
+  outputs: OutputFile[];
+}
+
+export interface JobEvents {
+  state: [StateChange];
+  position: [JobPosition];
+  progress: [JobProgress];
+  node: [{ node: string; nodeTitle: string | null }];
+  preview: [{ mime: PreviewMime; bytes: Buffer }];
+  retry: [JobRetry];
+  /** The server kept its own prompt id (servers before client-chosen ids): the id to record instead. */
+  prompt: [{ promptId: string }];
+  outputs: [JobResult];
+}
+
+/** Plain JSON that rebuilds the job (image bytes as base64). */
+export interface JobSnapshot {
+  id: string;
+  owner: JobOwner;
+  command: string;
+  workflow: ApiWorkflow;
+  params: Record<string, unknown>;
+  images: { option: string; filename: string; base64: string; target: ResolvedTarget }[];
+  outputs: string[] | null;
+  commandLimits: CommandLimits | null;
+  state: JobState;
+  backend: string | null;
+  promptId: string | null;
+  attempt: number;
+  error: string | null;
+  createdAt: number;
+  dispatchedAt: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export class IllegalTransitionError extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly from: JobState,
+    readonly to: JobState,
+  ) {
+    super(`job ${jobId}: cannot go from ${from} to ${to}`);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+interface JobData {
+  state: JobState;
+  backend: string | null;
+  promptId: string | null;
+  attempt: number;
+  error: string | null;
+  dispatchedAt: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  outputs: OutputFile[] | null;
+}
+
+export class Job extends EventEmitter<JobEvents> {
+  readonly id: string;
+  readonly spec: Readonly<JobSpec>;
+  readonly createdAt: number;
+  /** @internal written only through JobControl */
+  readonly data: JobData;
+  private finalResolve!: (state: FinalState) => void;
+  /** Settles once, with the final state. */
+  readonly done: Promise<FinalState>;
+
+  constructor(spec: JobSpec, createdAt: number, data?: Partial<JobData>) {
+    super();
+    this.id = spec.id ?? randomUUID();
+    this.spec = { ...spec, id: this.id };
+    this.createdAt = createdAt;
+    this.data = {
+      state: 'queued',
+      backend: null,
+      promptId: null,
+      attempt: 0,
+      error: null,
+      dispatchedAt: null,
+      startedAt: null,
+      finishedAt: null,
+      outputs: null,
+      ...data,
+    };
+    this.done = new Promise((resolve) => (this.finalResolve = resolve));
+  }
+
+  get state(): JobState {
+    return this.data.state;
+  }
+  get owner(): JobOwner {
+    return this.spec.owner;
+  }
+  get command(): string {
+    return this.spec.command;
+  }
+  get backend(): string | null {
+    return this.data.backend;
+  }
+  get promptId(): string | null {
+    return this.data.promptId;
+  }
+  get attempt(): number {
+    return this.data.attempt;
+  }
+  get error(): string | null {
+    return this.data.error;
+  }
+  get outputs(): readonly OutputFile[] | null {
+    return this.data.outputs;
+  }
+  get final(): boolean {
+    return FINAL_STATES.has(this.data.state);
+  }
+
+  /** The title shown for a node: its `_meta.title`, else its class type. */
+  nodeTitle(node: string | null): string | null {
+    if (node === null) return null;
+    const entry = this.spec.workflow[node];
+    return entry?._meta?.title ?? entry?.class_type ?? null;
+  }
+
+  snapshot(): JobSnapshot {
+    const { spec, data } = this;
+    return {
+      id: this.id,
+      owner: { ...spec.owner, roles: [...spec.owner.roles] },
+      command: spec.command,
+      workflow: structuredClone(spec.workflow),
+      params: structuredClone(spec.params ?? {}),
+      images: (spec.images ?? []).map((i) => ({
+        option: i.option,
+        filename: i.filename,
+        base64: i.bytes.toString('base64'),
+        target: structuredClone(i.target),
+      })),
+      outputs: spec.outputs ? [...spec.outputs] : null,
+      commandLimits: spec.commandLimits ? { ...spec.commandLimits } : null,
+      state: data.state,
+      backend: data.backend,
+      promptId: data.promptId,
+      attempt: data.attempt,
+      error: data.error,
+      createdAt: this.createdAt,
+      dispatchedAt: data.dispatchedAt,
+      startedAt: data.startedAt,
+      finishedAt: data.finishedAt,
+    };
+  }
+
+  /** @internal */
+  settle(state: FinalState): void {
+    this.finalResolve(state);
+  }
+}
+
+/** Rebuilds the spec of a snapshot (for `scheduler.restore`). */
+export function specFromSnapshot(s: JobSnapshot): JobSpec {
+  return {
+    id: s.id,
+    owner: s.owner,
+    command: s.command,
+    workflow: s.workflow,
+    params: s.params,
+    images: s.images.map((i) => ({ option: i.option, filename: i.filename, bytes: Buffer.from(i.base64, 'base64'), target: i.target })),
+    ...(s.outputs ? { outputs: s.outputs } : {}),
+    ...(s.commandLimits ? { commandLimits: s.commandLimits } : {}),
+  };
+}
+
+/** The scheduler's handle on a job: every method is one transition of the table above. */
+export class JobControl {
+  constructor(
+    readonly job: Job,
+    private readonly now: () => number,
+  ) {}
+
+  /** Sent synchronously before the submit call, so a listening store records the prompt id first. */
+  dispatch(backend: string, promptId: string): void {
+    const d = this.job.data;
+    this.move('dispatched', () => {
+      d.backend = backend;
+      d.promptId = promptId;
+      d.attempt += 1;
+      d.dispatchedAt = this.now();
+    });
+  }
+
+  /** The server answered with another prompt id than the one sent. */
+  promptAssigned(promptId: string): void {
+    if (this.job.data.promptId === promptId) return;
+    this.job.data.promptId = promptId;
+    this.job.emit('prompt', { promptId });
+  }
+
+  start(): void {
+    if (this.job.state === 'running') return;
+    this.move('running', () => (this.job.data.startedAt = this.now()));
+  }
+
+  /** Back to the queue after a lost backend; the retry event tells the owner. */
+  requeue(reason: string): void {
+    const d = this.job.data;
+    const backend = d.backend ?? 'unknown';
+    this.move('queued', () => {
+      d.backend = null;
+      d.promptId = null;
+      d.dispatchedAt = null;
+      d.startedAt = null;
+    });
+    this.job.emit('retry', { backend, reason, attempt: d.attempt });
+  }
+
+  /** Final moves return false when the job already ended (the losing side of a race), never throw for it. */
+  succeed(outputs: OutputFile[]): boolean {
+    if (this.job.final) return false;
+    if (this.job.state === 'dispatched') this.start();
+    this.job.data.outputs = outputs;
+    this.finish('succeeded', null);
+    this.job.emit('outputs', { outputs });
+    return true;
+  }
+
+  fail(error: string): boolean {
+    if (this.job.final) return false;
+    this.finish('failed', error);
+    return true;
+  }
+
+  cancel(reason: string | null = null): boolean {
+    if (this.job.final) return false;
+    this.finish('cancelled', reason);
+    return true;
+  }
+
+  private finish(state: FinalState, error: string | null): void {
+    this.move(state, () => {
+      this.job.data.error = error;
+      this.job.data.finishedAt = this.now();
+    });
+    this.job.settle(state);
+  }
+
+  private move(to: JobState, apply: () => void): void {
+    const d = this.job.data;
+    const from = d.state;
+    if (!TRANSITIONS[from].includes(to)) throw new IllegalTransitionError(this.job.id, from, to);
+    apply();
+    d.state = to;
+    this.job.emit('state', {
+      state: to,
+      previous: from,
+      backend: d.backend,
+      promptId: d.promptId,
+      error: d.error,
+      attempt: d.attempt,
+    });
+  }
+}

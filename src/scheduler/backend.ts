@@ -1,0 +1,73 @@
+// What the scheduler needs from a place that runs jobs. One implementation talks to ComfyUI
+// (comfy-backend.ts); tests use small doubles.
+import type { OutputFile, PreviewMime } from '../comfy/types.js';
+import type { JobSpec } from '../jobs/job.js';
+import type { Inventory } from './requirements.js';
+
+/** Live events of one run, already attributed to its prompt. */
+export type RunEvent =
+  | { type: 'started' }
+  | { type: 'node'; node: string }
+  | { type: 'progress'; node: string | null; value: number; max: number }
+  | { type: 'preview'; mime: PreviewMime; bytes: Buffer };
+
+/**
+ * How a run ended. `lost` means the backend died or restarted and forgot the prompt: the job may run
+ * elsewhere. `failed` is the workflow's own failure: running it elsewhere would not help.
+ */
+export type RunOutcome =
+  | { type: 'done'; outputs: OutputFile[] }
+  | { type: 'failed'; message: string }
+  | { type: 'interrupted' }
+  | { type: 'lost'; message: string };
+
+export interface BackendRun {
+  readonly promptId: string;
+  /** Push subscription; returns the unsubscribe function. */
+  subscribe(listener: (event: RunEvent) => void): () => void;
+  /** Always settles, once, and never rejects. */
+  readonly finished: Promise<RunOutcome>;
+}
+
+export type CancelResult = 'dequeued' | 'interrupted' | 'not-found';
+
+/** Thrown by `run` when the backend could not be reached: the job goes back to the queue. */
+export class BackendUnavailableError extends Error {
+  constructor(
+    readonly backend: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`backend ${backend}: ${message}`, options);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+export interface BackendEvents {
+  /** Health changed. */
+  health: [healthy: boolean];
+  /** The inventory was (re)read. */
+  inventory: [];
+}
+
+export interface Backend {
+  readonly name: string;
+  /** Jobs submitted to it at once. */
+  readonly capacity: number;
+  /** Preference between equally loaded backends (higher first). */
+  readonly weight: number;
+  readonly healthy: boolean;
+  /** Node classes and models, once read; undefined before the first successful read. */
+  readonly inventory: Inventory | undefined;
+  on<E extends keyof BackendEvents>(event: E, listener: (...args: BackendEvents[E]) => void): unknown;
+  off<E extends keyof BackendEvents>(event: E, listener: (...args: BackendEvents[E]) => void): unknown;
+  /**
+   * Uploads the job's images, binds them and submits with the given prompt id. Rejects with
+   * BackendUnavailableError when the backend cannot be reached, with another Error when it refused the job.
+   */
+  run(spec: JobSpec, promptId: string): Promise<BackendRun>;
+  /** Adopts a prompt submitted before a restart. */
+  follow(spec: JobSpec, promptId: string): BackendRun;
+  /** Stops only that prompt: dequeues it if pending, interrupts it if running. */
+  cancel(promptId: string): Promise<CancelResult>;
+}

@@ -1,0 +1,289 @@
+// The Backend over one ComfyUI server (local or Comfy Cloud): health from the WebSocket plus a periodic
+// `/system_stats` probe, an inventory of node classes and model files, runs with images uploaded to this
+// server right before the submit, and a cancel that touches only the given prompt.
+import { EventEmitter } from 'node:events';
+import type { ComfyClient, SubmitOptions } from '../comfy/client.js';
+import { ComfyConnectionError, ComfyValidationError } from '../comfy/errors.js';
+import type { PromptRun } from '../comfy/prompt.js';
+import type { PromptEvent, TerminalPromptEvent } from '../comfy/types.js';
+import { silentLogger, type Logger } from '../config/logger.js';
+import type { JobSpec } from '../jobs/job.js';
+import { bindImages } from '../templates/prepare.js';
+import {
+  BackendUnavailableError,
+  type Backend,
+  type BackendEvents,
+  type BackendRun,
+  type CancelResult,
+  type RunEvent,
+  type RunOutcome,
+} from './backend.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import type { Inventory } from './requirements.js';
+
+export interface ComfyBackendOptions {
+  client: ComfyClient;
+  capacity?: number;
+  weight?: number;
+  clock?: Clock;
+  logger?: Logger;
+  /** Health probe period. */
+  probeIntervalMs?: number;
+  /** Node classes and model lists are re-read this often (and after every reconnect). */
+  inventoryRefreshMs?: number;
+  /** Runs on a backend down this long are declared lost, so their jobs can run elsewhere. */
+  lostAfterMs?: number;
+  previewMethod?: SubmitOptions['previewMethod'];
+}
+
+export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend {
+  readonly name: string;
+  readonly capacity: number;
+  readonly weight: number;
+  private readonly client: ComfyClient;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly probeIntervalMs: number;
+  private readonly inventoryRefreshMs: number;
+  private readonly lostAfterMs: number;
+  private readonly previewMethod: SubmitOptions['previewMethod'];
+  private up = false;
+  private connectedOnce = false;
+  private inv: Inventory | undefined;
+  private inventoryAt = -Infinity;
+  private probeTimer: TimerHandle | null = null;
+  private lostTimer: TimerHandle | null = null;
+  private probing: Promise<void> | null = null;
+  private stopped = false;
+  /** Runs this backend holds, to declare lost if it stays down. */
+  private readonly runs = new Set<WrappedRun>();
+  /** Prompts given up on while the server was unreachable: cancelled when it comes back, so none runs twice. */
+  private readonly abandoned = new Set<string>();
+
+  constructor(options: ComfyBackendOptions) {
+    super();
+    this.client = options.client;
+    this.name = options.client.name;
+    this.capacity = options.capacity ?? 1;
+    this.weight = options.weight ?? 1;
+    this.clock = options.clock ?? systemClock;
+    this.log = (options.logger ?? silentLogger).child({ backend: this.name });
+    this.probeIntervalMs = options.probeIntervalMs ?? 10_000;
+    this.inventoryRefreshMs = options.inventoryRefreshMs ?? 300_000;
+    this.lostAfterMs = options.lostAfterMs ?? 60_000;
+    this.previewMethod = options.previewMethod;
+    this.client.on('disconnected', () => this.setHealthy(false));
+    this.client.on('connected', () => {
+      // A restarted server may have other nodes and models: re-read before trusting it again.
+      this.inventoryAt = -Infinity;
+      void this.probe();
+    });
+  }
+
+  get healthy(): boolean {
+    return this.up;
+  }
+
+  get inventory(): Inventory | undefined {
+    return this.inv;
+  }
+
+  /** Connects and probes once; never throws (a down backend becomes healthy by itself when it answers). */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.probe();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
+    if (this.lostTimer) this.clock.clearTimeout(this.lostTimer);
+    this.probeTimer = null;
+    this.lostTimer = null;
+    await this.client.close();
+  }
+
+  /** One health check: connect if needed, `/system_stats`, inventory when stale. Concurrent calls share one. */
+  probe(): Promise<void> {
+    this.probing ??= this.probeOnce().finally(() => {
+      this.probing = null;
+      this.scheduleProbe();
+    });
+    return this.probing;
+  }
+
+  async run(spec: JobSpec, promptId: string): Promise<BackendRun> {
+    try {
+      const uploaded: Record<string, string> = {};
+      for (const image of spec.images ?? []) {
+        const result = await this.client.upload(image.bytes, image.filename, { kind: 'image' });
+        uploaded[image.option] = result.subfolder ? `${result.subfolder}/${result.name}` : result.name;
+      }
+      const workflow = (spec.images ?? []).length
+        ? bindImages({ command: spec.command, workflow: spec.workflow, params: {}, images: (spec.images ?? []).map((i) => ({ option: i.option, target: i.target, ref: null })), outputs: [] }, uploaded)
+        : spec.workflow;
+      const run = await this.client.submit(workflow, {
+        promptId,
+        ...(this.previewMethod ? { previewMethod: this.previewMethod } : {}),
+      });
+      return this.wrap(run, spec);
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  follow(spec: JobSpec, promptId: string): BackendRun {
+    return this.wrap(this.client.follow(promptId), spec);
+  }
+
+  cancel(promptId: string): Promise<CancelResult> {
+    return this.client.cancel(promptId);
+  }
+
+  // ---- internals ----------------------------------------------------------------------------------------
+
+  private async probeOnce(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      if (!this.connectedOnce) {
+        await this.client.connect();
+        this.connectedOnce = true;
+      }
+      await this.client.http.systemStats();
+      if (this.clock.now() - this.inventoryAt >= this.inventoryRefreshMs) await this.readInventory();
+      if (!this.client.connected) throw new Error('the WebSocket is not connected');
+      this.setHealthy(true);
+    } catch (error) {
+      this.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'probe failed');
+      this.setHealthy(false);
+    }
+  }
+
+  private scheduleProbe(): void {
+    if (this.stopped) return;
+    if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
+    this.probeTimer = this.clock.setTimeout(() => {
+      this.probeTimer = null;
+      void this.probe();
+    }, this.probeIntervalMs);
+  }
+
+  private async readInventory(): Promise<void> {
+    const [info, folders] = await Promise.all([this.client.http.objectInfo(), this.client.http.modelFolders()]);
+    const lists = await Promise.all(
+      folders.map((folder) =>
+        this.client.http.models(folder).catch((error: unknown) => {
+          // One unreadable folder must not hide the others.
+          this.log.warn({ folder, err: error instanceof Error ? error.message : String(error) }, 'model folder unreadable');
+          return [] as string[];
+        }),
+      ),
+    );
+    this.inv = { nodeClasses: new Set(Object.keys(info)), models: new Set(lists.flat()) };
+    this.inventoryAt = this.clock.now();
+    this.emit('inventory');
+  }
+
+  private setHealthy(healthy: boolean): void {
+    if (healthy === this.up) return;
+    this.up = healthy;
+    if (healthy) {
+      if (this.lostTimer) this.clock.clearTimeout(this.lostTimer);
+      this.lostTimer = null;
+      this.cancelAbandoned();
+    } else {
+      this.lostTimer = this.clock.setTimeout(() => this.declareLost(), this.lostAfterMs);
+    }
+    this.emit('health', healthy);
+  }
+
+  private declareLost(): void {
+    this.lostTimer = null;
+    const seconds = Math.round(this.lostAfterMs / 1000);
+    for (const run of [...this.runs]) {
+      this.abandoned.add(run.promptId);
+      run.end({ type: 'lost', message: `it has been unreachable for ${seconds} s` });
+    }
+  }
+
+  private cancelAbandoned(): void {
+    for (const promptId of [...this.abandoned]) {
+      this.abandoned.delete(promptId);
+      this.client.cancel(promptId).then(
+        (result) => this.log.info({ promptId, result }, 'abandoned prompt cancelled'),
+        (error: unknown) => this.log.warn({ promptId, err: error instanceof Error ? error.message : String(error) }, 'abandoned prompt not cancelled'),
+      );
+    }
+  }
+
+  private wrap(run: PromptRun, spec: JobSpec): BackendRun {
+    const wrapped = new WrappedRun(run.promptId, (listener) => run.subscribe((e) => forward(e, listener)), () => this.runs.delete(wrapped));
+    this.runs.add(wrapped);
+    void run.finished.then(async (terminal) => wrapped.end(await this.outcome(terminal, spec)));
+    return wrapped;
+  }
+
+  private async outcome(terminal: TerminalPromptEvent, spec: JobSpec): Promise<RunOutcome> {
+    if (terminal.type === 'interrupted') return { type: 'interrupted' };
+    if (terminal.type === 'failed') {
+      const reason = terminal.reason;
+      if (reason.kind === 'execution') {
+        const f = reason.failure;
+        const where = f.nodeType ? `${f.nodeType}${f.nodeId ? ` (node ${f.nodeId})` : ''} failed` : 'the workflow failed';
+        return { type: 'failed', message: `${where}: ${f.exceptionType}: ${f.exceptionMessage}`.trim() };
+      }
+      return { type: 'lost', message: reason.message };
+    }
+    try {
+      return { type: 'done', outputs: await this.client.downloadOutputs(terminal.outputs, spec.outputs) };
+    } catch (error) {
+      return { type: 'failed', message: `the outputs could not be downloaded from ${this.name}: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  private explain(error: unknown): Error {
+    if (error instanceof ComfyConnectionError) {
+      this.setHealthy(false);
+      return new BackendUnavailableError(this.name, error.message, { cause: error });
+    }
+    if (error instanceof ComfyValidationError) return new Error(`ComfyUI refused the workflow: ${error.describe().join('; ')}`, { cause: error });
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+function forward(event: PromptEvent, listener: (event: RunEvent) => void): void {
+  switch (event.type) {
+    case 'started':
+      return listener({ type: 'started' });
+    case 'node':
+      return listener({ type: 'node', node: event.node });
+    case 'progress':
+      return listener({ type: 'progress', node: event.node, value: event.value, max: event.max });
+    case 'preview':
+      return listener({ type: 'preview', mime: event.mime, bytes: event.bytes });
+    default:
+      return undefined;
+  }
+}
+
+/** A run whose end comes from the prompt or from the backend declaring it lost, whichever is first. */
+class WrappedRun implements BackendRun {
+  readonly finished: Promise<RunOutcome>;
+  private resolve!: (outcome: RunOutcome) => void;
+  private ended = false;
+
+  constructor(
+    readonly promptId: string,
+    readonly subscribe: (listener: (event: RunEvent) => void) => () => void,
+    private readonly onEnd: () => void,
+  ) {
+    this.finished = new Promise((resolve) => (this.resolve = resolve));
+  }
+
+  end(outcome: RunOutcome): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.onEnd();
+    this.resolve(outcome);
+  }
+}

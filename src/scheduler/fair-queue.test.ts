@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { FairQueue, type QueueItem } from './fair-queue.js';
+
+const item = (id: string, userId = id[0]!, priority = false): QueueItem => ({ id, userId, priority });
+
+function drain(q: FairQueue<QueueItem>, eligible?: (i: QueueItem) => boolean): string[] {
+  const out: string[] = [];
+  for (let i = q.take(eligible); i; i = q.take(eligible)) out.push(i.id);
+  return out;
+}
+
+describe('FairQueue', () => {
+  it('serves users round-robin, not oldest job first', () => {
+    const q = new FairQueue<QueueItem>();
+    for (const id of ['a1', 'a2', 'a3', 'a4', 'b1', 'c1', 'b2']) q.push(item(id));
+    expect(q.order().map((i) => i.id)).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3', 'a4']);
+    expect(drain(q)).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3', 'a4']);
+  });
+
+  it('puts a newcomer ahead of a user just served', () => {
+    const q = new FairQueue<QueueItem>();
+    for (const id of ['a1', 'a2', 'a3']) q.push(item(id));
+    expect(q.take()?.id).toBe('a1');
+    q.push(item('b1'));
+    expect(q.take()?.id).toBe('b1');
+    expect(q.take()?.id).toBe('a2');
+  });
+
+  it('does not treat a user who submits one job at a time as new each time', () => {
+    const q = new FairQueue<QueueItem>();
+    q.push(item('a1'));
+    q.push(item('b1'));
+    q.push(item('b2'));
+    expect(q.take()?.id).toBe('a1');
+    expect(q.take()?.id).toBe('b1');
+    q.push(item('a2'));
+    expect(q.take()?.id).toBe('a2');
+    q.push(item('a3'));
+    expect(q.take()?.id).toBe('b2');
+  });
+
+  it('serves priority users first, fairly among themselves', () => {
+    const q = new FairQueue<QueueItem>();
+    q.push(item('a1'));
+    q.push(item('p1', 'p', true));
+    q.push(item('p2', 'p', true));
+    q.push(item('v1', 'v', true));
+    expect(drain(q)).toEqual(['p1', 'v1', 'p2', 'a1']);
+  });
+
+  it('serves jobs put back at the front before everyone', () => {
+    const q = new FairQueue<QueueItem>();
+    q.push(item('p1', 'p', true));
+    q.pushFront(item('x1'));
+    expect(q.order().map((i) => i.id)).toEqual(['x1', 'p1']);
+  });
+
+  it('skips jobs nobody can take now without losing their turn', () => {
+    const q = new FairQueue<QueueItem>();
+    for (const id of ['a1', 'a2', 'b1']) q.push(item(id));
+    expect(q.take((i) => i.id !== 'a1')?.id).toBe('a2');
+    expect(drain(q)).toEqual(['b1', 'a1']);
+  });
+
+  it('removes a job by id and reports an unknown id', () => {
+    const q = new FairQueue<QueueItem>();
+    q.push(item('a1'));
+    q.pushFront(item('z1'));
+    expect(q.remove('a1')?.id).toBe('a1');
+    expect(q.remove('z1')?.id).toBe('z1');
+    expect(q.remove('nope')).toBeUndefined();
+    expect(q.size).toBe(0);
+  });
+});

@@ -1,0 +1,55 @@
+// Building the backend pool and the scheduler from the validated configuration (used by main.ts).
+import { ComfyClient } from '../comfy/client.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../config/logger.js';
+import type { Clock } from './clock.js';
+import { ComfyBackend } from './comfy-backend.js';
+import { Scheduler, type SchedulerOptions } from './scheduler.js';
+
+export interface PoolOptions {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/** One ComfyBackend per configured backend; call `start()` on each (it never throws) before taking jobs. */
+export function createBackendPool(config: Pick<Config, 'backends' | 'previews'>, options: PoolOptions = {}): ComfyBackend[] {
+  return config.backends.map(
+    (b) =>
+      new ComfyBackend({
+        client: new ComfyClient({
+          name: b.name,
+          url: b.url,
+          ...(b.apiKey !== undefined ? { apiKey: b.apiKey } : {}),
+          ...(options.logger ? { logger: options.logger } : {}),
+        }),
+        capacity: b.capacity,
+        weight: b.weight,
+        previewMethod: config.previews.method,
+        ...options,
+      }),
+  );
+}
+
+export function schedulerOptionsFromConfig(
+  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs'>,
+  backends: SchedulerOptions['backends'],
+  options: PoolOptions = {},
+): SchedulerOptions {
+  return {
+    backends,
+    limits: config.limits,
+    limitOverrides: config.limitOverrides,
+    priorityRoles: config.discord.priorityRoles,
+    maxTries: config.jobs.maxTries,
+    timeoutSeconds: config.jobs.timeoutSeconds,
+    ...options,
+  };
+}
+
+export function createScheduler(
+  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs'>,
+  backends: SchedulerOptions['backends'],
+  options: PoolOptions = {},
+): Scheduler {
+  return new Scheduler(schedulerOptionsFromConfig(config, backends, options));
+}

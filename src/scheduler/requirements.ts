@@ -1,0 +1,51 @@
+// What a workflow needs from a backend: its node classes, and its model files. A model is a string input
+// that is in some backend's model folder lists, or that has a model file extension (so a model installed
+// nowhere is still noticed).
+import type { ApiWorkflow } from '../comfy/types.js';
+
+export interface Requirements {
+  nodeClasses: ReadonlySet<string>;
+  models: ReadonlySet<string>;
+}
+
+/** What one backend offers, from its `/object_info` and model folders. */
+export interface Inventory {
+  nodeClasses: ReadonlySet<string>;
+  models: ReadonlySet<string>;
+}
+
+const MODEL_EXTENSIONS = /\.(safetensors|sft|ckpt|pt|pth|bin|gguf|onnx)$/i;
+
+export function requirementsOf(workflow: ApiWorkflow, knownModels: ReadonlySet<string>): Requirements {
+  const nodeClasses = new Set<string>();
+  const models = new Set<string>();
+  for (const node of Object.values(workflow)) {
+    nodeClasses.add(node.class_type);
+    for (const value of Object.values(node.inputs)) {
+      if (typeof value === 'string' && (knownModels.has(value) || MODEL_EXTENSIONS.test(value))) models.add(value);
+    }
+  }
+  return { nodeClasses, models };
+}
+
+/** The first thing this backend lacks, in words, or null when it can run the workflow. */
+export function missingOn(inventory: Inventory, req: Requirements): string | null {
+  for (const c of req.nodeClasses) if (!inventory.nodeClasses.has(c)) return `node ${c} is not installed`;
+  for (const m of req.models) if (!inventory.models.has(m)) return `model ${m} is not installed`;
+  return null;
+}
+
+/**
+ * Why no backend of `inventories` can run the workflow: a node or model installed nowhere is named;
+ * otherwise the backends each lack something. Null when one of them can.
+ */
+export function whyNowhere(inventories: readonly Inventory[], req: Requirements): string | null {
+  if (inventories.some((inv) => missingOn(inv, req) === null)) return null;
+  for (const c of req.nodeClasses) {
+    if (!inventories.some((inv) => inv.nodeClasses.has(c))) return `node ${c} is not installed on any backend`;
+  }
+  for (const m of req.models) {
+    if (!inventories.some((inv) => inv.models.has(m))) return `model ${m} is not installed on any backend`;
+  }
+  return 'no single backend has every node and model this workflow uses';
+}

@@ -1,0 +1,543 @@
+// Decides when and where each job runs: admits it (limits), queues it fairly, dispatches it to the least
+// loaded healthy backend that can run it, follows the run, puts it back after a lost backend, and cancels.
+import { randomUUID } from 'node:crypto';
+import type { LimitOverride, Limits } from '../config/schema.js';
+import { silentLogger, type Logger } from '../config/logger.js';
+import { Job, JobControl, type FinalState, type JobPosition, type JobSpec } from '../jobs/job.js';
+import { BackendUnavailableError, type Backend, type BackendRun, type RunEvent, type RunOutcome } from './backend.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { CancelError, UnavailableError, UnknownBackendError } from './errors.js';
+import { RunTimeAverages, queueEtas } from './eta.js';
+import { FairQueue, type QueueItem } from './fair-queue.js';
+import { SubmissionLimiter, resolveLimits } from './limits.js';
+import { missingOn, requirementsOf, whyNowhere, type Requirements } from './requirements.js';
+
+export interface SchedulerOptions {
+  backends: Backend[];
+  limits: Limits;
+  limitOverrides?: LimitOverride[];
+  /** Role ids whose members' jobs are dispatched first. */
+  priorityRoles?: string[];
+  /** Times a job may be submitted before a lost backend fails it. */
+  maxTries: number;
+  /** A run longer than this is interrupted and failed. */
+  timeoutSeconds: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface CancelActor {
+  userId: string;
+  isModerator: boolean;
+}
+
+/** A job that was submitted to a backend before a restart, to adopt. */
+export interface InFlightJob {
+  spec: JobSpec;
+  backend: string;
+  promptId: string;
+  attempt: number;
+}
+
+type StopReason = 'cancel' | 'timeout';
+
+interface Entry extends QueueItem {
+  job: Job;
+  control: JobControl;
+  limits: Limits;
+  requirements: Requirements;
+  backend: Backend | null;
+  run: BackendRun | null;
+  unsubscribe: (() => void) | null;
+  timer: TimerHandle | null;
+  stop: StopReason | null;
+  lastPosition: string | null;
+}
+
+export class Scheduler {
+  private readonly backends: readonly Backend[];
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly queue = new FairQueue<Entry>();
+  private readonly active = new Map<string, Entry>();
+  private readonly limiter: SubmissionLimiter;
+  private readonly averages = new RunTimeAverages();
+  private readonly pausedBackends = new Set<string>();
+  private readonly drainWaiters = new Map<string, (() => void)[]>();
+  private queueDrainWaiters: (() => void)[] = [];
+  private paused = false;
+  private accepting = true;
+  private pumping = false;
+  private pumpAgain = false;
+  private readonly detach: (() => void)[] = [];
+
+  constructor(private readonly options: SchedulerOptions) {
+    if (options.backends.length === 0) throw new Error('the scheduler needs at least one backend');
+    this.backends = options.backends;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? silentLogger;
+    this.limiter = new SubmissionLimiter(this.clock);
+    for (const b of this.backends) {
+      const onHealth = (healthy: boolean) => {
+        this.log.info({ backend: b.name, healthy }, healthy ? 'backend up' : 'backend down');
+        this.pump();
+      };
+      const onInventory = () => {
+        this.refreshRequirements();
+        this.pump();
+      };
+      b.on('health', onHealth);
+      b.on('inventory', onInventory);
+      this.detach.push(() => b.off('health', onHealth), () => b.off('inventory', onInventory));
+    }
+  }
+
+  /** Admits a job or throws LimitError / UnavailableError; the returned job is queued (and maybe already dispatched). */
+  submit(spec: JobSpec): Job {
+    if (!this.accepting) throw new UnavailableError('draining', 'the bot is not taking new jobs right now; try again later');
+    if (spec.id !== undefined && this.active.has(spec.id)) throw new Error(`job ${spec.id} is already in the scheduler`);
+    if (!this.backends.some((b) => b.healthy)) throw new UnavailableError('down', 'all backends are down');
+    const requirements = requirementsOf(spec.workflow, this.knownModels());
+    const why = this.whyNowhere(requirements);
+    if (why) throw new UnavailableError('unsupported', `no backend can run this: ${why}`);
+    const limits = resolveLimits(this.options.limits, this.options.limitOverrides ?? [], {
+      owner: spec.owner,
+      command: spec.command,
+      commandLimits: spec.commandLimits,
+    });
+    this.limiter.admit(spec.owner.userId, limits, this.userLoad(spec.owner.userId));
+    const entry = this.newEntry(new Job(spec, this.clock.now()), limits, requirements);
+    this.queue.push(entry);
+    this.log.debug({ job: entry.id, user: entry.userId, command: spec.command }, 'job queued');
+    this.pump();
+    return entry.job;
+  }
+
+  /**
+   * Cancels a job for its owner or a moderator and resolves with its final state: `cancelled`, or
+   * `succeeded` / `failed` when it ended first. Throws CancelError otherwise.
+   */
+  async cancel(jobId: string, actor: CancelActor): Promise<FinalState> {
+    const entry = this.active.get(jobId);
+    if (!entry) throw new CancelError('not-found', jobId);
+    if (entry.userId !== actor.userId && !actor.isModerator) throw new CancelError('not-yours', jobId);
+    if (entry.job.state === 'queued') {
+      this.queue.remove(jobId);
+      this.finish(entry, () => entry.control.cancel());
+      this.pump();
+    } else {
+      this.requestStop(entry, 'cancel');
+    }
+    return entry.job.done;
+  }
+
+  get(jobId: string): Job | undefined {
+    return this.active.get(jobId)?.job;
+  }
+
+  /** Jobs not yet finished, oldest first. */
+  jobs(): Job[] {
+    return [...this.active.values()].map((e) => e.job).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** Where a waiting job stands now; undefined when it is not waiting. */
+  position(jobId: string): JobPosition | undefined {
+    return this.positions().get(jobId);
+  }
+
+  /** Backend name → jobs it holds now. */
+  loads(): Map<string, number> {
+    return new Map(this.backends.map((b) => [b.name, this.load(b)]));
+  }
+
+  pauseBackend(name: string): void {
+    this.pausedBackends.add(this.backend(name).name);
+  }
+
+  resumeBackend(name: string): void {
+    this.pausedBackends.delete(this.backend(name).name);
+    this.pump();
+  }
+
+  /** Gives the backend no more work and resolves when its jobs have ended; it stays paused until resumed. */
+  drainBackend(name: string): Promise<void> {
+    const b = this.backend(name);
+    this.pausedBackends.add(b.name);
+    if (this.load(b) === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.set(b.name, [...(this.drainWaiters.get(b.name) ?? []), resolve]));
+  }
+
+  /** Stops dispatching (submissions are still queued). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.accepting = true;
+    this.pump();
+  }
+
+  /** Refuses new jobs and resolves when every accepted job has ended. */
+  drain(): Promise<void> {
+    this.accepting = false;
+    if (this.active.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.queueDrainWaiters.push(resolve));
+  }
+
+  /**
+   * Rebuilds the queue after a restart: `queued` in their order (no limits applied), `inFlight` adopted on
+   * their backend with `follow`. An in-flight job whose backend no longer exists goes back to the queue.
+   */
+  restore(state: { queued: JobSpec[]; inFlight: InFlightJob[] }): Job[] {
+    const out: Job[] = [];
+    const knownModels = this.knownModels();
+    for (const f of state.inFlight) {
+      const backend = this.backends.find((b) => b.name === f.backend);
+      const job = new Job(f.spec, this.clock.now(), {
+        state: 'dispatched',
+        backend: f.backend,
+        promptId: f.promptId,
+        attempt: f.attempt,
+        dispatchedAt: this.clock.now(),
+      });
+      const entry = this.newEntry(job, this.limitsOf(f.spec), requirementsOf(f.spec.workflow, knownModels));
+      out.push(job);
+      if (!backend) {
+        this.retry(entry, `backend ${f.backend} is no longer configured`);
+        continue;
+      }
+      entry.backend = backend;
+      this.armTimeout(entry);
+      this.attach(entry, backend.follow(f.spec, f.promptId));
+    }
+    for (const spec of state.queued) {
+      const entry = this.newEntry(new Job(spec, this.clock.now()), this.limitsOf(spec), requirementsOf(spec.workflow, knownModels));
+      this.queue.push(entry);
+      out.push(entry.job);
+    }
+    this.pump();
+    return out;
+  }
+
+  /** Detaches from the backends and clears timers; jobs in flight are left to the backends. */
+  close(): void {
+    this.paused = true;
+    for (const d of this.detach.splice(0)) d();
+    for (const e of this.active.values()) if (e.timer) this.clock.clearTimeout(e.timer);
+  }
+
+  // --- dispatch ---------------------------------------------------------------------------------------
+
+  private pump(): void {
+    // Job listeners run synchronously and may call back in (cancel, submit): finish this pass first.
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        this.dispatchAll();
+        this.publishPositions();
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private dispatchAll(): void {
+    while (!this.paused) {
+      const targets = new Map<Entry, Backend>();
+      const entry = this.queue.take((e) => {
+        if (this.userLoad(e.userId).running >= e.limits.perUserRunning) return false;
+        const target = this.pickBackend(e);
+        if (target) targets.set(e, target);
+        return target !== undefined;
+      });
+      if (!entry) return;
+      this.dispatch(entry, targets.get(entry)!);
+    }
+  }
+
+  private pickBackend(e: Entry): Backend | undefined {
+    let best: Backend | undefined;
+    let bestLoad = Infinity;
+    for (const b of this.backends) {
+      if (!b.healthy || this.pausedBackends.has(b.name) || !b.inventory) continue;
+      const load = this.load(b);
+      if (load >= b.capacity || missingOn(b.inventory, e.requirements) !== null) continue;
+      const ratio = load / b.capacity;
+      if (ratio < bestLoad || (ratio === bestLoad && b.weight > best!.weight)) {
+        best = b;
+        bestLoad = ratio;
+      }
+    }
+    return best;
+  }
+
+  private dispatch(entry: Entry, backend: Backend): void {
+    const promptId = randomUUID();
+    entry.backend = backend;
+    // Emitted before the submit call so a durable store has the prompt id before ComfyUI does.
+    entry.control.dispatch(backend.name, promptId);
+    this.armTimeout(entry);
+    this.log.info({ job: entry.id, backend: backend.name, promptId, attempt: entry.job.attempt }, 'job dispatched');
+    backend.run(entry.job.spec, promptId).then(
+      (run) => this.attach(entry, run),
+      (error: unknown) => this.submitFailed(entry, backend, error),
+    );
+  }
+
+  private attach(entry: Entry, run: BackendRun): void {
+    if (entry.job.final || entry.backend === null) return;
+    entry.run = run;
+    entry.control.promptAssigned(run.promptId);
+    entry.unsubscribe = run.subscribe((event) => {
+      if (entry.run === run && !entry.job.final) this.onRunEvent(entry, event);
+    });
+    void run.finished.then((outcome) => {
+      if (entry.run === run) this.settle(entry, outcome);
+    });
+    if (entry.stop) this.stopRun(entry, run);
+  }
+
+  private onRunEvent(entry: Entry, event: RunEvent): void {
+    const { job, control } = entry;
+    if (event.type === 'preview') {
+      job.emit('preview', { mime: event.mime, bytes: event.bytes });
+      return;
+    }
+    control.start();
+    if (event.type === 'node') job.emit('node', { node: event.node, nodeTitle: job.nodeTitle(event.node) });
+    if (event.type === 'progress') {
+      job.emit('progress', { value: event.value, max: event.max, node: event.node, nodeTitle: job.nodeTitle(event.node) });
+    }
+  }
+
+  private settle(entry: Entry, outcome: RunOutcome): void {
+    const backend = entry.backend!;
+    const { job, control, stop } = entry;
+    const startedAt = job.data.startedAt ?? job.data.dispatchedAt ?? this.clock.now();
+    this.release(entry);
+    if (outcome.type === 'done') {
+      this.averages.record(job.command, backend.name, this.clock.now() - startedAt);
+      this.finish(entry, () => control.succeed(outcome.outputs));
+    } else if (stop) {
+      this.finishStopped(entry);
+    } else if (outcome.type === 'interrupted') {
+      // Someone else interrupted it (an admin on the ComfyUI side): the owner sees it cancelled.
+      this.finish(entry, () => control.cancel('interrupted on the server'));
+    } else if (outcome.type === 'failed') {
+      this.finish(entry, () => control.fail(outcome.message));
+    } else {
+      this.retry(entry, `backend ${backend.name} was lost: ${outcome.message}`);
+    }
+    this.pump();
+  }
+
+  private submitFailed(entry: Entry, backend: Backend, error: unknown): void {
+    if (entry.backend !== backend || entry.job.final) return;
+    this.release(entry);
+    const message = error instanceof Error ? error.message : String(error);
+    if (entry.stop) this.finishStopped(entry);
+    else if (error instanceof BackendUnavailableError) this.retry(entry, message);
+    else this.finish(entry, () => entry.control.fail(message));
+    this.pump();
+  }
+
+  /** Back to the head of the queue, or failed when out of tries or when no backend can run it any more. */
+  private retry(entry: Entry, reason: string): void {
+    const tries = this.options.maxTries;
+    if (entry.job.attempt >= tries) {
+      this.finish(entry, () => entry.control.fail(`gave up after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${reason}`));
+      return;
+    }
+    this.log.warn({ job: entry.id, reason, attempt: entry.job.attempt }, 'job requeued');
+    if (entry.job.state !== 'queued') entry.control.requeue(reason);
+    this.queue.pushFront(entry);
+    this.failIfNowhere(entry);
+  }
+
+  private requestStop(entry: Entry, reason: StopReason): void {
+    if (entry.stop) return;
+    entry.stop = reason;
+    if (entry.run) this.stopRun(entry, entry.run);
+    // Without a run yet (submit in flight), attach() or submitFailed() acts on `stop`.
+  }
+
+  private stopRun(entry: Entry, run: BackendRun): void {
+    entry.backend!.cancel(run.promptId).then(
+      (result) => {
+        // A dequeued prompt never runs, so no terminal event may come: end it here. Otherwise the run's own
+        // end decides (interrupted → cancelled, or done if it finished first).
+        if (result === 'dequeued' && entry.run === run) {
+          this.release(entry);
+          this.finishStopped(entry);
+          this.pump();
+        }
+      },
+      (error: unknown) => this.log.warn({ job: entry.id, err: error }, 'cancel request failed; waiting for the run to end'),
+    );
+  }
+
+  private finishStopped(entry: Entry): void {
+    const seconds = this.options.timeoutSeconds;
+    if (entry.stop === 'timeout') this.finish(entry, () => entry.control.fail(`took longer than ${seconds} s and was stopped`));
+    else this.finish(entry, () => entry.control.cancel());
+  }
+
+  private armTimeout(entry: Entry): void {
+    entry.timer = this.clock.setTimeout(() => {
+      entry.timer = null;
+      this.requestStop(entry, 'timeout');
+    }, this.options.timeoutSeconds * 1000);
+  }
+
+  /** Frees the job's backend slot and detaches from its run. */
+  private release(entry: Entry): void {
+    const backend = entry.backend;
+    entry.unsubscribe?.();
+    if (entry.timer) this.clock.clearTimeout(entry.timer);
+    entry.unsubscribe = null;
+    entry.timer = null;
+    entry.run = null;
+    entry.backend = null;
+    if (backend && this.load(backend) === 0) {
+      for (const resolve of this.drainWaiters.get(backend.name) ?? []) resolve();
+      this.drainWaiters.delete(backend.name);
+    }
+  }
+
+  private finish(entry: Entry, end: () => boolean): void {
+    if (!end()) return;
+    this.active.delete(entry.id);
+    if (this.active.size === 0) for (const resolve of this.queueDrainWaiters.splice(0)) resolve();
+  }
+
+  private failIfNowhere(entry: Entry): void {
+    const why = this.whyNowhere(entry.requirements);
+    if (!why) return;
+    this.queue.remove(entry.id);
+    this.finish(entry, () => entry.control.fail(`no backend can run this: ${why}`));
+  }
+
+  private refreshRequirements(): void {
+    const known = this.knownModels();
+    for (const e of this.active.values()) e.requirements = requirementsOf(e.job.spec.workflow, known);
+    for (const e of [...this.active.values()]) if (e.job.state === 'queued') this.failIfNowhere(e);
+  }
+
+  // --- bookkeeping ------------------------------------------------------------------------------------
+
+  private newEntry(job: Job, limits: Limits, requirements: Requirements): Entry {
+    const priorityRoles = this.options.priorityRoles ?? [];
+    const entry: Entry = {
+      id: job.id,
+      userId: job.owner.userId,
+      priority: job.owner.roles.some((r) => priorityRoles.includes(r)),
+      job,
+      control: new JobControl(job, () => this.clock.now()),
+      limits,
+      requirements,
+      backend: null,
+      run: null,
+      unsubscribe: null,
+      timer: null,
+      stop: null,
+      lastPosition: null,
+    };
+    this.active.set(job.id, entry);
+    return entry;
+  }
+
+  private limitsOf(spec: JobSpec): Limits {
+    return resolveLimits(this.options.limits, this.options.limitOverrides ?? [], {
+      owner: spec.owner,
+      command: spec.command,
+      commandLimits: spec.commandLimits,
+    });
+  }
+
+  /** Null when some backend can (or, its inventory unknown yet, might) run it. */
+  private whyNowhere(req: Requirements): string | null {
+    const inventories = this.backends.map((b) => b.inventory);
+    if (inventories.some((i) => i === undefined)) return null;
+    return whyNowhere(inventories as NonNullable<(typeof inventories)[number]>[], req);
+  }
+
+  private knownModels(): Set<string> {
+    const all = new Set<string>();
+    for (const b of this.backends) for (const m of b.inventory?.models ?? []) all.add(m);
+    return all;
+  }
+
+  private backend(name: string): Backend {
+    const b = this.backends.find((x) => x.name === name);
+    if (!b) throw new UnknownBackendError(name);
+    return b;
+  }
+
+  private load(b: Backend): number {
+    let n = 0;
+    for (const e of this.active.values()) if (e.backend === b) n += 1;
+    return n;
+  }
+
+  private userLoad(userId: string): { running: number; queued: number; nextFreeAt?: number } {
+    let running = 0;
+    let queued = 0;
+    let nextFreeAt: number | undefined;
+    for (const e of this.active.values()) {
+      if (e.userId !== userId) continue;
+      if (e.job.state === 'queued') queued += 1;
+      else {
+        running += 1;
+        const end = this.expectedEnd(e);
+        if (end !== null && (nextFreeAt === undefined || end < nextFreeAt)) nextFreeAt = end;
+      }
+    }
+    return nextFreeAt === undefined ? { running, queued } : { running, queued, nextFreeAt };
+  }
+
+  private expectedEnd(e: Entry): number | null {
+    const est = this.averages.estimate(e.job.command, e.job.backend ?? undefined);
+    const since = e.job.data.startedAt ?? e.job.data.dispatchedAt;
+    return est === null || since === null ? null : since + est;
+  }
+
+  private positions(): Map<string, JobPosition> {
+    const now = this.clock.now();
+    const order = this.queue.order();
+    const slots = this.backends
+      .filter((b) => b.healthy && !this.pausedBackends.has(b.name))
+      .reduce((n, b) => n + b.capacity, 0);
+    const running = [...this.active.values()]
+      .filter((e) => e.job.state !== 'queued')
+      .map((e) => {
+        const end = this.expectedEnd(e);
+        return end === null ? null : Math.max(0, end - now);
+      });
+    const etas = queueEtas({ running, waiting: order.map((e) => this.averages.estimate(e.job.command)), slots });
+    const perUser = new Map<string, number>();
+    const out = new Map<string, JobPosition>();
+    order.forEach((e, global) => {
+      const user = perUser.get(e.userId) ?? 0;
+      perUser.set(e.userId, user + 1);
+      out.set(e.id, { global, user, eta: etas[global] ?? null });
+    });
+    return out;
+  }
+
+  private publishPositions(): void {
+    for (const [id, position] of this.positions()) {
+      const entry = this.active.get(id);
+      if (!entry) continue;
+      const key = `${position.global}/${position.user}/${position.eta === null ? '-' : Math.round(position.eta / 1000)}`;
+      if (key === entry.lastPosition) continue;
+      entry.lastPosition = key;
+      entry.job.emit('position', position);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { LimitError } from '../../src/scheduler/limits.js';
+import { setup, spec } from './helpers.js';
+
+function refusal(fn: () => unknown): LimitError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof LimitError) return e;
+    throw e;
+  }
+  throw new Error('expected a LimitError');
+}
+
+describe('limits through the scheduler', () => {
+  it('queues up to the waiting limit, refuses the next in words, and admits again once a job ends', async () => {
+    const { scheduler, gpu, clock } = setup({ limits: { perUserQueued: 3 } });
+    const first = scheduler.submit(spec('a'));
+    for (let i = 0; i < 3; i += 1) scheduler.submit(spec('a'));
+    const run = await gpu.running(0);
+    run.start();
+    clock.advance(5_000);
+    const e = refusal(() => scheduler.submit(spec('a')));
+    expect(e.limit).toBe('queued');
+    expect(e.message).toBe('You already have 3 jobs waiting (the limit); wait for one to finish');
+    expect(scheduler.jobs()).toHaveLength(4);
+    // Another user is not affected by a's limit.
+    expect(() => scheduler.submit(spec('b'))).not.toThrow();
+    run.succeed();
+    await first.done;
+    // b has never been served, so b goes next; a still has 3 waiting.
+    expect(refusal(() => scheduler.submit(spec('a'))).limit).toBe('queued');
+    (await gpu.running(1)).succeed();
+    expect((await gpu.running(2)).spec.owner.userId).toBe('a');
+    expect(() => scheduler.submit(spec('a'))).not.toThrow();
+  });
+
+  it('says when a full user frees up once run times are known', async () => {
+    const { scheduler, gpu, clock } = setup({ limits: { perUserQueued: 0 } });
+    const first = scheduler.submit(spec('a'));
+    const run = await gpu.running(0);
+    run.start();
+    clock.advance(8_000);
+    run.succeed();
+    await first.done;
+    scheduler.submit(spec('a'));
+    (await gpu.running(1)).start();
+    const e = refusal(() => scheduler.submit(spec('a')));
+    expect(e.limit).toBe('running');
+    expect(e.retryAt).toEqual(new Date(clock.now() + 8_000));
+  });
+
+  it('applies per-role and per-command overrides and the command file’s own limits', () => {
+    const { scheduler } = setup({
+      limits: { perUserQueued: 1 },
+      limitOverrides: [{ role: 'patron', perUserQueued: 3 }, { command: 'video', perUserQueued: 0 }],
+    });
+    const patron = { userId: 'p', guildId: 'g1', roles: ['patron'] };
+    for (let i = 0; i < 4; i += 1) scheduler.submit({ ...spec('p'), owner: patron });
+    expect(refusal(() => scheduler.submit({ ...spec('p'), owner: patron })).limit).toBe('queued');
+    // With no waiting allowed, a job is admitted only if it may start; the backend is busy, so it waits alone.
+    scheduler.submit(spec('v', { command: 'video' }));
+    const e = refusal(() => scheduler.submit(spec('v', { command: 'video' })));
+    expect(e.message).toBe('You already have 1 job waiting (the limit is 0); wait for one to finish');
+    scheduler.submit(spec('c', { commandLimits: { perUserQueued: 0 } }));
+    expect(refusal(() => scheduler.submit(spec('c', { commandLimits: { perUserQueued: 0 } }))).limit).toBe('queued');
+  });
+
+  it('enforces the interval and the daily quota with the clock', () => {
+    const { scheduler, clock } = setup({ limits: { minIntervalSeconds: 10, dailyQuota: 2 } });
+    scheduler.submit(spec('a'));
+    expect(refusal(() => scheduler.submit(spec('a'))).limit).toBe('interval');
+    clock.advance(10_000);
+    scheduler.submit(spec('a'));
+    clock.advance(10_000);
+    const e = refusal(() => scheduler.submit(spec('a')));
+    expect(e.message).toBe('Daily quota reached (2 jobs); it resets at 00:00 UTC');
+  });
+});
