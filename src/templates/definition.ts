@@ -1,0 +1,115 @@
+// A command as the rest of the product sees it: a validated command file bound to its template. Every target is
+// already resolved to a node id and a literal input, and every range is known, so preparing a job cannot fail on
+// the admin's files, only on the user's values.
+import type { ApiWorkflow } from '../comfy/types.js';
+import type { ResolvedTarget } from './targets.js';
+
+export type Scalar = string | number | boolean;
+
+/** A single workflow write: one input gets one value. */
+export interface Write {
+  target: ResolvedTarget;
+  value: Scalar;
+}
+
+interface OptionBase {
+  name: string;
+  description: string;
+  /** The user must supply it (never true for hidden options or options with a default). */
+  required: boolean;
+  /** Not shown in Discord; its `default` is the fixed value and user values are refused. */
+  hidden: boolean;
+}
+
+export interface StringOption extends OptionBase {
+  type: 'string';
+  minLength: number;
+  maxLength: number;
+  default?: string;
+  target: ResolvedTarget;
+}
+
+export interface IntegerOption extends OptionBase {
+  type: 'integer';
+  min: bigint;
+  max: bigint;
+  /** `'random'`: a fresh value in [min, max] per job. */
+  default?: bigint | 'random';
+  target: ResolvedTarget;
+}
+
+export interface NumberOption extends OptionBase {
+  type: 'number';
+  min?: number;
+  max?: number;
+  /** Values must be min (or 0) plus a whole number of steps. */
+  step?: number;
+  default?: number;
+  target: ResolvedTarget;
+}
+
+export interface BooleanOption extends OptionBase {
+  type: 'boolean';
+  default?: boolean;
+  target: ResolvedTarget;
+}
+
+/** A named choice; picking it performs its writes (one choice may set several inputs). */
+export interface FixedChoice {
+  name: string;
+  writes: Write[];
+}
+
+export type ChoiceList =
+  | { kind: 'fixed'; choices: FixedChoice[] }
+  | { kind: 'models'; folder: string; target: ResolvedTarget }
+  | { kind: 'object_info'; nodeClass: string; input: string; target: ResolvedTarget };
+
+export interface ChoiceOption extends OptionBase {
+  type: 'choice';
+  source: ChoiceList;
+  /** A choice name (fixed) or a value from the live list. */
+  default?: string;
+}
+
+export interface ImageOption extends OptionBase {
+  type: 'image';
+  hidden: false;
+  target: ResolvedTarget;
+}
+
+export type OptionDefinition = StringOption | IntegerOption | NumberOption | BooleanOption | ChoiceOption | ImageOption;
+
+export interface CommandLimits {
+  perUserRunning?: number;
+  perUserQueued?: number;
+  minIntervalSeconds?: number;
+  dailyQuota?: number;
+}
+
+export interface CommandDefinition {
+  name: string;
+  description: string;
+  guildOnly: boolean;
+  /** Path of the command file, for messages. */
+  file: string;
+  /** The template file name as written in the command file. */
+  template: string;
+  /** The parsed template; never mutated (prepareJob works on a copy). */
+  workflow: Readonly<ApiWorkflow>;
+  options: readonly OptionDefinition[];
+  /** Node ids whose outputs are delivered. */
+  outputs: readonly string[];
+  limits: CommandLimits;
+}
+
+/** Every input an option may write to, for conflict and live checks. */
+export function optionTargets(option: OptionDefinition): ResolvedTarget[] {
+  if (option.type !== 'choice') return [option.target];
+  if (option.source.kind !== 'fixed') return [option.source.target];
+  const seen = new Map<string, ResolvedTarget>();
+  for (const choice of option.source.choices) {
+    for (const write of choice.writes) seen.set(`${write.target.nodeId}\u0000${write.target.input}`, write.target);
+  }
+  return [...seen.values()];
+}

@@ -1,0 +1,116 @@
+// The shape of a command file (YAML). Only the shape lives here; rules that relate fields to each other or to the
+// template (ranges, defaults, targets) are checked in compile.ts, where they can name the option.
+import { z } from 'zod';
+
+/** Discord's rule for command and option names. */
+export const NAME_PATTERN = /^[-_\p{L}\p{N}]{1,32}$/u;
+
+const name = z
+  .string()
+  .regex(NAME_PATTERN, 'must be 1-32 characters: letters, digits, "-" or "_"')
+  .refine((value) => value === value.toLowerCase(), 'must be lower case');
+const description = z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+/** Integers may be written beyond 2^53 (seeds); YAML integers arrive as bigint when they do. */
+const integer = z.union([z.number().int(), z.bigint(), z.string().regex(/^-?\d+$/, 'must be a whole number')], {
+  error: 'must be a whole number',
+});
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.bigint()], { error: 'must be text, a number or true/false' });
+const target = z.string().min(1);
+
+const common = {
+  name,
+  description: description.optional(),
+  required: z.boolean().optional(),
+  /** Not registered in Discord; the option's `value` is always used. */
+  hidden: z.boolean().optional(),
+};
+
+const stringOption = z.strictObject({
+  ...common,
+  type: z.literal('string'),
+  min_length: z.number().int().min(0).max(6000).optional(),
+  max_length: z.number().int().min(1).max(6000).optional(),
+  default: z.string().optional(),
+  value: z.string().optional(),
+  target,
+});
+
+const integerOption = z.strictObject({
+  ...common,
+  type: z.literal('integer'),
+  min: integer.optional(),
+  max: integer.optional(),
+  default: z.union([integer, z.literal('random')], { error: 'must be a whole number or "random"' }).optional(),
+  value: z.union([integer, z.literal('random')], { error: 'must be a whole number or "random"' }).optional(),
+  target,
+});
+
+const numberOption = z.strictObject({
+  ...common,
+  type: z.literal('number'),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  step: z.number().positive().optional(),
+  default: z.number().optional(),
+  value: z.number().optional(),
+  target,
+});
+
+const booleanOption = z.strictObject({
+  ...common,
+  type: z.literal('boolean'),
+  default: z.boolean().optional(),
+  value: z.boolean().optional(),
+  target,
+});
+
+const choiceOption = z.strictObject({
+  ...common,
+  type: z.literal('choice'),
+  choices: z
+    .union([z.array(z.string()), z.record(z.string(), z.union([scalar, z.record(z.string(), scalar)]))], {
+      error: 'must be a list of names, a map of name → value, or a map of name → {target: value}',
+    })
+    .optional(),
+  choices_from: z.string().optional(),
+  default: z.string().optional(),
+  value: z.string().optional(),
+  target: target.optional(),
+  targets: z.record(z.string(), target).optional(),
+});
+
+const imageOption = z.strictObject({
+  ...common,
+  type: z.literal('image'),
+  target,
+});
+
+export const optionFileSchema = z.discriminatedUnion(
+  'type',
+  [stringOption, integerOption, numberOption, booleanOption, choiceOption, imageOption],
+  { error: 'type must be one of string, integer, number, boolean, choice, image' },
+);
+
+const positiveInt = z.number().int().positive();
+
+export const commandFileSchema = z.strictObject({
+  name,
+  description,
+  template: z.string().min(1),
+  guild_only: z.boolean().optional(),
+  options: z.array(optionFileSchema).optional(),
+  /** Node titles, ids (bare YAML numbers are ids) or unique classes. */
+  outputs: z.array(z.union([z.string().min(1), z.number().int().min(0).transform(String)])).min(1).optional(),
+  limits: z
+    .strictObject({
+      per_user_running: positiveInt.optional(),
+      per_user_queued: z.number().int().min(0).optional(),
+      min_interval_seconds: z.number().min(0).optional(),
+      daily_quota: positiveInt.optional(),
+    })
+    .optional(),
+});
+
+export type CommandFile = z.infer<typeof commandFileSchema>;
+export type OptionFile = z.infer<typeof optionFileSchema>;
+export type FileScalar = z.infer<typeof scalar>;

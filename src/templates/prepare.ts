@@ -1,0 +1,126 @@
+// Turning a user's values into a workflow. Values are set on a deep copy of the parsed template at resolved
+// inputs, never spliced into JSON text, so no value can add, remove or rewire a node.
+import type { ApiWorkflow } from '../comfy/types.js';
+import type { CommandDefinition, ImageOption, OptionDefinition, Scalar, Write } from './definition.js';
+import { OptionError } from './errors.js';
+import { random64, randomInRange } from './random.js';
+import type { ResolvedTarget } from './targets.js';
+import { checkBoolean, checkChoice, checkInteger, checkNumber, checkString, integerForWorkflow } from './values.js';
+
+/** An image option waiting for its upload: the caller's attachment reference travels untouched. */
+export interface ImageInput<Ref = unknown> {
+  option: string;
+  target: ResolvedTarget;
+  ref: Ref;
+}
+
+export interface PreparedJob {
+  command: string;
+  /** Every option bound except images (see bindImages). */
+  workflow: ApiWorkflow;
+  /** The value used for each visible, bound option (incl. drawn seeds): for display, and to re-run the job. */
+  params: Record<string, Scalar>;
+  images: ImageInput[];
+  outputs: string[];
+}
+
+export interface PrepareOptions {
+  /** Source of 64 random bits for `default: random` (tests pin it). */
+  random?: () => bigint;
+}
+
+export function prepareJob(command: CommandDefinition, rawValues: Record<string, unknown>, options: PrepareOptions = {}): PreparedJob {
+  const known = new Set(command.options.map((option) => option.name));
+  for (const key of Object.keys(rawValues)) {
+    if (!known.has(key)) throw new OptionError(key, `/${command.name} has no option "${key.slice(0, 40)}"`);
+  }
+  const workflow = structuredClone(command.workflow) as ApiWorkflow;
+  const params: Record<string, Scalar> = Object.create(null) as Record<string, Scalar>;
+  const images: ImageInput[] = [];
+  const random = options.random ?? random64;
+  for (const option of command.options) {
+    const supplied = Object.hasOwn(rawValues, option.name) && rawValues[option.name] !== undefined && rawValues[option.name] !== null;
+    if (option.hidden && supplied) throw new OptionError(option.name, `${option.name} is fixed by the command and cannot be set`);
+    if (option.type === 'image') {
+      if (supplied) images.push({ option: option.name, target: option.target, ref: rawValues[option.name] });
+      else if (option.required) throw new OptionError(option.name, `${option.name} is required: attach an image`);
+      continue;
+    }
+    if (!supplied && option.required) throw new OptionError(option.name, `${option.name} is required`);
+    const resolved = supplied ? resolveValue(option, rawValues[option.name]) : defaultValue(option, random);
+    if (resolved === undefined) continue;
+    for (const write of resolved.writes) setInput(workflow, write);
+    if (!option.hidden) params[option.name] = resolved.param;
+  }
+  return { command: command.name, workflow, params: { ...params }, images, outputs: [...command.outputs] };
+}
+
+interface Resolved {
+  param: Scalar;
+  writes: Write[];
+}
+
+type ValueOption = Exclude<OptionDefinition, ImageOption>;
+
+function resolveValue(option: ValueOption, raw: unknown): Resolved {
+  switch (option.type) {
+    case 'string': {
+      const value = checkString(option, raw);
+      return { param: value, writes: [{ target: option.target, value }] };
+    }
+    case 'integer': {
+      const value = integerForWorkflow(checkInteger(option, raw));
+      return { param: value, writes: [{ target: option.target, value }] };
+    }
+    case 'number': {
+      const value = checkNumber(option, raw);
+      return { param: value, writes: [{ target: option.target, value }] };
+    }
+    case 'boolean': {
+      const value = checkBoolean(option, raw);
+      return { param: value, writes: [{ target: option.target, value }] };
+    }
+    case 'choice':
+      return choiceWrites(option, checkChoice(option, raw));
+  }
+}
+
+/** Defaults were validated at load time, so they are bound without re-checking (except drawing random ones). */
+function defaultValue(option: ValueOption, random: () => bigint): Resolved | undefined {
+  if (option.default === undefined) return undefined;
+  if (option.type === 'integer') {
+    const value = integerForWorkflow(option.default === 'random' ? randomInRange(option.min, option.max, random) : option.default);
+    return { param: value, writes: [{ target: option.target, value }] };
+  }
+  if (option.type === 'choice') return choiceWrites(option, option.default);
+  return { param: option.default, writes: [{ target: option.target, value: option.default }] };
+}
+
+function choiceWrites(option: Extract<OptionDefinition, { type: 'choice' }>, name: string): Resolved {
+  if (option.source.kind !== 'fixed') return { param: name, writes: [{ target: option.source.target, value: name }] };
+  const choice = option.source.choices.find((candidate) => candidate.name === name);
+  if (!choice) throw new OptionError(option.name, `${option.name} must be one of the offered choices`);
+  return { param: name, writes: choice.writes };
+}
+
+function setInput(workflow: ApiWorkflow, write: Write): void {
+  const node = workflow[write.target.nodeId];
+  if (!node) throw new Error(`target node ${write.target.nodeId} vanished from the workflow copy`);
+  node.inputs[write.target.input] = write.value;
+}
+
+/**
+ * The prepared workflow with each image input set to the name the backend's upload returned
+ * (`subfolder/name` when the upload went to a subfolder).
+ */
+export function bindImages(prepared: PreparedJob, uploaded: Record<string, string>): ApiWorkflow {
+  const workflow = structuredClone(prepared.workflow);
+  for (const image of prepared.images) {
+    const name = Object.hasOwn(uploaded, image.option) ? uploaded[image.option] : undefined;
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new Error(`bindImages: no uploaded file name for image option "${image.option}" of /${prepared.command}`);
+    }
+    setInput(workflow, { target: image.target, value: name });
+  }
+  return workflow;
+}

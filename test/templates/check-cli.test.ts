@@ -1,0 +1,123 @@
+import { mkdtemp, rm, writeFile, mkdir, cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArgsError } from '../../src/cli/args.js';
+import { run, type CheckResult } from '../../src/cli/check.js';
+import { memoryIO } from '../../src/cli/io.js';
+import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
+import { closedPort, ROOT } from './support.js';
+
+const shipped = ['--commands-dir', path.join(ROOT, 'commands'), '--templates-dir', path.join(ROOT, 'templates')];
+// The shipped templates name the stock SD 1.5 checkpoint and a common upscale model; this backend has both.
+const MODELS = { checkpoints: ['v1-5-pruned-emaonly.safetensors', 'sdxl.safetensors'], upscale_models: ['4x-UltraSharp.pth'] };
+
+let fake: FakeComfy;
+let dir: string;
+
+beforeAll(async () => {
+  fake = await startFakeComfy({ models: MODELS });
+  dir = await mkdtemp(path.join(tmpdir(), 'comfycord-check-'));
+});
+
+afterAll(async () => {
+  await fake.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function check(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = memoryIO();
+  const code = await run(args, io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+describe('comfycord check', () => {
+  it('passes the shipped commands offline', async () => {
+    const { code, out } = await check(shipped);
+    expect(out).toMatch(/^command +\| status \| problems\n/);
+    for (const name of ['imagine', 'reimagine', 'upscale', 'resize', 'outpaint']) expect(out).toMatch(new RegExp(`^${name} +\\| ok +\\| -$`, 'm'));
+    expect(out).toContain('All 5 command(s) pass (offline).');
+    expect(code).toBe(0);
+  });
+
+  it('passes the shipped commands against the fake ComfyUI', async () => {
+    const { code, out } = await check([...shipped, '--server', fake.url]);
+    expect(out).toContain(`All 5 command(s) pass (against ${fake.url}).`);
+    expect(code).toBe(0);
+    // Each class is asked for once however many commands use it.
+    const asked = fake.requests.filter((request) => request.path.endsWith('/object_info/KSampler'));
+    expect(asked).toHaveLength(1);
+  });
+
+  it('fails with a table when the server lacks what a command needs', async () => {
+    const bare = await startFakeComfy({ models: { checkpoints: ['other.safetensors'], upscale_models: [] }, objectInfo: 'core' });
+    try {
+      const { code, out } = await check([...shipped, '--server', bare.url]);
+      expect(code).toBe(1);
+      expect(out).toMatch(/^upscale +\| failed \| node 2 \("Load Upscale Model", UpscaleModelLoader\) input "model_name": "4x-UltraSharp.pth" is not available on the server \(the list is empty\)$/m);
+      expect(out).toMatch(/^resize +\| failed \| node 2 \("Upscale Image By", ImageScaleBy\): node class ImageScaleBy is not installed on the server$/m);
+      expect(out).toMatch(/^imagine +\| failed \| node 4 \("Load Checkpoint", CheckpointLoaderSimple\) input "ckpt_name": "v1-5-pruned-emaonly.safetensors" is not available on the server \(choices: "other.safetensors"\)$/m);
+      expect(out).toMatch(/5 of 5 command\(s\) failed/);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('lists every problem of a broken command under its name, and the broken files by name', async () => {
+    const commandsDir = path.join(dir, 'broken', 'commands');
+    const templatesDir = path.join(dir, 'broken', 'templates');
+    await mkdir(commandsDir, { recursive: true });
+    await cp(path.join(ROOT, 'templates'), templatesDir, { recursive: true });
+    await writeFile(
+      path.join(commandsDir, 'bad.yml'),
+      'name: bad\ndescription: d\ntemplate: txt2img.json\noptions:\n  - {name: steps, type: integer, min: 9, max: 1, target: KSampler.steps}\n  - {name: text, type: string, target: Prompt.text}\n',
+    );
+    await writeFile(path.join(commandsDir, 'ui.yml'), 'name: ui\ndescription: d\ntemplate: ui.json\n');
+    await writeFile(path.join(templatesDir, 'ui.json'), JSON.stringify({ nodes: [], links: [] }));
+    await writeFile(path.join(templatesDir, 'orphan.json'), '{"1": {"class_type": "KSampler"}}');
+    const { code, out } = await check(['--commands-dir', commandsDir, '--templates-dir', templatesDir]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/^bad\.yml +\| failed \| option "steps": min 9 is greater than max 1$/m);
+    expect(out).toMatch(/^ +\| +\| option "text": no node in the template has the title, id or class "Prompt"$/m);
+    expect(out).toMatch(/^ui\.yml +\| failed \| template ui\.json: this is a UI-format workflow/m);
+    // A template no command names is checked too, and a template named by a broken command is not repeated.
+    expect(out).toMatch(/^orphan\.json +\| failed \| template \(not used by any command\): template entry "1" is not an API-format node/m);
+    expect(out).not.toMatch(/^ui\.json/m);
+  });
+
+  it('reads the directories from COMFYCORD_COMMANDS_DIR and COMFYCORD_TEMPLATES_DIR like the bot', async () => {
+    const io = memoryIO({ COMFYCORD_COMMANDS_DIR: path.join(ROOT, 'commands'), COMFYCORD_TEMPLATES_DIR: path.join(ROOT, 'templates') });
+    expect(await run([], io)).toBe(0);
+    expect(io.out()).toContain('All 5 command(s) pass (offline).');
+  });
+
+  it('prints JSON with --json', async () => {
+    const { code, out } = await check([...shipped, '--json']);
+    const results = JSON.parse(out) as CheckResult[];
+    expect(results.map((result) => [result.command, result.status])).toContainEqual(['imagine', 'ok']);
+    expect(code).toBe(0);
+  });
+
+  it('reports an unreachable server per command and fails', async () => {
+    const port = await closedPort();
+    const { code, out } = await check([...shipped, '--server', `http://127.0.0.1:${port}`]);
+    expect(code).toBe(1);
+    expect(out).toMatch(new RegExp(`^imagine +\\| failed \\| could not check against http://127\\.0\\.0\\.1:${port}: `, 'm'));
+  });
+
+  it('fails when there are no command files', async () => {
+    const empty = path.join(dir, 'empty');
+    await mkdir(empty, { recursive: true });
+    const { code, out } = await check(['--commands-dir', empty, '--templates-dir', empty]);
+    expect(out).toContain('No command files found.');
+    expect(code).toBe(1);
+  });
+
+  it('shows help, and refuses unknown options and stray arguments', async () => {
+    expect((await check(['--help'])).out).toMatch(/^Usage: comfycord check \[--server URL\]/);
+    await expect(check(['--servr', 'x'])).rejects.toThrow(ArgsError);
+    const stray = await check(['imagine']);
+    expect(stray.code).toBe(2);
+    expect(stray.err).toContain('unexpected argument "imagine"');
+  });
+});
