@@ -1,0 +1,126 @@
+// `comfycord workflow FILE.json --out DIR`: submit an API-format workflow, show progress, save its outputs.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ComfyClient } from '../comfy/client.js';
+import { ComfyError, ComfyValidationError } from '../comfy/errors.js';
+import { toApiWorkflow, WorkflowFormatError } from '../comfy/workflow.js';
+import type { ApiWorkflow, OutputFile, TerminalPromptEvent } from '../comfy/types.js';
+import { ArgsError, parseArgs } from './args.js';
+import type { CliIO } from './io.js';
+import { jsonLinesPrinter, terminalPrinter, type ProgressPrinter } from './progress.js';
+
+const USAGE = 'usage: comfycord workflow FILE.json --out DIR [--server URL] [--api-key KEY] [--json]';
+
+/** A failure meant for the user: one line, no stack. */
+class CliFailure extends Error {}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(argv, { values: ['server', 'api-key', 'out'], flags: ['json', 'help'] });
+  } catch (err) {
+    if (!(err instanceof ArgsError)) throw err;
+    io.stderr.write(`comfycord workflow: ${err.message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.flags.has('help')) {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const [file, ...extra] = args.positional;
+  const outDir = args.values.get('out');
+  if (!file || extra.length > 0 || !outDir) {
+    io.stderr.write(`comfycord workflow: ${!file ? 'FILE.json is missing' : !outDir ? '--out DIR is missing' : `unexpected "${extra.join(' ')}"`}\n${USAGE}\n`);
+    return 2;
+  }
+  const printer: ProgressPrinter = args.flags.has('json') ? jsonLinesPrinter(io.stdout) : terminalPrinter(io.stdout, io.stderr);
+  const server = args.values.get('server') ?? io.env.COMFY_URL ?? 'http://127.0.0.1:8188';
+  const apiKey = args.values.get('api-key') ?? io.env.COMFY_API_KEY;
+  try {
+    const workflow = await loadWorkflow(file);
+    await execute(workflow, { server, apiKey, outDir, printer });
+    return 0;
+  } catch (err) {
+    printer.print({ type: 'error', message: failureMessage(err) });
+    if (args.flags.has('json')) io.stderr.write(`comfycord workflow: ${failureMessage(err)}\n`);
+    return 1;
+  }
+}
+
+async function loadWorkflow(file: string): Promise<ApiWorkflow> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliFailure(code === 'ENOENT' ? `${file}: no such file` : `cannot read ${file}: ${code ?? String(err)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new CliFailure(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  return toApiWorkflow(parsed);
+}
+
+interface ExecuteOptions {
+  server: string;
+  apiKey: string | undefined;
+  outDir: string;
+  printer: ProgressPrinter;
+}
+
+async function execute(workflow: ApiWorkflow, options: ExecuteOptions): Promise<void> {
+  const { printer } = options;
+  const client = new ComfyClient({ name: options.server, url: options.server, ...(options.apiKey ? { apiKey: options.apiKey } : {}) });
+  try {
+    await client.connect();
+    const run = await client.submit(workflow);
+    let terminal: TerminalPromptEvent | undefined;
+    for await (const event of run) {
+      if (event.type === 'queued') printer.print({ type: 'queued', prompt_id: event.promptId });
+      else if (event.type === 'progress') printer.print({ type: 'progress', node: event.node, value: event.value, max: event.max });
+      else if (event.type === 'preview') printer.print({ type: 'preview', mime: event.mime, bytes: event.bytes.length });
+      else if (event.type === 'done' || event.type === 'failed' || event.type === 'interrupted') terminal = event;
+    }
+    if (!terminal) throw new CliFailure('the prompt ended without a result');
+    if (terminal.type === 'interrupted') throw new CliFailure(`prompt ${run.promptId} was interrupted`);
+    if (terminal.type === 'failed') {
+      const reason = terminal.reason;
+      if (reason.kind === 'execution') {
+        const f = reason.failure;
+        const where = f.nodeType ? `${f.nodeType}${f.nodeId ? ` (node ${f.nodeId})` : ''}: ` : '';
+        throw new CliFailure(`the workflow failed: ${where}${f.exceptionType}: ${f.exceptionMessage.trim().split('\n')[0] ?? ''}`);
+      }
+      throw new CliFailure(`the workflow failed: ${reason.message}`);
+    }
+    const files = await client.downloadOutputs(terminal.outputs);
+    await mkdir(options.outDir, { recursive: true });
+    for (const [file, name] of uniqueNames(files)) {
+      const path = join(options.outDir, name);
+      await writeFile(path, file.bytes);
+      printer.print({ type: 'output', node: file.node, path });
+    }
+    printer.print({ type: 'done' });
+  } finally {
+    await client.close();
+  }
+}
+
+/** Output files keep their server names; two nodes writing the same name get the node id in front. */
+function uniqueNames(files: OutputFile[]): Array<[OutputFile, string]> {
+  const used = new Set<string>();
+  return files.map((file) => {
+    let name = basename(file.ref.filename);
+    if (used.has(name)) name = `${file.node}-${name}`;
+    used.add(name);
+    return [file, name];
+  });
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ComfyValidationError) return `the server rejected the workflow: ${err.describe().join('; ')}`;
+  if (err instanceof CliFailure || err instanceof WorkflowFormatError || err instanceof ComfyError) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,135 @@
+// ComfyClient against a scripted local server that replays the recorded ComfyUI 0.3.64 traffic.
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { collect, ownerFrames, play, recordedPrompt, useHarness } from './harness.js';
+import { binaryFrames } from './transcripts.js';
+
+const h = useHarness();
+const workflow = h.workflow;
+
+describe('a normal run (transcript 03)', () => {
+  it('submits with client_id and a UUID prompt_id, streams the prompt, and ends with done and merged outputs', async () => {
+    const { lines, answer, history } = recordedPrompt('03');
+    let written = false;
+    h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
+    h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: written && history ? { [answer.prompt_id]: history } : {} }));
+    const { c, socket } = await h.connected();
+    expect(await socket.firstMessage).toEqual({ type: 'feature_flags', data: { supports_preview_metadata: true } });
+    const run = await c.submit(workflow);
+    const body = h.stub.requestsTo('POST', '/api/prompt')[0]?.json() as Record<string, unknown>;
+    expect(body.client_id).toBe('client-1');
+    expect(body.prompt_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(body.prompt).toEqual(workflow);
+    expect(run.promptId).toBe(answer.prompt_id); // read back: old servers ignore ours
+    const events = collect(run);
+    written = true;
+    play(socket, ownerFrames(lines, answer.prompt_id));
+    const end = await run.finished;
+    expect(end).toEqual({ type: 'done', promptId: answer.prompt_id, outputs: history?.outputs });
+    expect(events.map((e) => e.type)).toEqual(['queued', 'started', 'node', 'node', 'node', 'output', 'done']);
+    expect(h.stub.requestsTo('GET', '/api/queue')).toHaveLength(0);
+  });
+
+  it('ignores messages about other prompts', async () => {
+    const { lines, answer, history } = recordedPrompt('03');
+    h.stub.route('POST', '/api/prompt', () => ({ json: { ...answer, prompt_id: 'mine' } }));
+    h.stub.route('GET', '/api/history/mine', () => ({ json: { mine: history } }));
+    const { c, socket } = await h.connected();
+    const run = await c.submit(workflow);
+    const events = collect(run);
+    play(socket, ownerFrames(lines, answer.prompt_id)); // all about someone else's prompt
+    socket.sendJson({ type: 'execution_success', data: { prompt_id: 'mine' } });
+    socket.sendJson({ type: 'executing', data: { node: null, prompt_id: 'mine' } });
+    await run.finished;
+    expect(events.map((e) => e.type)).toEqual(['queued', 'output', 'done']);
+  });
+});
+
+describe('replays of the other recorded scenarios', () => {
+  it('finishes a fully cached re-run that sends no executing (transcript 07)', async () => {
+    const { lines, answer, history } = recordedPrompt('07', 1);
+    h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
+    h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: { [answer.prompt_id]: history } }));
+    const { c, socket } = await h.connected();
+    const run = await c.submit(workflow);
+    const events = collect(run);
+    play(socket, ownerFrames(lines, answer.prompt_id));
+    const end = await run.finished;
+    expect(end.type).toBe('done');
+    expect(events.find((e) => e.type === 'cached')).toMatchObject({ nodes: expect.arrayContaining(['1']) });
+    expect(events.some((e) => e.type === 'node')).toBe(false);
+  });
+
+  it('keeps frames (type-1 previews too) that arrive before the /prompt answer and replays them to the new run', async () => {
+    const { lines, answer, history } = recordedPrompt('20');
+    h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: { [answer.prompt_id]: history } }));
+    const { c, socket } = await h.connected({ successGraceMs: 60_000 });
+    const frames = ownerFrames(lines, answer.prompt_id);
+    h.stub.route('POST', '/api/prompt', async () => {
+      play(socket, frames);
+      // Answer only once the client has read every frame: its pong comes after the frames it follows.
+      const pong = once(socket.ws, 'pong');
+      socket.ws.ping();
+      await pong;
+      return { json: answer };
+    });
+    const run = await c.submit(workflow);
+    const events = collect(run);
+    await expect(run.finished).resolves.toMatchObject({ type: 'done', outputs: history?.outputs });
+    expect(events.slice(0, 2).map((e) => e.type)).toEqual(['queued', 'started']);
+    expect(events.filter((e) => e.type === 'preview')).toHaveLength(frames.filter((f) => f.binary).length);
+    expect(events.filter((e) => e.type === 'progress').length).toBeGreaterThan(0);
+  });
+
+  it('reports a run-time error with node, type and message (transcript 10)', async () => {
+    const { lines, answer } = recordedPrompt('10');
+    h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
+    const { c, socket } = await h.connected();
+    const run = await c.submit(workflow);
+    play(socket, ownerFrames(lines, answer.prompt_id));
+    const end = await run.finished;
+    expect(end.type).toBe('failed');
+    if (end.type !== 'failed' || end.reason.kind !== 'execution') throw new Error('expected an execution failure');
+    expect(end.reason.failure).toMatchObject({ nodeId: '3', nodeType: 'SaveImage', exceptionType: 'Exception' });
+    expect(end.reason.failure.exceptionMessage).toContain('Saving image outside the output folder');
+  });
+
+  it('attributes type-1 previews to the prompt executing on this socket (transcript 20)', async () => {
+    const { lines, answer, history } = recordedPrompt('20');
+    h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
+    h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: { [answer.prompt_id]: history } }));
+    const { c, socket } = await h.connected();
+    const run = await c.submit(workflow);
+    const events = collect(run);
+    const frames = ownerFrames(lines, answer.prompt_id);
+    play(socket, frames);
+    await run.finished;
+    const previews = events.filter((e) => e.type === 'preview');
+    const progress = events.filter((e) => e.type === 'progress');
+    expect(previews.length).toBe(frames.filter((f) => f.binary).length);
+    expect(previews.length).toBeGreaterThan(0);
+    expect(previews[0]).toMatchObject({ mime: 'image/jpeg', promptId: answer.prompt_id });
+    expect(progress.length).toBeGreaterThan(0);
+  });
+
+  it('takes type-4 previews by their prompt id and drops previews of other prompts (transcript 21)', async () => {
+    const { lines, answer, history } = recordedPrompt('21');
+    h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
+    h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: { [answer.prompt_id]: history } }));
+    const { c, socket } = await h.connected();
+    const run = await c.submit(workflow);
+    const events = collect(run);
+    const frames = ownerFrames(lines, answer.prompt_id);
+    const recorded = binaryFrames(lines)[0];
+    const foreign = recorded?.frame;
+    const node = (recorded?.line.metadata as { node_id: string } | undefined)?.node_id;
+    if (!foreign) throw new Error('transcript 21 has no preview');
+    const patched = Buffer.from(foreign.toString('latin1').replace(answer.prompt_id, '00000000-0000-4000-8000-000000000000'), 'latin1');
+    socket.sendBinary(patched);
+    play(socket, frames);
+    await run.finished;
+    const previews = events.filter((e) => e.type === 'preview');
+    expect(previews.length).toBe(frames.filter((f) => f.binary).length);
+    expect(previews.every((p) => p.type === 'preview' && p.node === node && p.mime === 'image/jpeg')).toBe(true);
+  });
+});
