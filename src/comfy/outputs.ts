@@ -1,4 +1,6 @@
 // Output files of a finished prompt: which entries of the UI dicts are files, and what their bytes are.
+// The magic-byte table is shared with media/: sniff.ts is a dependency-free leaf.
+import { sniffType } from '../media/sniff.js';
 import type { ComfyHttp } from './http.js';
 import type { FileRef, NodeOutput, OutputFile } from './types.js';
 
@@ -19,22 +21,10 @@ const EXTENSION_MIME: Record<string, string> = {
   json: 'application/json',
 };
 
-function ascii(bytes: Buffer, start: number, end: number): string {
-  return bytes.subarray(start, end).toString('latin1');
-}
-
 /** Magic bytes first (servers mislabel files; extensions lie), the extension as a fallback. */
 export function sniffMime(bytes: Buffer, filename: string): string {
-  if (bytes.length >= 8 && bytes.readUInt32BE(0) === 0x89504e47) return 'image/png';
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
-  if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WEBP') return 'image/webp';
-  if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WAVE') return 'audio/wav';
-  if (ascii(bytes, 0, 4) === 'GIF8') return 'image/gif';
-  if (ascii(bytes, 4, 8) === 'ftyp') return 'video/mp4';
-  if (bytes.length >= 4 && bytes.readUInt32BE(0) === 0x1a45dfa3) return 'video/webm';
-  if (ascii(bytes, 0, 4) === 'fLaC') return 'audio/flac';
-  if (ascii(bytes, 0, 4) === 'OggS') return 'audio/ogg';
-  if (ascii(bytes, 0, 3) === 'ID3' || (bytes.length >= 2 && bytes[0] === 0xff && ((bytes[1] ?? 0) & 0xe0) === 0xe0)) return 'audio/mpeg';
+  const sniffed = sniffType(bytes)?.mime;
+  if (sniffed) return sniffed;
   const ext = filename.toLowerCase().split('.').pop() ?? '';
   return EXTENSION_MIME[ext] ?? 'application/octet-stream';
 }
