@@ -1,0 +1,108 @@
+// The discord.js client: log in with only the Guilds intent, register the slash commands when they changed (and
+// again when command files change), and route every interaction to its handler.
+import { once } from 'node:events';
+import { Client, GatewayIntentBits, MessageFlags, type Interaction } from 'discord.js';
+import { ChannelPacer } from './channelPacer.js';
+import { handleAutocomplete } from './handlers/autocomplete.js';
+import { handleBuiltin } from './handlers/builtins.js';
+import { handleButton, handleModal } from './handlers/buttons.js';
+import { handleTemplateCommand } from './handlers/command.js';
+import type { BotContext } from './wiring/context.js';
+import { desiredCommands, syncCommands } from './wiring/registration.js';
+
+export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 'mode' | 'cards'>;
+
+export interface Bot {
+  readonly context: BotContext;
+  readonly connected: boolean;
+  /** Logs out; job cards still being followed are left to the store (recovery picks them up). */
+  stop(): Promise<void>;
+}
+
+export class BotStartError extends Error {
+  override readonly name = 'BotStartError';
+}
+
+export async function startBot(services: BotServices): Promise<Bot> {
+  const { config, logger } = services;
+  const token = config.discord.token;
+  if (token === undefined) throw new BotStartError('DISCORD_TOKEN is not set');
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.discord.apiUrl } });
+  const pacers = new Map<string, ChannelPacer>();
+  const ctx: BotContext = {
+    ...services,
+    client,
+    pacer: (channelId) => {
+      const key = channelId ?? 'none';
+      let pacer = pacers.get(key);
+      if (!pacer) pacers.set(key, (pacer = new ChannelPacer()));
+      return pacer;
+    },
+    cancelledBy: new Map(),
+    mode: { value: 'open' },
+    cards: new Set(),
+  };
+  client.on('interactionCreate', (interaction) => void route(ctx, interaction));
+  client.on('error', (error) => logger.error({ err: error }, 'discord client error'));
+  client.rest.on('rateLimited', (info) => {
+    ctx.metrics.discordRateLimited.inc({ route: info.route });
+    logger.debug({ route: info.route, retryAfter: info.retryAfter }, 'discord rate limit');
+  });
+
+  const ready = once(client, 'clientReady');
+  try {
+    await client.login(token);
+    await ready;
+  } catch (error) {
+    await client.destroy();
+    throw new BotStartError(`could not log in to Discord at ${config.discord.apiUrl}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const register = () =>
+    syncCommands(
+      { rest: client.rest, applicationId: client.application!.id, guildId: config.discord.guildId },
+      desiredCommands(ctx.registry.commands.values(), ctx.backends.map((b) => b.name), logger),
+      logger,
+    );
+  try {
+    await register();
+  } catch (error) {
+    await client.destroy();
+    throw new BotStartError(`could not register the slash commands: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const onChanged = () => void register().catch((error: unknown) => logger.error({ err: error }, 're-registering slash commands failed'));
+  ctx.registry.on('changed', onChanged);
+  logger.info({ user: client.user?.tag, guild: config.discord.guildId ?? null }, 'discord bot ready');
+
+  return {
+    context: ctx,
+    get connected() {
+      return client.isReady();
+    },
+    async stop() {
+      ctx.registry.off('changed', onChanged);
+      await client.destroy();
+    },
+  };
+}
+
+async function route(ctx: BotContext, interaction: Interaction): Promise<void> {
+  try {
+    if (interaction.isAutocomplete()) return await handleAutocomplete(ctx, interaction);
+    if (interaction.isButton()) return await handleButton(ctx, interaction);
+    if (interaction.isModalSubmit()) return await handleModal(ctx, interaction);
+    if (!interaction.isChatInputCommand()) return;
+    if (await handleBuiltin(ctx, interaction)) return;
+    const definition = ctx.registry.commands.get(interaction.commandName);
+    if (!definition) {
+      await interaction.reply({ content: `/${interaction.commandName} is not available any more.`, flags: MessageFlags.Ephemeral });
+      return;
+    }
+    await handleTemplateCommand(ctx, interaction, definition);
+  } catch (error) {
+    ctx.logger.error({ err: error, interaction: interaction.id, type: interaction.type }, 'interaction handler failed');
+    if (!interaction.isRepliable()) return;
+    const content = 'Something went wrong on the bot side; the error is logged. Please try again.';
+    const reply = interaction.deferred || interaction.replied ? interaction.followUp({ content, flags: MessageFlags.Ephemeral }) : interaction.reply({ content, flags: MessageFlags.Ephemeral });
+    await reply.catch(() => undefined);
+  }
+}

@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import type { APIEmbed } from 'discord.js';
+import { decodeCustomId } from './customIds.js';
+import { formatDuration, progressBar, renderCard, type CardPayload, type CardState, type CardView } from './cardRenderer.js';
+import { EMBED_LIMITS, fitEmbed, truncate } from './embedLimits.js';
+
+const preview = { bytes: Buffer.from('RIFFxxxxWEBP'), mime: 'image/webp' as const };
+
+function view(state: CardState, extra: Partial<CardView> = {}): CardView {
+  return { jobId: 'j1', ownerId: '42', command: 'draw', promptKey: 'prompt', params: { prompt: 'a cat', seed: 7, steps: 20 }, state, ...extra };
+}
+
+function embedTotal(embed: APIEmbed): number {
+  return (
+    (embed.title?.length ?? 0) +
+    (embed.description?.length ?? 0) +
+    (embed.footer?.text.length ?? 0) +
+    (embed.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0)
+  );
+}
+
+function expectWithinLimits(payload: CardPayload): void {
+  expect(payload.embeds.length).toBeLessThanOrEqual(10);
+  expect((payload.content ?? '').length).toBeLessThanOrEqual(2000);
+  for (const embed of payload.embeds) {
+    expect(embedTotal(embed)).toBeLessThanOrEqual(EMBED_LIMITS.total);
+    expect(embed.title?.length ?? 0).toBeLessThanOrEqual(EMBED_LIMITS.title);
+    expect(embed.description?.length ?? 0).toBeLessThanOrEqual(EMBED_LIMITS.description);
+    expect(embed.fields?.length ?? 0).toBeLessThanOrEqual(EMBED_LIMITS.fields);
+    for (const field of embed.fields ?? []) {
+      expect(field.name.length).toBeGreaterThan(0);
+      expect(field.name.length).toBeLessThanOrEqual(EMBED_LIMITS.fieldName);
+      expect(field.value.length).toBeGreaterThan(0);
+      expect(field.value.length).toBeLessThanOrEqual(EMBED_LIMITS.fieldValue);
+    }
+  }
+  expect(payload.components.length).toBeLessThanOrEqual(5);
+  const ids = payload.components.flatMap((row) => row.components.map((b) => b.custom_id));
+  expect(new Set(ids).size).toBe(ids.length);
+  for (const row of payload.components) {
+    expect(row.components.length).toBeGreaterThan(0);
+    expect(row.components.length).toBeLessThanOrEqual(5);
+    for (const b of row.components) {
+      expect(b.custom_id.length).toBeLessThanOrEqual(100);
+      expect(decodeCustomId(b.custom_id)).not.toBeNull();
+    }
+  }
+}
+
+function buttonIds(payload: CardPayload): string[] {
+  return payload.components.flatMap((row) => row.components.map((b) => b.custom_id));
+}
+
+const hostile = '💥'.repeat(3000) + '`'.repeat(500) + '@everyone **bold**';
+const hostileParams = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`p${i}${'n'.repeat(300)}`, hostile]));
+const allStates: CardState[] = [
+  { kind: 'queued', position: 3, of: 9, etaSeconds: 95 },
+  { kind: 'running', elapsedSeconds: 65, step: { value: 12, max: 20 }, nodes: { done: 3, total: 7 }, nodeTitle: hostile, preview },
+  { kind: 'succeeded', summary: hostile, notes: [hostile, hostile], imageName: 'draw_j1_1.png', upscaleCount: 40, elapsedSeconds: 12 },
+  { kind: 'failed', message: hostile },
+  { kind: 'cancelled', byUserId: '99' },
+];
+
+describe('renderCard', () => {
+  it.each(allStates)('renders state %#, with hostile text, within Discord limits', (state) => {
+    const payload = renderCard(view(state, { params: { ...hostileParams, prompt: hostile }, command: 'x'.repeat(300), mentionOwner: true }));
+    expectWithinLimits(payload);
+  });
+
+  it('shows position and ETA while queued, with a Cancel button', () => {
+    const payload = renderCard(view({ kind: 'queued', position: 2, of: 5, etaSeconds: 90 }));
+    expect(payload.embeds[0]?.description).toContain('position 2 of 5');
+    expect(payload.embeds[0]?.description).toContain('1m 30s');
+    expect(buttonIds(payload)).toEqual(['job:j1:cancel']);
+    expect(payload.files).toBeUndefined();
+    expect(payload.attachments).toBeUndefined();
+  });
+
+  it('says "next in line" for position 1 and leaves out an unknown ETA', () => {
+    const description = renderCard(view({ kind: 'queued', position: 1, of: 1 })).embeds[0]?.description ?? '';
+    expect(description).toContain('next in line');
+    expect(description).not.toContain('starts in');
+  });
+
+  it('attaches the latest preview under a stable name and points the embed at it', () => {
+    const payload = renderCard(
+      view({ kind: 'running', elapsedSeconds: 5, step: { value: 12, max: 20 }, nodes: { done: 3, total: 7 }, nodeTitle: 'KSampler', preview }),
+    );
+    expect(payload.files).toEqual([{ name: 'preview.webp', attachment: preview.bytes }]);
+    expect(payload.embeds[0]?.image?.url).toBe('attachment://preview.webp');
+    expect(payload.embeds[0]?.description).toContain('▰▰▰▰▰▰▰▱▱▱▱▱ 12/20');
+    expect(payload.embeds[0]?.description).toContain('3/7');
+    expect(payload.embeds[0]?.description).toContain('KSampler');
+    expect(buttonIds(payload)).toEqual(['job:j1:cancel']);
+    const jpeg = renderCard(view({ kind: 'running', elapsedSeconds: 1, preview: { bytes: Buffer.from('x'), mime: 'image/jpeg' } }));
+    expect(jpeg.files?.[0]?.name).toBe('preview.jpg');
+  });
+
+  it('sends no files while running without a preview', () => {
+    const payload = renderCard(view({ kind: 'running', elapsedSeconds: 1 }));
+    expect(payload.files).toBeUndefined();
+    expect(payload.embeds[0]?.image).toBeUndefined();
+  });
+
+  it('offers result buttons and clears the preview when done', () => {
+    const payload = renderCard(
+      view({ kind: 'succeeded', summary: '2 images', notes: ['image 2 re-encoded as JPEG to fit 10 MiB'], imageName: 'draw_j1_1.png', upscaleCount: 2 }),
+    );
+    expect(buttonIds(payload)).toEqual(['job:j1:reroll', 'job:j1:edit', 'job:j1:delete', 'job:j1:upscale:1', 'job:j1:upscale:2']);
+    expect(payload.components).toHaveLength(2);
+    expect(payload.attachments).toEqual([]);
+    expect(payload.embeds[0]?.image?.url).toBe('attachment://draw_j1_1.png');
+    expect(payload.embeds[0]?.fields?.[0]).toMatchObject({ name: 'Notes' });
+    expect(payload.embeds[0]?.fields?.[0]?.value).toContain('re-encoded as JPEG');
+    expect(payload.embeds[0]?.fields?.some((f) => f.name === 'seed' && f.value === '`7`')).toBe(true);
+  });
+
+  it('omits Edit without a prompt and Delete on ephemeral cards', () => {
+    const payload = renderCard(view({ kind: 'succeeded', summary: '1 image', notes: [] }, { promptKey: null, ephemeral: true }));
+    expect(buttonIds(payload)).toEqual(['job:j1:reroll']);
+  });
+
+  it('caps upscale buttons so the rows stay within five', () => {
+    const payload = renderCard(view({ kind: 'succeeded', summary: '', notes: [], upscaleCount: 500 }));
+    expect(buttonIds(payload).filter((id) => id.includes('upscale'))).toHaveLength(10);
+    expectWithinLimits(payload);
+  });
+
+  it('tells failures and cancellations in words, without buttons', () => {
+    const failed = renderCard(view({ kind: 'failed', message: 'steps: 80 is above the maximum 50' }));
+    expect(failed.embeds[0]?.description).toContain('steps: 80 is above the maximum 50');
+    expect(failed.components).toEqual([]);
+    expect(failed.attachments).toEqual([]);
+    expect(renderCard(view({ kind: 'cancelled', byUserId: '99' })).embeds[0]?.description).toContain('<@99>');
+    expect(renderCard(view({ kind: 'cancelled', byUserId: null })).embeds[0]?.description).toContain('by the bot');
+  });
+
+  it('pings only the owner when asked to', () => {
+    const payload = renderCard(view({ kind: 'queued', position: 1, of: 1 }, { mentionOwner: true }));
+    expect(payload.content).toBe('<@42>');
+    expect(payload.allowedMentions).toEqual({ users: ['42'], parse: [] });
+    expect(renderCard(view({ kind: 'queued', position: 1, of: 1 })).content).toBeUndefined();
+  });
+
+  it('shows the prompt as the text, not as a field, and prints big seeds exactly', () => {
+    const payload = renderCard(view({ kind: 'queued', position: 1, of: 1 }, { params: { prompt: 'a *cat*', seed: 18446744073709551615n } }));
+    expect(payload.embeds[0]?.description).toMatch(/^>>> a \\\*cat\\\*\n/);
+    expect(payload.embeds[0]?.fields?.map((f) => [f.name, f.value])).toEqual([['seed', '`18446744073709551615`']]);
+  });
+
+  it('keeps parameter values from breaking out of their code span', () => {
+    const payload = renderCard(view({ kind: 'failed', message: 'x' }, { params: { prompt: 'p', other: 'a`b`\nc' } }));
+    expect(payload.embeds[0]?.fields?.[0]?.value).toBe('`aˋbˋ c`');
+  });
+});
+
+describe('progressBar and formatDuration', () => {
+  it('draws proportional bars and survives nonsense', () => {
+    expect(progressBar(0, 20, 6)).toBe('▱▱▱▱▱▱ 0/20');
+    expect(progressBar(20, 20, 6)).toBe('▰▰▰▰▰▰ 20/20');
+    expect(progressBar(30, 20, 6)).toBe('▰▰▰▰▰▰ 20/20');
+    expect(progressBar(5, 0, 6)).toBe('▱▱▱▱▱▱ 0/0');
+    expect(progressBar(Number.NaN, 10, 6)).toBe('▱▱▱▱▱▱ 0/10');
+  });
+
+  it('formats seconds, minutes and hours', () => {
+    expect(formatDuration(42)).toBe('42s');
+    expect(formatDuration(65)).toBe('1m 05s');
+    expect(formatDuration(3720)).toBe('1h 02m');
+    expect(formatDuration(-3)).toBe('0s');
+  });
+});
+
+describe('fitEmbed', () => {
+  it('never splits a surrogate pair when truncating', () => {
+    const cut = truncate('a😀😀', 3);
+    expect(cut).toBe('a…');
+  });
+
+  it('drops trailing fields with a count when the total is too large', () => {
+    const fields = Array.from({ length: 10 }, (_, i) => ({ name: `f${i}`, value: 'v'.repeat(1000) }));
+    const fitted = fitEmbed({ description: 'd'.repeat(100), fields });
+    expect(embedTotal(fitted)).toBeLessThanOrEqual(6000);
+    const last = fitted.fields?.at(-1);
+    expect(last?.value).toMatch(/^\d+ more not shown$/);
+    expect(fitted.fields?.[0]?.name).toBe('f0');
+  });
+
+  it('keeps at most 25 fields', () => {
+    const fitted = fitEmbed({ fields: Array.from({ length: 30 }, (_, i) => ({ name: `f${i}`, value: 'v' })) });
+    expect(fitted.fields).toHaveLength(25);
+    expect(fitted.fields?.[24]?.value).toBe('6 more not shown');
+  });
+});

@@ -1,0 +1,238 @@
+// One job card = one message. This turns a plain-data view of the job into message options that discord.js sends
+// as they are (editReply, channel.send, message.edit), within every Discord limit whatever the text inside.
+import {
+  ButtonStyle,
+  ComponentType,
+  escapeMarkdown,
+  type APIActionRowComponent,
+  type APIButtonComponentWithCustomId,
+  type APIEmbed,
+  type APIEmbedField,
+} from 'discord.js';
+import { encodeCustomId } from './customIds.js';
+import { fitEmbed, truncate } from './embedLimits.js';
+
+export type PreviewImageMime = 'image/webp' | 'image/jpeg' | 'image/png';
+export interface PreviewImage {
+  bytes: Buffer;
+  mime: PreviewImageMime;
+}
+
+export type CardState =
+  | { kind: 'queued'; position: number; of: number; etaSeconds?: number | null }
+  | {
+      kind: 'running';
+      elapsedSeconds: number;
+      step?: { value: number; max: number } | null;
+      nodes?: { done: number; total: number } | null;
+      nodeTitle?: string | null;
+      /** The latest preview, already re-encoded small; every running edit re-attaches it under one name. */
+      preview?: PreviewImage | null;
+    }
+  | {
+      kind: 'succeeded';
+      /** e.g. "4 images" */
+      summary: string;
+      /** Re-encodings, files that could not be attached, etc.: shown, never dropped. */
+      notes: readonly string[];
+      elapsedSeconds?: number | null;
+      /** Name of a delivered image (png/jpeg/webp/gif) attached to the same message, shown as the embed image. */
+      imageName?: string | null;
+      /** How many outputs get an Upscale button (0 when the guild has no upscale command). */
+      upscaleCount?: number;
+    }
+  | { kind: 'failed'; message: string }
+  /** `byUserId` null: cancelled by the bot itself (shutdown, drain, time limit). */
+  | { kind: 'cancelled'; byUserId: string | null };
+
+export type ParamValue = string | number | bigint | boolean | null;
+
+export interface CardView {
+  jobId: string;
+  ownerId: string;
+  command: string;
+  /**
+   * The param that is the prompt: shown as the card's text rather than as a field, and what the Edit button
+   * changes. Absent for commands without a prompt (then no Edit button).
+   */
+  promptKey?: string | null;
+  /** The values that reproduce the job, including the seed actually used. */
+  params: Readonly<Record<string, ParamValue>>;
+  state: CardState;
+  /** Ephemeral cards get no Delete button: the user dismisses them. */
+  ephemeral?: boolean;
+  /** Ping the owner (a fresh message posted in the channel, where they would not otherwise notice). */
+  mentionOwner?: boolean;
+}
+
+export interface CardFile {
+  name: string;
+  attachment: Buffer;
+}
+
+export interface CardPayload {
+  content?: string;
+  embeds: APIEmbed[];
+  components: APIActionRowComponent<APIButtonComponentWithCustomId>[];
+  files?: CardFile[];
+  /** `[]` on final states: the running preview is removed; files sent alongside are kept. */
+  attachments?: [];
+  allowedMentions?: { users: string[]; parse: [] };
+}
+
+const COLORS = {
+  queued: 0x99aab5,
+  running: 0x5865f2,
+  succeeded: 0x57f287,
+  failed: 0xed4245,
+  cancelled: 0x4f545c,
+} as const satisfies Record<CardState['kind'], number>;
+
+const TITLES = {
+  queued: 'Queued',
+  running: 'Running',
+  succeeded: 'Done',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+} as const satisfies Record<CardState['kind'], string>;
+
+const PROMPT_MAX = 1800;
+const MESSAGE_MAX = 1500;
+const MAX_UPSCALE_BUTTONS = 10;
+const BUTTONS_PER_ROW = 5;
+
+export function previewFileName(mime: PreviewImageMime): string {
+  return mime === 'image/webp' ? 'preview.webp' : mime === 'image/png' ? 'preview.png' : 'preview.jpg';
+}
+
+/** `▰▰▰▱▱▱ 12/20`; tolerates nonsense (max 0, value beyond max, NaN) instead of throwing mid-job. */
+export function progressBar(value: number, max: number, width = 12): string {
+  const safeMax = Number.isFinite(max) && max > 0 ? max : 0;
+  const safeValue = Number.isFinite(value) ? Math.min(Math.max(value, 0), safeMax) : 0;
+  const filled = safeMax === 0 ? 0 : Math.round((safeValue / safeMax) * width);
+  return `${'▰'.repeat(filled)}${'▱'.repeat(width - filled)} ${Math.round(safeValue)}/${Math.round(safeMax)}`;
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Number.isFinite(seconds) ? Math.max(0, Math.round(seconds)) : 0;
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** One line, no code-span breakouts, within `max`. */
+function inlineCode(value: string, max: number): string {
+  const clean = value.replace(/`/g, 'ˋ').replace(/\s+/g, ' ');
+  return `\`${truncate(clean || ' ', max - 2)}\``;
+}
+
+function statusLines(view: CardView): string[] {
+  const state = view.state;
+  switch (state.kind) {
+    case 'queued': {
+      const where = state.position <= 1 ? 'next in line' : `position ${state.position} of ${Math.max(state.of, state.position)}`;
+      const eta = state.etaSeconds != null ? ` · starts in about ${formatDuration(state.etaSeconds)}` : '';
+      return [`⏳ Queued: ${where}${eta}`];
+    }
+    case 'running': {
+      const lines: string[] = [];
+      if (state.step) lines.push(`Steps  ${progressBar(state.step.value, state.step.max)}`);
+      if (state.nodes) lines.push(`Nodes  ${progressBar(state.nodes.done, state.nodes.total)}`);
+      if (state.nodeTitle) lines.push(`Now: ${escapeMarkdown(truncate(state.nodeTitle, 100))}`);
+      lines.push(`Elapsed ${formatDuration(state.elapsedSeconds)}`);
+      return lines;
+    }
+    case 'succeeded': {
+      const took = state.elapsedSeconds != null ? ` in ${formatDuration(state.elapsedSeconds)}` : '';
+      return [`✅ ${escapeMarkdown(truncate(state.summary, 200))}${took}`];
+    }
+    case 'failed':
+      return [`❌ ${escapeMarkdown(truncate(state.message, MESSAGE_MAX))}`];
+    case 'cancelled':
+      return [state.byUserId ? `🚫 Cancelled by <@${state.byUserId}>` : '🚫 Cancelled by the bot'];
+  }
+}
+
+function paramFields(params: Readonly<Record<string, ParamValue>>, promptKey: string | null | undefined): APIEmbedField[] {
+  return Object.entries(params)
+    .filter(([name]) => name !== promptKey)
+    .map(([name, value]) => ({
+    name: truncate(name, 256),
+    value: inlineCode(value === null ? 'none' : String(value), 1024),
+    inline: true,
+  }));
+}
+
+function button(
+  customId: string,
+  label: string,
+  style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger,
+): APIButtonComponentWithCustomId {
+  return { type: ComponentType.Button, custom_id: customId, label, style };
+}
+
+function rows(buttons: APIButtonComponentWithCustomId[]): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
+  const result: APIActionRowComponent<APIButtonComponentWithCustomId>[] = [];
+  for (let i = 0; i < buttons.length; i += BUTTONS_PER_ROW) {
+    result.push({ type: ComponentType.ActionRow, components: buttons.slice(i, i + BUTTONS_PER_ROW) });
+  }
+  return result;
+}
+
+function components(view: CardView): CardPayload['components'] {
+  const { jobId, state } = view;
+  if (state.kind === 'queued' || state.kind === 'running') {
+    return rows([button(encodeCustomId({ kind: 'button', jobId, action: 'cancel' }), 'Cancel', ButtonStyle.Danger)]);
+  }
+  if (state.kind !== 'succeeded') return [];
+  const actions = [button(encodeCustomId({ kind: 'button', jobId, action: 'reroll' }), 'Reroll', ButtonStyle.Primary)];
+  if (view.promptKey != null) {
+    actions.push(button(encodeCustomId({ kind: 'button', jobId, action: 'edit' }), 'Edit', ButtonStyle.Secondary));
+  }
+  if (!view.ephemeral) {
+    actions.push(button(encodeCustomId({ kind: 'button', jobId, action: 'delete' }), 'Delete', ButtonStyle.Danger));
+  }
+  const upscaleCount = Math.min(Math.max(Math.floor(state.upscaleCount ?? 0), 0), MAX_UPSCALE_BUTTONS);
+  const upscales = Array.from({ length: upscaleCount }, (_, i) =>
+    button(encodeCustomId({ kind: 'button', jobId, action: 'upscale', index: i + 1 }), `Upscale ${i + 1}`, ButtonStyle.Secondary),
+  );
+  return [...rows(actions), ...rows(upscales)];
+}
+
+export function renderCard(view: CardView): CardPayload {
+  const { state } = view;
+  const prompt = view.promptKey != null ? view.params[view.promptKey] : null;
+  const description = [
+    ...(prompt != null && prompt !== '' ? [`>>> ${escapeMarkdown(truncate(String(prompt), PROMPT_MAX))}`, ''] : []),
+    ...statusLines(view),
+  ].join('\n');
+
+  const fields: APIEmbedField[] = [];
+  if (state.kind === 'succeeded' && state.notes.length > 0) {
+    fields.push({ name: 'Notes', value: state.notes.map((note) => `• ${escapeMarkdown(truncate(note, 300))}`).join('\n') });
+  }
+  fields.push(...paramFields(view.params, view.promptKey));
+
+  const embed: APIEmbed = {
+    title: `/${view.command} · ${TITLES[state.kind]}`,
+    description,
+    color: COLORS[state.kind],
+    footer: { text: `job ${view.jobId}` },
+    ...(fields.length > 0 ? { fields } : {}),
+  };
+
+  const payload: CardPayload = { embeds: [], components: components(view) };
+  if (state.kind === 'running' && state.preview) {
+    const name = previewFileName(state.preview.mime);
+    embed.image = { url: `attachment://${name}` };
+    payload.files = [{ name, attachment: state.preview.bytes }];
+  }
+  if (state.kind === 'succeeded' && state.imageName) embed.image = { url: `attachment://${state.imageName}` };
+  if (state.kind === 'succeeded' || state.kind === 'failed' || state.kind === 'cancelled') payload.attachments = [];
+  payload.embeds = [fitEmbed(embed)];
+  if (view.mentionOwner) {
+    payload.content = `<@${view.ownerId}>`;
+    payload.allowedMentions = { users: [view.ownerId], parse: [] };
+  }
+  return payload;
+}

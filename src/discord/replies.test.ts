@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import type { APIEmbed } from 'discord.js';
+import { renderHelp } from './helpReply.js';
+import { renderQueue } from './queueReply.js';
+import { renderStatus } from './statusReply.js';
+
+const total = (e: APIEmbed) => (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
+
+describe('renderQueue', () => {
+  it("lists the caller's jobs with position, ETA and a link to the card", () => {
+    const [embed] = renderQueue({
+      yours: [
+        { jobId: 'a', command: 'imagine', state: 'running', elapsedSeconds: 30, cardUrl: 'https://discord.com/channels/1/2/3' },
+        { jobId: 'b', command: 'upscale', state: 'queued', position: 3, etaSeconds: 120 },
+      ],
+      queued: 5,
+      running: 2,
+      mode: 'open',
+    }).embeds;
+    expect(embed?.description).toBe('▶️ `/imagine` running for 30s · [card](https://discord.com/channels/1/2/3)\n⏳ `/upscale` #3 in line, starts in about 2m 00s');
+    expect(embed?.fields?.map((f) => f.value)).toEqual(['2', '5']);
+  });
+
+  it('says when there is nothing, and when the queue is paused or draining', () => {
+    expect(renderQueue({ yours: [], queued: 0, running: 0, mode: 'paused' }).embeds[0]?.description).toMatch(/no jobs[\s\S]*paused by an admin/);
+    expect(renderQueue({ yours: [], queued: 0, running: 0, mode: 'draining' }).embeds[0]?.description).toMatch(/draining/);
+  });
+});
+
+describe('renderHelp', () => {
+  const commands = [
+    { name: 'upscale', description: 'Enlarge an image', options: [{ name: 'image', description: '', required: true }] },
+    { name: 'imagine', description: 'Create an image', options: [{ name: 'prompt', description: '', required: true }, { name: 'seed', description: '', required: false }] },
+  ];
+
+  it('lists commands alphabetically with required and [optional] options', () => {
+    const [embed] = renderHelp(commands, { isAdmin: false }).embeds;
+    expect(embed?.fields?.map((f) => f.name)).toEqual(['/imagine', '/upscale']);
+    expect(embed?.fields?.[0]?.value).toBe('Create an image\n`prompt` `[seed]`');
+    expect(embed?.description).not.toContain('/comfy');
+    expect(renderHelp(commands, { isAdmin: true }).embeds[0]?.description).toContain('/comfy');
+  });
+
+  it('stays within limits with 100 long commands', () => {
+    const many = Array.from({ length: 100 }, (_, i) => ({ name: `c${i}`, description: 'd'.repeat(500), options: [] }));
+    const [embed] = renderHelp(many, { isAdmin: true }).embeds;
+    expect(embed && total(embed)).toBeLessThanOrEqual(6000);
+    expect(embed?.fields?.length).toBeLessThanOrEqual(25);
+    expect(embed?.fields?.at(-1)?.value).toMatch(/more not shown/);
+  });
+});
+
+describe('renderStatus', () => {
+  it('shows up and down backends with queue and VRAM', () => {
+    const [embed] = renderStatus({
+      backends: [
+        { name: 'gpu-a', up: true, running: 1, pending: 2, vram: { freeBytes: 6 * 1024 ** 3, totalBytes: 24 * 1024 ** 3 }, version: '0.3.64' },
+        { name: 'gpu-b', up: false, error: 'connection refused', downForSeconds: 42 },
+      ],
+      mode: 'paused',
+      queued: 3,
+    }).embeds;
+    expect(embed?.description).toBe('1 of 2 up · 3 jobs waiting · ⏸️ paused (jobs wait)');
+    expect(embed?.fields?.[0]?.value).toBe('🟢 up · 1 running, 2 waiting\nVRAM 18.0 GB of 24.0 GB used (75%)\nComfyUI 0.3.64');
+    expect(embed?.fields?.[1]?.value).toBe('🔴 down for 42s: connection refused');
+    expect(embed?.color).toBe(0xfee75c);
+  });
+
+  it('is red when nothing is up', () => {
+    expect(renderStatus({ backends: [{ name: 'a', up: false, error: 'x' }], mode: 'open', queued: 0 }).embeds[0]?.color).toBe(0xed4245);
+  });
+});

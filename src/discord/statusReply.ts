@@ -1,0 +1,58 @@
+// `/comfy status`: every backend's health, queue and VRAM (from ComfyUI's system_stats), for admins.
+import type { APIEmbed } from 'discord.js';
+import { fitEmbed, truncate } from './embedLimits.js';
+
+export type BackendStatusView =
+  | {
+      name: string;
+      up: true;
+      running: number;
+      pending: number;
+      /** First GPU of system_stats; absent on CPU-only or cloud backends. */
+      vram?: { freeBytes: number; totalBytes: number } | null;
+      version?: string | null;
+    }
+  | { name: string; up: false; error: string; downForSeconds?: number | null };
+
+export interface StatusView {
+  backends: readonly BackendStatusView[];
+  mode: 'open' | 'paused' | 'draining';
+  queued: number;
+}
+
+function gigabytes(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
+}
+
+function vramText(vram: { freeBytes: number; totalBytes: number }): string {
+  const used = Math.max(0, vram.totalBytes - vram.freeBytes);
+  const percent = vram.totalBytes > 0 ? Math.round((used / vram.totalBytes) * 100) : 0;
+  return `VRAM ${gigabytes(used)} of ${gigabytes(vram.totalBytes)} used (${percent}%)`;
+}
+
+function backendValue(backend: BackendStatusView): string {
+  if (!backend.up) {
+    const since = backend.downForSeconds != null ? ` for ${Math.round(backend.downForSeconds)}s` : '';
+    return `🔴 down${since}: ${truncate(backend.error, 300)}`;
+  }
+  const lines = [`🟢 up · ${backend.running} running, ${backend.pending} waiting`];
+  if (backend.vram) lines.push(vramText(backend.vram));
+  if (backend.version) lines.push(`ComfyUI ${truncate(backend.version, 40)}`);
+  return lines.join('\n');
+}
+
+const MODE_TEXT = { open: 'accepting jobs', paused: '⏸️ paused (jobs wait)', draining: '🚧 draining (no new jobs)' } as const;
+
+export function renderStatus(view: StatusView): { embeds: APIEmbed[] } {
+  const up = view.backends.filter((b) => b.up).length;
+  return {
+    embeds: [
+      fitEmbed({
+        title: 'ComfyUI backends',
+        description: `${up} of ${view.backends.length} up · ${view.queued} jobs waiting · ${MODE_TEXT[view.mode]}`,
+        color: up === view.backends.length ? 0x57f287 : up === 0 ? 0xed4245 : 0xfee75c,
+        fields: view.backends.map((backend) => ({ name: backend.name, value: backendValue(backend) })),
+      }),
+    ],
+  };
+}
