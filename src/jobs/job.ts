@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { ApiWorkflow, OutputFile, PreviewMime } from '../comfy/types.js';
+import type { LimitOverride } from '../config/schema.js';
 import type { CommandLimits } from '../templates/definition.js';
 import type { ResolvedTarget } from '../templates/targets.js';
 
@@ -51,6 +52,11 @@ export interface JobSpec {
   outputs?: string[];
   /** Limits carried by the command file (`CommandDefinition.limits`). */
   commandLimits?: CommandLimits;
+  /**
+   * Overrides that apply to this submission besides the configured ones: the owner's guild's per-role limits
+   * (`policy.limitOverridesFor`). Admission only; a restored job is not admitted again, so they are not kept.
+   */
+  limitOverrides?: LimitOverride[];
 }
 
 export interface StateChange {

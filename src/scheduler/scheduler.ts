@@ -100,7 +100,8 @@ export class Scheduler {
     const requirements = requirementsOf(spec.workflow, this.knownModels());
     const why = this.whyNowhere(requirements);
     if (why) throw new UnavailableError('unsupported', `no backend can run this: ${why}`);
-    const limits = resolveLimits(this.options.limits, this.options.limitOverrides ?? [], {
+    const overrides = [...(this.options.limitOverrides ?? []), ...(spec.limitOverrides ?? [])];
+    const limits = resolveLimits(this.options.limits, overrides, {
       owner: spec.owner,
       command: spec.command,
       commandLimits: spec.commandLimits,

@@ -50,6 +50,18 @@ describe('limits through the scheduler', () => {
     expect(e.retryAt).toEqual(new Date(clock.now() + 8_000));
   });
 
+  it('applies the overrides a submission carries (a guild\'s per-role limits) on top of the configured ones', () => {
+    const { scheduler } = setup({ limits: { perUserQueued: 1 } });
+    const member = { userId: 'm', guildId: 'g1', roles: ['artist'] };
+    const guildRoleLimit = [{ guild: 'g1', role: 'artist', perUserQueued: 2 }];
+    for (let i = 0; i < 3; i += 1) scheduler.submit({ ...spec('m'), owner: member, limitOverrides: guildRoleLimit });
+    expect(refusal(() => scheduler.submit({ ...spec('m'), owner: member, limitOverrides: guildRoleLimit })).limit).toBe('queued');
+    // Without the guild's override the configured limit holds: the backend is busy, so one job waits and no more.
+    const other = { userId: 'n', guildId: 'g1', roles: ['artist'] };
+    scheduler.submit({ ...spec('n'), owner: other });
+    expect(refusal(() => scheduler.submit({ ...spec('n'), owner: other })).limit).toBe('queued');
+  });
+
   it('applies per-role and per-command overrides and the command file’s own limits', () => {
     const { scheduler } = setup({
       limits: { perUserQueued: 1 },
