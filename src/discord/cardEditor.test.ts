@@ -75,6 +75,10 @@ const running = (value: number, withPreview = false): CardView =>
   view({ kind: 'running', elapsedSeconds: value, step: { value, max: 100 }, ...(withPreview ? { preview: { ...preview, bytes: Buffer.from(`p${value}`) } } : {}) });
 const done = (jobId = 'j1'): CardView => view({ kind: 'succeeded', summary: '1 image', notes: [] }, jobId);
 
+// The channel pacer (bottleneck) grants a free slot after a few timer hops, which fake timers count as 1 ms each.
+const GRANT_MS = 5;
+const advanceTo = (at: number) => vi.advanceTimersByTimeAsync(at - Date.now());
+
 function gaps(calls: Call[]): number[] {
   return calls.slice(1).map((call, i) => call.at - (calls[i]?.at ?? 0));
 }
@@ -106,7 +110,7 @@ describe('CardEditor coalescing and spacing', () => {
     const { transport, editor } = setup();
     transport.hold = true;
     editor.update(running(1));
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
     expect(transport.calls).toHaveLength(1);
     editor.update(running(2));
     editor.update(running(3));
@@ -186,7 +190,7 @@ describe('CardEditor final state', () => {
     const { transport, editor } = setup();
     transport.hold = true;
     editor.update(running(1));
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
     editor.update(running(2));
     const finished = editor.finish(done());
     editor.update(running(3));
@@ -201,7 +205,7 @@ describe('CardEditor final state', () => {
   it('stops on shutdown without sending what is pending', async () => {
     const { transport, editor } = setup();
     editor.update(running(1));
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
     editor.update(running(2));
     const finished = editor.finish(done());
     editor.stop();
@@ -216,7 +220,7 @@ describe('CardEditor final state', () => {
     const { transport, editor } = setup();
     const file = { name: 'draw_j1_1.png', attachment: Buffer.from('png') };
     const finished = editor.finish(done(), [file]);
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
     await finished;
     expect(transport.calls[0]?.payload.files).toEqual([file]);
     expect(transport.calls[0]?.payload.attachments).toEqual([]);
@@ -226,12 +230,14 @@ describe('CardEditor final state', () => {
     const { transport, editor, events } = setup();
     transport.failNext(rateLimit(3000), apiError(429, 429));
     const finished = editor.finish(done());
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
     expect(transport.calls).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(2999);
+    const firstAt = transport.calls[0]?.at ?? Number.NaN;
+    await advanceTo(firstAt + 2999);
     expect(transport.calls).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(1);
+    await advanceTo(firstAt + 3000 + GRANT_MS);
     expect(transport.calls).toHaveLength(2);
+    expect(transport.calls[1]?.at).toBeGreaterThanOrEqual(firstAt + 3000);
     await vi.advanceTimersByTimeAsync(5000);
     await expect(finished).resolves.toEqual({ delivered: true, via: 'edit' });
     expect(transport.calls).toHaveLength(3);
@@ -242,11 +248,13 @@ describe('CardEditor final state', () => {
     const { transport, editor } = setup();
     transport.failNext(rateLimit(4000));
     editor.update(running(1));
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
     editor.update(running(2));
-    await vi.advanceTimersByTimeAsync(3999);
+    const firstAt = transport.calls[0]?.at ?? Number.NaN;
+    await advanceTo(firstAt + 3999);
     expect(transport.calls).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(1);
+    await advanceTo(firstAt + 4000 + GRANT_MS);
+    expect(transport.calls[1]?.at).toBeGreaterThanOrEqual(firstAt + 4000);
     expect(transport.calls.map((c) => c.description)).toEqual([
       expect.stringContaining(' 1/100'),
       expect.stringContaining(' 2/100'),
@@ -300,7 +308,7 @@ describe('CardEditor moving to a channel message', () => {
     transport.expiresAt = start + 15 * 60_000;
     transport.failNext(apiError(50027, 401, 'Invalid Webhook Token'));
     editor.update(running(1));
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(1000 + 2 * GRANT_MS);
     expect(transport.calls.map((c) => [c.via, c.description.includes(' 1/100')])).toEqual([
       ['edit', true],
       ['post', true],
@@ -311,7 +319,7 @@ describe('CardEditor moving to a channel message', () => {
   it('posts a new card when the old one was deleted (10008) and delivers the final there', async () => {
     const { transport, editor } = setup();
     editor.update(running(1));
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
     transport.failNext(apiError(10008, 404, 'Unknown Message'));
     const finished = editor.finish(done());
     await vi.advanceTimersByTimeAsync(5000);
@@ -324,7 +332,7 @@ describe('CardEditor moving to a channel message', () => {
     const { transport, editor, unreachable } = setup();
     transport.failNext(apiError(50013, 403, 'Missing Permissions'));
     editor.update(running(1));
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
     editor.update(running(2));
     await vi.advanceTimersByTimeAsync(5000);
     expect(transport.calls).toHaveLength(1);
@@ -340,7 +348,7 @@ describe('CardEditor moving to a channel message', () => {
     transport.canPost = false;
     const { editor, unreachable } = setup({ transport });
     await vi.advanceTimersByTimeAsync(14 * 60_000);
-    const outcome = await Promise.all([editor.finish(done()), vi.advanceTimersByTimeAsync(0)]).then(([o]) => o);
+    const outcome = await Promise.all([editor.finish(done()), vi.advanceTimersByTimeAsync(GRANT_MS)]).then(([o]) => o);
     expect(outcome.delivered).toBe(false);
     expect(unreachable).toEqual([expect.objectContaining({ reason: 'token-expired', view: done() })]);
     expect(transport.calls).toHaveLength(0);
