@@ -1,13 +1,184 @@
-// Wiring only: config → store → backend pool → scheduler → bot. (Filled in as the rooms land.)
+// Wiring only: config → store → commands → backend pool → scheduler → bot → ops server. Each start-up failure a
+// person can fix becomes one StartupError line; stop() undoes the start in reverse.
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ComfyClient } from './comfy/client.js';
 import type { Config } from './config/schema.js';
 import type { Logger } from './config/logger.js';
+import { BotStartError, startBot, type Bot } from './discord/bot.js';
+import { recoverJobs } from './jobs/recovery.js';
+import { openJobStore, StoreError, type JobStore } from './jobs/store.js';
+import { resumeJobCard } from './discord/wiring/cardSession.js';
+import { deliverPending, showUnrecoverable } from './discord/wiring/recoveredCards.js';
+import { PreviewEncoder } from './media/preview.js';
+import { healthReport, instrumentBackends, instrumentJob, instrumentQueue } from './ops/instrument.js';
+import { createMetrics } from './ops/metrics.js';
+import { startOpsServer, type OpsServer } from './ops/server.js';
+import { ComfyBackend } from './scheduler/comfy-backend.js';
+import { createScheduler } from './scheduler/from-config.js';
+import type { Scheduler } from './scheduler/scheduler.js';
+import { CommandRegistry } from './templates/registry.js';
 
 /** A start-up failure a person can act on; its message is one line. */
 export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
+interface Pooled {
+  name: string;
+  url: string;
+  client: ComfyClient;
+  backend: ComfyBackend;
+  readonly healthy: boolean;
+}
+
+const CLIENT_ID_FILE = 'comfy-client-id';
+
+/**
+ * The client id this installation uses with ComfyUI, kept in the data dir: ComfyUI sends a prompt's progress
+ * and results only to the client id that submitted it, so after a restart the bot must come back as the same
+ * client to follow the jobs it adopted.
+ */
+function stableClientId(dataDir: string): string {
+  const path = join(dataDir, CLIENT_ID_FILE);
+  try {
+    const saved = readFileSync(path, 'utf8').trim();
+    if (/^[\w-]{8,64}$/.test(saved)) return saved;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new StartupError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  const id = randomUUID();
+  try {
+    writeFileSync(path, `${id}\n`);
+  } catch (error) {
+    throw new StartupError(`cannot write ${path}: ${(error as Error).message}`);
+  }
+  return id;
+}
+
+/** One client + backend per configured backend; the clients are kept for /comfy status and autocomplete. */
+function createPool(config: Config, logger: Logger, clientId: string): Pooled[] {
+  return config.backends.map((b) => {
+    const client = new ComfyClient({ name: b.name, url: b.url, clientId, logger, ...(b.apiKey !== undefined ? { apiKey: b.apiKey } : {}) });
+    const backend = new ComfyBackend({ client, capacity: b.capacity, weight: b.weight, previewMethod: config.previews.method, logger });
+    return {
+      name: b.name,
+      url: b.url,
+      client,
+      backend,
+      get healthy() {
+        return backend.healthy;
+      },
+    };
+  });
+}
+
+/** Why no backend answered, in one line naming each URL. */
+async function unreachable(pool: Pooled[]): Promise<string> {
+  const reasons = await Promise.all(
+    pool.map((p) =>
+      p.client.http.systemStats().then(
+        () => `${p.url} answers but its WebSocket or node list could not be read`,
+        (error: unknown) => `${p.url} (${error instanceof Error ? error.message : String(error)})`,
+      ),
+    ),
+  );
+  return `cannot reach ComfyUI at ${reasons.join(', ')}; start ComfyUI or set COMFY_URL`;
+}
+
 export async function startApp(config: Config, logger: Logger): Promise<{ stop(): Promise<void> }> {
   logger.info({ backends: config.backends.map((b) => b.name) }, 'starting');
-  throw new StartupError('comfycord is not wired yet');
+  const undo: (() => Promise<void> | void)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const step of undo.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        logger.error({ err: error }, 'a shutdown step failed');
+      }
+    }
+  };
+  try {
+    let store: JobStore;
+    try {
+      store = openJobStore({ dataDir: config.dataDir, logger });
+    } catch (error) {
+      if (error instanceof StoreError) throw new StartupError(error.message);
+      throw error;
+    }
+    undo.push(() => store.close());
+    const pruned = store.prune(config.jobs.retentionDays);
+    if (pruned > 0) logger.info({ pruned }, 'old finished jobs pruned');
+
+    const registry = await CommandRegistry.load({ commandsDir: config.commandsDir, templatesDir: config.templatesDir, logger });
+    registry.watch();
+    undo.push(() => registry.close());
+
+    const metrics = createMetrics();
+    const pool = createPool(config, logger, stableClientId(config.dataDir));
+    undo.push(() => Promise.all(pool.map((p) => p.backend.stop())).then(() => undefined));
+    await Promise.all(pool.map((p) => p.backend.start()));
+    if (!pool.some((p) => p.healthy)) throw new StartupError(await unreachable(pool));
+    undo.push(instrumentBackends(pool.map((p) => p.backend), metrics));
+
+    const scheduler: Scheduler = createScheduler(config, pool.map((p) => p.backend), { logger });
+    undo.push(() => scheduler.close());
+    undo.push(instrumentQueue(scheduler, metrics));
+
+    let bot: Bot;
+    try {
+      bot = await startBot({
+        config,
+        logger,
+        scheduler,
+        store,
+        registry,
+        backends: pool,
+        previews: new PreviewEncoder({ format: config.previews.format, maxSize: config.previews.maxSize }),
+        metrics,
+      });
+    } catch (error) {
+      if (error instanceof BotStartError) throw new StartupError(error.message);
+      throw error;
+    }
+    undo.push(() => bot.stop());
+
+    // Jobs the last run left unfinished go back into the scheduler, each with its card resumed.
+    const recovery = recoverJobs({
+      store,
+      scheduler,
+      commands: (name) => registry.commands.get(name),
+      maxTries: config.jobs.maxTries,
+      logger,
+      attach: (job, row) => {
+        instrumentJob(job, metrics);
+        resumeJobCard(bot.context, job, row);
+      },
+    });
+    const report = (what: string) => (error: unknown) => logger.error({ err: error }, what);
+    for (const { row, error } of recovery.failed) void showUnrecoverable(bot.context, row, error).catch(report('could not show an unrecoverable job'));
+    for (const row of recovery.undelivered) void deliverPending(bot.context, row).catch(report('could not deliver recovered results'));
+
+    if (config.http.port !== undefined) {
+      let ops: OpsServer;
+      try {
+        ops = await startOpsServer({
+          port: config.http.port,
+          host: config.http.host,
+          metrics,
+          health: healthReport({ discordConnected: () => bot.connected, backends: pool.map((p) => p.backend) }),
+        });
+      } catch (error) {
+        throw new StartupError(error instanceof Error ? error.message : String(error));
+      }
+      undo.push(() => ops.close());
+      logger.info({ url: ops.url }, 'ops server listening');
+    }
+    logger.info('comfycord is running');
+    return { stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

@@ -1,8 +1,9 @@
 // The discord.js client: log in with only the Guilds intent, register the slash commands when they changed (and
 // again when command files change), and route every interaction to its handler.
 import { once } from 'node:events';
-import { Client, GatewayIntentBits, MessageFlags, type Interaction } from 'discord.js';
-import { ChannelPacer } from './channelPacer.js';
+import { Client, GatewayIntentBits, MessageFlags, type Interaction, type RESTOptions } from 'discord.js';
+import { countRateLimits } from '../ops/instrument.js';
+import { ChannelPacers } from './channelPacer.js';
 import { handleAutocomplete } from './handlers/autocomplete.js';
 import { handleBuiltin } from './handlers/builtins.js';
 import { handleButton, handleModal } from './handlers/buttons.js';
@@ -27,27 +28,25 @@ export async function startBot(services: BotServices): Promise<Bot> {
   const { config, logger } = services;
   const token = config.discord.token;
   if (token === undefined) throw new BotStartError('DISCORD_TOKEN is not set');
-  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.discord.apiUrl } });
-  const pacers = new Map<string, ChannelPacer>();
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    // Node's own fetch, not discord.js's bundled undici 6: importing the project's undici 7 (the ComfyUI client)
+    // installs its Agent as the process-wide dispatcher, and undici 7 cannot read the FormData discord.js builds,
+    // so every request with files (previews, results) failed with "action is not a function".
+    rest: { api: config.discord.apiUrl, makeRequest: fetch as unknown as RESTOptions['makeRequest'] },
+  });
+  const pacers = new ChannelPacers();
   const ctx: BotContext = {
     ...services,
     client,
-    pacer: (channelId) => {
-      const key = channelId ?? 'none';
-      let pacer = pacers.get(key);
-      if (!pacer) pacers.set(key, (pacer = new ChannelPacer()));
-      return pacer;
-    },
+    pacer: (channelId) => pacers.for(channelId),
     cancelledBy: new Map(),
     mode: { value: 'open' },
     cards: new Set(),
   };
   client.on('interactionCreate', (interaction) => void route(ctx, interaction));
   client.on('error', (error) => logger.error({ err: error }, 'discord client error'));
-  client.rest.on('rateLimited', (info) => {
-    ctx.metrics.discordRateLimited.inc({ route: info.route });
-    logger.debug({ route: info.route, retryAfter: info.retryAfter }, 'discord rate limit');
-  });
+  countRateLimits(client.rest, ctx.metrics);
 
   const ready = once(client, 'clientReady');
   try {

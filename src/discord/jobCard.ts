@@ -145,7 +145,23 @@ async function finish(options: JobCardOptions, state: FinalState, elapsed: numbe
     const outcome = await editor.finish({ ...base, state: { kind: 'cancelled', byUserId: options.cancelledBy() } });
     return { state, outcome, delivered: [] };
   }
-  const plan = await options.planDelivery(job.outputs ?? []);
+  const { outcome, delivered } = await deliverResults(options, job.outputs ?? [], elapsed);
+  return { state, outcome, delivered };
+}
+
+export type ResultDelivery = Pick<JobCardOptions, 'editor' | 'base' | 'planDelivery' | 'postBatch' | 'upscaleCount' | 'logger'>;
+
+/**
+ * The succeeded card with the first batch of outputs attached, then each further batch as a message of its own.
+ * Also used for results whose delivery a restart interrupted.
+ */
+export async function deliverResults(
+  options: ResultDelivery,
+  outputs: readonly OutputFile[],
+  elapsedSeconds: number | null,
+): Promise<{ outcome: FinishOutcome; delivered: string[] }> {
+  const { editor, base } = options;
+  const plan = await options.planDelivery(outputs);
   const [first = [], ...rest] = plan.batches;
   const view: CardView = {
     ...base,
@@ -153,7 +169,7 @@ async function finish(options: JobCardOptions, state: FinalState, elapsed: numbe
       kind: 'succeeded',
       summary: plan.summary,
       notes: plan.notes,
-      elapsedSeconds: elapsed,
+      elapsedSeconds,
       imageName: plan.embedImage,
       upscaleCount: options.upscaleCount(plan),
     },
@@ -165,8 +181,8 @@ async function finish(options: JobCardOptions, state: FinalState, elapsed: numbe
       await options.postBatch(toCardFiles(files), i + 2, plan.batches.length);
       delivered.push(...files.map((file) => file.name));
     } catch (error) {
-      (options.logger ?? silentLogger).error({ job: job.id, err: error, batch: i + 2 }, 'could not post a batch of outputs');
+      (options.logger ?? silentLogger).error({ job: base.jobId, err: error, batch: i + 2 }, 'could not post a batch of outputs');
     }
   }
-  return { state, outcome, delivered };
+  return { outcome, delivered };
 }

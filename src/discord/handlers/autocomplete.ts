@@ -1,0 +1,40 @@
+// Autocomplete: live lists (models, sampler names) from a backend that is up, filtered to what was typed. It
+// cannot be deferred and must answer within 3 s, so a failure answers with no choices rather than nothing.
+import type { AutocompleteInteraction } from 'discord.js';
+import { choicesFor } from '../../templates/choices.js';
+import type { ServerInfo } from '../../templates/server-info.js';
+import { autocompleteChoices } from '../autocomplete.js';
+import { settingsAutocomplete } from '../settings/userSettings.js';
+import type { BotContext } from '../wiring/context.js';
+
+function serverInfo(ctx: BotContext): ServerInfo {
+  const backend = ctx.backends.find((b) => b.healthy) ?? ctx.backends[0];
+  if (!backend) throw new Error('no backend is configured');
+  return {
+    objectInfo: (nodeClass) => backend.client.http.objectInfoFor(nodeClass),
+    models: (folder) => backend.client.http.models(folder),
+  };
+}
+
+async function choices(ctx: BotContext, interaction: AutocompleteInteraction): Promise<{ name: string; value: string }[]> {
+  const focused = interaction.options.getFocused(true);
+  const typed = String(focused.value);
+  if (interaction.commandName === 'settings') {
+    return settingsAutocomplete({ name: focused.name, value: typed }, interaction.options.getString('command'), ctx.registry.commands);
+  }
+  if (interaction.commandName === 'comfy') return autocompleteChoices(ctx.backends.map((b) => b.name), typed);
+  const definition = ctx.registry.commands.get(interaction.commandName);
+  if (!definition) return [];
+  return choicesFor(definition, focused.name, serverInfo(ctx), typed);
+}
+
+export async function handleAutocomplete(ctx: BotContext, interaction: AutocompleteInteraction): Promise<void> {
+  let list: { name: string; value: string }[];
+  try {
+    list = await choices(ctx, interaction);
+  } catch (error) {
+    ctx.logger.warn({ command: interaction.commandName, err: error }, 'autocomplete failed; offering no choices');
+    list = [];
+  }
+  await interaction.respond(list);
+}

@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import type { OutputFile } from '../comfy/types.js';
+import { Job, JobControl, type JobPosition, type JobSpec } from '../jobs/job.js';
+import type { EncodedPreview } from '../media/preview.js';
+import type { FinishOutcome } from './cardEditor.js';
+import type { CardFile, CardView } from './cardRenderer.js';
+import type { DeliveryPlan } from './delivery.js';
+import { followJobCard, type CardSink, type JobCardOptions } from './jobCard.js';
+
+const spec: JobSpec = {
+  owner: { userId: 'u1', guildId: 'g1', roles: [] },
+  command: 'imagine',
+  workflow: { '3': { class_type: 'KSampler', inputs: {}, _meta: { title: 'Sampler' } } },
+  params: { prompt: 'a cat' },
+};
+
+class RecordingSink implements CardSink {
+  readonly updates: CardView[] = [];
+  finished: { view: CardView; files: CardFile[] } | null = null;
+  update(view: CardView): void {
+    this.updates.push(view);
+  }
+  finish(view: CardView, files: CardFile[] = []): Promise<FinishOutcome> {
+    this.finished = { view, files };
+    return Promise.resolve({ delivered: true, via: 'edit' });
+  }
+  get last(): CardView['state'] | undefined {
+    return this.updates.at(-1)?.state;
+  }
+}
+
+const file = (name: string) => ({ name, mime: 'image/png', bytes: Buffer.from(name), kind: 'images' });
+
+function setup(overrides: Partial<JobCardOptions> = {}) {
+  let clock = 10_000;
+  const job = new Job(spec, clock);
+  const control = new JobControl(job, () => clock);
+  const sink = new RecordingSink();
+  const posted: { names: string[]; batch: number; of: number }[] = [];
+  let position: JobPosition | undefined = { global: 2, user: 0, eta: 30_000 };
+  const options: JobCardOptions = {
+    job,
+    editor: sink,
+    base: { jobId: job.id, ownerId: 'u1', command: 'imagine', promptKey: 'prompt', params: { prompt: 'a cat' } },
+    position: () => position,
+    queueSize: () => 5,
+    encodePreview: async () => null,
+    planDelivery: async (outputs: readonly OutputFile[]): Promise<DeliveryPlan> => ({
+      batches: [[file('a.png')], [file('b.png')]],
+      notes: ['b.png: re-encoded'],
+      leftOut: [],
+      embedImage: 'a.png',
+      summary: `${outputs.length} images`,
+    }),
+    postBatch: async (files, batch, of) => void posted.push({ names: files.map((f) => f.name), batch, of }),
+    cancelledBy: () => 'u9',
+    upscaleCount: () => 1,
+    now: () => clock,
+    ...overrides,
+  };
+  return {
+    job,
+    control,
+    sink,
+    posted,
+    options,
+    tick: (ms: number) => (clock += ms),
+    setPosition: (p: JobPosition | undefined) => (position = p),
+  };
+}
+
+describe('followJobCard', () => {
+  it('shows the place in the queue, then progress, node title and the latest preview, then the delivered outputs', async () => {
+    let encoding: Promise<EncodedPreview> | undefined;
+    const { job, control, sink, posted, options, tick } = setup({
+      encodePreview: (_id, bytes) => (encoding = Promise.resolve({ bytes: Buffer.concat([bytes, Buffer.from('!')]), mime: 'image/webp', width: 8, height: 8 })),
+    });
+    const following = followJobCard(options);
+    expect(sink.last).toEqual({ kind: 'queued', position: 3, of: 5, etaSeconds: 30 });
+
+    control.dispatch('comfy-1', 'p1');
+    control.start();
+    tick(4000);
+    job.emit('progress', { value: 5, max: 20, node: '3', nodeTitle: 'Sampler' });
+    expect(sink.last).toMatchObject({ kind: 'running', step: { value: 5, max: 20 }, nodeTitle: 'Sampler', elapsedSeconds: 4 });
+
+    job.emit('preview', { mime: 'image/jpeg', bytes: Buffer.from('frame') });
+    // The card's own callback was attached first, so it has run once this settles.
+    await encoding;
+    expect(sink.last).toMatchObject({ kind: 'running', preview: { mime: 'image/webp', bytes: Buffer.from('frame!') } });
+
+    control.succeed([{ node: '9', ref: { filename: 'x.png', subfolder: '', type: 'output' }, kind: 'images', mime: 'image/png', bytes: Buffer.from('x') }]);
+    const result = await following;
+    expect(sink.finished?.view.state).toEqual({ kind: 'succeeded', summary: '1 images', notes: ['b.png: re-encoded'], elapsedSeconds: 4, imageName: 'a.png', upscaleCount: 1 });
+    expect(sink.finished?.files.map((f) => f.name)).toEqual(['a.png']);
+    expect(posted).toEqual([{ names: ['b.png'], batch: 2, of: 2 }]);
+    expect(result).toEqual({ state: 'succeeded', outcome: { delivered: true, via: 'edit' }, delivered: ['a.png', 'b.png'] });
+    expect(job.listenerCount('progress')).toBe(0);
+  });
+
+  it('forgets the old run’s progress when the job goes back to the queue', async () => {
+    const { job, control, sink, options, setPosition } = setup();
+    void followJobCard(options);
+    control.dispatch('comfy-1', 'p1');
+    job.emit('progress', { value: 5, max: 20, node: '3', nodeTitle: 'Sampler' });
+    setPosition({ global: 0, user: 0, eta: null });
+    control.requeue('backend lost');
+    expect(sink.last).toEqual({ kind: 'queued', position: 1, of: 5, etaSeconds: null });
+    control.dispatch('comfy-1', 'p2');
+    expect(sink.last).toMatchObject({ kind: 'running', step: null, nodeTitle: null, preview: null });
+    control.cancel();
+  });
+
+  it('ends on the failure in plain words, or on who cancelled', async () => {
+    const failing = setup();
+    const failed = followJobCard(failing.options);
+    failing.control.fail('ComfyUI refused the workflow: steps: 80 is above the maximum 50');
+    expect((await failed).state).toBe('failed');
+    expect(failing.sink.finished?.view.state).toEqual({ kind: 'failed', message: 'ComfyUI refused the workflow: steps: 80 is above the maximum 50' });
+
+    const cancelling = setup();
+    const cancelled = followJobCard(cancelling.options);
+    cancelling.control.cancel();
+    expect(await cancelled).toMatchObject({ state: 'cancelled', delivered: [] });
+    expect(cancelling.sink.finished?.view.state).toEqual({ kind: 'cancelled', byUserId: 'u9' });
+  });
+
+  it('skips a preview that cannot be re-encoded and keeps the card going', async () => {
+    let encoding: Promise<EncodedPreview> | undefined;
+    const { job, control, sink, options } = setup({ encodePreview: () => (encoding = Promise.reject(new Error('corrupt frame'))) });
+    const following = followJobCard(options);
+    control.dispatch('comfy-1', 'p1');
+    const before = sink.updates.length;
+    job.emit('preview', { mime: 'image/jpeg', bytes: Buffer.from('bad') });
+    await encoding?.catch(() => undefined);
+    expect(sink.updates.length).toBe(before);
+    control.fail('stopped');
+    expect((await following).state).toBe('failed');
+  });
+
+  it('names a batch that could not be posted instead of claiming it was delivered', async () => {
+    const { control, options } = setup({ postBatch: () => Promise.reject(new Error('Missing Permissions')) });
+    const following = followJobCard(options);
+    control.dispatch('comfy-1', 'p1');
+    control.succeed([]);
+    expect((await following).delivered).toEqual(['a.png']);
+  });
+});

@@ -1,0 +1,206 @@
+// The discord.js side of one job card: the interaction's reply (then a channel message, past the token's life) as
+// the transport, a card editor paced per channel, and what happens once the job ends (store, metrics, audit).
+import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction, SendableChannels } from 'discord.js';
+import type { Job } from '../../jobs/job.js';
+import { auditJob } from '../../policy/audit.js';
+import type { JobRow } from '../../jobs/store-types.js';
+import { CardEditor, type CardTransport, type Unreachable } from '../cardEditor.js';
+import { renderCard, type CardFile, type CardView, type ParamValue } from '../cardRenderer.js';
+import { planDelivery, uploadLimit, type DeliveryPlan } from '../delivery.js';
+import { DiscordCardTransport, type CardLocation } from '../interactionTransport.js';
+import { followJobCard, type JobCardResult } from '../jobCard.js';
+import { ChannelCardTransport } from './channelCardTransport.js';
+import type { BotContext } from './context.js';
+import { promptKeyOf } from './promptKey.js';
+
+type CardInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
+
+const UPSCALE_COMMAND = 'upscale';
+const EMBEDDABLE = /^image\/(png|jpeg|webp)$/;
+
+/** Resolves a channel the bot can post in, or null (unknown, not text, no access). */
+export async function sendableChannel(ctx: BotContext, channelId: string | null): Promise<SendableChannels | null> {
+  if (channelId === null) return null;
+  const channel = await ctx.client.channels.fetch(channelId).catch(() => null);
+  return channel?.isSendable() ? channel : null;
+}
+
+/** Image outputs get an Upscale button when a command named `upscale` takes an image. */
+function upscaleCount(ctx: BotContext, plan: DeliveryPlan): number {
+  const upscale = ctx.registry.commands.get(UPSCALE_COMMAND);
+  if (!upscale?.options.some((option) => option.type === 'image')) return 0;
+  return (plan.batches[0] ?? []).filter((file) => EMBEDDABLE.test(file.mime)).length;
+}
+
+function displayParams(params: Record<string, unknown>): Record<string, ParamValue> {
+  const out: Record<string, ParamValue> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (value === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof value)) out[name] = value as ParamValue;
+  }
+  return out;
+}
+
+/** Where a card lives and how its extra result messages are sent. */
+interface CardPlace {
+  transport: CardTransport & { readonly location: CardLocation };
+  channelId: string | null;
+  limitBytes: number;
+  /** Posts a message of further results when the channel cannot be used (an interaction follow-up). */
+  followUp?: (options: { content: string; files: CardFile[] }) => Promise<unknown>;
+  /** The card message's id, once known, for the delivery record. */
+  messageId: () => string | null;
+}
+
+/** A new job's card: the reply to the interaction that submitted it. */
+export function startJobCard(ctx: BotContext, interaction: CardInteraction, job: Job, options: { promptKey: string | null }): void {
+  const log = ctx.logger.child({ job: job.id });
+  const channelId = interaction.channelId;
+  let replyId: string | null = null;
+  const transport = new DiscordCardTransport({
+    interaction,
+    channel: () => sendableChannel(ctx, channelId),
+    channelId,
+    ephemeral: false,
+    onMoved: (location) => cardMoved(ctx, job, location),
+  });
+  // The reply's id lets the store (and recovery) find the card without the interaction token.
+  interaction.fetchReply().then(
+    (message) => {
+      replyId = message.id;
+      safely(log, 'card message id', () => ctx.store.updateJob(job.id, { messageId: message.id }));
+    },
+    (error: unknown) => log.debug({ err: error }, 'could not read the card message id'),
+  );
+  runCard(ctx, job, options.promptKey, {
+    transport,
+    channelId,
+    limitBytes: uploadLimit(interaction.attachmentSizeLimit),
+    followUp: (message) => interaction.followUp(message),
+    messageId: () => transport.location.messageId ?? replyId,
+  });
+}
+
+/**
+ * The card of a job recovered after a restart: the message the store recorded, edited with the bot's token
+ * (or a new message when none was recorded). Cards in no channel (DMs never opened) cannot be resumed.
+ */
+export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
+  const channelId = row.channelId;
+  if (channelId === null) {
+    ctx.logger.warn({ job: job.id }, 'recovered job has no channel; its card cannot be shown');
+    return;
+  }
+  const transport = channelTransport(ctx, row, channelId);
+  const definition = ctx.registry.commands.get(job.command);
+  runCard(ctx, job, definition ? promptKeyOf(definition) : null, {
+    transport,
+    channelId,
+    limitBytes: uploadLimit(null),
+    messageId: () => transport.location.messageId,
+  });
+}
+
+export function channelTransport(ctx: BotContext, row: JobRow, channelId: string): ChannelCardTransport {
+  return new ChannelCardTransport({
+    channelId,
+    messageId: row.messageId,
+    guildId: row.guildId,
+    channel: async () => {
+      const channel = await sendableChannel(ctx, channelId);
+      return channel && 'messages' in channel ? channel : null;
+    },
+    onMoved: (location) => cardMoved(ctx, row, location),
+  });
+}
+
+function cardMoved(ctx: BotContext, job: { id: string }, location: CardLocation): void {
+  ctx.logger.info({ job: job.id, messageId: location.messageId }, 'job card continues on a channel message');
+  if (location.messageId) safely(ctx.logger, 'card location', () => ctx.store.updateJob(job.id, { messageId: location.messageId }));
+}
+
+export function cardEditor(ctx: BotContext, job: Pick<Job, 'id' | 'owner'>, transport: CardTransport, channelId: string | null): CardEditor {
+  return new CardEditor({
+    transport,
+    pacer: ctx.pacer(channelId),
+    logger: ctx.logger.child({ job: job.id }),
+    onUnreachable: (info) => void tellOwner(ctx, job, channelId, info),
+  });
+}
+
+function runCard(ctx: BotContext, job: Job, promptKey: string | null, place: CardPlace): void {
+  const log = ctx.logger.child({ job: job.id });
+  const { channelId, limitBytes } = place;
+  const card = followJobCard({
+    job,
+    editor: cardEditor(ctx, job, place.transport, channelId),
+    base: cardBase(job.id, job.owner.userId, job.command, promptKey, job.spec.params ?? {}),
+    position: () => ctx.scheduler.position(job.id),
+    queueSize: () => ctx.scheduler.jobs().filter((j) => j.state === 'queued').length,
+    encodePreview: (jobId, bytes) => ctx.previews.submit(jobId, bytes),
+    planDelivery: (outputs) => planDelivery(outputs, { command: job.command, jobId: job.id, limitBytes }),
+    postBatch: (files, batch, of) => postBatch(ctx, place, files, `Results ${batch} of ${of} · job ${job.id}`),
+    cancelledBy: () => ctx.cancelledBy.get(job.id) ?? null,
+    upscaleCount: (plan) => upscaleCount(ctx, plan),
+    onPreviewShown: () => ctx.metrics.previewsSent.inc(),
+    logger: log,
+  }).then(
+    (result) => finished(ctx, job, result, { channelId, messageId: place.messageId() }),
+    (error: unknown) => log.error({ err: error }, 'job card stopped following the job'),
+  );
+  ctx.cards.add(card);
+  void card.finally(() => {
+    ctx.cards.delete(card);
+    ctx.previews.forget(job.id);
+    ctx.cancelledBy.delete(job.id);
+  });
+}
+
+export function cardBase(jobId: string, ownerId: string, command: string, promptKey: string | null, params: Record<string, unknown>): Omit<CardView, 'state'> {
+  return { jobId, ownerId, command, promptKey, params: displayParams(params) };
+}
+
+async function postBatch(ctx: BotContext, place: CardPlace, files: CardFile[], content: string): Promise<void> {
+  const channel = await sendableChannel(ctx, place.channelId);
+  if (channel) await channel.send({ content, files });
+  else if (place.followUp) await place.followUp({ content, files });
+  else throw new Error(`channel ${place.channelId ?? '(none)'} is not available for the further results`);
+}
+
+function finished(ctx: BotContext, job: Job, result: JobCardResult, where: { channelId: string | null; messageId: string | null }): void {
+  auditJob(ctx.logger, {
+    jobId: job.id,
+    userId: job.owner.userId,
+    guildId: job.owner.guildId,
+    channelId: where.channelId,
+    command: job.command,
+    params: job.spec.params ?? {},
+    outcome: result.state,
+    ...(job.error ? { detail: job.error } : {}),
+  });
+  // Recorded even with no files, so a restart does not try to deliver this job again.
+  if (result.state === 'succeeded' && result.outcome.delivered) {
+    safely(ctx.logger, 'delivery', () => ctx.store.recordDelivery(job.id, { messageId: where.messageId ?? 'unknown', files: result.delivered }));
+  }
+}
+
+/** The card cannot be shown (no permission, token and channel gone): the owner hears it by DM. */
+async function tellOwner(ctx: BotContext, job: Pick<Job, 'id' | 'owner'>, channelId: string | null, info: Unreachable): Promise<void> {
+  ctx.logger.warn({ job: job.id, reason: info.reason, message: info.message }, 'job card unreachable; telling the owner by DM');
+  const where = channelId ? ` in <#${channelId}>` : '';
+  try {
+    await ctx.client.users.send(job.owner.userId, {
+      content: `Your job's card${where} could not be updated (${info.message}). Here is where it stands:`,
+      embeds: renderCard({ ...info.view, mentionOwner: false }).embeds,
+    });
+  } catch (error) {
+    ctx.logger.warn({ job: job.id, err: error }, 'could not DM the owner either');
+  }
+}
+
+function safely(log: BotContext['logger'], what: string, write: () => unknown): void {
+  try {
+    write();
+  } catch (error) {
+    log.error({ err: error }, `job store: could not record ${what}`);
+  }
+}

@@ -1,0 +1,40 @@
+// Everything an interaction handler may use, built once by bot.ts. Handlers receive it rather than importing
+// singletons, so each piece can be replaced in a test.
+import type { Client } from 'discord.js';
+import type { ComfyClient } from '../../comfy/client.js';
+import type { Config } from '../../config/schema.js';
+import type { Logger } from '../../config/logger.js';
+import type { JobStore } from '../../jobs/store.js';
+import type { PreviewEncoder } from '../../media/preview.js';
+import type { Metrics } from '../../ops/metrics.js';
+import type { Scheduler } from '../../scheduler/scheduler.js';
+import type { CommandRegistry } from '../../templates/registry.js';
+import type { ChannelPacer } from '../channelPacer.js';
+
+export interface BackendHandle {
+  name: string;
+  client: ComfyClient;
+  readonly healthy: boolean;
+}
+
+/** Set by `/comfy pause|resume|drain` for the whole bot; the scheduler does not report it back. */
+export type QueueMode = 'open' | 'paused' | 'draining';
+
+export interface BotContext {
+  config: Config;
+  logger: Logger;
+  client: Client;
+  scheduler: Scheduler;
+  store: JobStore;
+  registry: CommandRegistry;
+  backends: readonly BackendHandle[];
+  previews: PreviewEncoder;
+  metrics: Metrics;
+  /** One pacer per channel, shared by every card in it. */
+  pacer(channelId: string | null): ChannelPacer;
+  /** Who pressed Cancel on which job, so the card can say so. */
+  cancelledBy: Map<string, string>;
+  mode: { value: QueueMode };
+  /** Card jobs still being followed (their final card not yet delivered); stop() waits for them. */
+  cards: Set<Promise<unknown>>;
+}

@@ -1,0 +1,122 @@
+// The bridge from a live job to the job store: the row is written when the job is accepted and follows every
+// state change, so recovery after a crash finds each job where it was. The prompt id is written when the job is
+// dispatched, which the scheduler signals synchronously before it calls the backend, so the store knows the id
+// before ComfyUI does.
+import { silentLogger, type Logger } from '../config/logger.js';
+import type { Job, JobState, StateChange } from './job.js';
+import type { JobStore } from './store.js';
+import type { InteractionRef, JobRow, NewJobImage, OutputRef } from './store-types.js';
+
+/** What the store keeps about a job that the job model does not know (where its card is, where it came from). */
+export interface JobPlacement {
+  channelId: string | null;
+  messageId?: string | null;
+  interaction?: InteractionRef | null;
+  /** The job this one was made from (reroll, edit, upscale). */
+  parentId?: string | null;
+  /** The image options' bytes as checked and normalised; saved so a retry or reroll can upload them again. */
+  images?: NewJobImage[];
+}
+
+export type PersistenceStore = Pick<JobStore, 'insertJob' | 'transition' | 'updateJob'>;
+
+/** The states a job may be in just before it reaches `to` (the store's compare-and-set guard). */
+const PREVIOUS: Readonly<Record<JobState, readonly JobState[]>> = {
+  queued: ['dispatched', 'running'],
+  dispatched: ['queued'],
+  // A job adopted after a restart starts again from dispatched while its row may already say running.
+  running: ['dispatched', 'running'],
+  succeeded: ['queued', 'dispatched', 'running'],
+  failed: ['queued', 'dispatched', 'running'],
+  cancelled: ['queued', 'dispatched', 'running'],
+};
+
+/**
+ * Writes `job` and keeps its row in step until it ends; returns a function that stops following it.
+ * Call it synchronously right after `scheduler.submit`: the scheduler may already have dispatched the job inside
+ * submit, and the backend's request leaves only after the current tick, so the row (with the prompt id) is still
+ * written first.
+ */
+export function persistJob(store: PersistenceStore, job: Job, placement: JobPlacement, logger: Logger = silentLogger): () => void {
+  const log = logger.child({ job: job.id });
+  const owner = job.owner;
+  let row: JobRow | undefined;
+  guarded(log, 'the new job', () => {
+    row = store.insertJob({
+      id: job.id,
+      promptId: job.promptId ?? '',
+      ownerId: owner.userId,
+      guildId: owner.guildId,
+      channelId: placement.channelId,
+      command: job.command,
+      params: job.spec.params ?? {},
+      workflow: job.spec.workflow,
+      images: placement.images ?? [],
+      messageId: placement.messageId ?? null,
+      interaction: placement.interaction ?? null,
+      parentId: placement.parentId ?? null,
+    });
+  });
+  // Without its row there is nothing to keep in step; the job itself runs on.
+  if (!row) return () => undefined;
+  // Dispatched inside submit, before anyone could listen. (A row that is not queued is one recovery handed in.)
+  if (job.state !== 'queued' && row.state === 'queued') {
+    record(store, job, { state: job.state, previous: 'queued', backend: job.backend, promptId: job.promptId, error: job.error, attempt: job.attempt }, log);
+  }
+
+  const onState = (change: StateChange) => record(store, job, change, log);
+  const onPrompt = ({ promptId }: { promptId: string }): void => void guarded(log, 'prompt id', () => store.updateJob(job.id, { promptId }));
+  const detach = () => {
+    job.off('state', onState);
+    job.off('prompt', onPrompt);
+  };
+  job.on('state', onState);
+  job.on('prompt', onPrompt);
+  void job.done.then(detach);
+  return detach;
+}
+
+function record(store: PersistenceStore, job: Job, change: StateChange, log: Logger): void {
+  void guarded(log, `state ${change.state}`, () => {
+    const moved = store.transition(job.id, PREVIOUS[change.state], change.state, patchFor(job, change));
+    // The row is elsewhere already: another writer (recovery, an admin tool) got there first; the store wins.
+    if (!moved) log.warn({ state: change.state, previous: change.previous }, 'job row was not in the expected state; left as it is');
+  });
+}
+
+function patchFor(job: Job, change: StateChange) {
+  switch (change.state) {
+    case 'dispatched':
+      return { promptId: change.promptId ?? '', backend: change.backend, attempts: change.attempt };
+    case 'queued':
+      return { backend: null };
+    case 'running':
+      return {};
+    case 'succeeded':
+      return { outputs: outputRefs(job), error: null };
+    case 'failed':
+    case 'cancelled':
+      return { error: change.error };
+  }
+}
+
+function outputRefs(job: Job): OutputRef[] {
+  return (job.outputs ?? []).map((file) => ({
+    node: file.node,
+    kind: file.kind,
+    filename: file.ref.filename,
+    subfolder: file.ref.subfolder,
+    type: file.ref.type,
+  }));
+}
+
+/** A store failure must not take the running job down with it: it is logged with what was being written. */
+function guarded(log: Logger, what: string, write: () => unknown): boolean {
+  try {
+    write();
+    return true;
+  } catch (error) {
+    log.error({ err: error }, `job store: could not record ${what}`);
+    return false;
+  }
+}
