@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ComfyClient } from './comfy/client.js';
+import { ComfyConnectionError } from './comfy/errors.js';
 import type { Config } from './config/schema.js';
 import type { Logger } from './config/logger.js';
 import { BotStartError, startBot, type Bot } from './discord/bot.js';
@@ -80,7 +81,7 @@ async function unreachable(pool: Pooled[]): Promise<string> {
     pool.map((p) =>
       p.client.http.systemStats().then(
         () => `${p.url} answers but its WebSocket or node list could not be read`,
-        (error: unknown) => `${p.url} (${error instanceof Error ? error.message : String(error)})`,
+        (error: unknown) => `${p.url} (${error instanceof ComfyConnectionError ? error.code : error instanceof Error ? error.message : String(error)})`,
       ),
     ),
   );
