@@ -36,7 +36,9 @@ const limiterSettings = ({ maxEdits }: PacerLimits): Bottleneck.ConstructorOptio
 // came back) must see the same 429 pause, and the entry goes away with the limiter.
 const pausedUntil = new WeakMap<Bottleneck, number>();
 
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+// Unref'd: a held slot or a pause only matters to edits still waiting, which keep the process alive themselves;
+// left ref'd, the last edit's window kept a stopping bot alive for up to windowMs.
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 async function waitOutPause(limiter: Bottleneck): Promise<void> {
   // Re-read after every wait: a second 429 during the pause pushes the deadline further.
