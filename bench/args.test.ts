@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { BENCHMARKS, selectBenchmarks } from './args.js';
+
+describe('selecting benchmarks', () => {
+  it('runs all of them by default and a subset in canonical order', () => {
+    expect(selectBenchmarks([])).toEqual([...BENCHMARKS]);
+    expect(selectBenchmarks(['--'])).toEqual([...BENCHMARKS]);
+    expect(selectBenchmarks(['scale', 'Preview', 'scale'])).toEqual(['preview', 'scale']);
+  });
+
+  it('refuses unknown names together, listing the valid ones', () => {
+    expect(() => selectBenchmarks(['preview', 'speed', 'fresh'])).toThrow(
+      'unknown benchmarks "speed", "fresh"; choose from: preview, freshness, overhead, scale, delivery, peer',
+    );
+  });
+});
