@@ -62,7 +62,8 @@ describe('prepareJob', () => {
   it('leaves the template value where an optional option without default is not given', () => {
     const job = prepare({ prompt: 'x' });
     expect(job.workflow['4']?.inputs.ckpt_name).toBe('sd15.safetensors');
-    expect(job.params).not.toHaveProperty('model');
+    // …and records it, so the card shows what ran and a reroll keeps it.
+    expect(job.params.model).toBe('sd15.safetensors');
   });
 
   it('accepts every type from command-line strings', () => {
@@ -75,15 +76,15 @@ describe('prepareJob', () => {
   it('writes seeds up to 2^53-1 as numbers and larger ones as exact decimal strings', () => {
     expect(prepare({ prompt: 'x', seed: Number.MAX_SAFE_INTEGER }).workflow['3']?.inputs.seed).toBe(Number.MAX_SAFE_INTEGER);
     expect(prepare({ prompt: 'x', seed: 9007199254740993n }).workflow['3']?.inputs.seed).toBe('9007199254740993');
-    const drawn = prepareJob(imagine, { prompt: 'x' }, { random: () => 0xffff_ffff_ffff_fff0n });
-    expect(drawn.workflow['3']?.inputs.seed).toBe('18446744073709551600');
-    expect(drawn.params.seed).toBe('18446744073709551600');
   });
 
-  it('draws a fresh seed per job by default', () => {
+  it('draws a fresh seed per job by default, small enough to be typed back into Discord', () => {
     const seeds = new Set(Array.from({ length: 5 }, () => String(prepareJob(imagine, { prompt: 'x' }).params.seed)));
     expect(seeds.size).toBeGreaterThan(1);
-    for (const seed of seeds) expect(BigInt(seed)).toBeLessThanOrEqual(18446744073709551615n);
+    for (const seed of seeds) expect(BigInt(seed)).toBeLessThanOrEqual(BigInt(Number.MAX_SAFE_INTEGER));
+    const top = prepareJob(imagine, { prompt: 'x' }, { random: () => 0xffff_ffff_ffff_fff0n });
+    expect(top.workflow['3']?.inputs.seed).toBe(Number(0xffff_ffff_ffff_fff0n % (BigInt(Number.MAX_SAFE_INTEGER) + 1n)));
+    expect(top.params.seed).toBe(top.workflow['3']?.inputs.seed);
   });
 
   it.each([

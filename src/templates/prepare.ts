@@ -48,11 +48,23 @@ export function prepareJob(command: CommandDefinition, rawValues: Record<string,
     }
     if (!supplied && option.required) throw new OptionError(option.name, `${option.name} is required`);
     const resolved = supplied ? resolveValue(option, rawValues[option.name]) : defaultValue(option, random);
-    if (resolved === undefined) continue;
+    if (resolved === undefined) {
+      // A live-list choice left unset runs with the template's own value (its checkpoint, say): record it, so the
+      // card lists what actually ran and a reroll keeps it even if the template changes later.
+      const kept = option.hidden ? undefined : templateChoice(option, workflow);
+      if (kept !== undefined) params[option.name] = kept;
+      continue;
+    }
     for (const write of resolved.writes) setInput(workflow, write);
     if (!option.hidden) params[option.name] = resolved.param;
   }
   return { command: command.name, workflow, params: { ...params }, images, outputs: [...command.outputs] };
+}
+
+function templateChoice(option: ValueOption, workflow: ApiWorkflow): string | undefined {
+  if (option.type !== 'choice' || option.source.kind === 'fixed') return undefined;
+  const value = workflow[option.source.target.nodeId]?.inputs[option.source.target.input];
+  return typeof value === 'string' ? value : undefined;
 }
 
 interface Resolved {
@@ -85,11 +97,21 @@ function resolveValue(option: ValueOption, raw: unknown): Resolved {
   }
 }
 
+/**
+ * Random values stay within JavaScript's safe integers even when the option allows more (ComfyUI seeds go to
+ * 2^64-1): Discord's integer options cannot carry larger numbers, and a person must be able to type the seed
+ * shown on a card back into the command to reproduce the image.
+ */
+function randomCeiling(max: bigint): bigint {
+  const safe = BigInt(Number.MAX_SAFE_INTEGER);
+  return max < safe ? max : safe;
+}
+
 /** Defaults were validated at load time, so they are bound without re-checking (except drawing random ones). */
 function defaultValue(option: ValueOption, random: () => bigint): Resolved | undefined {
   if (option.default === undefined) return undefined;
   if (option.type === 'integer') {
-    const value = integerForWorkflow(option.default === 'random' ? randomInRange(option.min, option.max, random) : option.default);
+    const value = integerForWorkflow(option.default === 'random' ? randomInRange(option.min, randomCeiling(option.max), random) : option.default);
     return { param: value, writes: [{ target: option.target, value }] };
   }
   if (option.type === 'choice') return choiceWrites(option, option.default);

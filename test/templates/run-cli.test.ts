@@ -37,7 +37,7 @@ describe('comfycord run', () => {
     const { code, out: stdout, err } = await cli(['imagine', 'prompt=a red fox', 'steps=3', 'seed=18446744073709551615', '--out', out, '--server', fake.url]);
     expect(err).toContain('succeeded');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^\/imagine prompt="a red fox" size=square seed=18446744073709551615 steps=3 /);
+    expect(stdout).toMatch(/^\/imagine prompt="a red fox" size=square model=v1-5-pruned-emaonly\.safetensors seed=18446744073709551615 steps=3 /);
     const files = await readdir(out);
     expect(files).toHaveLength(1);
     const bytes = await readFile(path.join(out, files[0]!));
