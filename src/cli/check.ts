@@ -6,14 +6,17 @@ import { checkAgainstServer } from '../templates/live-check.js';
 import { checkUnusedTemplates, loadCommands, type Directories } from '../templates/load.js';
 import type { Problem } from '../templates/errors.js';
 import type { ServerInfo } from '../templates/server-info.js';
-import { parseArgs } from './args.js';
+import { ArgsError, parseArgs, type ParsedArgs } from './args.js';
 import type { CliIO } from './io.js';
+import { configuredServer, type ServerChoice } from './server-options.js';
 
-const HELP = `Usage: comfycord check [--server URL] [--api-key KEY] [--commands-dir DIR] [--templates-dir DIR] [--json]
+const HELP = `Usage: comfycord check [--server URL | --offline] [--api-key KEY] [--commands-dir DIR] [--templates-dir DIR] [--json]
 
 Checks every command file (commands/*.yml), the template it names, and the other templates (templates/*.json).
+Offline unless a server is named: by --server, or else by COMFY_URL (the server the bot would use).
   --server URL         also check against a running ComfyUI: node classes, input names, values, models
-  --api-key KEY        API key for the server (Comfy Cloud)
+  --offline            do not contact a server, even when COMFY_URL is set
+  --api-key KEY        API key for the server (Comfy Cloud); default: $COMFY_API_KEY
   --commands-dir DIR   default: $COMFYCORD_COMMANDS_DIR or commands
   --templates-dir DIR  default: $COMFYCORD_TEMPLATES_DIR or templates
   --json               print the results as JSON
@@ -37,7 +40,7 @@ export function directories(values: ReadonlyMap<string, string>, env: NodeJS.Pro
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const args = parseArgs(argv, { values: ['server', 'api-key', 'commands-dir', 'templates-dir'], flags: ['json', 'help'] });
+  const args = parseArgs(argv, { values: ['server', 'api-key', 'commands-dir', 'templates-dir'], flags: ['json', 'help', 'offline'] });
   if (args.flags.has('help')) {
     io.stdout.write(HELP);
     return 0;
@@ -46,18 +49,17 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stderr.write(`comfycord check: unexpected argument "${args.positional[0]}"\n${HELP}`);
     return 2;
   }
+  const server = liveServer(args, io.env);
   const dirs = directories(args.values, io.env);
   const loaded = await loadCommands(dirs);
   const problems = [...loaded.problems, ...(await checkUnusedTemplates(dirs.templatesDir, loaded.templates))];
-  const serverUrl = args.values.get('server');
-  if (serverUrl !== undefined) {
-    const apiKey = args.values.get('api-key');
-    const server = cachedServerInfo(new ComfyHttp({ name: 'check', url: serverUrl, ...(apiKey !== undefined && { apiKey }) }));
+  if (server !== undefined) {
+    const info = cachedServerInfo(new ComfyHttp({ name: 'check', url: server.url, ...(server.apiKey !== undefined && { apiKey: server.apiKey }) }));
     for (const command of loaded.commands.values()) {
       try {
-        problems.push(...(await checkAgainstServer(command, server)));
+        problems.push(...(await checkAgainstServer(command, info)));
       } catch (error) {
-        problems.push({ file: command.file, message: `could not check against ${serverUrl}: ${(error as Error).message}` });
+        problems.push({ file: command.file, message: `could not check against ${server.url}: ${(error as Error).message}` });
       }
     }
   }
@@ -66,11 +68,23 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (args.flags.has('json')) io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   else {
     io.stdout.write(renderTable(results));
-    const where = serverUrl === undefined ? 'offline' : `against ${serverUrl}`;
+    const where = server === undefined ? 'offline' : `against ${server.url}`;
     const total = results.length;
     io.stdout.write(failed === 0 ? `\nAll ${total} command(s) pass (${where}).\n` : `\n${failed} of ${total} command(s) failed (${where}).\n`);
   }
   return failed === 0 && results.length > 0 ? 0 : 1;
+}
+
+/** The server to check against, or undefined for an offline check. */
+function liveServer(args: ParsedArgs, env: NodeJS.ProcessEnv): ServerChoice | undefined {
+  if (args.flags.has('offline')) {
+    if (args.values.has('server')) throw new ArgsError('--offline and --server contradict each other');
+    if (args.values.has('api-key')) throw new ArgsError('--api-key has no use with --offline');
+    return undefined;
+  }
+  const server = configuredServer(args.values, env);
+  if (server === undefined && args.values.has('api-key')) throw new ArgsError('--api-key needs a server: give --server URL or set COMFY_URL');
+  return server;
 }
 
 /** Each node class and model folder is asked for once, however many commands use it. */

@@ -1,6 +1,7 @@
 // `comfycord <command> …`: picks the sub-command module and turns its outcome into an exit code.
 import { ArgsError } from './args.js';
 import type { CliCommand, CliIO } from './io.js';
+import { OutputError, watchOutput, type OutputWatch } from './output-watch.js';
 
 export const COMMANDS = {
   start: 'run the Discord bot (needs DISCORD_TOKEN)',
@@ -49,7 +50,16 @@ function isMissingModule(error: unknown, name: ModuleName): boolean {
   return missing !== undefined && missing.endsWith(`/cli/${name}.js`);
 }
 
-export async function dispatch(argv: readonly string[], io: CliIO, load: ModuleLoader = importCommand): Promise<number> {
+/**
+ * Runs one sub-command. `output` watches io.stdout from before anything is written (even the usage text can meet a
+ * closed pipe); a closed stdout ends the command with exit code 0, whatever it was still doing.
+ */
+export async function dispatch(
+  argv: readonly string[],
+  io: CliIO,
+  load: ModuleLoader = importCommand,
+  output: OutputWatch = watchOutput(io.stdout),
+): Promise<number> {
   const [word, ...rest] = argv;
   if (word === undefined) {
     io.stderr.write(usage());
@@ -72,8 +82,12 @@ export async function dispatch(argv: readonly string[], io: CliIO, load: ModuleL
     return 1;
   }
   try {
-    return await command(rest, io);
+    return await Promise.race([command(rest, io), output.closed]);
   } catch (error) {
+    if (error instanceof OutputError) {
+      io.stderr.write(`comfycord ${word}: cannot write the output: ${error.message}\n`);
+      return 1;
+    }
     if (error instanceof ArgsError) {
       io.stderr.write(`comfycord ${word}: ${error.message}\n`);
       return 2;

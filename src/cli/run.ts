@@ -4,7 +4,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { ComfyClient } from '../comfy/client.js';
-import { DEFAULT_COMFY_URL } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
 import { limitsSchema } from '../config/schema.js';
 import type { JobImage } from '../jobs/job.js';
@@ -20,6 +19,7 @@ import { prepareJob, type PreparedJob } from '../templates/prepare.js';
 import { parseArgs } from './args.js';
 import { directories } from './check.js';
 import type { CliIO } from './io.js';
+import { serverFrom } from './server-options.js';
 
 const HELP = `Usage: comfycord run COMMAND [name=value ...] [--image PATH] --out DIR [--server URL] [--api-key KEY]
                      [--commands-dir DIR] [--templates-dir DIR] [--timeout SECONDS] [--json]
@@ -27,7 +27,8 @@ const HELP = `Usage: comfycord run COMMAND [name=value ...] [--image PATH] --out
 Runs one command file against ComfyUI exactly as the bot would, and writes its outputs to DIR.
   name=value      an option of the command; for image options the value is a file path
   --image PATH    the image for the command's only image option
-  --server URL    default: http://127.0.0.1:8188
+  --server URL    default: $COMFY_URL, else http://127.0.0.1:8188
+  --api-key KEY   API key for the server (Comfy Cloud); default: $COMFY_API_KEY
   --commands-dir, --templates-dir   as for comfycord check
   --timeout S     give up after S seconds (default 1800)
   --json          print the result as JSON
@@ -68,6 +69,7 @@ async function runOne(args: ReturnType<typeof parseArgs>, io: CliIO): Promise<nu
   if (out === undefined) throw new UsageError('--out DIR is required');
   const timeoutSeconds = Number(args.values.get('timeout') ?? 1800);
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError('--timeout must be a whole number of seconds');
+  const { url: server, apiKey } = serverFrom(args.values, io.env);
 
   const loaded = await loadCommands(directories(args.values, io.env));
   const command = loaded.commands.get(name);
@@ -90,8 +92,6 @@ async function runOne(args: ReturnType<typeof parseArgs>, io: CliIO): Promise<nu
     },
   });
   const logger = createLogger({ level: 'warn', destination: toStderr });
-  const server = args.values.get('server') ?? DEFAULT_COMFY_URL;
-  const apiKey = args.values.get('api-key');
   const client = new ComfyClient({ name: 'cli', url: server, logger, ...(apiKey !== undefined && { apiKey }) });
   const backend = new ComfyBackend({ client, logger });
   await backend.start();

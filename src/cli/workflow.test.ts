@@ -133,6 +133,11 @@ describe('comfycord workflow', () => {
     expect(await run(['wf.json', '--out', dir, '--bogus'], io2)).toBe(2);
     expect(io2.err()).toContain('unknown option --bogus');
   });
+
+  it('refuses a COMFY_URL that names several servers, as run and check do', async () => {
+    const io = memoryIO({ COMFY_URL: 'http://a:1,http://b:2' });
+    await expect(run(['wf.json', '--out', dir], io)).rejects.toThrow('COMFY_URL lists several servers ("http://a:1,http://b:2"); pick one with --server URL');
+  });
 });
 
 describe('comfycord workflow against the fake ComfyUI', () => {

@@ -7,6 +7,7 @@ import { toApiWorkflow, WorkflowFormatError } from '../comfy/workflow.js';
 import type { ApiWorkflow, OutputFile, TerminalPromptEvent } from '../comfy/types.js';
 import { ArgsError, parseArgs } from './args.js';
 import type { CliIO } from './io.js';
+import { serverFrom } from './server-options.js';
 import { jsonLinesPrinter, terminalPrinter, type ProgressPrinter } from './progress.js';
 
 const USAGE = 'usage: comfycord workflow FILE.json --out DIR [--server URL] [--api-key KEY] [--json]';
@@ -34,8 +35,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 2;
   }
   const printer: ProgressPrinter = args.flags.has('json') ? jsonLinesPrinter(io.stdout) : terminalPrinter(io.stdout, io.stderr);
-  const server = args.values.get('server') ?? io.env.COMFY_URL ?? 'http://127.0.0.1:8188';
-  const apiKey = args.values.get('api-key') ?? io.env.COMFY_API_KEY;
+  const { url: server, apiKey } = serverFrom(args.values, io.env);
   try {
     const workflow = await loadWorkflow(file);
     await execute(workflow, { server, apiKey, outDir, printer });

@@ -67,6 +67,46 @@ describe('checkAgainstServer', () => {
     ]);
   });
 
+  it('checks an input that a defaulted option always sets through the default, not the template placeholder', async () => {
+    // The docs' fix for a template checkpoint the server lacks: give the model option a default.
+    const workflow = sampleWorkflow();
+    workflow['4']!.inputs.ckpt_name = 'placeholder.safetensors';
+    workflow['3']!.inputs.steps = 99999;
+    const yaml = (model: string): string => `
+name: x
+description: d
+template: t.json
+options:
+  - {name: model, type: choice, choices_from: models/checkpoints, ${model}target: Load Checkpoint.ckpt_name}
+  - {name: steps, type: integer, min: 1, max: 50, default: 20, target: KSampler.steps}
+`;
+    expect(await checkAgainstServer(command(yaml('default: sd15.safetensors, '), workflow), recordedServer(models))).toEqual([]);
+    const undefaulted = await checkAgainstServer(command(yaml(''), workflow), recordedServer(models));
+    expect(undefaulted.map((p) => p.message)).toEqual([
+      expect.stringMatching(/^node 4 \("Load Checkpoint", CheckpointLoaderSimple\) input "ckpt_name": "placeholder.safetensors" is not available/),
+    ]);
+    // The default itself is what gets checked, so a wrong default is still caught.
+    const wrongDefault = await checkAgainstServer(command(yaml('default: gone.safetensors, '), workflow), recordedServer(models));
+    expect(wrongDefault).toEqual([
+      { file: 'test.yml', option: 'model', message: expect.stringMatching(/^default "gone.safetensors" is not in the server's list/) },
+    ]);
+  });
+
+  it('checks inputs a defaulted fixed choice sets through its choices, not the template', async () => {
+    const workflow = sampleWorkflow();
+    workflow['5']!.inputs.height = 4;
+    const yaml = (extra: string): string => `
+name: x
+description: d
+template: t.json
+options:
+  - {name: size, type: choice, ${extra}choices: {square: {width: 1024, height: 1024}}, targets: {width: 5.width, height: 5.height}}
+`;
+    expect(await checkAgainstServer(command(yaml('default: square, '), workflow), recordedServer(models))).toEqual([]);
+    const optional = (await checkAgainstServer(command(yaml(''), workflow), recordedServer(models))).map((p) => p.message);
+    expect(optional).toEqual(['node 5 ("Empty Latent Image", EmptyLatentImage) input "height": 4 is below the minimum 16']);
+  });
+
   it('reports option ranges, defaults and fixed choices outside what the server allows', async () => {
     const bad = command(`
 name: bad

@@ -38,14 +38,23 @@ export async function checkAgainstServer(command: CommandDefinition, server: Ser
   return problems;
 }
 
-/** Inputs every job sets (required or fixed options), whose template value therefore never reaches the server. */
+/**
+ * Inputs every job writes, whose template value therefore never reaches the server: the option checks below judge
+ * the values written instead (the default, a hidden value, each fixed choice, or the user's value within the range).
+ */
 function alwaysOverwritten(command: CommandDefinition, nodeId: string): Set<string> {
   const inputs = new Set<string>();
   for (const option of command.options) {
-    if (!option.required && !option.hidden) continue;
-    for (const target of optionTargets(option)) if (target.nodeId === nodeId) inputs.add(target.input);
+    for (const target of alwaysWritten(option)) if (target.nodeId === nodeId) inputs.add(target.input);
   }
   return inputs;
+}
+
+/** The targets an option writes in every job: all of them (the compiler makes each fixed choice write every
+ * target) when it is always set, by being required, hidden or defaulted; none otherwise. */
+function alwaysWritten(option: OptionDefinition): ResolvedTarget[] {
+  const alwaysSet = option.required || option.hidden || (option.type !== 'image' && option.default !== undefined);
+  return alwaysSet ? optionTargets(option) : [];
 }
 
 async function optionProblems(

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ArgsError } from '../../src/cli/args.js';
 import { dispatch, usage, type ModuleLoader } from '../../src/cli/dispatch.js';
-import { memoryIO } from '../../src/cli/io.js';
+import { memoryIO, type CliIO } from '../../src/cli/io.js';
+import { watchOutput } from '../../src/cli/output-watch.js';
 
 const loader =
   (run: (argv: string[]) => Promise<number>): ModuleLoader =>
@@ -77,11 +78,53 @@ describe('dispatch', () => {
   });
 });
 
+describe('dispatch with a stdout that closes', () => {
+  /** A stream-like stdout whose write failures the test raises, as process.stdout reports them. */
+  function pipeIO(): CliIO & { stdout: EventEmitter & { write(text: string): boolean }; err(): string } {
+    const base = memoryIO();
+    const stdout = Object.assign(new EventEmitter(), { write: (_text: string) => true });
+    return { ...base, stdout };
+  }
+  const writeError = (code: string) => Object.assign(new Error(`write ${code}`), { code, errno: -32, syscall: 'write' });
+
+  it('ends a command still running with exit 0 and no message when the reader goes away (| head)', async () => {
+    const io = pipeIO();
+    const watch = watchOutput(io.stdout);
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const pending = dispatch(['workflow'], io, loader(async () => (started(), new Promise<number>(() => {}))), watch);
+    await running;
+    expect(watch.readerGone).toBe(false);
+    io.stdout.emit('error', writeError('EPIPE'));
+    expect(await pending).toBe(0);
+    expect(watch.readerGone).toBe(true);
+    expect(io.err()).toBe('');
+  });
+
+  it('keeps swallowing EPIPE after the command has returned, so late writes cannot crash the process', async () => {
+    const io = pipeIO();
+    expect(await dispatch(['check'], io, loader(async () => 1))).toBe(1);
+    // With no listener, EventEmitter throws an 'error' it emits: that was the unhandled EPIPE crash.
+    expect(() => io.stdout.emit('error', writeError('EPIPE'))).not.toThrow();
+    expect(() => new EventEmitter().emit('error', writeError('EPIPE'))).toThrow('write EPIPE');
+  });
+
+  it('reports any other write failure of stdout in one line, exit 1', async () => {
+    const io = pipeIO();
+    const pending = dispatch(['run'], io, loader(() => new Promise<number>(() => {})));
+    io.stdout.emit('error', writeError('EIO'));
+    expect(await pending).toBe(1);
+    expect(io.err()).toBe('comfycord run: cannot write the output: write EIO\n');
+  });
+});
+
 describe('bin/comfycord.js', () => {
   const bin = fileURLToPath(new URL('../../bin/comfycord.js', import.meta.url));
 
-  async function runBin(args: string[], env: NodeJS.ProcessEnv) {
+  async function runBin(args: string[], env: NodeJS.ProcessEnv, { closeStdout = false } = {}) {
     const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH, ...env } });
+    // Closed before the child has even started: its first write meets a pipe with no reader (EPIPE).
+    if (closeStdout) child.stdout.destroy();
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -113,5 +156,10 @@ describe('bin/comfycord.js', () => {
     const result = await runBin(['bogus'], {});
     expect(result.code).toBe(2);
     expect(result.stderr.split('\n')[0]).toBe('comfycord: unknown command "bogus"');
+  });
+
+  it('help into a pipe whose reader has gone: no EPIPE crash, exit 0', async () => {
+    const result = await runBin(['help'], {}, { closeStdout: true });
+    expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 });

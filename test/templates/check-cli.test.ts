@@ -105,6 +105,58 @@ describe('comfycord check', () => {
     expect(out).toMatch(new RegExp(`^imagine +\\| failed \\| could not check against http://127\\.0\\.0\\.1:${port}: `, 'm'));
   });
 
+  it('goes live against COMFY_URL (with COMFY_API_KEY) when no --server is given, and --offline keeps it offline', async () => {
+    const cloud = await startFakeComfy({ models: MODELS, profile: 'cloud', apiKey: 'secret-key' });
+    try {
+      const env = { COMFY_URL: cloud.url, COMFY_API_KEY: 'secret-key' };
+      const live = memoryIO(env);
+      expect(await run(shipped, live)).toBe(0);
+      expect(live.out()).toContain(`All 5 command(s) pass (against ${cloud.url}).`);
+      expect(cloud.requests.some((request) => request.path.endsWith('/object_info/KSampler'))).toBe(true);
+
+      const asked = cloud.requests.length;
+      const offline = memoryIO(env);
+      expect(await run([...shipped, '--offline'], offline)).toBe(0);
+      expect(offline.out()).toContain('All 5 command(s) pass (offline).');
+      expect(cloud.requests).toHaveLength(asked);
+
+      // The key really is sent: without it the cloud server refuses every request.
+      const keyless = memoryIO({ COMFY_URL: cloud.url });
+      expect(await run(shipped, keyless)).toBe(1);
+      expect(keyless.out()).toMatch(/could not check against/);
+    } finally {
+      await cloud.close();
+    }
+  });
+
+  it('refuses server options that cannot be used', async () => {
+    await expect(check([...shipped, '--offline', '--server', fake.url])).rejects.toThrow(new ArgsError('--offline and --server contradict each other'));
+    await expect(check([...shipped, '--offline', '--api-key', 'k'])).rejects.toThrow(new ArgsError('--api-key has no use with --offline'));
+    await expect(check([...shipped, '--api-key', 'k'])).rejects.toThrow(new ArgsError('--api-key needs a server: give --server URL or set COMFY_URL'));
+    await expect(check([...shipped, '--server', 'localhost:8188'])).rejects.toThrow(new ArgsError('--server: must be an http(s) URL (got "localhost:8188")'));
+  });
+
+  it('checks a template checkpoint the server lacks through the model option\'s default (the commands/README.md fix)', async () => {
+    const commandsDir = path.join(dir, 'defaulted', 'commands');
+    const templatesDir = path.join(dir, 'defaulted', 'templates');
+    await mkdir(commandsDir, { recursive: true });
+    await cp(path.join(ROOT, 'templates'), templatesDir, { recursive: true });
+    const yaml = (model: string) =>
+      `name: paint\ndescription: d\ntemplate: txt2img.json\noptions:\n  - {name: model, type: choice, choices_from: models/checkpoints, ${model}target: Load Checkpoint.ckpt_name}\n`;
+    const file = path.join(commandsDir, 'paint.yml');
+    const noSd15 = await startFakeComfy({ models: { checkpoints: ['sdxl.safetensors'], upscale_models: ['4x-UltraSharp.pth'] } });
+    try {
+      await writeFile(file, yaml(''));
+      const undefaulted = await check(['--commands-dir', commandsDir, '--templates-dir', templatesDir, '--server', noSd15.url]);
+      expect(undefaulted.out).toMatch(/^paint +\| failed \| .*input "ckpt_name": "v1-5-pruned-emaonly.safetensors" is not available/m);
+      await writeFile(file, yaml('default: sdxl.safetensors, '));
+      const defaulted = await check(['--commands-dir', commandsDir, '--templates-dir', templatesDir, '--server', noSd15.url]);
+      expect(defaulted.out).toMatch(/^paint +\| ok +\| -$/m);
+    } finally {
+      await noSd15.close();
+    }
+  });
+
   it('fails when there are no command files', async () => {
     const empty = path.join(dir, 'empty');
     await mkdir(empty, { recursive: true });
@@ -114,7 +166,9 @@ describe('comfycord check', () => {
   });
 
   it('shows help, and refuses unknown options and stray arguments', async () => {
-    expect((await check(['--help'])).out).toMatch(/^Usage: comfycord check \[--server URL\]/);
+    const help = (await check(['--help'])).out;
+    expect(help).toMatch(/^Usage: comfycord check \[--server URL \| --offline\]/);
+    expect(help).toContain('Offline unless a server is named: by --server, or else by COMFY_URL');
     await expect(check(['--servr', 'x'])).rejects.toThrow(ArgsError);
     const stray = await check(['imagine']);
     expect(stray.code).toBe(2);

@@ -25,8 +25,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = memoryIO();
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  const io = memoryIO(env);
   const code = await run([...args, ...shipped], io);
   return { code, out: io.out(), err: io.err() };
 }
@@ -97,6 +97,25 @@ describe('comfycord run', () => {
     const { code, err } = await cli(['imagine', 'prompt=x', 'sampler=warp_drive', '--out', path.join(dir, 'failed'), '--server', fake.url]);
     expect(err).toMatch(/^\/imagine failed: .*warp_drive/m);
     expect(code).toBe(1);
+  });
+
+  it('finds the server and its key in COMFY_URL and COMFY_API_KEY when no flag names them', async () => {
+    const models = { checkpoints: ['v1-5-pruned-emaonly.safetensors'], upscale_models: [] };
+    const cloud = await startFakeComfy({ models, profile: 'cloud', apiKey: 'secret-key' });
+    try {
+      const out = path.join(dir, 'from-env');
+      const { code, err } = await cli(['imagine', 'prompt=x', 'steps=1', '--out', out], { COMFY_URL: cloud.url, COMFY_API_KEY: 'secret-key' });
+      expect(err).toContain('succeeded');
+      expect(code).toBe(0);
+      expect(cloud.requests.some((request) => request.method === 'POST' && request.path.endsWith('/prompt'))).toBe(true);
+      expect(await readdir(out)).toHaveLength(1);
+    } finally {
+      await cloud.close();
+    }
+  });
+
+  it('names COMFY_URL when it is not a URL', async () => {
+    await expect(cli(['imagine', 'prompt=x', '--out', dir], { COMFY_URL: 'gpu-box:8188' })).rejects.toThrow('COMFY_URL: must be an http(s) URL (got "gpu-box:8188")');
   });
 
   it('says when the server cannot be reached', async () => {
