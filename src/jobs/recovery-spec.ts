@@ -1,0 +1,50 @@
+// Rebuilding a job's spec from its store row after a restart. The row keeps what the user chose (bound
+// workflow with its seed, parameters, image bytes); what the command file decides (where images go, which
+// outputs are delivered, the command's limits) is taken from the command as it is loaded now.
+import type { CommandDefinition } from '../templates/definition.js';
+import type { JobImage, JobSpec } from './job.js';
+import type { JobRow, LoadedImage } from './store-types.js';
+
+export type CommandLookup = (name: string) => CommandDefinition | undefined;
+
+/** A spec, or why the row cannot run again (said to the job's owner). */
+export type RebuiltSpec = { ok: true; spec: JobSpec } | { ok: false; problem: string };
+
+/**
+ * `images` are the row's saved image inputs (`store.loadImages`). A job without images runs again even when
+ * its command was removed: its workflow is complete, only the output filter and command limits are lost.
+ */
+export function specFromRow(row: JobRow, images: readonly LoadedImage[], commands: CommandLookup): RebuiltSpec {
+  const command = commands(row.command);
+  if (!command && images.length > 0) {
+    return { ok: false, problem: `the command /${row.command} no longer exists, so its image input cannot be placed` };
+  }
+  const jobImages: JobImage[] = [];
+  for (const image of images) {
+    const option = command?.options.find((o) => o.name === image.option);
+    if (option?.type !== 'image') {
+      return { ok: false, problem: `/${row.command} no longer has an image option "${image.option}"` };
+    }
+    const node = row.workflow[option.target.nodeId];
+    if (!node || !Object.hasOwn(node.inputs, option.target.input)) {
+      return {
+        ok: false,
+        problem: `/${row.command} now puts image "${image.option}" into ${option.target.ref}, which this job's workflow does not have`,
+      };
+    }
+    jobImages.push({ option: image.option, filename: image.filename, bytes: image.bytes, target: option.target });
+  }
+  return {
+    ok: true,
+    spec: {
+      id: row.id,
+      // Roles are not stored: a restored job keeps its place in the queue but not a priority role's head start.
+      owner: { userId: row.ownerId, guildId: row.guildId, roles: [] },
+      command: row.command,
+      workflow: row.workflow,
+      params: row.params,
+      images: jobImages,
+      ...(command ? { outputs: [...command.outputs], commandLimits: command.limits } : {}),
+    },
+  };
+}

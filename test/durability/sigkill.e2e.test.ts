@@ -1,0 +1,152 @@
+// The real bot process, killed with SIGKILL at seeded random points of its jobs' lives (queued, submitted,
+// running, after success before delivery, mid-upload) and started again on the same data dir, against the
+// fake Discord and the fake ComfyUI. Every job must end delivered or failed with a message, exactly once.
+// COMFYCORD_FAULT_SEED=<n> replays one plan.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { currentRevision, type StoredMessage } from '../fakes/discord/index.js';
+import { botReady, buttonId, cardIn, spawnBot, startE2E, stopBot, titleOf, type BotProcess, type E2E } from '../e2e/harness.js';
+import { JobTracker, PHASES, reportFaults, seededRandom, type Phase, type TrackedJob } from './e2e-jobs.js';
+
+const SEED = Number(process.env.COMFYCORD_FAULT_SEED ?? 20261129);
+const KILLS = 8;
+const JOBS_PER_LIFE = 3;
+const USERS = ['700000000000000001', '700000000000000002', '700000000000000003'];
+
+let e2e: E2E;
+/** The bot process of the current life, stopped in afterAll if a test ends early. */
+let live: BotProcess | undefined;
+beforeAll(async () => {
+  // A little time per node and step, so a run has a "running" stretch to be killed in.
+  e2e = await startE2E({ logLevel: 'info', comfy: { stepDelayMs: 20 } });
+  for (const id of USERS) e2e.discord.addMember({ id, username: `user${id.slice(-1)}` });
+}, 60_000);
+afterAll(async () => {
+  if (live && live !== e2e?.bot) await stopBot(live);
+  await e2e?.close();
+}, 30_000);
+
+/** Resolves at the chosen point, calling `kill` synchronously inside the event that marks it. */
+/** `uploading`: the job whose result upload the kill interrupted (already shown as delivered, yet hit). */
+function armKill(phase: Phase, nth: number, step: number, kill: () => void, tracker: JobTracker): { fired: Promise<Phase>; disarm: () => void; uploading: TrackedJob[] } {
+  const uploading: TrackedJob[] = [];
+  const { comfy, discord } = e2e;
+  let count = 0;
+  let disarm = () => undefined as void;
+  const fired = new Promise<Phase>((resolve) => {
+    const hit = () => {
+      disarm();
+      kill();
+      resolve(phase);
+    };
+    const onPrompt = () => ++count === nth && hit();
+    const onStep = (_id: string, _node: string, value: number) => value === step && ++count === nth && hit();
+    const onDone = (_id: string, outcome: string) => outcome === 'success' && ++count === nth && hit();
+    const onMessage = (message: StoredMessage) => {
+      const files = currentRevision(message).attachments.filter((a) => a.filename.startsWith('imagine_'));
+      if (files.length === 0 || ++count !== nth) return;
+      uploading.push(...tracker.jobs.filter((j) => tracker.messagesOf(j).includes(message)));
+      hit();
+    };
+    if (phase === 'submitted') comfy.events.on('prompt-queued', onPrompt);
+    if (phase === 'running') comfy.events.on('step', onStep);
+    if (phase === 'after-success') comfy.events.on('prompt-done', onDone);
+    if (phase === 'mid-upload') {
+      discord.events.on('message-create', onMessage);
+      discord.events.on('message-update', onMessage);
+    }
+    if (phase === 'queued') {
+      void discord
+        .waitFor((d) => tracker.jobs.some((j) => /Queued/.test(titleNow(d, j))), { timeoutMs: 20_000, description: 'a queued card' })
+        .then(hit, () => undefined);
+    }
+    disarm = () => {
+      comfy.events.off('prompt-queued', onPrompt);
+      comfy.events.off('step', onStep);
+      comfy.events.off('prompt-done', onDone);
+      discord.events.off('message-create', onMessage);
+      discord.events.off('message-update', onMessage);
+    };
+  });
+  return { fired, disarm, uploading };
+}
+
+function titleNow(discord: E2E['discord'], job: TrackedJob): string {
+  const card = discord.originalFor(job.token);
+  if (!card) return '';
+  return String((currentRevision(card).embeds[0] as { title?: unknown } | undefined)?.title ?? '');
+}
+
+it('loses no job and duplicates nothing when the bot is SIGKILLed at random points', async () => {
+  const random = seededRandom(SEED);
+  const tracker = new JobTracker(e2e.comfy, e2e.discord);
+  const points = new Map<Phase, number>(PHASES.map((p) => [p, 0]));
+  let bot: BotProcess = e2e.bot;
+  let next = 0;
+  // Every phase at least once, the rest drawn at random, in a seeded order.
+  const plan: Phase[] = [...PHASES, ...Array.from({ length: KILLS - PHASES.length }, () => PHASES[Math.floor(random() * PHASES.length)]!)]
+    .map((p) => ({ p, key: random() }))
+    .sort((a, b) => a.key - b.key)
+    .map(({ p }) => p);
+
+  for (let life = 0; life < KILLS; life += 1) {
+    if (life > 0) {
+      bot = live = spawnBot(e2e, { dataDir: e2e.dataDir, logLevel: 'info' });
+      await botReady({ ...e2e, bot });
+    }
+    const phase = plan[life]!;
+    const nth = 1 + Math.floor(random() * 2);
+    const step = 1 + Math.floor(random() * 4);
+    const victim = bot;
+    const kill = () => victim.child.kill('SIGKILL');
+    // Held while the jobs are accepted, so the kill point is chosen among jobs that all exist.
+    e2e.comfy.hold();
+    for (let j = 0; j < JOBS_PER_LIFE; j += 1) {
+      next += 1;
+      const job = await tracker.submit(`durable-${String(next).padStart(3, '0')}`, USERS[j % USERS.length]!, { steps: 4 });
+      // A kill before the card exists would lose an interaction, not a job: wait until the job is accepted.
+      await e2e.discord.waitFor((d) => /Queued|Running|Done|Failed/.test(titleNow(d, job)), { timeoutMs: 15_000, description: `${job.label} accepted` });
+    }
+    const armed = armKill(phase, nth, step, kill, tracker);
+    e2e.comfy.release();
+    // If the chosen point never comes (every job already ended), the bot is killed once all are done.
+    const allDone = e2e.discord
+      .waitFor(() => tracker.openJobs().length === 0, { timeoutMs: 60_000, description: 'every job ended' })
+      .catch(() => undefined);
+    await Promise.race([armed.fired, allDone]);
+    armed.disarm();
+    const open = tracker.openJobs();
+    kill();
+    await victim.exited;
+    for (const job of open) points.set(job.phase, (points.get(job.phase) ?? 0) + 1);
+    for (const job of armed.uploading) if (!open.includes(job)) points.set('mid-upload', (points.get('mid-upload') ?? 0) + 1);
+  }
+
+  bot = live = spawnBot(e2e, { dataDir: e2e.dataDir, logLevel: 'info' });
+  await botReady({ ...e2e, bot });
+  await e2e.discord
+    .waitFor(() => tracker.openJobs().length === 0, { timeoutMs: 60_000, description: 'every job ended after the last restart' })
+    .catch(() => undefined);
+  const verdicts = tracker.jobs.map((job) => tracker.verdict(job));
+  const injected = [...points.values()].reduce((a, b) => a + b, 0);
+  const byPhase = [...points].map(([p, n]) => `${p} ${n}`).join(', ');
+  const lost = reportFaults(`SIGKILL suite (seed ${SEED})`, tracker, injected, `${KILLS} kills at job points: ${byPhase}`);
+  // No token expires here (the fake Discord's clock stands still), so a second card would be a duplicate too.
+  const recarded = tracker.jobs.filter((_, i) => {
+    const v = verdicts[i]!;
+    return (v.kind === 'delivered' || v.kind === 'failed') && v.cards > 1;
+  });
+  console.log(`  delivered: ${verdicts.filter((v) => v.kind === 'delivered').length}, failed with a message: ${verdicts.filter((v) => v.kind === 'failed').length}`);
+
+  expect(injected).toBeGreaterThanOrEqual(20);
+  expect(lost).toEqual([]);
+  expect(recarded.map((j) => j.label)).toEqual([]);
+
+  // Result buttons still work on a job from the first life, after all those restarts (pressed after the
+  // verdicts: the reroll's card shows the same prompt).
+  const oldest = tracker.jobs[0]!;
+  const card = e2e.discord.originalFor(oldest.token)!;
+  const press = await e2e.discord.button(card.id, buttonId(currentRevision(card), 'reroll'), { userId: oldest.userId });
+  const rerolled = await e2e.discord.waitFor((d) => cardIn(d, press.token, /Done|Failed/), { timeoutMs: 30_000, description: 'the reroll of the first job' });
+  expect(titleOf(currentRevision(rerolled))).toMatch(/Done$/);
+  await stopBot(bot);
+}, 240_000);
