@@ -5,7 +5,9 @@ import { fitEmbed, truncate } from './embedLimits.js';
 
 export type QueuedJobView =
   | { jobId: string; command: string; state: 'queued'; position: number; etaSeconds?: number | null; cardUrl?: string | null }
-  | { jobId: string; command: string; state: 'running'; elapsedSeconds: number; cardUrl?: string | null };
+  | { jobId: string; command: string; state: 'running'; elapsedSeconds: number; cardUrl?: string | null }
+  /** Finished, but Discord has not taken its results yet (kept in the store and retried). */
+  | { jobId: string; command: string; state: 'delivering'; finishedSecondsAgo: number; cardUrl?: string | null };
 
 export interface QueueView {
   yours: readonly QueuedJobView[];
@@ -19,12 +21,13 @@ function line(job: QueuedJobView): string {
   const link = job.cardUrl ? ` · [card](${job.cardUrl})` : '';
   const what = `\`/${truncate(job.command, 40)}\``;
   if (job.state === 'running') return `▶️ ${what} running for ${formatDuration(job.elapsedSeconds)}${link}`;
+  if (job.state === 'delivering') return `📦 ${what} finished ${formatDuration(job.finishedSecondsAgo)} ago; its results are kept and will be delivered as soon as Discord takes them${link}`;
   const eta = job.etaSeconds != null ? `, starts in about ${formatDuration(job.etaSeconds)}` : '';
   return `⏳ ${what} #${job.position} in line${eta}${link}`;
 }
 
 export function renderQueue(view: QueueView): { embeds: APIEmbed[] } {
-  const mine = view.yours.length === 0 ? 'You have no jobs waiting or running.' : view.yours.map(line).join('\n');
+  const mine = view.yours.length === 0 ? 'You have no jobs waiting, running or waiting for delivery.' : view.yours.map(line).join('\n');
   const notice = view.mode === 'paused' ? '\n\n⏸️ The queue is paused by an admin: jobs wait until it resumes.' : view.mode === 'draining' ? '\n\n🚧 The bot is draining for maintenance: no new jobs are taken.' : '';
   return {
     embeds: [

@@ -21,6 +21,11 @@ describe('renderQueue', () => {
     expect(embed?.fields?.map((f) => f.value)).toEqual(['2', '5']);
   });
 
+  it('lists finished jobs whose results Discord has not taken yet', () => {
+    const [embed] = renderQueue({ yours: [{ jobId: 'c', command: 'imagine', state: 'delivering', finishedSecondsAgo: 90 }], queued: 0, running: 0, mode: 'open' }).embeds;
+    expect(embed?.description).toBe('📦 `/imagine` finished 1m 30s ago; its results are kept and will be delivered as soon as Discord takes them');
+  });
+
   it('says when there is nothing, and when the queue is paused or draining', () => {
     expect(renderQueue({ yours: [], queued: 0, running: 0, mode: 'paused' }).embeds[0]?.description).toMatch(/no jobs[\s\S]*paused by an admin/);
     expect(renderQueue({ yours: [], queued: 0, running: 0, mode: 'draining' }).embeds[0]?.description).toMatch(/draining/);

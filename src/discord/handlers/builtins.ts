@@ -57,8 +57,12 @@ function queueReply(ctx: BotContext, userId: string) {
       const since = job.data.startedAt ?? job.data.dispatchedAt ?? now;
       return { jobId: job.id, command: job.command, state: 'running', elapsedSeconds: (now - since) / 1000 };
     });
+  const undelivered: QueuedJobView[] = ctx.store
+    .pendingDeliveries()
+    .filter((row) => row.ownerId === userId)
+    .map((row) => ({ jobId: row.id, command: row.command, state: 'delivering', finishedSecondsAgo: (now - (row.finishedAt ?? now)) / 1000 }));
   const queued = jobs.filter((job) => job.state === 'queued').length;
-  return renderQueue({ yours, queued, running: jobs.length - queued, mode: ctx.mode.value });
+  return renderQueue({ yours: [...yours, ...undelivered], queued, running: jobs.length - queued, mode: ctx.mode.value });
 }
 
 function helpReply(ctx: BotContext, admin: boolean) {
