@@ -62,6 +62,30 @@ describe('FairQueue', () => {
     expect(drain(q)).toEqual(['b1', 'a1']);
   });
 
+  it('predicts exactly the order repeated takes give, and leaves the queue untouched', () => {
+    // A small deterministic generator: queues with priority users, users served before, and jobs put back.
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return Math.floor(seed / 65536) % n;
+    };
+    for (let round = 0; round < 30; round += 1) {
+      const q = new FairQueue<QueueItem>();
+      const users = 1 + random(12);
+      for (let i = 0; i < 80; i += 1) {
+        const user = `u${random(users)}`;
+        const id = `${round}-${i}`;
+        const roll = random(10);
+        if (roll === 0) q.pushFront(item(id, user));
+        else q.push(item(id, user, user === 'u0' || roll === 1));
+        if (random(4) === 0) q.take();
+      }
+      const predicted = q.order().map((i) => i.id);
+      expect(q.order().map((i) => i.id)).toEqual(predicted);
+      expect(drain(q)).toEqual(predicted);
+    }
+  });
+
   it('removes a job by id and reports an unknown id', () => {
     const q = new FairQueue<QueueItem>();
     q.push(item('a1'));

@@ -1,11 +1,28 @@
 // The waiting room. Jobs are taken user by user, least recently served user first, so one person's ten jobs
 // cannot hold back another person's first. Priority users are served before everyone else; jobs put back
 // after a lost backend are served before all of them.
+import { MinHeap } from './min-heap.js';
 
 export interface QueueItem {
   id: string;
   userId: string;
   priority: boolean;
+}
+
+/** Where a user stands for their next turn; `turnBefore` is the serving order. */
+interface Turn {
+  /** The priority of the user's next job. */
+  priority: boolean;
+  /** Serve sequence of the user's last dispatch, -1 if never served. */
+  served: number;
+  /** When the user joined the queue. */
+  joined: number;
+}
+
+function turnBefore(a: Turn, b: Turn): boolean {
+  if (a.priority !== b.priority) return a.priority;
+  if (a.served !== b.served) return a.served < b.served;
+  return a.joined < b.joined;
 }
 
 export class FairQueue<T extends QueueItem> {
@@ -63,7 +80,7 @@ export class FairQueue<T extends QueueItem> {
       const index = list.findIndex(eligible);
       if (index < 0) continue;
       const item = list[index]!;
-      if (!best || this.before(item, user, best.item, best.user)) best = { user, index, item };
+      if (!best || turnBefore(this.turnOf(user, item), this.turnOf(best.user, best.item))) best = { user, index, item };
     }
     if (!best) return undefined;
     const list = this.byUser.get(best.user)!;
@@ -72,25 +89,33 @@ export class FairQueue<T extends QueueItem> {
     return this.served(best.item);
   }
 
-  /** The predicted dispatch order of every waiting job, if every job could run anywhere. */
+  /**
+   * The predicted dispatch order of every waiting job, if every job could run anywhere: what repeated `take()`
+   * would return, worked out without changing the queue. Each turn comes off a heap of users, so this is
+   * n log(users), not n × users: it runs on every pump.
+   */
   order(): T[] {
-    const copy = new FairQueue<T>();
-    copy.seq = this.seq;
-    for (const [k, v] of this.lastServed) copy.lastServed.set(k, v);
-    for (const [k, v] of this.joined) copy.joined.set(k, v);
-    copy.urgent.push(...this.urgent);
-    for (const [k, v] of this.byUser) copy.byUser.set(k, [...v]);
-    const out: T[] = [];
-    for (let item = copy.take(); item; item = copy.take()) out.push(item);
+    const out = [...this.urgent];
+    let seq = this.seq;
+    const served = new Map(this.lastServed);
+    for (const item of this.urgent) served.set(item.userId, ++seq);
+    const turns = new MinHeap<{ turn: Turn; list: readonly T[]; next: number }>((a, b) => turnBefore(a.turn, b.turn));
+    for (const [user, list] of this.byUser) {
+      turns.push({ list, next: 0, turn: { priority: list[0]!.priority, served: served.get(user) ?? -1, joined: this.joined.get(user) ?? 0 } });
+    }
+    for (let t = turns.pop(); t; t = turns.pop()) {
+      out.push(t.list[t.next]!);
+      t.next += 1;
+      const item = t.list[t.next];
+      if (item === undefined) continue;
+      t.turn = { priority: item.priority, served: ++seq, joined: t.turn.joined };
+      turns.push(t);
+    }
     return out;
   }
 
-  private before(a: T, userA: string, b: T, userB: string): boolean {
-    if (a.priority !== b.priority) return a.priority;
-    const servedA = this.lastServed.get(userA) ?? -1;
-    const servedB = this.lastServed.get(userB) ?? -1;
-    if (servedA !== servedB) return servedA < servedB;
-    return (this.joined.get(userA) ?? 0) < (this.joined.get(userB) ?? 0);
+  private turnOf(user: string, next: T): Turn {
+    return { priority: next.priority, served: this.lastServed.get(user) ?? -1, joined: this.joined.get(user) ?? 0 };
   }
 
   private served(item: T): T {

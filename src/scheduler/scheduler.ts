@@ -11,6 +11,7 @@ import { RunTimeAverages, queueEtas } from './eta.js';
 import { FairQueue, type QueueItem } from './fair-queue.js';
 import { SubmissionLimiter, resolveLimits } from './limits.js';
 import { missingOn, requirementsOf, whyNowhere, type Requirements } from './requirements.js';
+import { SlotLedger } from './slot-ledger.js';
 
 export interface SchedulerOptions {
   backends: Backend[];
@@ -41,11 +42,22 @@ export interface InFlightJob {
 
 type StopReason = 'cancel' | 'timeout';
 
+/**
+ * What a job needs and which backends offer it. Inventories change only with an `inventory` event, so this is
+ * worked out then (and at submit), never per dispatch pass.
+ */
+interface Placement {
+  requirements: Requirements;
+  /** Backends whose known inventory has every node and model the job uses. */
+  canRunOn: ReadonlySet<Backend>;
+}
+
 interface Entry extends QueueItem {
   job: Job;
   control: JobControl;
   limits: Limits;
-  requirements: Requirements;
+  placement: Placement;
+  /** The backend whose slot the job holds (counted in `slots`); set and cleared by hold() and release(). */
   backend: Backend | null;
   run: BackendRun | null;
   unsubscribe: (() => void) | null;
@@ -60,6 +72,9 @@ export class Scheduler {
   private readonly log: Logger;
   private readonly queue = new FairQueue<Entry>();
   private readonly active = new Map<string, Entry>();
+  private readonly slots = new SlotLedger();
+  /** Every model some backend has; dropped when an inventory changes. */
+  private knownModelsCache: Set<string> | null = null;
   private readonly limiter: SubmissionLimiter;
   private readonly averages = new RunTimeAverages();
   private readonly pausedBackends = new Set<string>();
@@ -83,7 +98,8 @@ export class Scheduler {
         this.pump();
       };
       const onInventory = () => {
-        this.refreshRequirements();
+        this.knownModelsCache = null;
+        this.refreshPlacements();
         this.pump();
       };
       b.on('health', onHealth);
@@ -97,8 +113,8 @@ export class Scheduler {
     if (!this.accepting) throw new UnavailableError('draining', 'the bot is not taking new jobs right now; try again later');
     if (spec.id !== undefined && this.active.has(spec.id)) throw new Error(`job ${spec.id} is already in the scheduler`);
     if (!this.backends.some((b) => b.healthy)) throw new UnavailableError('down', 'all backends are down');
-    const requirements = requirementsOf(spec.workflow, this.knownModels());
-    const why = this.whyNowhere(requirements);
+    const placement = this.placementOf(spec);
+    const why = this.whyNowhere(placement);
     if (why) throw new UnavailableError('unsupported', `no backend can run this: ${why}`);
     const overrides = [...(this.options.limitOverrides ?? []), ...(spec.limitOverrides ?? [])];
     const limits = resolveLimits(this.options.limits, overrides, {
@@ -107,7 +123,7 @@ export class Scheduler {
       commandLimits: spec.commandLimits,
     });
     this.limiter.admit(spec.owner.userId, limits, this.userLoad(spec.owner.userId));
-    const entry = this.newEntry(new Job(spec, this.clock.now()), limits, requirements);
+    const entry = this.newEntry(new Job(spec, this.clock.now()), limits, placement);
     this.queue.push(entry);
     this.log.debug({ job: entry.id, user: entry.userId, command: spec.command }, 'job queued');
     this.pump();
@@ -148,7 +164,7 @@ export class Scheduler {
 
   /** Backend name → jobs it holds now. */
   loads(): Map<string, number> {
-    return new Map(this.backends.map((b) => [b.name, this.load(b)]));
+    return new Map(this.backends.map((b) => [b.name, this.slots.ofBackend(b.name)]));
   }
 
   pauseBackend(name: string): void {
@@ -164,7 +180,7 @@ export class Scheduler {
   drainBackend(name: string): Promise<void> {
     const b = this.backend(name);
     this.pausedBackends.add(b.name);
-    if (this.load(b) === 0) return Promise.resolve();
+    if (this.slots.ofBackend(b.name) === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.set(b.name, [...(this.drainWaiters.get(b.name) ?? []), resolve]));
   }
 
@@ -192,7 +208,6 @@ export class Scheduler {
    */
   restore(state: { queued: JobSpec[]; inFlight: InFlightJob[] }): Job[] {
     const out: Job[] = [];
-    const knownModels = this.knownModels();
     for (const f of state.inFlight) {
       const backend = this.backends.find((b) => b.name === f.backend);
       const job = new Job(f.spec, this.clock.now(), {
@@ -202,18 +217,18 @@ export class Scheduler {
         attempt: f.attempt,
         dispatchedAt: this.clock.now(),
       });
-      const entry = this.newEntry(job, this.limitsOf(f.spec), requirementsOf(f.spec.workflow, knownModels));
+      const entry = this.newEntry(job, this.limitsOf(f.spec), this.placementOf(f.spec));
       out.push(job);
       if (!backend) {
         this.retry(entry, `backend ${f.backend} is no longer configured`);
         continue;
       }
-      entry.backend = backend;
+      this.hold(entry, backend);
       this.armTimeout(entry);
       this.attach(entry, backend.follow(f.spec, f.promptId));
     }
     for (const spec of state.queued) {
-      const entry = this.newEntry(new Job(spec, this.clock.now()), this.limitsOf(spec), requirementsOf(spec.workflow, knownModels));
+      const entry = this.newEntry(new Job(spec, this.clock.now()), this.limitsOf(spec), this.placementOf(spec));
       this.queue.push(entry);
       out.push(entry.job);
     }
@@ -250,26 +265,29 @@ export class Scheduler {
 
   private dispatchAll(): void {
     while (!this.paused) {
-      const targets = new Map<Entry, Backend>();
-      const entry = this.queue.take((e) => {
-        if (this.userLoad(e.userId).running >= e.limits.perUserRunning) return false;
-        const target = this.pickBackend(e);
-        if (target) targets.set(e, target);
-        return target !== undefined;
-      });
+      // With no free slot anywhere nothing can be dispatched: do not walk the queue at all.
+      const open = this.openBackends();
+      if (open.length === 0) return;
+      const entry = this.queue.take((e) => this.slots.ofUser(e.userId) < e.limits.perUserRunning && this.pickBackend(e, open) !== undefined);
       if (!entry) return;
-      this.dispatch(entry, targets.get(entry)!);
+      this.dispatch(entry, this.pickBackend(entry, open)!);
     }
   }
 
-  private pickBackend(e: Entry): Backend | undefined {
+  /** Backends that may take a job now: healthy, not paused or draining, inventory read, a slot free. */
+  private openBackends(): Backend[] {
+    return this.backends.filter(
+      (b) => b.healthy && b.inventory !== undefined && !this.pausedBackends.has(b.name) && this.slots.ofBackend(b.name) < b.capacity,
+    );
+  }
+
+  /** The least loaded of the open backends that can run the job (higher weight between equals). */
+  private pickBackend(e: Entry, open: readonly Backend[]): Backend | undefined {
     let best: Backend | undefined;
     let bestLoad = Infinity;
-    for (const b of this.backends) {
-      if (!b.healthy || this.pausedBackends.has(b.name) || !b.inventory) continue;
-      const load = this.load(b);
-      if (load >= b.capacity || missingOn(b.inventory, e.requirements) !== null) continue;
-      const ratio = load / b.capacity;
+    for (const b of open) {
+      if (!e.placement.canRunOn.has(b)) continue;
+      const ratio = this.slots.ofBackend(b.name) / b.capacity;
       if (ratio < bestLoad || (ratio === bestLoad && b.weight > best!.weight)) {
         best = b;
         bestLoad = ratio;
@@ -280,7 +298,7 @@ export class Scheduler {
 
   private dispatch(entry: Entry, backend: Backend): void {
     const promptId = randomUUID();
-    entry.backend = backend;
+    this.hold(entry, backend);
     // Emitted before the submit call so a durable store has the prompt id before ComfyUI does.
     entry.control.dispatch(backend.name, promptId);
     this.armTimeout(entry);
@@ -396,6 +414,12 @@ export class Scheduler {
     }, this.options.timeoutSeconds * 1000);
   }
 
+  /** The job takes a slot on the backend. */
+  private hold(entry: Entry, backend: Backend): void {
+    entry.backend = backend;
+    this.slots.take(backend.name, entry.userId);
+  }
+
   /** Frees the job's backend slot and detaches from its run. */
   private release(entry: Entry): void {
     const backend = entry.backend;
@@ -405,7 +429,7 @@ export class Scheduler {
     entry.timer = null;
     entry.run = null;
     entry.backend = null;
-    if (backend && this.load(backend) === 0) {
+    if (backend && this.slots.give(backend.name, entry.userId) === 0) {
       for (const resolve of this.drainWaiters.get(backend.name) ?? []) resolve();
       this.drainWaiters.delete(backend.name);
     }
@@ -418,21 +442,21 @@ export class Scheduler {
   }
 
   private failIfNowhere(entry: Entry): void {
-    const why = this.whyNowhere(entry.requirements);
+    const why = this.whyNowhere(entry.placement);
     if (!why) return;
     this.queue.remove(entry.id);
     this.finish(entry, () => entry.control.fail(`no backend can run this: ${why}`));
   }
 
-  private refreshRequirements(): void {
-    const known = this.knownModels();
-    for (const e of this.active.values()) e.requirements = requirementsOf(e.job.spec.workflow, known);
+  /** An inventory changed: what each job needs (a new model name may now be known) and where it can run. */
+  private refreshPlacements(): void {
+    for (const e of this.active.values()) e.placement = this.placementOf(e.job.spec);
     for (const e of [...this.active.values()]) if (e.job.state === 'queued') this.failIfNowhere(e);
   }
 
   // --- bookkeeping ------------------------------------------------------------------------------------
 
-  private newEntry(job: Job, limits: Limits, requirements: Requirements): Entry {
+  private newEntry(job: Job, limits: Limits, placement: Placement): Entry {
     const priorityRoles = this.options.priorityRoles ?? [];
     const entry: Entry = {
       id: job.id,
@@ -441,7 +465,7 @@ export class Scheduler {
       job,
       control: new JobControl(job, () => this.clock.now()),
       limits,
-      requirements,
+      placement,
       backend: null,
       run: null,
       unsubscribe: null,
@@ -461,16 +485,26 @@ export class Scheduler {
     });
   }
 
-  /** Null when some backend can (or, its inventory unknown yet, might) run it. */
-  private whyNowhere(req: Requirements): string | null {
-    const inventories = this.backends.map((b) => b.inventory);
-    if (inventories.some((i) => i === undefined)) return null;
-    return whyNowhere(inventories as NonNullable<(typeof inventories)[number]>[], req);
+  private placementOf(spec: JobSpec): Placement {
+    const requirements = requirementsOf(spec.workflow, this.knownModels());
+    const canRunOn = new Set<Backend>();
+    for (const b of this.backends) if (b.inventory && missingOn(b.inventory, requirements) === null) canRunOn.add(b);
+    return { requirements, canRunOn };
   }
 
-  private knownModels(): Set<string> {
+  /** Null when some backend can (or, its inventory unknown yet, might) run it. */
+  private whyNowhere(placement: Placement): string | null {
+    if (placement.canRunOn.size > 0) return null;
+    const inventories = this.backends.map((b) => b.inventory);
+    if (inventories.some((i) => i === undefined)) return null;
+    return whyNowhere(inventories as NonNullable<(typeof inventories)[number]>[], placement.requirements);
+  }
+
+  private knownModels(): ReadonlySet<string> {
+    if (this.knownModelsCache) return this.knownModelsCache;
     const all = new Set<string>();
     for (const b of this.backends) for (const m of b.inventory?.models ?? []) all.add(m);
+    this.knownModelsCache = all;
     return all;
   }
 
@@ -478,12 +512,6 @@ export class Scheduler {
     const b = this.backends.find((x) => x.name === name);
     if (!b) throw new UnknownBackendError(name);
     return b;
-  }
-
-  private load(b: Backend): number {
-    let n = 0;
-    for (const e of this.active.values()) if (e.backend === b) n += 1;
-    return n;
   }
 
   private userLoad(userId: string): { running: number; queued: number; nextFreeAt?: number } {
