@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DiscordAPIError, RateLimitError } from 'discord.js';
 import { CardEditor, type CardEditorEvent, type CardTransport, type Unreachable } from './cardEditor.js';
 import type { CardPayload, CardState, CardView } from './cardRenderer.js';
-import { ChannelPacer, ChannelPacers } from './channelPacer.js';
+import { ChannelPacer, ChannelPacers, type EditBucket } from './channelPacer.js';
 
 interface Call {
   via: 'edit' | 'post';
@@ -92,7 +92,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function setup(options: { pacer?: ChannelPacer; transport?: FakeTransport } = {}) {
+function setup(options: { pacer?: ChannelPacer; transport?: FakeTransport; editBucket?: EditBucket } = {}) {
   const transport = options.transport ?? new FakeTransport();
   const events: CardEditorEvent[] = [];
   const unreachable: Unreachable[] = [];
@@ -101,6 +101,7 @@ function setup(options: { pacer?: ChannelPacer; transport?: FakeTransport } = {}
     pacer: options.pacer ?? new ChannelPacer(),
     onEvent: (event) => events.push(event),
     onUnreachable: (info) => unreachable.push(info),
+    ...(options.editBucket ? { editBucket: () => options.editBucket ?? 'channel' } : {}),
   });
   return { transport, editor, events, unreachable };
 }
@@ -280,6 +281,122 @@ describe('CardEditor final state', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     await expect(finished).resolves.toEqual({ delivered: true, via: 'edit' });
     expect(transport.calls).toHaveLength(2);
+  });
+});
+
+describe('CardEditor ordering in a busy channel', () => {
+  const queued = (position: number, jobId: string): CardView => view({ kind: 'queued', position, of: 9 }, jobId);
+
+  it('sends a final state ahead of other cards’ progress and queue updates waiting in the channel', async () => {
+    const pacer = new ChannelPacer({ maxEdits: 1, windowMs: 1000 });
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(() => setup({ pacer }));
+    a!.editor.update(running(1));
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    expect(a!.transport.calls).toHaveLength(1);
+    d!.editor.update(queued(3, 'd'));
+    b!.editor.update(running(1));
+    const finished = c!.editor.finish(done('c'));
+    // One slot per second, each taken a few bottleneck timer hops after the previous one frees.
+    await advanceTo(start + 1000 + 10 * GRANT_MS);
+    expect(c!.transport.calls).toHaveLength(1);
+    expect(b!.transport.calls).toHaveLength(0);
+    await expect(finished).resolves.toEqual({ delivered: true, via: 'edit' });
+    await advanceTo(start + 2000 + 10 * GRANT_MS);
+    expect(b!.transport.calls).toHaveLength(1);
+    expect(d!.transport.calls).toHaveLength(0);
+    await advanceTo(start + 3000 + 10 * GRANT_MS);
+    expect(d!.transport.calls).toHaveLength(1);
+  });
+
+  it('promotes its own waiting progress edit when the job ends, and sends the final state in its place', async () => {
+    const pacer = new ChannelPacer({ maxEdits: 1, windowMs: 1000 });
+    const [first, waiting, card] = ['a', 'b', 'c'].map(() => setup({ pacer }));
+    first!.editor.update(running(1));
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    waiting!.editor.update(running(1));
+    card!.editor.update(running(5));
+    await vi.advanceTimersByTimeAsync(100);
+    // The card's progress edit now waits behind the other card's; the job ends.
+    const finished = card!.editor.finish(done());
+    await advanceTo(start + 1000 + 10 * GRANT_MS);
+    expect(card!.transport.calls.map((call) => call.description)).toEqual([expect.stringContaining('✅')]);
+    expect(waiting!.transport.calls).toHaveLength(0);
+    await expect(finished).resolves.toMatchObject({ delivered: true });
+    await advanceTo(start + 2000 + 10 * GRANT_MS);
+    expect(waiting!.transport.calls).toHaveLength(1);
+  });
+
+  it('sends the final state without waiting for the card’s edit spacing', async () => {
+    const { transport, editor } = setup({ pacer: new ChannelPacer({ maxEdits: 100, windowMs: 1000 }) });
+    editor.update(running(1, true));
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    editor.update(running(2, true));
+    await vi.advanceTimersByTimeAsync(100);
+    void editor.finish(done());
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    expect(transport.calls.map((call) => call.at - start)).toHaveLength(2);
+    expect(transport.calls[1]!.at - transport.calls[0]!.at).toBeLessThan(200);
+    expect(transport.calls[1]!.description).toContain('✅');
+  });
+
+  it('does not make interaction-token edits wait for the channel’s bot-token slots', async () => {
+    const pacer = new ChannelPacer({ maxEdits: 1, windowMs: 5000 });
+    const botToken = setup({ pacer });
+    const interaction = setup({ pacer, editBucket: 'interaction' });
+    botToken.editor.update(running(1));
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    botToken.editor.update(running(2));
+    interaction.editor.update(running(1));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(interaction.transport.calls).toHaveLength(1);
+    expect(botToken.transport.calls).toHaveLength(1);
+  });
+
+  it('pauses only the bucket a 429 came from', async () => {
+    const pacer = new ChannelPacer({ maxEdits: 4, windowMs: 1000 });
+    const interaction = setup({ pacer, editBucket: 'interaction' });
+    interaction.transport.failNext(rateLimit(3000));
+    interaction.editor.update(running(1));
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    const botToken = setup({ pacer });
+    botToken.editor.update(running(1));
+    const sibling = setup({ pacer, editBucket: 'interaction' });
+    sibling.editor.update(running(1));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(botToken.transport.calls).toHaveLength(1);
+    expect(sibling.transport.calls).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(sibling.transport.calls).toHaveLength(1);
+  });
+});
+
+describe('CardEditor preparing at send time', () => {
+  it('prepares only the update it sends, right before sending it', async () => {
+    const { transport, editor } = setup({ pacer: new ChannelPacer({ maxEdits: 100, windowMs: 1000 }) });
+    const prepared: number[] = [];
+    const withFrame = (n: number) => async (): Promise<CardView> => {
+      prepared.push(n);
+      return running(n, true);
+    };
+    editor.update(running(1), withFrame(1));
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    for (let n = 2; n <= 9; n += 1) editor.update(running(n), withFrame(n));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(prepared).toEqual([1, 9]);
+    expect(transport.calls.map((call) => call.payload.files?.[0]?.attachment.toString())).toEqual(['p1', 'p9']);
+    // A frame is about to be shown, so the card keeps the image spacing.
+    expect(gaps(transport.calls)[0]).toBeGreaterThanOrEqual(1200);
+  });
+
+  it('sends the plain view when preparing fails, and skips it when it prepared to what Discord shows', async () => {
+    const { transport, editor, events } = setup({ pacer: new ChannelPacer({ maxEdits: 100, windowMs: 1000 }) });
+    editor.update(running(1), () => Promise.reject(new Error('sharp broke')));
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    expect(transport.calls.map((call) => call.description)).toEqual([expect.stringContaining(' 1/100')]);
+    editor.update(running(2), async () => running(1));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(transport.calls).toHaveLength(1);
+    expect(events).toContainEqual({ type: 'deduplicated' });
   });
 });
 

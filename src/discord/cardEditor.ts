@@ -2,11 +2,13 @@
 // discord.js queues every edit it is given, so the editor keeps only the latest state: one edit in flight, one
 // pending slot that newer states overwrite. Edits are spaced per message and paced per channel so a normal run
 // meets no 429; the final state is never dropped (it waits out rate limits, retries, and moves to a new message
-// when the old one cannot be edited any more).
+// when the old one cannot be edited any more) and goes ahead of other cards' progress in the channel. An update may
+// carry a `prepare` step (encoding the newest preview frame) that runs only once its edit is about to be sent, so
+// states superseded while waiting cost nothing.
 import type { Logger } from '../config/logger.js';
 import { silentLogger } from '../config/logger.js';
 import { renderCard, type CardFile, type CardPayload, type CardView } from './cardRenderer.js';
-import type { ChannelPacer } from './channelPacer.js';
+import type { ChannelPacer, EditBucket, EditTurn, EditUrgency } from './channelPacer.js';
 import { classifyCardError, type CardFailure } from './discordErrors.js';
 
 /** Where the card lives. Implemented with discord.js in interactionTransport.ts. */
@@ -83,6 +85,11 @@ export interface CardEditorOptions {
   transport: CardTransport;
   /** Shared by every card in the same channel. */
   pacer: ChannelPacer;
+  /**
+   * Which of the channel's buckets `transport.edit` currently draws from: 'interaction' while it edits through an
+   * interaction token, 'channel' for a bot-token message (the default, and always for `post`).
+   */
+  editBucket?: () => EditBucket;
   timing?: Partial<CardEditorTiming>;
   /** Called once when the card can no longer be shown; `finish` then resolves undelivered. */
   onUnreachable?: (info: Unreachable) => void;
@@ -92,7 +99,15 @@ export interface CardEditorOptions {
   logger?: Logger;
 }
 
-type Slot = { view: CardView; final: false } | { view: CardView; final: true; files: CardFile[] };
+/** Completes a view at send time (e.g. with the newest preview, encoded only now); rejects to send `view` as is. */
+export type PrepareView = () => Promise<CardView>;
+
+type Slot = { view: CardView; final: false; prepare: PrepareView | null } | { view: CardView; final: true; files: CardFile[] };
+
+function urgencyOf(slot: Slot): EditUrgency {
+  if (slot.final) return 'final';
+  return slot.view.state.kind === 'queued' ? 'queued' : 'progress';
+}
 
 export class CardEditor {
   readonly stats: CardEditorStats = {
@@ -116,7 +131,10 @@ export class CardEditor {
   private closedReason = '';
   private pending: Slot | null = null;
   private inFlight = false;
+  /** The place in the channel's queue the pending slot is waiting for. */
+  private turn: EditTurn | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private timerAt = 0;
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private lastSentQueued = false;
   private lastSentKey: string | null = null;
@@ -137,12 +155,13 @@ export class CardEditor {
     this.logger = options.logger ?? silentLogger;
   }
 
-  /** Shows `view` as soon as the pacing allows; a newer update before then replaces it. Ignored once finishing. */
-  update(view: CardView): void {
+  /**
+   * Shows `view` as soon as the pacing allows; a newer update before then replaces it. Ignored once finishing.
+   * `prepare`, when given, is called right before the edit is sent and its view is sent instead.
+   */
+  update(view: CardView, prepare?: PrepareView): void {
     if (this.phase !== 'open') return;
-    if (this.pending) this.record({ type: 'coalesced' });
-    this.pending = { view, final: false };
-    this.schedule();
+    this.replacePending({ view, final: false, prepare: prepare ?? null });
   }
 
   /**
@@ -155,8 +174,7 @@ export class CardEditor {
       this.finished = Promise.resolve({ delivered: false, reason: this.closedReason });
       return this.finished;
     }
-    if (this.pending) this.record({ type: 'coalesced' });
-    this.pending = { view, final: true, files };
+    this.replacePending({ view, final: true, files });
     this.phase = 'finishing';
     this.finished = new Promise((resolve) => {
       this.settle = resolve;
@@ -172,6 +190,14 @@ export class CardEditor {
 
   get closed(): boolean {
     return this.phase === 'closed';
+  }
+
+  private replacePending(slot: Slot): void {
+    if (this.pending) this.record({ type: 'coalesced' });
+    this.pending = slot;
+    // Already waiting in the channel's queue for an older state: the newer one may deserve an earlier place.
+    this.turn?.promote(urgencyOf(slot));
+    this.schedule();
   }
 
   private record(event: CardEditorEvent): void {
@@ -202,14 +228,24 @@ export class CardEditor {
   }
 
   private spacingBefore(slot: Slot): number {
+    // The final state waits for no spacing: progress edits are at least textSpacingMs apart, so one more edit right
+    // after the last one stays far inside the interaction token's bucket (5 per 2 s), and the channel bucket is the
+    // pacer's job. It still waits for an edit in flight (one at a time per message).
+    if (slot.final) return 0;
     const state = slot.view.state;
-    if (!slot.final && state.kind === 'queued' && this.lastSentQueued) return this.timing.queuedSpacingMs;
-    return state.kind === 'running' && state.preview ? this.timing.imageSpacingMs : this.timing.textSpacingMs;
+    if (state.kind === 'queued' && this.lastSentQueued) return this.timing.queuedSpacingMs;
+    return state.kind === 'running' && (state.preview || slot.prepare) ? this.timing.imageSpacingMs : this.timing.textSpacingMs;
   }
 
   private schedule(): void {
-    if (this.inFlight || this.timer || !this.pending || this.phase === 'closed') return;
+    if (this.inFlight || !this.pending || this.phase === 'closed') return;
     const at = Math.max(this.lastSentAt + this.spacingBefore(this.pending), this.blockedUntil);
+    // A newer state may be due sooner than the one the timer was set for (a final state needs no spacing).
+    if (this.timer) {
+      if (at >= this.timerAt) return;
+      clearTimeout(this.timer);
+    }
+    this.timerAt = at;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.run();
@@ -231,20 +267,45 @@ export class CardEditor {
     try {
       const first = this.pending;
       if (!first || this.phase === 'closed') return;
-      if (!first.final && this.isDuplicate(this.render(first.view))) {
+      if (!first.final && !first.prepare && this.isDuplicate(this.render(first.view))) {
         this.pending = null;
         this.record({ type: 'deduplicated' });
         return;
       }
-      await this.pacer.acquire();
+      const route = this.route();
+      this.turn = this.pacer.request({
+        urgency: urgencyOf(first),
+        bucket: route === 'edit' ? this.editBucket() : 'channel',
+      });
+      try {
+        await this.turn.granted;
+      } finally {
+        this.turn = null;
+      }
       // The pending slot may have been overwritten while waiting for the channel: send whatever is newest.
       const slot = this.pending as Slot | null;
       if (!slot || this.closed) return;
       this.pending = null;
-      await this.send(slot);
+      const view = await this.prepared(slot);
+      if (this.closed) return;
+      await this.send(slot, view);
     } finally {
       this.inFlight = false;
       this.schedule();
+    }
+  }
+
+  private editBucket(): EditBucket {
+    return this.options.editBucket?.() ?? 'channel';
+  }
+
+  private async prepared(slot: Slot): Promise<CardView> {
+    if (slot.final || !slot.prepare) return slot.view;
+    try {
+      return await slot.prepare();
+    } catch (error) {
+      this.logger.warn({ jobId: slot.view.jobId, err: error }, 'card update could not be completed; sending it without');
+      return slot.view;
     }
   }
 
@@ -254,9 +315,14 @@ export class CardEditor {
     return this.transport.canPost ? 'post' : 'unreachable';
   }
 
-  private async send(slot: Slot): Promise<void> {
-    const payload = this.render(slot.view);
+  private async send(slot: Slot, view: CardView): Promise<void> {
+    const payload = this.render(view);
     if (slot.final && slot.files.length > 0) payload.files = [...(payload.files ?? []), ...slot.files];
+    if (!slot.final && this.isDuplicate(payload)) {
+      // Prepared to nothing new (no newer frame after all): the turn is spent, the request is not.
+      this.record({ type: 'deduplicated' });
+      return;
+    }
     const route = this.route();
     if (route === 'unreachable') {
       const why = this.moveReason === 'message-gone' ? 'the card message is gone' : 'the interaction token expired';
@@ -273,7 +339,7 @@ export class CardEditor {
     }
 
     this.lastSentAt = Date.now();
-    this.lastSentQueued = slot.view.state.kind === 'queued';
+    this.lastSentQueued = view.state.kind === 'queued';
     try {
       if (route === 'post') await this.transport.post(payload);
       else await this.transport.edit(payload);
@@ -301,7 +367,9 @@ export class CardEditor {
         this.record({ type: 'rate-limited', retryAfterMs: failure.retryAfterMs, final: slot.final });
         this.logger.warn(log, 'card edit rate-limited; backing off');
         this.blockedUntil = Date.now() + failure.retryAfterMs;
-        this.pacer.pause(failure.retryAfterMs);
+        // A 429 on a token edit despite the card's spacing points at the channel-wide write limit (20028), so the
+        // channel's interaction bucket waits too.
+        this.pacer.pause(failure.retryAfterMs, route === 'edit' ? this.editBucket() : 'channel');
         if (slot.final) this.retry(slot);
         else this.record({ type: 'dropped', reason: 'rate-limited' });
         return;
@@ -346,6 +414,7 @@ export class CardEditor {
     this.phase = 'closed';
     this.closedReason = outcome.delivered ? 'the card was already finished' : outcome.reason;
     this.pending = null;
+    this.turn?.cancel();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.settle?.(outcome);

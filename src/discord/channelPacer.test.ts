@@ -1,6 +1,6 @@
 import Bottleneck from 'bottleneck';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ChannelPacer, ChannelPacers } from './channelPacer.js';
+import { ChannelPacer, ChannelPacers, type EditRequest } from './channelPacer.js';
 
 let start = 0;
 beforeEach(() => {
@@ -163,5 +163,123 @@ describe('ChannelPacers', () => {
   it('refuses an idle timeout that could drop a channel with callers still waiting', () => {
     expect(() => new ChannelPacers({ windowMs: 5000, idleMs: 5000 })).toThrow(/idleMs must be finite and longer than windowMs \(5000\), got 5000/);
     expect(() => new ChannelPacers({ maxEdits: 0 })).toThrow(/maxEdits/);
+  });
+});
+
+describe('ChannelPacer urgency and buckets', () => {
+  /** Requests one slot per entry, in order; records the labels in grant order. */
+  function requests(pacer: ChannelPacer, entries: Array<[string, EditRequest]>) {
+    const order: string[] = [];
+    const turns = entries.map(([label, request]) => {
+      const turn = pacer.request(request);
+      void turn.granted.then(() => order.push(label));
+      return turn;
+    });
+    return { order, turns };
+  }
+
+  it('serves final states first, then progress, then queue positions, each in arrival order', async () => {
+    const pacer = new ChannelPacer({ maxEdits: 1, windowMs: 1000 });
+    const { order } = requests(pacer, [
+      ['busy', { urgency: 'progress' }],
+      ['q1', { urgency: 'queued' }],
+      ['p1', { urgency: 'progress' }],
+      ['q2', { urgency: 'queued' }],
+      ['f1', { urgency: 'final' }],
+      ['p2', { urgency: 'progress' }],
+      ['f2', { urgency: 'final' }],
+    ]);
+    await vi.advanceTimersByTimeAsync(7000);
+    expect(order).toEqual(['busy', 'f1', 'f2', 'p1', 'p2', 'q1', 'q2']);
+  });
+
+  it('never drops a waiting final, even behind a full window of others', async () => {
+    const pacer = new ChannelPacer({ maxEdits: 2, windowMs: 1000 });
+    const { order } = requests(pacer, [
+      ...Array.from({ length: 6 }, (_, i): [string, EditRequest] => [`p${i}`, { urgency: 'progress' }]),
+      ['final', { urgency: 'final' }],
+    ]);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(order).toEqual(['p0', 'p1']);
+    await vi.advanceTimersByTimeAsync(100);
+    // The first slot that frees goes to the final state, ahead of four earlier progress edits.
+    expect(order).toEqual(['p0', 'p1', 'final', 'p2']);
+  });
+
+  it('moves a promoted request ahead of less urgent ones without spending a second slot', async () => {
+    const pacer = new ChannelPacer({ maxEdits: 1, windowMs: 1000 });
+    const { order, turns } = requests(pacer, [
+      ['busy', { urgency: 'progress' }],
+      ['p1', { urgency: 'progress' }],
+      ['card', { urgency: 'queued' }],
+      ['p2', { urgency: 'progress' }],
+    ]);
+    turns[2]!.promote('final');
+    turns[2]!.promote('queued');
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(order).toEqual(['busy', 'card']);
+    await vi.advanceTimersByTimeAsync(2000);
+    // The promoted request's stale entry in the queue held no slot: p1 and p2 follow one window apart.
+    expect(order).toEqual(['busy', 'card', 'p1', 'p2']);
+    expect(pacer.waiting).toBe(0);
+  });
+
+  it('spends no slot on a cancelled request', async () => {
+    const pacer = new ChannelPacer({ maxEdits: 1, windowMs: 1000 });
+    const { order, turns } = requests(pacer, [
+      ['busy', { urgency: 'progress' }],
+      ['gone', { urgency: 'progress' }],
+      ['next', { urgency: 'progress' }],
+    ]);
+    await vi.advanceTimersByTimeAsync(10);
+    turns[1]!.cancel();
+    expect(pacer.waiting).toBe(1);
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(order).toEqual(['busy', 'next']);
+  });
+
+  it('paces interaction-token edits apart from bot-token edits, under their own looser cap', async () => {
+    const pacer = new ChannelPacer({ maxEdits: 1, interactionMaxEdits: 3, windowMs: 1000 });
+    const { order } = requests(pacer, [
+      ['c1', { bucket: 'channel' }],
+      ['c2', { bucket: 'channel' }],
+      ['i1', { bucket: 'interaction' }],
+      ['i2', { bucket: 'interaction' }],
+      ['i3', { bucket: 'interaction' }],
+      ['i4', { bucket: 'interaction' }],
+    ]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(order).toEqual(['c1', 'i1', 'i2', 'i3']);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(order).toEqual(['c1', 'i1', 'i2', 'i3', 'c2', 'i4']);
+  });
+
+  it('lets a final edit through an interaction token past a full cap, but not past a pause', async () => {
+    const pacer = new ChannelPacer({ interactionMaxEdits: 1, windowMs: 1000 });
+    const { order, turns } = requests(pacer, [
+      ['p1', { bucket: 'interaction' }],
+      ['p2', { bucket: 'interaction' }],
+      ['card', { bucket: 'interaction', urgency: 'queued' }],
+      ['final', { bucket: 'interaction', urgency: 'final' }],
+    ]);
+    await vi.advanceTimersByTimeAsync(10);
+    // The final needs no slot, so it does not even wait for bottleneck to start p1.
+    expect(order).toEqual(['final', 'p1']);
+    pacer.pause(500, 'interaction');
+    turns[2]!.promote('final');
+    await vi.advanceTimersByTimeAsync(400);
+    expect(order).toEqual(['final', 'p1']);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(order).toEqual(['final', 'p1', 'card']);
+    // A pause of the interaction bucket leaves bot-token edits alone.
+    const channel = requests(pacer, [['c1', { bucket: 'channel' }]]);
+    pacer.pause(5000, 'interaction');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(channel.order).toEqual(['c1']);
+  });
+
+  it('refuses a nonsense interaction cap with a clear message', () => {
+    expect(() => new ChannelPacer({ interactionMaxEdits: 0 })).toThrow(/interactionMaxEdits must be a positive integer, got 0/);
+    expect(() => new ChannelPacers({ interactionMaxEdits: 2.5 })).toThrow(/interactionMaxEdits must be a positive integer, got 2.5/);
   });
 });

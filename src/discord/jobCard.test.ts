@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { OutputFile } from '../comfy/types.js';
 import { Job, JobControl, type JobPosition, type JobSpec } from '../jobs/job.js';
 import type { EncodedPreview } from '../media/preview.js';
-import type { FinishOutcome } from './cardEditor.js';
+import type { FinishOutcome, PrepareView } from './cardEditor.js';
 import type { CardFile, CardView } from './cardRenderer.js';
 import type { DeliveryPlan } from './delivery.js';
 import { followJobCard, type CardSink, type JobCardOptions } from './jobCard.js';
@@ -16,9 +16,12 @@ const spec: JobSpec = {
 
 class RecordingSink implements CardSink {
   readonly updates: CardView[] = [];
+  /** The prepare step of each update (null when the update had none). */
+  readonly prepares: (PrepareView | null)[] = [];
   finished: { view: CardView; files: CardFile[] } | null = null;
-  update(view: CardView): void {
+  update(view: CardView, prepare?: PrepareView): void {
     this.updates.push(view);
+    this.prepares.push(prepare ?? null);
   }
   finish(view: CardView, files: CardFile[] = []): Promise<FinishOutcome> {
     this.finished = { view, files };
@@ -38,13 +41,15 @@ function setup(overrides: Partial<JobCardOptions> = {}) {
   const sink = new RecordingSink();
   const posted: { names: string[]; batch: number; of: number }[] = [];
   let position: JobPosition | undefined = { global: 2, user: 0, eta: 30_000 };
+  let queueSize = 5;
   const options: JobCardOptions = {
     job,
     editor: sink,
     base: { jobId: job.id, ownerId: 'u1', command: 'imagine', promptKey: 'prompt', params: { prompt: 'a cat' } },
     position: () => position,
-    queueSize: () => 5,
-    encodePreview: async () => null,
+    queueSize: () => queueSize,
+    offerPreview: () => undefined,
+    latestPreview: async () => null,
     planDelivery: async (outputs: readonly OutputFile[]): Promise<DeliveryPlan> => ({
       batches: [[file('a.png')], [file('b.png')]],
       notes: ['b.png: re-encoded'],
@@ -66,14 +71,24 @@ function setup(overrides: Partial<JobCardOptions> = {}) {
     options,
     tick: (ms: number) => (clock += ms),
     setPosition: (p: JobPosition | undefined) => (position = p),
+    setQueueSize: (n: number) => (queueSize = n),
   };
 }
 
 describe('followJobCard', () => {
   it('shows the place in the queue, then progress, node title and the latest preview, then the delivered outputs', async () => {
-    let encoding: Promise<EncodedPreview> | undefined;
+    const offered: Buffer[] = [];
+    const encodes: string[] = [];
+    let shown = 0;
     const { job, control, sink, posted, options, tick } = setup({
-      encodePreview: (_id, bytes) => (encoding = Promise.resolve({ bytes: Buffer.concat([bytes, Buffer.from('!')]), mime: 'image/webp', width: 8, height: 8 })),
+      offerPreview: (_id: string, bytes: Buffer) => void offered.push(bytes),
+      latestPreview: async (): Promise<EncodedPreview | null> => {
+        const newest = offered.at(-1);
+        if (!newest) return null;
+        encodes.push(String(newest));
+        return { bytes: Buffer.concat([newest, Buffer.from('!')]), mime: 'image/webp', width: 8, height: 8 };
+      },
+      onPreviewShown: () => (shown += 1),
     });
     const following = followJobCard(options);
     expect(sink.last).toEqual({ kind: 'queued', position: 3, of: 5, etaSeconds: 30 });
@@ -84,10 +99,20 @@ describe('followJobCard', () => {
     job.emit('progress', { value: 5, max: 20, node: '3', nodeTitle: 'Sampler' });
     expect(sink.last).toMatchObject({ kind: 'running', step: { value: 5, max: 20 }, nodeTitle: 'Sampler', elapsedSeconds: 4 });
 
-    job.emit('preview', { mime: 'image/jpeg', bytes: Buffer.from('frame') });
-    // The card's own callback was attached first, so it has run once this settles.
-    await encoding;
-    expect(sink.last).toMatchObject({ kind: 'running', preview: { mime: 'image/webp', bytes: Buffer.from('frame!') } });
+    job.emit('preview', { mime: 'image/jpeg', bytes: Buffer.from('frame1') });
+    job.emit('preview', { mime: 'image/jpeg', bytes: Buffer.from('frame2') });
+    // Nothing is encoded on arrival: the update carries the step the editor runs right before sending.
+    expect(encodes).toEqual([]);
+    const prepare = sink.prepares.at(-1);
+    expect(prepare).toBeTypeOf('function');
+    const prepared = await prepare!();
+    expect(encodes).toEqual(['frame2']);
+    expect(prepared.state).toMatchObject({ kind: 'running', preview: { mime: 'image/webp', bytes: Buffer.from('frame2!') } });
+    expect(shown).toBe(1);
+    // Once encoded, later updates show that preview and need no step until a new frame comes.
+    job.emit('progress', { value: 6, max: 20, node: '3', nodeTitle: 'Sampler' });
+    expect(sink.prepares.at(-1)).toBeNull();
+    expect(sink.last).toMatchObject({ kind: 'running', preview: { bytes: Buffer.from('frame2!') } });
 
     control.succeed([{ node: '9', ref: { filename: 'x.png', subfolder: '', type: 'output' }, kind: 'images', mime: 'image/png', bytes: Buffer.from('x') }]);
     const result = await following;
@@ -126,16 +151,34 @@ describe('followJobCard', () => {
   });
 
   it('skips a preview that cannot be re-encoded and keeps the card going', async () => {
-    let encoding: Promise<EncodedPreview> | undefined;
-    const { job, control, sink, options } = setup({ encodePreview: () => (encoding = Promise.reject(new Error('corrupt frame'))) });
+    let shown = 0;
+    const { job, control, sink, options } = setup({
+      latestPreview: () => Promise.reject(new Error('corrupt frame')),
+      onPreviewShown: () => (shown += 1),
+    });
     const following = followJobCard(options);
     control.dispatch('comfy-1', 'p1');
-    const before = sink.updates.length;
     job.emit('preview', { mime: 'image/jpeg', bytes: Buffer.from('bad') });
-    await encoding?.catch(() => undefined);
-    expect(sink.updates.length).toBe(before);
+    const prepared = await sink.prepares.at(-1)!();
+    expect(prepared.state).toMatchObject({ kind: 'running', preview: null });
+    expect(shown).toBe(0);
     control.fail('stopped');
     expect((await following).state).toBe('failed');
+  });
+
+  it('edits a queued card only when its position or the ETA as shown changes', () => {
+    const { job, control, sink, options, setQueueSize } = setup();
+    void followJobCard(options);
+    expect(sink.updates).toHaveLength(1);
+    setQueueSize(9);
+    job.emit('position', { global: 2, user: 0, eta: 30_200 });
+    expect(sink.updates).toHaveLength(1);
+    job.emit('position', { global: 2, user: 0, eta: 41_000 });
+    expect(sink.last).toEqual({ kind: 'queued', position: 3, of: 9, etaSeconds: 41 });
+    job.emit('position', { global: 1, user: 0, eta: 41_000 });
+    expect(sink.last).toEqual({ kind: 'queued', position: 2, of: 9, etaSeconds: 41 });
+    expect(sink.updates).toHaveLength(3);
+    control.cancel();
   });
 
   it('names a batch that could not be posted instead of claiming it was delivered', async () => {

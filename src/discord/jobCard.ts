@@ -1,16 +1,18 @@
 // Job events → the card editor: what one job's card shows from queued to its final state. The editor throttles
 // and coalesces; this only decides what the newest state of the card is, and delivers the outputs at the end.
+// Preview frames are not encoded on arrival: the update carries a step that encodes the newest frame when the
+// editor is about to send it, so the frames a card never shows cost nothing.
 import type { OutputFile } from '../comfy/types.js';
 import { silentLogger, type Logger } from '../config/logger.js';
 import type { FinalState, Job, JobPosition, JobProgress } from '../jobs/job.js';
 import type { EncodedPreview } from '../media/preview.js';
-import type { FinishOutcome } from './cardEditor.js';
-import type { CardFile, CardState, CardView } from './cardRenderer.js';
+import type { FinishOutcome, PrepareView } from './cardEditor.js';
+import { formatDuration, type CardFile, type CardState, type CardView } from './cardRenderer.js';
 import { toCardFiles, type DeliveryPlan } from './delivery.js';
 
 /** The part of CardEditor a card needs (a fake in unit tests). */
 export interface CardSink {
-  update(view: CardView): void;
+  update(view: CardView, prepare?: PrepareView): void;
   finish(view: CardView, files?: CardFile[]): Promise<FinishOutcome>;
 }
 
@@ -22,8 +24,10 @@ export interface JobCardOptions {
   /** The scheduler's view of where a waiting job stands, and how many wait in all. */
   position: () => JobPosition | undefined;
   queueSize: () => number;
-  /** Re-encodes a preview frame; resolves null when a newer frame superseded it. */
-  encodePreview: (jobId: string, bytes: Buffer) => Promise<EncodedPreview | null>;
+  /** Keeps a preview frame as the job's newest; it is encoded only if `latestPreview` asks for it. */
+  offerPreview: (jobId: string, bytes: Buffer) => void;
+  /** The job's newest frame, encoded now if it is not yet (null before any frame); rejects when encoding failed. */
+  latestPreview: (jobId: string) => Promise<EncodedPreview | null>;
   /** Plans the delivery of the outputs (fitting, batching). */
   planDelivery: (outputs: readonly OutputFile[]) => Promise<DeliveryPlan>;
   /** Posts the files of the second and later batches, each as a message of its own. */
@@ -56,6 +60,10 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
   let step: { value: number; max: number } | null = null;
   let nodeTitle: string | null = null;
   let preview: EncodedPreview | null = null;
+  /** A frame arrived that the card has not encoded yet. */
+  let freshFrame = false;
+  /** Position and ETA as the card last showed them (null unless queued): a queued card changes only with those. */
+  let shownQueue: string | null = null;
   let position = options.position();
 
   const elapsedSeconds = (): number => {
@@ -70,8 +78,30 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
     }
     return { kind: 'running', elapsedSeconds: elapsedSeconds(), step, nodeTitle, preview };
   };
+  const withNewestPreview: PrepareView = async () => {
+    freshFrame = false;
+    try {
+      const encoded = await options.latestPreview(job.id);
+      if (encoded && encoded !== preview && job.state !== 'queued') {
+        preview = encoded;
+        options.onPreviewShown?.();
+      }
+    } catch (error) {
+      log.warn({ err: error }, 'preview frame could not be re-encoded; skipped');
+    }
+    return { ...options.base, state: liveState() };
+  };
   const show = (): void => {
-    if (!job.final) editor.update({ ...options.base, state: liveState() });
+    if (job.final) return;
+    const state = liveState();
+    if (state.kind === 'queued') {
+      const shown = `${state.position}|${state.etaSeconds == null ? '' : formatDuration(state.etaSeconds)}`;
+      if (shown === shownQueue) return;
+      shownQueue = shown;
+    } else {
+      shownQueue = null;
+    }
+    editor.update({ ...options.base, state }, state.kind === 'running' && freshFrame ? withNewestPreview : undefined);
   };
 
   const onState = (): void => {
@@ -80,6 +110,7 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
       step = null;
       nodeTitle = null;
       preview = null;
+      freshFrame = false;
       position = options.position();
     }
     show();
@@ -100,15 +131,9 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
     show();
   };
   const onPreview = ({ bytes }: { bytes: Buffer }): void => {
-    options.encodePreview(job.id, bytes).then(
-      (encoded) => {
-        if (!encoded || job.final) return;
-        preview = encoded;
-        options.onPreviewShown?.();
-        show();
-      },
-      (error: unknown) => log.warn({ err: error }, 'preview frame could not be re-encoded; skipped'),
-    );
+    options.offerPreview(job.id, bytes);
+    freshFrame = true;
+    show();
   };
   job.on('state', onState);
   job.on('position', onPosition);

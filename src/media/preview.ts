@@ -58,18 +58,26 @@ export async function encodePreview(bytes: Buffer, options: PreviewOptions): Pro
 
 type Encode = (bytes: Buffer, options: PreviewOptions) => Promise<EncodedPreview>;
 
-interface PendingFrame {
+interface WaitingFrame {
   bytes: Buffer;
   resolve: (preview: EncodedPreview | null) => void;
   reject: (error: unknown) => void;
 }
 
+interface JobFrames {
+  /** The newest raw frame, not encoded yet. */
+  waiting: WaitingFrame | null;
+  /** The newest frame taken for encoding; a failed encode leaves the one before. */
+  current: Promise<EncodedPreview | null>;
+}
+
 /**
- * Encodes previews per job with at most one encode running and one frame waiting: a frame that arrives while
- * another waits replaces it (the replaced one resolves to null), so a flood of previews never queues work.
+ * Lazy per-job preview encoding. A card accepts about one edit a second while ComfyUI sends ten frames, so frames
+ * are only kept (the newest raw frame per job) and encoded when a card edit is about to carry one (`latest`). A
+ * frame replaced before then resolves its `submit` to null and costs no CPU.
  */
 export class PreviewEncoder {
-  private readonly busy = new Map<string, PendingFrame | null>();
+  private readonly jobs = new Map<string, JobFrames>();
   private droppedCount = 0;
 
   constructor(
@@ -77,59 +85,56 @@ export class PreviewEncoder {
     private readonly encode: Encode = encodePreview,
   ) {}
 
-  /** Frames dropped because a newer one arrived (for metrics). */
+  /** Frames dropped because a newer one arrived or their job ended before they were needed (for metrics). */
   get dropped(): number {
     return this.droppedCount;
   }
 
-  /** Resolves to the encoded frame, or null when a newer frame of the same job superseded it before encoding. */
+  /**
+   * Keeps `bytes` as the job's newest frame. Resolves to its encoding once `latest` encodes it, or to null when a
+   * newer frame replaced it first (or the job was forgotten); rejects when its encoding failed.
+   */
   submit(jobId: string, bytes: Buffer): Promise<EncodedPreview | null> {
     return new Promise((resolve, reject) => {
-      const frame: PendingFrame = { bytes, resolve, reject };
-      if (!this.busy.has(jobId)) {
-        this.busy.set(jobId, null);
-        this.run(jobId, frame);
+      const job = this.jobs.get(jobId);
+      const frame: WaitingFrame = { bytes, resolve, reject };
+      if (!job) {
+        this.jobs.set(jobId, { waiting: frame, current: Promise.resolve(null) });
         return;
       }
-      this.drop(this.busy.get(jobId) ?? null);
-      this.busy.set(jobId, frame);
+      this.drop(job.waiting);
+      job.waiting = frame;
     });
   }
 
-  /** Drop the waiting frame of a job that ended; an encode already running still settles. */
-  forget(jobId: string): void {
-    if (!this.busy.has(jobId)) return;
-    this.drop(this.busy.get(jobId) ?? null);
-    this.busy.set(jobId, null);
+  /**
+   * The job's newest frame, encoded: encodes the waiting frame now if there is one, else returns the last encoding
+   * (null before any frame). Rejects when encoding the waiting frame failed; the next call returns the previous one.
+   */
+  latest(jobId: string): Promise<EncodedPreview | null> {
+    const job = this.jobs.get(jobId);
+    if (!job) return Promise.resolve(null);
+    const frame = job.waiting;
+    if (!frame) return job.current;
+    job.waiting = null;
+    const previous = job.current;
+    const encoding = this.encode(frame.bytes, this.options);
+    encoding.then(frame.resolve, frame.reject);
+    job.current = encoding.catch(() => previous);
+    return encoding;
   }
 
-  private drop(frame: PendingFrame | null): void {
+  /** Forgets a job that ended: its waiting frame resolves to null. */
+  forget(jobId: string): void {
+    const job = this.jobs.get(jobId);
+    if (!job) return;
+    this.drop(job.waiting);
+    this.jobs.delete(jobId);
+  }
+
+  private drop(frame: WaitingFrame | null): void {
     if (!frame) return;
     this.droppedCount += 1;
     frame.resolve(null);
-  }
-
-  private run(jobId: string, frame: PendingFrame): void {
-    // Start the waiting frame before settling this one, so a caller that awaits a result sees the next encode begun.
-    this.encode(frame.bytes, this.options).then(
-      (preview) => {
-        this.startNext(jobId);
-        frame.resolve(preview);
-      },
-      (error: unknown) => {
-        this.startNext(jobId);
-        frame.reject(error);
-      },
-    );
-  }
-
-  private startNext(jobId: string): void {
-    const next = this.busy.get(jobId) ?? null;
-    if (!next) {
-      this.busy.delete(jobId);
-      return;
-    }
-    this.busy.set(jobId, null);
-    this.run(jobId, next);
   }
 }

@@ -67,61 +67,82 @@ const options: PreviewOptions = { format: 'webp', maxSize: 64 };
 const frame = (name: string) => Buffer.from(name);
 
 describe('PreviewEncoder', () => {
-  it('keeps only the newest waiting frame while one is being encoded', async () => {
+  it('encodes nothing until a card asks, then only the newest frame', async () => {
     const { calls, encode } = controlledEncode();
     const encoder = new PreviewEncoder(options, encode);
-    const first = encoder.submit('job', frame('f1'));
-    const second = encoder.submit('job', frame('f2'));
-    const third = encoder.submit('job', frame('f3'));
-    expect(await second).toBeNull();
-    expect(calls.map((c) => String(c.bytes))).toEqual(['f1']);
+    const submitted = ['f1', 'f2', 'f3'].map((name) => encoder.submit('job', frame(name)));
+    expect(calls).toHaveLength(0);
+    expect(await submitted[0]).toBeNull();
+    expect(await submitted[1]).toBeNull();
+    const latest = encoder.latest('job');
+    expect(calls.map((c) => String(c.bytes))).toEqual(['f3']);
     calls[0]!.finish();
-    expect(String((await first)!.bytes)).toBe('f1');
-    expect(calls.map((c) => String(c.bytes))).toEqual(['f1', 'f3']);
-    calls[1]!.finish();
-    expect(String((await third)!.bytes)).toBe('f3');
-    expect(encoder.dropped).toBe(1);
+    const shown = await latest;
+    expect(String(shown!.bytes)).toBe('f3');
+    // The frame's own promise resolves to the very object the card sends (the bench maps buffers to frames).
+    expect(await submitted[2]).toBe(shown);
+    expect(encoder.dropped).toBe(2);
   });
 
-  it('encodes different jobs independently', () => {
+  it('returns the last encoding again while no newer frame arrived, and null before any frame', async () => {
+    const { calls, encode } = controlledEncode();
+    const encoder = new PreviewEncoder(options, encode);
+    expect(await encoder.latest('job')).toBeNull();
+    void encoder.submit('job', frame('f1'));
+    const first = encoder.latest('job');
+    calls[0]!.finish();
+    const encoded = await first;
+    expect(await encoder.latest('job')).toBe(encoded);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('keeps jobs apart', async () => {
     const { calls, encode } = controlledEncode();
     const encoder = new PreviewEncoder(options, encode);
     void encoder.submit('a', frame('a1'));
     void encoder.submit('b', frame('b1'));
-    expect(calls.map((c) => String(c.bytes))).toEqual(['a1', 'b1']);
+    const b = encoder.latest('b');
+    expect(calls.map((c) => String(c.bytes))).toEqual(['b1']);
+    calls[0]!.finish();
+    expect(String((await b)!.bytes)).toBe('b1');
+    expect(encoder.dropped).toBe(0);
   });
 
-  it('drops the waiting frame of a forgotten job', async () => {
+  it('drops the waiting frame of a forgotten job and forgets its last encoding', async () => {
     const { calls, encode } = controlledEncode();
     const encoder = new PreviewEncoder(options, encode);
-    const first = encoder.submit('job', frame('f1'));
-    const waiting = encoder.submit('job', frame('f2'));
+    const waiting = encoder.submit('job', frame('f1'));
     encoder.forget('job');
     expect(await waiting).toBeNull();
-    calls[0]!.finish();
-    await first;
-    expect(calls).toHaveLength(1);
+    expect(await encoder.latest('job')).toBeNull();
+    expect(calls).toHaveLength(0);
     encoder.forget('unknown');
     expect(encoder.dropped).toBe(1);
   });
 
-  it('rejects a failed frame and still encodes the next one', async () => {
+  it('rejects a frame that fails to encode, then falls back to the previous encoding', async () => {
     const { calls, encode } = controlledEncode();
     const encoder = new PreviewEncoder(options, encode);
+    void encoder.submit('job', frame('good'));
+    const good = encoder.latest('job');
+    calls[0]!.finish();
+    const encoded = await good;
     const bad = encoder.submit('job', frame('bad'));
-    const next = encoder.submit('job', frame('next'));
-    calls[0]!.finish(false);
+    const failed = encoder.latest('job');
+    calls[1]!.finish(false);
+    await expect(failed).rejects.toThrow('bad bad');
     await expect(bad).rejects.toThrow('bad bad');
-    calls[1]!.finish();
-    expect(String((await next)!.bytes)).toBe('next');
+    expect(await encoder.latest('job')).toBe(encoded);
   });
 
-  it('turns a flood of real frames into at most two encodes, the last frame always included', async () => {
+  it('turns a flood of real frames into one encode of the last frame', async () => {
     const encoder = new PreviewEncoder({ format: 'webp', maxSize: 128 });
     const frames = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => noisyImage(256, 256, i).jpeg().toBuffer()));
-    const results = await Promise.all(frames.map((f) => encoder.submit('job', f)));
-    expect(results.filter((r) => r !== null)).toHaveLength(2);
+    const submitted = frames.map((f) => encoder.submit('job', f));
+    const shown = await encoder.latest('job');
+    const results = await Promise.all(submitted);
+    expect(results.filter((r) => r !== null)).toEqual([shown]);
     expect(results.at(-1)).toMatchObject({ width: 128, height: 128, mime: 'image/webp' });
-    expect(encoder.dropped).toBe(4);
+    expect(encoder.dropped).toBe(5);
   });
 });

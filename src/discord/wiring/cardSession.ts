@@ -6,6 +6,7 @@ import { auditJob } from '../../policy/audit.js';
 import type { JobRow } from '../../jobs/store-types.js';
 import { CardEditor, type CardTransport, type Unreachable } from '../cardEditor.js';
 import { renderCard, type CardFile, type CardView, type ParamValue } from '../cardRenderer.js';
+import type { EditBucket } from '../channelPacer.js';
 import { planDelivery, uploadLimit, type DeliveryPlan } from '../delivery.js';
 import { DiscordCardTransport, type CardLocation } from '../interactionTransport.js';
 import { followJobCard, type JobCardResult } from '../jobCard.js';
@@ -49,6 +50,8 @@ interface CardPlace {
   followUp?: (options: { content: string; files: CardFile[] }) => Promise<unknown>;
   /** The card message's id, once known, for the delivery record. */
   messageId: () => string | null;
+  /** Which channel bucket an edit of the card draws from now (see channelPacer.ts). */
+  editBucket: () => EditBucket;
 }
 
 /** A new job's card: the reply to the interaction that submitted it. */
@@ -77,6 +80,8 @@ export function startJobCard(ctx: BotContext, interaction: CardInteraction, job:
     limitBytes: uploadLimit(interaction.attachmentSizeLimit),
     followUp: (message) => interaction.followUp(message),
     messageId: () => transport.location.messageId ?? replyId,
+    // The interaction reply is edited through its token until the card moves to a channel message of its own.
+    editBucket: () => (transport.location.messageId === null ? 'interaction' : 'channel'),
   });
 }
 
@@ -97,6 +102,7 @@ export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
     channelId,
     limitBytes: uploadLimit(null),
     messageId: () => transport.location.messageId,
+    editBucket: () => 'channel',
   });
 }
 
@@ -118,10 +124,17 @@ function cardMoved(ctx: BotContext, job: { id: string }, location: CardLocation)
   if (location.messageId) safely(ctx.logger, 'card location', () => ctx.store.updateJob(job.id, { messageId: location.messageId }));
 }
 
-export function cardEditor(ctx: BotContext, job: Pick<Job, 'id' | 'owner'>, transport: CardTransport, channelId: string | null): CardEditor {
+export function cardEditor(
+  ctx: BotContext,
+  job: Pick<Job, 'id' | 'owner'>,
+  transport: CardTransport,
+  channelId: string | null,
+  editBucket: () => EditBucket = () => 'channel',
+): CardEditor {
   return new CardEditor({
     transport,
     pacer: ctx.pacer(channelId),
+    editBucket,
     logger: ctx.logger.child({ job: job.id }),
     onUnreachable: (info) => void tellOwner(ctx, job, channelId, info),
   });
@@ -132,11 +145,13 @@ function runCard(ctx: BotContext, job: Job, promptKey: string | null, place: Car
   const { channelId, limitBytes } = place;
   const card = followJobCard({
     job,
-    editor: cardEditor(ctx, job, place.transport, channelId),
+    editor: cardEditor(ctx, job, place.transport, channelId, place.editBucket),
     base: cardBase(job.id, job.owner.userId, job.command, promptKey, job.spec.params ?? {}),
     position: () => ctx.scheduler.position(job.id),
     queueSize: () => ctx.scheduler.jobs().filter((j) => j.state === 'queued').length,
-    encodePreview: (jobId, bytes) => ctx.previews.submit(jobId, bytes),
+    // A frame that fails to encode is reported where the card asks for it (latestPreview), not here as well.
+    offerPreview: (jobId, bytes) => void ctx.previews.submit(jobId, bytes).catch(() => undefined),
+    latestPreview: (jobId) => ctx.previews.latest(jobId),
     planDelivery: (outputs) => planDelivery(outputs, { command: job.command, jobId: job.id, limitBytes }),
     postBatch: (files, batch, of) => postBatch(ctx, place, files, `Results ${batch} of ${of} · job ${job.id}`),
     cancelledBy: () => ctx.cancelledBy.get(job.id) ?? null,
