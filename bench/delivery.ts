@@ -22,7 +22,7 @@ export async function runDelivery(): Promise<BenchResult> {
     ],
     method: [
       `same run as freshness (${describeWorkload(STREAMING_WORKLOAD)}): ${times.length} jobs Done`,
-      'from the fake ComfyUI sending execution_success to the fake Discord storing the Done card (history read, output downloaded and fitted, final edit with the 512×512 PNG on loopback, so upload bandwidth plays no part); the final edit waits its turn in the channel pacer like any edit; the split uses the job\'s end as the bot\'s job store recorded it (whole ms)',
+      'from the fake ComfyUI sending execution_success to the fake Discord storing the Done card (history read, output downloaded and fitted, final edit with the 512×512 PNG on loopback, so upload bandwidth plays no part); the final edit goes through the card editor and the channel pacer at the highest priority; the split uses the job\'s end as the bot\'s job store recorded it (whole ms)',
     ],
   };
 }
