@@ -2,22 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { Limits } from '../config/schema.js';
 import { LimitError, SubmissionLimiter, resolveLimits } from './limits.js';
 import type { Clock } from './clock.js';
+import { MemoryUsage } from './usage.js';
+import { refusal } from '../../test/scheduler/helpers.js';
 
 const base: Limits = { perUserRunning: 1, perUserQueued: 3, minIntervalSeconds: 0 };
 const owner = { userId: 'u', guildId: 'g1', roles: ['patron', 'member'] };
 
 function clockAt(ms: number): Clock & { t: number } {
   return { t: ms, now() { return this.t; }, setTimeout: () => ({}), clearTimeout: () => undefined };
-}
-
-function refusal(fn: () => void): LimitError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LimitError) return e;
-    throw e;
-  }
-  throw new Error('expected a LimitError');
 }
 
 describe('resolveLimits', () => {
@@ -99,6 +91,17 @@ describe('SubmissionLimiter', () => {
     expect(e.retryAt).toEqual(new Date(Date.UTC(2026, 0, 2)));
     clock.t = Date.UTC(2026, 0, 2, 0, 0, 1);
     expect(() => limiter.admit('u', limits, { running: 0, queued: 0 })).not.toThrow();
+  });
+
+  it('reads and records admissions in the usage it is given (a persistent one survives the limiter)', () => {
+    const clock = clockAt(Date.UTC(2026, 0, 1, 10, 0, 0));
+    const usage = new MemoryUsage();
+    const limits = { ...base, dailyQuota: 2 };
+    new SubmissionLimiter(clock, usage).admit('u', limits, { running: 0, queued: 0 });
+    const restarted = new SubmissionLimiter(clock, usage);
+    restarted.admit('u', limits, { running: 0, queued: 0 });
+    expect(refusal(() => restarted.admit('u', limits, { running: 0, queued: 0 })).limit).toBe('daily');
+    expect(usage.countOnDay('u', clock.t)).toBe(2);
   });
 
   it('does not charge the quota for a refused submission', () => {

@@ -7,6 +7,19 @@ import { binaryFrames } from './transcripts.js';
 const h = useHarness();
 const workflow = h.workflow;
 
+/**
+ * Serves transcript `name`'s accepted prompt and its history, submits `workflow` and collects the run's events;
+ * the owner's recorded frames come back unplayed.
+ */
+async function replay(name: string, index?: number) {
+  const { lines, answer, history } = recordedPrompt(name, index);
+  h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
+  h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: { [answer.prompt_id]: history } }));
+  const { c, socket } = await h.connected();
+  const run = await c.submit(workflow);
+  return { lines, answer, socket, run, events: collect(run), frames: ownerFrames(lines, answer.prompt_id) };
+}
+
 describe('a normal run (transcript 03)', () => {
   it('submits with client_id and a UUID prompt_id, streams the prompt, and ends with done and merged outputs', async () => {
     const { lines, answer, history } = recordedPrompt('03');
@@ -47,13 +60,8 @@ describe('a normal run (transcript 03)', () => {
 
 describe('replays of the other recorded scenarios', () => {
   it('finishes a fully cached re-run that sends no executing (transcript 07)', async () => {
-    const { lines, answer, history } = recordedPrompt('07', 1);
-    h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
-    h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: { [answer.prompt_id]: history } }));
-    const { c, socket } = await h.connected();
-    const run = await c.submit(workflow);
-    const events = collect(run);
-    play(socket, ownerFrames(lines, answer.prompt_id));
+    const { socket, run, events, frames } = await replay('07', 1);
+    play(socket, frames);
     const end = await run.finished;
     expect(end.type).toBe('done');
     expect(events.find((e) => e.type === 'cached')).toMatchObject({ nodes: expect.arrayContaining(['1']) });
@@ -95,13 +103,7 @@ describe('replays of the other recorded scenarios', () => {
   });
 
   it('attributes type-1 previews to the prompt executing on this socket (transcript 20)', async () => {
-    const { lines, answer, history } = recordedPrompt('20');
-    h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
-    h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: { [answer.prompt_id]: history } }));
-    const { c, socket } = await h.connected();
-    const run = await c.submit(workflow);
-    const events = collect(run);
-    const frames = ownerFrames(lines, answer.prompt_id);
+    const { answer, socket, run, events, frames } = await replay('20');
     play(socket, frames);
     await run.finished;
     const previews = events.filter((e) => e.type === 'preview');
@@ -113,13 +115,7 @@ describe('replays of the other recorded scenarios', () => {
   });
 
   it('takes type-4 previews by their prompt id and drops previews of other prompts (transcript 21)', async () => {
-    const { lines, answer, history } = recordedPrompt('21');
-    h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
-    h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: { [answer.prompt_id]: history } }));
-    const { c, socket } = await h.connected();
-    const run = await c.submit(workflow);
-    const events = collect(run);
-    const frames = ownerFrames(lines, answer.prompt_id);
+    const { lines, answer, socket, run, events, frames } = await replay('21');
     const recorded = binaryFrames(lines)[0];
     const foreign = recorded?.frame;
     const node = (recorded?.line.metadata as { node_id: string } | undefined)?.node_id;

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ComfyClient, type ComfyClientOptions } from '../../src/comfy/client.js';
 import { ComfyHttpError } from '../../src/comfy/errors.js';
+import type { PromptRun } from '../../src/comfy/prompt.js';
 import type { ApiWorkflow, PromptEvent } from '../../src/comfy/types.js';
 import { startFakeComfy, type FakeComfy, type FakeComfyOptions } from '../fakes/comfy/index.js';
 import { collect } from './harness.js';
@@ -50,6 +51,22 @@ function holdAtFirstNode(f: FakeComfy): Promise<void> {
       resolve();
     });
   });
+}
+
+/** Submits `workflow` and resolves once the fake holds it at its first node. */
+async function submitHeld(f: FakeComfy, c: ComfyClient, workflow: ApiWorkflow): Promise<PromptRun> {
+  const held = holdAtFirstNode(f);
+  const run = await c.submit(workflow);
+  await held;
+  return run;
+}
+
+/** Drops every socket of a held fake, waits for the client to reconnect, then lets execution go on. */
+async function dropAndReconnect(f: FakeComfy): Promise<void> {
+  const reconnected = f.next('ws-connected');
+  f.faults.dropSockets();
+  await reconnected;
+  f.release();
 }
 
 const types = (events: PromptEvent[]) => events.map((e) => e.type);
@@ -121,9 +138,7 @@ describe('v0.3.64 profile', () => {
 
   it('interrupts only its own running prompt, by id', async () => {
     const { fake, c } = await setup();
-    const held = holdAtFirstNode(fake);
-    const run = await c.submit(longJob());
-    await held;
+    const run = await submitHeld(fake, c, longJob());
     expect(await c.cancel(run.promptId)).toBe('interrupted');
     fake.release();
     expect(await run.finished).toEqual({ type: 'interrupted', promptId: run.promptId });
@@ -133,9 +148,7 @@ describe('v0.3.64 profile', () => {
 
   it('removes a pending prompt from the queue without touching the running one', async () => {
     const { fake, c } = await setup();
-    const held = holdAtFirstNode(fake);
-    const running = await c.submit(longJob());
-    await held;
+    const running = await submitHeld(fake, c, longJob());
     const pending = await c.submit(invert());
     expect(await c.cancel(pending.promptId)).toBe('dequeued');
     expect(await pending.finished).toEqual({ type: 'interrupted', promptId: pending.promptId });
@@ -157,21 +170,14 @@ describe('v0.3.64 profile', () => {
 describe('faults', () => {
   it('survives a socket drop mid-run: reconnects and still finishes', async () => {
     const { fake, c } = await setup();
-    const held = holdAtFirstNode(fake);
-    const run = await c.submit(invert());
-    await held;
-    const reconnected = fake.next('ws-connected');
-    fake.faults.dropSockets();
-    await reconnected;
-    fake.release();
+    const run = await submitHeld(fake, c, invert());
+    await dropAndReconnect(fake);
     await expect(run.finished).resolves.toMatchObject({ type: 'done' });
   });
 
   it('finds a completion that happened while disconnected', async () => {
     const { fake, c } = await setup({}, { reconnect: { minMs: 100, maxMs: 200 } });
-    const held = holdAtFirstNode(fake);
-    const run = await c.submit(invert());
-    await held;
+    const run = await submitHeld(fake, c, invert());
     fake.faults.dropSockets();
     const done = fake.next('prompt-done');
     fake.release();
@@ -181,9 +187,7 @@ describe('faults', () => {
 
   it('fails a prompt as lost when the server restarts', async () => {
     const { fake, c } = await setup();
-    const held = holdAtFirstNode(fake);
-    const run = await c.submit(longJob());
-    await held;
+    const run = await submitHeld(fake, c, longJob());
     await fake.restart();
     const end = await run.finished;
     expect(end).toMatchObject({ type: 'failed', reason: { kind: 'lost' } });
@@ -208,13 +212,8 @@ describe('faults', () => {
   it('finishes despite the reconnect bug that unregisters the new socket (ComfyUI#16010)', async () => {
     const { fake, c } = await setup({}, { stallMs: 50 });
     fake.faults.reconnectBug(true);
-    const held = holdAtFirstNode(fake);
-    const run = await c.submit(invert());
-    await held;
-    const reconnected = fake.next('ws-connected');
-    fake.faults.dropSockets();
-    await reconnected;
-    fake.release();
+    const run = await submitHeld(fake, c, invert());
+    await dropAndReconnect(fake);
     await expect(run.finished).resolves.toMatchObject({ type: 'done' });
   });
 });
@@ -223,9 +222,7 @@ describe('other profiles', () => {
   it('new: cancels through the jobs API', async () => {
     const { fake, c } = await setup({ profile: 'new' });
     expect((await c.capabilities()).jobsApi).toBe(true);
-    const held = holdAtFirstNode(fake);
-    const run = await c.submit(longJob());
-    await held;
+    const run = await submitHeld(fake, c, longJob());
     expect(await c.cancel(run.promptId)).toBe('interrupted');
     fake.release();
     expect(await run.finished).toEqual({ type: 'interrupted', promptId: run.promptId });

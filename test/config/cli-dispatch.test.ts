@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ArgsError } from '../../src/cli/args.js';
 import { dispatch, usage, type ModuleLoader } from '../../src/cli/dispatch.js';
 import { memoryIO, type CliIO } from '../../src/cli/io.js';
 import { watchOutput } from '../../src/cli/output-watch.js';
+import { runNode } from './run-node.js';
 
 const loader =
   (run: (argv: string[]) => Promise<number>): ModuleLoader =>
@@ -121,20 +121,8 @@ describe('dispatch with a stdout that closes', () => {
 describe('bin/comfycord.js', () => {
   const bin = fileURLToPath(new URL('../../bin/comfycord.js', import.meta.url));
 
-  async function runBin(args: string[], env: NodeJS.ProcessEnv, { closeStdout = false } = {}) {
-    const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH, ...env } });
-    // Closed before the child has even started: its first write meets a pipe with no reader (EPIPE).
-    if (closeStdout) child.stdout.destroy();
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = (await once(child, 'close')) as [number];
-    return { code, stdout, stderr };
-  }
-
   it('start without DISCORD_TOKEN: one line, exit 2', async () => {
-    const result = await runBin(['start'], {});
+    const result = await runNode(bin, ['start']);
     expect(result).toEqual({
       code: 2,
       stdout: '',
@@ -144,7 +132,7 @@ describe('bin/comfycord.js', () => {
   });
 
   it('start with a config mistake: the lines, exit 2', async () => {
-    const result = await runBin(['start'], { COMFY_URL: 'localhost:8188', LOG_LEVEL: 'loud' });
+    const result = await runNode(bin, ['start'], { env: { COMFY_URL: 'localhost:8188', LOG_LEVEL: 'loud' } });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
       'comfycord: COMFY_URL: must be an http(s) URL (got "localhost:8188")\n' +
@@ -153,13 +141,13 @@ describe('bin/comfycord.js', () => {
   });
 
   it('an unknown command: exit 2', async () => {
-    const result = await runBin(['bogus'], {});
+    const result = await runNode(bin, ['bogus']);
     expect(result.code).toBe(2);
     expect(result.stderr.split('\n')[0]).toBe('comfycord: unknown command "bogus"');
   });
 
   it('help into a pipe whose reader has gone: no EPIPE crash, exit 0', async () => {
-    const result = await runBin(['help'], {}, { closeStdout: true });
+    const result = await runNode(bin, ['help'], { closeStdout: true });
     expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 });

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNode, type NodeExit } from './run-node.js';
 
 // The real launcher, copied into throw-away layouts whose entry points only say which one ran.
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,14 +42,8 @@ async function layout(name: string, { sources = false, dist = false, tsx = false
   return root;
 }
 
-async function launch(root: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'comfycord.js'), 'check', '--json'], { env: { PATH: process.env.PATH } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'close')) as [number];
-  return { code, stdout, stderr };
+function launch(root: string): Promise<NodeExit> {
+  return runNode(path.join(root, 'bin', 'comfycord.js'), ['check', '--json']);
 }
 
 describe('bin/comfycord.js picks what to run', () => {

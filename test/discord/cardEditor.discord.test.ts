@@ -1,36 +1,26 @@
 // The card editor and its discord.js transport against the fake Discord: an unmodified discord.js client, real
 // HTTP, Discord-like rate-limit buckets. Timings are scaled down ten times (buckets and editor alike) so a whole
 // run takes about a second; the proportions are the production ones.
-import { once } from 'node:events';
-import { Client, GatewayIntentBits, Routes, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
+import { Routes, type ChatInputCommandInteraction, type Client } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CardEditor, type CardEditorTiming, type FinishOutcome, type Unreachable } from '../../src/discord/cardEditor.js';
 import type { CardView } from '../../src/discord/cardRenderer.js';
 import { ChannelPacer } from '../../src/discord/channelPacer.js';
 import { buildCommandPayloads, commandDifferences, type CommandLike } from '../../src/discord/commandPayloads.js';
 import { DiscordCardTransport, type CardChannel } from '../../src/discord/interactionTransport.js';
-import { currentRevision, Permissions, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
+import { currentRevision, Permissions, type FakeDiscord } from '../fakes/discord/index.js';
+import { chatInputCommand, startDiscordBot, type DiscordBot } from '../fakes/discord/session.js';
 
 const TIMING: Partial<CardEditorTiming> = { imageSpacingMs: 120, textSpacingMs: 100, queuedSpacingMs: 300, finalRetryDelayMs: 50 };
 const pacerFor = () => new ChannelPacer({ maxEdits: 4, windowMs: 500 });
 
+let bot: DiscordBot;
 let discord: FakeDiscord;
 let client: Client;
 let lockedChannelId: string;
-let nextHandler: ((i: Interaction) => Promise<void>) | undefined;
 
 function onNextCommand<T>(fn: (i: ChatInputCommandInteraction) => Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    nextHandler = async (i) => {
-      nextHandler = undefined;
-      try {
-        if (!i.isChatInputCommand()) throw new Error(`expected a slash command, got interaction type ${i.type}`);
-        resolve(await fn(i));
-      } catch (error) {
-        reject(error as Error);
-      }
-    };
-  });
+  return bot.nextInteraction((i) => fn(chatInputCommand(i)));
 }
 
 function transportFor(i: ChatInputCommandInteraction): DiscordCardTransport {
@@ -68,25 +58,18 @@ function runJob(editor: CardEditor, steps: number): Promise<FinishOutcome> {
 }
 
 beforeAll(async () => {
-  discord = await startFakeDiscord({
+  bot = await startDiscordBot({
     clock: 'manual',
     heartbeatIntervalMs: 500,
     rateLimits: { webhook: { limit: 5, windowMs: 200 }, channel: { limit: 5, windowMs: 500 } },
     guilds: [{ channels: [{ name: 'general' }, { name: 'locked', botDeny: Permissions.SendMessages }] }],
   });
+  ({ discord, client } = bot);
   lockedChannelId = discord.guild().channels[1]!.id;
-  client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: discord.restUrl } });
-  client.on('interactionCreate', (i) => void nextHandler?.(i));
-  const ready = once(client, 'clientReady');
-  await client.login(discord.token);
-  await ready;
   await client.application!.commands.set([{ name: 'imagine', description: 'Draw', options: [] }], discord.guildId);
 });
 
-afterAll(async () => {
-  await client?.destroy();
-  await discord?.close();
-});
+afterAll(() => bot?.close());
 
 describe('card editor on discord.js against the fake Discord', () => {
   it('streams a run with coalesced edits, no 429, and lands the final state', async () => {

@@ -1,6 +1,7 @@
 // Shared set-up for scheduler tests: a scheduler on scripted backends and a manual clock.
 import type { LimitOverride, Limits } from '../../src/config/schema.js';
 import type { JobSpec } from '../../src/jobs/job.js';
+import { LimitError } from '../../src/scheduler/limits.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { BackendDouble } from './backend-double.js';
 import { ManualClock } from './manual-clock.js';
@@ -18,6 +19,17 @@ export function withModel(userId: string, model: string): JobSpec {
   return spec(userId, {
     workflow: { ...structuredClone(WORKFLOW), '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: model } } },
   });
+}
+
+/** The LimitError `fn` throws; any other outcome (another error, or no throw) fails the test. */
+export function refusal(fn: () => unknown): LimitError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof LimitError) return e;
+    throw e;
+  }
+  throw new Error('expected a LimitError, but nothing was thrown');
 }
 
 export function setup(

@@ -1,16 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LimitError } from '../../src/scheduler/limits.js';
-import { setup, spec } from './helpers.js';
-
-function refusal(fn: () => unknown): LimitError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LimitError) return e;
-    throw e;
-  }
-  throw new Error('expected a LimitError');
-}
+import { refusal, setup, spec } from './helpers.js';
 
 describe('limits through the scheduler', () => {
   it('queues up to the waiting limit, refuses the next in words, and admits again once a job ends', async () => {

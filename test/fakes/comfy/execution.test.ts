@@ -1,22 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { asTranscriptFrame, http, RecordingSocket } from './client.js';
-import { startFakeComfy, type FakeComfy } from './index.js';
+import { useFakeComfy } from './session.js';
 import { loadTranscript, normalise, promptRuns, shapeOf } from './transcripts.js';
 
-let fake: FakeComfy | undefined;
-const sockets: RecordingSocket[] = [];
-afterEach(async () => {
-  await Promise.all(sockets.splice(0).map((s) => s.close()));
-  await fake?.close();
-  fake = undefined;
-});
+const comfy = useFakeComfy();
 
-async function open(options: Parameters<typeof RecordingSocket.open>[1]): Promise<RecordingSocket> {
-  const socket = await RecordingSocket.open(fake!.url, options);
-  sockets.push(socket);
-  return socket;
-}
 
 function recordedRequest(name: string, index: number): Record<string, unknown> {
   const exchange = loadTranscript(name).http.filter((h) => h.method === 'POST' && h.path === '/prompt')[index];
@@ -38,9 +27,9 @@ function recordedRuns(name: string, label: string): string[][] {
 
 describe('execution replays', () => {
   it('03: EmptyImage → ImageInvert → SaveImage gives the recorded sequence, history and a PNG', async () => {
-    fake = await startFakeComfy();
-    const owner = await open({ clientId: 'client-03' });
-    const observer = await open({ clientId: 'observer-03' });
+    const fake = await comfy.start();
+    const owner = await comfy.open({ clientId: 'client-03' });
+    const observer = await comfy.open({ clientId: 'observer-03' });
     const body = { ...recordedRequest('03-prompt-emptyimage-invert-save', 0), client_id: 'client-03' };
     const submit = await http(fake.url, 'POST', '/prompt', body);
     expect(submit.status).toBe(200);
@@ -71,7 +60,7 @@ async function submitRecorded(socket: RecordingSocket, name: string, index: numb
   const body = recordedRequest(name, index);
   if (clientId === undefined) delete body['client_id'];
   else body['client_id'] = clientId;
-  const submit = await http(fake!.url, 'POST', '/prompt', body);
+  const submit = await http(comfy.fake.url, 'POST', '/prompt', body);
   expect(submit.status, submit.text).toBe(200);
   const promptId = (submit.json as { prompt_id: string }).prompt_id;
   if (clientId !== undefined) await socket.finished(promptId);
@@ -83,8 +72,8 @@ describe('sequences of the recorded scenarios', () => {
     ['20-ksampler-legacy-client', 'owner', undefined],
     ['21-ksampler-feature-flags-client', 'owner', { supports_preview_metadata: true }],
   ])('%s: KSampler runs give the recorded progress and preview frames', async (name, label, flags) => {
-    fake = await startFakeComfy({ models: { checkpoints: ['random-sd15-fp16.safetensors'] } });
-    const owner = await open({ clientId: 'owner', flags });
+    const fake = await comfy.start({ models: { checkpoints: ['random-sd15-fp16.safetensors'] } });
+    const owner = await comfy.open({ clientId: 'owner', flags });
     const recorded = recordedRuns(name, label);
     const warm = loadTranscript(name).frames.get(label)!.some((f) => f.kind === 'text' && f.json.type === 'execution_cached' && (f.json.data?.['nodes'] as unknown[]).length > 0);
     if (warm && recorded.length === 1) {
@@ -118,8 +107,8 @@ describe('sequences of the recorded scenarios', () => {
 
   it('07: full and partial cache hits, client prompt_id and number echo, partial targets', async () => {
     const name = '07-cached-rerun';
-    fake = await startFakeComfy();
-    const owner = await open({ clientId: 'owner' });
+    const fake = await comfy.start();
+    const owner = await comfy.open({ clientId: 'owner' });
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await submitRecorded(owner, name, i, 'owner'));
     expect(liveRuns(owner)).toEqual(recordedRuns(name, 'owner'));
@@ -136,8 +125,8 @@ describe('sequences of the recorded scenarios', () => {
 
   it('10: a run-time error in SaveImage gives the full execution_error shape and an error history entry', async () => {
     const name = '10-runtime-error';
-    fake = await startFakeComfy();
-    const owner = await open({ clientId: 'owner' });
+    const fake = await comfy.start();
+    const owner = await comfy.open({ clientId: 'owner' });
     const promptId = await submitRecorded(owner, name, 0, 'owner');
     await submitRecorded(owner, name, 1, 'owner');
     expect(liveRuns(owner)).toEqual(recordedRuns(name, 'owner'));
@@ -152,9 +141,9 @@ describe('sequences of the recorded scenarios', () => {
 
   it('11: SaveImageWebsocket streams PNG frames: type 1 after progress, type 4 before it, broadcast without client_id', async () => {
     const name = '11-save-image-websocket';
-    fake = await startFakeComfy();
-    const legacy = await open({ clientId: 'legacy' });
-    const flags = await open({ clientId: 'flags', flags: { supports_preview_metadata: true } });
+    const fake = await comfy.start();
+    const legacy = await comfy.open({ clientId: 'legacy' });
+    const flags = await comfy.open({ clientId: 'flags', flags: { supports_preview_metadata: true } });
     await submitRecorded(legacy, name, 0, 'legacy');
     await submitRecorded(flags, name, 1, 'flags');
     const anonymous = await submitRecorded(legacy, name, 2, undefined);
@@ -174,15 +163,15 @@ describe('sequences of the recorded scenarios', () => {
 
   it('08: targeted interrupt of a non-running id does nothing; of the running id and bare interrupt stop at the next node', async () => {
     const name = '08-interrupt';
-    fake = await startFakeComfy();
-    const owner = await open({ clientId: 'owner' });
+    const fake = await comfy.start();
+    const owner = await comfy.open({ clientId: 'owner' });
     const stopAt = (node: string): void => {
       const listener = (_id: string, started: string): void => {
         if (started !== node) return;
-        fake!.hold();
-        fake!.events.off('node-start', listener);
+        fake.hold();
+        fake.events.off('node-start', listener);
       };
-      fake!.events.on('node-start', listener);
+      fake.events.on('node-start', listener);
     };
     stopAt('2');
     const first = recordedRequest(name, 0);
@@ -224,8 +213,8 @@ describe('execution order', () => {
     // (04 is left out: with two outputs the real order follows a Python set of ids, i.e. the hash seed)
     ['10-runtime-error', 1],
   ])('%s #%i: nodes start in the order the real server ran them', async (name, index) => {
-    fake = await startFakeComfy({ models: { checkpoints: ['random-sd15-fp16.safetensors'] } });
-    const owner = await open({ clientId: 'owner' });
+    const fake = await comfy.start({ models: { checkpoints: ['random-sd15-fp16.safetensors'] } });
+    const owner = await comfy.open({ clientId: 'owner' });
     const promptId = await submitRecorded(owner, name, index, 'owner');
     const executing = (frames: { type: string; data?: Record<string, unknown> }[]): unknown[] =>
       frames.filter((m) => m.type === 'executing' && m.data?.['node'] !== null).map((m) => m.data?.['node']);

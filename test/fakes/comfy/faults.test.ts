@@ -1,19 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { http, RecordingSocket } from './client.js';
-import { startFakeComfy, type FakeComfy } from './index.js';
+import { startFakeComfy } from './index.js';
+import { useFakeComfy } from './session.js';
 
-let fake: FakeComfy | undefined;
-const sockets: RecordingSocket[] = [];
-afterEach(async () => {
-  await Promise.all(sockets.splice(0).map((s) => s.close()));
-  await fake?.close();
-  fake = undefined;
-});
+const comfy = useFakeComfy();
 
-async function open(clientId: string, flags?: Record<string, unknown>): Promise<RecordingSocket> {
-  const socket = await RecordingSocket.open(fake!.url, { clientId, flags });
-  sockets.push(socket);
-  return socket;
+function open(clientId: string, flags?: Record<string, unknown>): Promise<RecordingSocket> {
+  return comfy.open({ clientId, flags });
 }
 
 const PROMPT = {
@@ -24,14 +17,14 @@ const PROMPT = {
 async function submit(clientId: string, color = 7): Promise<string> {
   const prompt = structuredClone(PROMPT);
   prompt['1'].inputs.color = color;
-  const response = await http(fake!.url, 'POST', '/prompt', { prompt, client_id: clientId });
+  const response = await http(comfy.fake.url, 'POST', '/prompt', { prompt, client_id: clientId });
   expect(response.status, response.text).toBe(200);
   return (response.json as { prompt_id: string }).prompt_id;
 }
 
 describe('fault switches', () => {
   it('failNext answers one matching request (at /x or /api/x) with the given status, then behaves again', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     fake.faults.failNext('/prompt', 500);
     const failed = await http(fake.url, 'POST', '/api/prompt', { prompt: PROMPT });
     expect(failed.status).toBe(500);
@@ -45,7 +38,7 @@ describe('fault switches', () => {
   });
 
   it('dropSockets closes every socket abruptly mid-run; the prompt still finishes into history', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const socket = await open('drop');
     fake.hold();
     const promptId = await submit('drop');
@@ -59,7 +52,7 @@ describe('fault switches', () => {
   });
 
   it('stallSockets keeps sockets open but silent while execution continues', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const socket = await open('stall');
     fake.faults.stallSockets(true);
     const done = fake.next('prompt-done');
@@ -74,7 +67,7 @@ describe('fault switches', () => {
   });
 
   it('delayHistoryWrite: history is {} after execution_success and written before executing:null', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     fake.faults.delayHistoryWrite(true);
     const socket = await open('late');
     const promptId = await submit('late');
@@ -85,7 +78,7 @@ describe('fault switches', () => {
   });
 
   it('reconnectBug: closing the old socket unregisters the new one with the same clientId (ComfyUI#16010)', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const old = await open('same');
     const fresh = await open('same');
     const oldGone = fake.next('ws-disconnected');
@@ -110,7 +103,7 @@ describe('fault switches', () => {
   });
 
   it('sends unknown binary frames, type-3 text frames and unknown JSON messages on demand', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const socket = await open('extras');
     fake.faults.sendUnknownBinary();
     fake.faults.sendTextFrame('7', 'hello from an API node');
@@ -125,7 +118,7 @@ describe('fault switches', () => {
   });
 
   it('restart forgets queue, history and sockets, keeps the port and the output files', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const socket = await open('restart');
     const promptId = await submit('restart');
     await socket.finished(promptId);
@@ -142,7 +135,7 @@ describe('fault switches', () => {
   });
 
   it('failNextRun makes the next node of a class fail at run time, once', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const socket = await open('fail');
     fake.faults.failNextRun('SaveImage', 'disk full');
     const failed = await submit('fail');
@@ -157,7 +150,7 @@ describe('fault switches', () => {
   });
 
   it('blockNextRun: ExecutionBlocked error, downstream skipped, prompt still ends in success', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const socket = await open('block');
     fake.faults.blockNextRun('EmptyImage', 'no input image');
     const promptId = await submit('block');

@@ -1,23 +1,17 @@
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { http, RecordingSocket } from './client.js';
-import { startFakeComfy, type FakeComfy } from './index.js';
+import { useFakeComfy } from './session.js';
 import { loadTranscript, normalise, shapeOf } from './transcripts.js';
 
-let fake: FakeComfy | undefined;
-const sockets: RecordingSocket[] = [];
-afterEach(async () => {
-  await Promise.all(sockets.splice(0).map((s) => s.close()));
-  await fake?.close();
-  fake = undefined;
-});
+const comfy = useFakeComfy();
 
 /** Response bodies whose values depend on the machine: compare their shape only. */
 const SHAPE_ONLY = ['/system_stats', '/api/system_stats'];
 
 describe('00-http-basics replay', () => {
   it('answers every recorded GET with the same status, content type and body', async () => {
-    fake = await startFakeComfy({ models: { checkpoints: ['random-sd15-fp16.safetensors'], embeddings: [] } });
+    const fake = await comfy.start({ models: { checkpoints: ['random-sd15-fp16.safetensors'], embeddings: [] } });
     const exchanges = loadTranscript('00-http-basics').http.filter((h) => h.path !== '/object_info' && h.path !== '/');
     expect(exchanges.length).toBeGreaterThan(20);
     for (const recorded of exchanges) {
@@ -31,23 +25,19 @@ describe('00-http-basics replay', () => {
   });
 
   it('serves the full object_info with the configured models in the loader combos', async () => {
-    fake = await startFakeComfy({ models: { checkpoints: ['a.safetensors', 'b.safetensors'], upscale_models: ['4x.pth'] } });
+    const fake = await comfy.start({ models: { checkpoints: ['a.safetensors', 'b.safetensors'], upscale_models: ['4x.pth'] } });
     const info = (await http(fake.url, 'GET', '/object_info')).json as Record<string, { input: { required: Record<string, unknown[]> } }>;
     expect(Object.keys(info).length).toBeGreaterThan(470);
     expect(info['CheckpointLoaderSimple']!.input.required['ckpt_name']![0]).toEqual(['a.safetensors', 'b.safetensors']);
     expect(info['UpscaleModelLoader']!.input.required['model_name']![0]).toEqual(['4x.pth']);
-    const core = await startFakeComfy({ objectInfo: 'core' });
-    try {
-      const coreInfo = (await http(core.url, 'GET', '/object_info')).json as Record<string, unknown>;
-      expect(Object.keys(coreInfo)).toContain('KSampler');
-      expect(Object.keys(coreInfo).length).toBeLessThan(40);
-    } finally {
-      await core.close();
-    }
+    const core = await comfy.start({ objectInfo: 'core' });
+    const coreInfo = (await http(core.url, 'GET', '/object_info')).json as Record<string, unknown>;
+    expect(Object.keys(coreInfo)).toContain('KSampler');
+    expect(Object.keys(coreInfo).length).toBeLessThan(40);
   });
 
   it('answers 403 with an empty body when Origin does not match a loopback Host, for HTTP and the socket', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const refused = await http(fake.url, 'GET', '/system_stats', undefined, { origin: 'http://evil.example' });
     expect(refused.status).toBe(403);
     expect(refused.text).toBe('');
@@ -59,7 +49,7 @@ describe('00-http-basics replay', () => {
 
 describe('05/06 validation replay', () => {
   it.each(['05-validation-errors', '06-missing-node-class'])('%s: every recorded POST /prompt gets the same answer', async (name) => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const exchanges = loadTranscript(name).http.filter((h) => h.method === 'POST' && h.path === '/prompt');
     for (const recorded of exchanges) {
       const body = recorded.request_json ?? (recorded as { request_json?: unknown; request_description?: unknown }).request_description;
@@ -82,11 +72,10 @@ describe('05/06 validation replay', () => {
   });
 
   it('c9: only the valid branch of a partly invalid prompt runs', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const c9 = loadTranscript('05-validation-errors').http.find((h) => h.path === '/prompt' && h.status === 200 &&
       Object.keys((h.response_json as { node_errors: object }).node_errors).length > 0)!;
-    const socket = await RecordingSocket.open(fake.url, { clientId: 'c9' });
-    sockets.push(socket);
+    const socket = await comfy.open({ clientId: 'c9' });
     const body = { ...(c9.request_json as object), client_id: 'c9' };
     const live = (await http(fake.url, 'POST', '/prompt', body)).json as { prompt_id: string; node_errors: Record<string, unknown> };
     expect(Object.keys(live.node_errors)).toEqual(['1']);
@@ -100,7 +89,7 @@ describe('05/06 validation replay', () => {
   });
 
   it('increments number across rejected submits, negates it for front, rejects bodies over the limit with 413', async () => {
-    fake = await startFakeComfy({ maxBodyBytes: 4096 });
+    const fake = await comfy.start({ maxBodyBytes: 4096 });
     const good = { prompt: { '1': { class_type: 'EmptyImage', inputs: { width: 8, height: 8, batch_size: 1, color: 0 } }, '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } } } };
     const first = (await http(fake.url, 'POST', '/prompt', good)).json as { number: number };
     expect((await http(fake.url, 'POST', '/prompt', { client_id: 'x' })).status).toBe(400);
@@ -115,7 +104,7 @@ describe('05/06 validation replay', () => {
 
 describe('02-upload-image replay', () => {
   it('dedups identical bytes, renames different bytes, honours overwrite/subfolder/type and refuses bad parts', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const original = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#336699' } }).png().toBuffer();
     const other = await sharp({ create: { width: 40, height: 40, channels: 4, background: '#ff000080' } }).png().toBuffer();
     const name = 'transcript-input-mx123hts.png';

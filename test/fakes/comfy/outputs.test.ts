@@ -1,33 +1,26 @@
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
-import { asTranscriptFrame, http, RecordingSocket } from './client.js';
-import { startFakeComfy, type FakeComfy } from './index.js';
+import { describe, expect, it } from 'vitest';
+import { asTranscriptFrame, http } from './client.js';
+import { useFakeComfy } from './session.js';
 import { loadTranscript, promptRuns } from './transcripts.js';
 
-let fake: FakeComfy | undefined;
-const sockets: RecordingSocket[] = [];
-afterEach(async () => {
-  await Promise.all(sockets.splice(0).map((s) => s.close()));
-  await fake?.close();
-  fake = undefined;
-});
+const comfy = useFakeComfy();
 
 type FileRef = { filename: string; subfolder: string; type: string };
 
 async function run(prompt: Record<string, unknown>, clientId = 'out', extra: Record<string, unknown> = {}): Promise<{ promptId: string; outputs: Record<string, Record<string, unknown>> }> {
-  const socket = await RecordingSocket.open(fake!.url, { clientId });
-  sockets.push(socket);
-  const response = await http(fake!.url, 'POST', '/prompt', { prompt, client_id: clientId, ...extra });
+  const socket = await comfy.open({ clientId });
+  const response = await http(comfy.fake.url, 'POST', '/prompt', { prompt, client_id: clientId, ...extra });
   expect(response.status, response.text).toBe(200);
   const promptId = (response.json as { prompt_id: string }).prompt_id;
   await socket.finished(promptId);
-  const entry = fake!.history.get(promptId)!;
+  const entry = comfy.fake.history.get(promptId)!;
   expect(entry.status.status_str).toBe('success');
   return { promptId, outputs: entry.outputs as Record<string, Record<string, unknown>> };
 }
 
 async function view(ref: FileRef): Promise<Buffer> {
-  const response = await http(fake!.url, 'GET', `/view?filename=${encodeURIComponent(ref.filename)}&subfolder=${encodeURIComponent(ref.subfolder)}&type=${ref.type}`);
+  const response = await http(comfy.fake.url, 'GET', `/view?filename=${encodeURIComponent(ref.filename)}&subfolder=${encodeURIComponent(ref.subfolder)}&type=${ref.type}`);
   expect(response.status, ref.filename).toBe(200);
   return response.bytes;
 }
@@ -36,7 +29,7 @@ const image = (color: number) => ({ class_type: 'EmptyImage', inputs: { width: 2
 
 describe('04-prompt-loadimage-scale-save replay', () => {
   it('LoadImage → ImageScale → SaveImage plus MaskToImage → PreviewImage: sequence, sizes, temp output, meta', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#123456' } }).png().toBuffer();
     const form = new FormData();
     form.set('image', new Blob([new Uint8Array(png)]), 'transcript-input-mx123hts.png');
@@ -44,8 +37,7 @@ describe('04-prompt-loadimage-scale-save replay', () => {
 
     const transcript = loadTranscript('04-prompt-loadimage-scale-save');
     const body = structuredClone(transcript.http[0]!.request_json) as Record<string, unknown>;
-    const socket = await RecordingSocket.open(fake.url, { clientId: 'client-04', flags: { supports_preview_metadata: true } });
-    sockets.push(socket);
+    const socket = await comfy.open({ clientId: 'client-04', flags: { supports_preview_metadata: true } });
     body['client_id'] = 'client-04';
     const { prompt_id: promptId } = (await http(fake.url, 'POST', '/prompt', body)).json as { prompt_id: string };
     await socket.finished(promptId);
@@ -71,7 +63,7 @@ describe('04-prompt-loadimage-scale-save replay', () => {
 
 describe('output nodes', () => {
   it('writes real files with the right magic bytes for every saver, and nothing for nodes without UI output', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const { outputs } = await run({
       '1': image(255),
       '2': { class_type: 'SaveAnimatedWEBP', inputs: { images: ['1', 0], filename_prefix: 'anim', fps: 6, lossless: false, quality: 80, method: 'default' } },
@@ -95,7 +87,7 @@ describe('output nodes', () => {
   });
 
   it('numbers files per prefix, and different seeds give different bytes', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const sampler = (seed: number) => ({
       '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sd15.safetensors' } },
       '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 96, batch_size: 1 } },
@@ -114,11 +106,11 @@ describe('output nodes', () => {
   });
 
   it('SaveVideo writes an MP4 under video/ by default', async () => {
-    fake = await startFakeComfy({ objectInfo: 'core' });
+    const core = await comfy.start({ objectInfo: 'core' });
     // no core node produces VIDEO, so feed SaveVideo from a class declared in a custom object_info
-    const info = (await http(fake.url, 'GET', '/object_info')).json as Record<string, unknown>;
-    await fake.close();
-    fake = await startFakeComfy({
+    const info = (await http(core.url, 'GET', '/object_info')).json as Record<string, unknown>;
+    await core.close();
+    await comfy.start({
       objectInfo: {
         ...info,
         FakeVideoSource: { input: { required: {} }, output: ['VIDEO'], output_node: false, name: 'FakeVideoSource' },

@@ -1,22 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { http, RecordingSocket } from './client.js';
-import { startFakeComfy, type FakeComfy } from './index.js';
+import { useFakeComfy } from './session.js';
 
-let fake: FakeComfy | undefined;
-const sockets: RecordingSocket[] = [];
-afterEach(async () => {
-  await Promise.all(sockets.splice(0).map((s) => s.close()));
-  await fake?.close();
-  fake = undefined;
-});
+const comfy = useFakeComfy();
 
-async function open(options: Parameters<typeof RecordingSocket.open>[1]): Promise<RecordingSocket> {
-  const socket = await RecordingSocket.open(fake!.url, options);
-  sockets.push(socket);
-  return socket;
-}
 
 const SAMPLER = {
   '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sd15.safetensors' } },
@@ -31,9 +20,9 @@ const MISSING = { '1': { class_type: 'NoSuchNode', inputs: {} }, '2': { class_ty
 
 describe("profile 'legacy' (before July 2025)", () => {
   it('has no feature flags, no progress_state, ignores client prompt_id and treats a targeted interrupt as global', async () => {
-    fake = await startFakeComfy({ profile: 'legacy' });
+    const fake = await comfy.start({ profile: 'legacy' });
     expect((await http(fake.url, 'GET', '/features')).status).toBe(404);
-    const socket = await open({ clientId: 'old' });
+    const socket = await comfy.open({ clientId: 'old' });
     socket.ws.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true } }));
     const mine = 'my-own-id';
     const submitted = (await http(fake.url, 'POST', '/prompt', { prompt: SAMPLER, client_id: 'old', prompt_id: mine })).json as { prompt_id: string };
@@ -56,7 +45,7 @@ describe("profile 'legacy' (before July 2025)", () => {
 
 describe("profile 'v0.3.64'", () => {
   it('str()s any client prompt_id, reports invalid_prompt, has no jobs API, describes a cuda device', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const stats = (await http(fake.url, 'GET', '/system_stats')).json as { system: { comfyui_version: string; argv: string[] }; devices: { type: string; vram_total: number }[] };
     expect(stats.system.comfyui_version).toBe('0.3.64');
     expect(stats.system.argv.join(' ')).toContain('--preview-method auto');
@@ -67,8 +56,8 @@ describe("profile 'v0.3.64'", () => {
   });
 
   it('previewMethod none sends progress without binary frames; samplerSteps overrides the workflow', async () => {
-    fake = await startFakeComfy({ previewMethod: 'none', samplerSteps: 5 });
-    const socket = await open({ clientId: 'np' });
+    const fake = await comfy.start({ previewMethod: 'none', samplerSteps: 5 });
+    const socket = await comfy.open({ clientId: 'np' });
     const steps: number[] = [];
     fake.events.on('step', (_id, _node, value) => steps.push(value));
     const { prompt_id } = (await http(fake.url, 'POST', '/prompt', { prompt: SAMPLER, client_id: 'np' })).json as { prompt_id: string };
@@ -81,7 +70,7 @@ describe("profile 'v0.3.64'", () => {
 
 describe("profile 'new'", () => {
   it('requires canonical UUID prompt ids, reports missing_node_type and serves the jobs API at /api/jobs only', async () => {
-    fake = await startFakeComfy({ profile: 'new' });
+    const fake = await comfy.start({ profile: 'new' });
     const bad = await http(fake.url, 'POST', '/prompt', { prompt: SAMPLER, prompt_id: 'not-a-uuid' });
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ error: { type: 'invalid_prompt_id' }, node_errors: {} });
@@ -93,7 +82,7 @@ describe("profile 'new'", () => {
     const flags = (await http(fake.url, 'GET', '/features')).json as Record<string, unknown>;
     expect(flags).toMatchObject({ supports_preview_metadata: true, supports_model_type_tags: true });
 
-    const socket = await open({ clientId: 'jobs' });
+    const socket = await comfy.open({ clientId: 'jobs' });
     const id = randomUUID();
     fake.hold();
     const submitted = (await http(fake.url, 'POST', '/prompt', { prompt: SAMPLER, prompt_id: id, client_id: 'jobs', extra_data: { api_key_comfy_org: 'secret' } })).json as { prompt_id: string };
@@ -121,8 +110,8 @@ describe("profile 'new'", () => {
   });
 
   it('honours extra_data.preview_method per prompt', async () => {
-    fake = await startFakeComfy({ profile: 'new' });
-    const socket = await open({ clientId: 'pm' });
+    const fake = await comfy.start({ profile: 'new' });
+    const socket = await comfy.open({ clientId: 'pm' });
     const quiet = (await http(fake.url, 'POST', '/prompt', { prompt: SAMPLER, client_id: 'pm', extra_data: { preview_method: 'none' } })).json as { prompt_id: string };
     await socket.finished(quiet.prompt_id);
     expect(socket.labels().filter((l) => l.startsWith('bin:'))).toEqual([]);
@@ -135,14 +124,14 @@ describe("profile 'new'", () => {
 
 describe("profile 'cloud'", () => {
   it('needs X-API-Key, serves only /api/, takes the key as ?token= on the socket, and redirects /api/view', async () => {
-    fake = await startFakeComfy({ profile: 'cloud', apiKey: 'k-123' });
+    const fake = await comfy.start({ profile: 'cloud', apiKey: 'k-123' });
     const key = { 'x-api-key': 'k-123' };
     const anonymous = await http(fake.url, 'GET', '/api/system_stats');
     expect(anonymous.status).toBe(401);
     expect(anonymous.json).toMatchObject({ error: 'Unauthorized' });
     expect((await http(fake.url, 'GET', '/system_stats', undefined, key)).status).toBe(404);
     await expect(RecordingSocket.open(fake.url, { clientId: 'c', path: '/ws' })).rejects.toThrow(/401/);
-    const socket = await open({ clientId: 'c', path: '/ws', query: { token: 'k-123' } });
+    const socket = await comfy.open({ clientId: 'c', path: '/ws', query: { token: 'k-123' } });
 
     const submitted = (await http(fake.url, 'POST', '/api/prompt', { prompt: SAMPLER, client_id: 'c' }, key)).json as { prompt_id: string };
     await socket.finished(submitted.prompt_id);
@@ -165,8 +154,8 @@ describe("profile 'cloud'", () => {
 
 describe('options', () => {
   it('stepDelayMs spends that long per node and per sampler step (driven by fake timers)', async () => {
-    fake = await startFakeComfy({ stepDelayMs: 10_000 });
-    const socket = await open({ clientId: 'slow' });
+    const fake = await comfy.start({ stepDelayMs: 10_000 });
+    const socket = await comfy.open({ clientId: 'slow' });
     vi.useFakeTimers({ toFake: ['setTimeout'] });
     try {
       const started: string[] = [];
@@ -190,10 +179,10 @@ describe('options', () => {
   });
 
   it('serves the ComfyUI-Manager routes only when asked to', async () => {
-    fake = await startFakeComfy();
-    expect((await http(fake.url, 'GET', '/manager/queue/status')).status).toBe(404);
-    await fake.close();
-    fake = await startFakeComfy({ manager: true });
+    const plain = await comfy.start();
+    expect((await http(plain.url, 'GET', '/manager/queue/status')).status).toBe(404);
+    await plain.close();
+    const fake = await comfy.start({ manager: true });
     expect((await http(fake.url, 'GET', '/manager/queue/status')).json).toMatchObject({ is_processing: false });
     expect((await http(fake.url, 'POST', '/api/manager/queue/install', { git_url: 'https://example.invalid/x.git' })).status).toBe(200);
   });

@@ -1,15 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { http, RecordingSocket } from './client.js';
-import { startFakeComfy, type FakeComfy } from './index.js';
+import { describe, expect, it } from 'vitest';
+import { http } from './client.js';
+import { startFakeComfy } from './index.js';
+import { useFakeComfy } from './session.js';
 import { loadTranscript } from './transcripts.js';
 
-let fake: FakeComfy | undefined;
-const sockets: RecordingSocket[] = [];
-afterEach(async () => {
-  await Promise.all(sockets.splice(0).map((s) => s.close()));
-  await fake?.close();
-  fake = undefined;
-});
+const comfy = useFakeComfy();
 
 function prompt(color: number): Record<string, unknown> {
   return {
@@ -19,7 +14,7 @@ function prompt(color: number): Record<string, unknown> {
 }
 
 async function submit(body: Record<string, unknown>): Promise<{ prompt_id: string; number: number }> {
-  const response = await http(fake!.url, 'POST', '/prompt', body);
+  const response = await http(comfy.fake.url, 'POST', '/prompt', body);
   expect(response.status, response.text).toBe(200);
   return response.json as { prompt_id: string; number: number };
 }
@@ -27,14 +22,13 @@ async function submit(body: Record<string, unknown>): Promise<{ prompt_id: strin
 type QueueView = { queue_running: [number, string][]; queue_pending: [number, string][] };
 
 async function queue(): Promise<QueueView> {
-  return (await http(fake!.url, 'GET', '/queue')).json as QueueView;
+  return (await http(comfy.fake.url, 'GET', '/queue')).json as QueueView;
 }
 
 describe('09-queue-delete replay', () => {
   it('front runs next, pending is the unsorted heap, delete/clear touch only pending, every call 200 empty', async () => {
-    fake = await startFakeComfy();
-    const socket = await RecordingSocket.open(fake.url, { clientId: 'q' });
-    sockets.push(socket);
+    const fake = await comfy.start();
+    const socket = await comfy.open({ clientId: 'q' });
     fake.hold();
     const l1 = await submit({ prompt: prompt(1), client_id: 'q' });
     await socket.waitFor((f) => f.kind === 'text' && f.json.type === 'execution_cached');
@@ -84,18 +78,23 @@ describe('09-queue-delete replay', () => {
   });
 });
 
+/** Runs three prompts to the end, one after another, from a socket of `clientId`; their ids, oldest first. */
+async function runThree(clientId: string): Promise<string[]> {
+  const socket = await comfy.open({ clientId });
+  const ids: string[] = [];
+  for (const color of [1, 2, 3]) {
+    const { prompt_id } = await submit({ prompt: prompt(color), client_id: clientId });
+    await socket.finished(prompt_id);
+    ids.push(prompt_id);
+  }
+  return ids;
+}
+
 describe('12-history-ops replay', () => {
   it('max_items gives the newest, offset counts from the oldest, delete and clear, bad numbers → 500', async () => {
-    fake = await startFakeComfy();
-    const socket = await RecordingSocket.open(fake.url, { clientId: 'h' });
-    sockets.push(socket);
-    const ids: string[] = [];
-    for (const color of [1, 2, 3]) {
-      const { prompt_id } = await submit({ prompt: prompt(color), client_id: 'h' });
-      await socket.finished(prompt_id);
-      ids.push(prompt_id);
-    }
-    const keys = async (path: string): Promise<string[]> => Object.keys((await http(fake!.url, 'GET', path)).json as object);
+    const fake = await comfy.start();
+    const ids = await runThree('h');
+    const keys = async (path: string): Promise<string[]> => Object.keys((await http(fake.url, 'GET', path)).json as object);
     expect(await keys('/history?max_items=2')).toEqual([ids[1], ids[2]]);
     expect(await keys('/history?max_items=1&offset=0')).toEqual([ids[0]]);
     expect(await keys('/history')).toEqual(ids);
@@ -110,15 +109,8 @@ describe('12-history-ops replay', () => {
   });
 
   it('evicts the oldest entries beyond maxHistory', async () => {
-    fake = await startFakeComfy({ maxHistory: 2 });
-    const socket = await RecordingSocket.open(fake.url, { clientId: 'e' });
-    sockets.push(socket);
-    const ids: string[] = [];
-    for (const color of [1, 2, 3]) {
-      const { prompt_id } = await submit({ prompt: prompt(color), client_id: 'e' });
-      await socket.finished(prompt_id);
-      ids.push(prompt_id);
-    }
+    const fake = await comfy.start({ maxHistory: 2 });
+    const ids = await runThree('e');
     expect(Object.keys((await http(fake.url, 'GET', '/history')).json as object)).toEqual(ids.slice(1));
     await expect(startFakeComfy({ maxHistory: 0 })).rejects.toThrow(/maxHistory/);
   });

@@ -1,21 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { http, RecordingSocket } from './client.js';
-import { startFakeComfy, type FakeComfy } from './index.js';
+import { describe, expect, it } from 'vitest';
+import { http } from './client.js';
+import { useFakeComfy } from './session.js';
 import { loadTranscript, sequence } from './transcripts.js';
 
-let fake: FakeComfy | undefined;
-const sockets: RecordingSocket[] = [];
-afterEach(async () => {
-  await Promise.all(sockets.splice(0).map((s) => s.close()));
-  await fake?.close();
-  fake = undefined;
-});
+const comfy = useFakeComfy();
 
-async function open(options: Parameters<typeof RecordingSocket.open>[1] = {}): Promise<RecordingSocket> {
-  const socket = await RecordingSocket.open(fake!.url, options);
-  sockets.push(socket);
-  return socket;
-}
 
 const SIMPLE = {
   '1': { class_type: 'EmptyImage', inputs: { width: 16, height: 16, batch_size: 1, color: 65280 } },
@@ -24,24 +13,24 @@ const SIMPLE = {
 };
 
 async function submit(body: Record<string, unknown>): Promise<string> {
-  const response = await http(fake!.url, 'POST', '/prompt', body);
+  const response = await http(comfy.fake.url, 'POST', '/prompt', body);
   expect(response.status, response.text).toBe(200);
   return (response.json as { prompt_id: string }).prompt_id;
 }
 
 describe('01-ws-connect replay', () => {
   it('sid, feature flags only as the first message, same clientId replaces the older socket, /api/ws', async () => {
-    fake = await startFakeComfy();
+    const fake = await comfy.start();
     const recorded = loadTranscript('01-ws-connect').frames;
-    const a = await open();
-    const b = await open({ clientId: 'client-b', flags: { supports_preview_metadata: true } });
-    const c = await open({ clientId: 'client-c' });
+    const a = await comfy.open();
+    const b = await comfy.open({ clientId: 'client-b', flags: { supports_preview_metadata: true } });
+    const c = await comfy.open({ clientId: 'client-c' });
     c.ws.send(JSON.stringify({ type: 'hello', data: {} }));
     c.ws.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true } }));
-    const d = await open({ clientId: 'client-d' });
+    const d = await comfy.open({ clientId: 'client-d' });
     d.ws.send('this is not json');
-    const b2 = await open({ clientId: 'client-b' });
-    const e = await open({ clientId: 'client-e', path: '/api/ws' });
+    const b2 = await comfy.open({ clientId: 'client-b' });
+    const e = await comfy.open({ clientId: 'client-e', path: '/api/ws' });
 
     const sid = a.texts('status')[0]!.data['sid'];
     expect(sid).toMatch(/^[0-9a-f]{32}$/);
@@ -62,8 +51,8 @@ describe('01-ws-connect replay', () => {
   });
 
   it('replays executing{node} without prompt_id to a client reconnecting while its prompt runs', async () => {
-    fake = await startFakeComfy();
-    const first = await open({ clientId: 'owner' });
+    const fake = await comfy.start();
+    const first = await comfy.open({ clientId: 'owner' });
     fake.hold();
     const promptId = await submit({ prompt: SIMPLE, client_id: 'owner' });
     await first.waitFor((f) => f.kind === 'text' && f.json.type === 'execution_cached');
@@ -72,18 +61,18 @@ describe('01-ws-connect replay', () => {
     // the gate is passed for node 1; node 2 waits
     await first.waitFor((f) => f.kind === 'text' && f.json.type === 'executing' && f.json.data['node'] === '1');
     await first.close();
-    const second = await open({ clientId: 'owner' });
+    const second = await comfy.open({ clientId: 'owner' });
     expect(second.frames[1]).toEqual({ kind: 'text', json: { type: 'executing', data: { node: '1' } } });
-    const observer = await open({ clientId: 'someone-else' });
+    const observer = await comfy.open({ clientId: 'someone-else' });
     expect(observer.labels()).toEqual(['status']);
     fake.release();
     await second.finished(promptId);
   });
 
   it('routes a prompt without client_id: progress to everyone, no execution_* to anyone; observers see only status', async () => {
-    fake = await startFakeComfy();
-    const one = await open({ clientId: 'one' });
-    const two = await open({ clientId: 'two', flags: { supports_preview_metadata: true } });
+    const fake = await comfy.start();
+    const one = await comfy.open({ clientId: 'one' });
+    const two = await comfy.open({ clientId: 'two', flags: { supports_preview_metadata: true } });
     const sampler = {
       '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sd15.safetensors' } },
       '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 64, batch_size: 1 } },

@@ -1,16 +1,15 @@
-import { once } from 'node:events';
 import {
   type ApplicationCommandDataResolvable,
   AttachmentBuilder,
-  Client,
+  type Client,
   DiscordAPIError,
   GatewayIntentBits,
-  type Interaction,
   MessageFlags as DjsMessageFlags,
   type TextChannel,
 } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentRevision, type FakeDiscord, MessageFlags, Permissions, startFakeDiscord } from './index.js';
+import { currentRevision, type FakeDiscord, MessageFlags, Permissions } from './index.js';
+import { chatInputCommand, startDiscordBot, type DiscordBot } from './session.js';
 
 /** PNG signature + filler: enough for discord.js's magic-byte sniffing to call it image/png. */
 function png(fill: number, size = 64): Buffer {
@@ -31,52 +30,24 @@ const COMMANDS: ApplicationCommandDataResolvable[] = [
   { name: 'ping', description: 'Ping' },
 ];
 
+let bot: DiscordBot;
 let discord: FakeDiscord;
 let client: Client;
 let lockedChannelId: string;
-let nextHandler: ((i: Interaction) => Promise<void>) | undefined;
-
-/** Runs `fn` on the next interaction the bot receives and hands back its result (or error) to the test. */
-function onNextInteraction<T>(fn: (i: Interaction) => Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the bot received no interaction within 5 s')), 5000);
-    nextHandler = async (i) => {
-      nextHandler = undefined;
-      clearTimeout(timer);
-      try {
-        resolve(await fn(i));
-      } catch (error) {
-        reject(error as Error);
-      }
-    };
-  });
-}
-
-function command(i: Interaction) {
-  if (!i.isChatInputCommand()) throw new Error(`expected a chat input command, got type ${i.type}`);
-  return i;
-}
 
 beforeAll(async () => {
-  discord = await startFakeDiscord({
+  bot = await startDiscordBot({
     clock: 'manual',
     heartbeatIntervalMs: 500,
     attachmentSizeLimit: SIZE_LIMIT,
     guilds: [{ channels: [{ name: 'general' }, { name: 'locked', botDeny: Permissions.SendMessages }] }],
   });
+  ({ discord, client } = bot);
   lockedChannelId = discord.guild().channels[1]!.id;
-  client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: discord.restUrl } });
-  client.on('interactionCreate', (i) => void nextHandler?.(i));
-  const ready = once(client, 'clientReady');
-  await client.login(discord.token);
-  await ready;
   await client.application!.commands.set(COMMANDS);
 });
 
-afterAll(async () => {
-  await client?.destroy();
-  await discord?.close();
-});
+afterAll(() => bot?.close());
 
 describe('fake Discord driven by an unmodified discord.js client', () => {
   it('logs in with the identify payload recorded and the guild cached', () => {
@@ -112,8 +83,8 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
   });
 
   it('defers, then edits with an embed pointing at an uploaded file', async () => {
-    const handled = onNextInteraction(async (raw) => {
-      const i = command(raw);
+    const handled = bot.nextInteraction(async (raw) => {
+      const i = chatInputCommand(raw);
       await i.deferReply();
       const message = await i.editReply({
         embeds: [{ title: 'Step 1/20', image: { url: 'attachment://preview.png' } }],
@@ -140,8 +111,8 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
   });
 
   it("applies Discord's attachment rule on edits: replace, keep, keep-and-add, remove", async () => {
-    const handled = onNextInteraction(async (raw) => {
-      const i = command(raw);
+    const handled = bot.nextInteraction(async (raw) => {
+      const i = chatInputCommand(raw);
       await i.reply({ content: 'v1', files: [new AttachmentBuilder(png(1), { name: 'preview.png' })] });
       await i.editReply({ files: [new AttachmentBuilder(png(2), { name: 'preview.png' })] });
       const kept = await i.editReply({ content: 'text only' });
@@ -157,7 +128,7 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
   });
 
   it('returns autocomplete choices to the test', async () => {
-    const handled = onNextInteraction(async (i) => {
+    const handled = bot.nextInteraction(async (i) => {
       if (!i.isAutocomplete()) throw new Error('expected autocomplete');
       const typed = i.options.getFocused();
       await i.respond([{ name: `${typed}t`, value: `${typed}t` }]);
@@ -168,8 +139,8 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
   });
 
   it('routes a button click to the message and records the update', async () => {
-    const replied = onNextInteraction(async (raw) => {
-      const response = await command(raw).reply({
+    const replied = bot.nextInteraction(async (raw) => {
+      const response = await chatInputCommand(raw).reply({
         content: 'rendering',
         components: [{ type: 1, components: [{ type: 2, style: 4, label: 'Cancel', custom_id: 'job:1:cancel' }] }],
         withResponse: true,
@@ -178,7 +149,7 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
     });
     await discord.slash('ping');
     const card = await replied;
-    const clicked = onNextInteraction(async (i) => {
+    const clicked = bot.nextInteraction(async (i) => {
       if (!i.isButton()) throw new Error('expected a button');
       await i.update({ content: 'cancelled', components: [] });
       return { customId: i.customId, messageId: i.message.id };
@@ -190,8 +161,8 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
   });
 
   it('shows a modal and delivers its submitted fields', async () => {
-    const shown = onNextInteraction(async (raw) => {
-      await command(raw).showModal({
+    const shown = bot.nextInteraction(async (raw) => {
+      await chatInputCommand(raw).showModal({
         custom_id: 'edit-prompt',
         title: 'Edit prompt',
         components: [{ type: 1, components: [{ type: 4, custom_id: 'prompt', label: 'Prompt', style: 1 }] }],
@@ -200,7 +171,7 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
     await discord.slash('ping');
     await shown;
     await expect(discord.modalSubmit('edit-prompt', { nope: 'x' })).rejects.toThrow(/no field\(s\) nope/);
-    const submitted = onNextInteraction(async (i) => {
+    const submitted = bot.nextInteraction(async (i) => {
       if (!i.isModalSubmit()) throw new Error('expected a modal submit');
       await i.reply({ content: `new prompt: ${i.fields.getTextInputValue('prompt')}`, flags: DjsMessageFlags.Ephemeral });
     });
@@ -212,8 +183,8 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
   });
 
   it('sends followups through the interaction webhook', async () => {
-    const handled = onNextInteraction(async (raw) => {
-      const i = command(raw);
+    const handled = bot.nextInteraction(async (raw) => {
+      const i = chatInputCommand(raw);
       await i.reply('first');
       return i.followUp({ content: 'second', flags: DjsMessageFlags.Ephemeral });
     });
@@ -250,8 +221,8 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
   });
 
   it("delivers a command invoked from the user's DM with the bot", async () => {
-    const handled = onNextInteraction(async (raw) => {
-      const i = command(raw);
+    const handled = bot.nextInteraction(async (raw) => {
+      const i = chatInputCommand(raw);
       await i.reply({ content: 'hi in DM', files: [new AttachmentBuilder(png(5), { name: 'dm.png' })] });
       return { guildId: i.guildId, dmBased: i.channel?.isDMBased(), userId: i.user.id, member: i.member };
     });
@@ -266,8 +237,8 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
 
   it('retries an injected 429 (Retry-After) and the edit still lands', async () => {
     discord.faults.failNext({ method: 'PATCH', route: '/messages/@original', status: 429, retryAfter: 0.05 });
-    const handled = onNextInteraction(async (raw) => {
-      const i = command(raw);
+    const handled = bot.nextInteraction(async (raw) => {
+      const i = chatInputCommand(raw);
       await i.deferReply();
       await i.editReply('after the 429');
     });
@@ -280,8 +251,8 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
   });
 
   it('expires interaction tokens after 15 minutes (401 50027) without wiping the bot token', async () => {
-    const handled = onNextInteraction(async (raw) => {
-      const i = command(raw);
+    const handled = bot.nextInteraction(async (raw) => {
+      const i = chatInputCommand(raw);
       await i.deferReply();
       discord.advance(15 * 60_000 + 1);
       const late = await i.editReply('too late').then(
@@ -300,15 +271,15 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
   });
 
   it('rejects an acknowledgement after 3 seconds with 10062 and a second one with 40060', async () => {
-    const late = onNextInteraction(async (raw) => {
+    const late = bot.nextInteraction(async (raw) => {
       discord.advance(3001);
-      await command(raw).deferReply();
+      await chatInputCommand(raw).deferReply();
     });
     await discord.slash('ping');
     await expect(late).rejects.toMatchObject({ code: 10062, status: 404 });
 
-    const twice = onNextInteraction(async (raw) => {
-      const i = command(raw);
+    const twice = bot.nextInteraction(async (raw) => {
+      const i = chatInputCommand(raw);
       await i.deferReply();
       await client.rest.post(`/interactions/${i.id}/${i.token}/callback`, { body: { type: 5 }, auth: false });
     });
@@ -317,8 +288,8 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
   });
 
   it('refuses a file over the attachment size limit with 413 40005', async () => {
-    const handled = onNextInteraction(async (raw) => {
-      const i = command(raw);
+    const handled = bot.nextInteraction(async (raw) => {
+      const i = chatInputCommand(raw);
       await i.deferReply();
       await i.editReply({ files: [new AttachmentBuilder(png(9, SIZE_LIMIT), { name: 'huge.png' })] });
     });
@@ -329,8 +300,8 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
   });
 
   it('answers 10008 once the user deleted the message', async () => {
-    const replied = onNextInteraction(async (raw) => {
-      const i = command(raw);
+    const replied = bot.nextInteraction(async (raw) => {
+      const i = chatInputCommand(raw);
       await i.reply('card');
       return i;
     });
@@ -343,8 +314,8 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
   it('resumes after a 4000 close; an interaction sent meanwhile waits for the resumed session', async () => {
     const resumesBefore = discord.gateway.resumes;
     discord.gateway.close(4000);
-    const handled = onNextInteraction(async (raw) => {
-      await command(raw).reply('still here');
+    const handled = bot.nextInteraction(async (raw) => {
+      await chatInputCommand(raw).reply('still here');
     });
     const { token } = await discord.slash('ping');
     await handled;
