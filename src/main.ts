@@ -19,6 +19,7 @@ import { startOpsServer, type OpsServer } from './ops/server.js';
 import { ComfyBackend } from './scheduler/comfy-backend.js';
 import { createScheduler } from './scheduler/from-config.js';
 import type { Scheduler } from './scheduler/scheduler.js';
+import { storeUsage } from './scheduler/usage.js';
 import { CommandRegistry } from './templates/registry.js';
 
 /** A start-up failure a person can act on; its message is one line. */
@@ -61,7 +62,14 @@ function stableClientId(dataDir: string): string {
 /** One client + backend per configured backend; the clients are kept for /comfy status and autocomplete. */
 function createPool(config: Config, logger: Logger, clientId: string): Pooled[] {
   return config.backends.map((b) => {
-    const client = new ComfyClient({ name: b.name, url: b.url, clientId, logger, ...(b.apiKey !== undefined ? { apiKey: b.apiKey } : {}) });
+    const client = new ComfyClient({
+      name: b.name,
+      url: b.url,
+      clientId,
+      logger,
+      ...(b.apiKey !== undefined ? { apiKey: b.apiKey } : {}),
+      ...(config.jobs.stallSeconds !== undefined ? { stallMs: config.jobs.stallSeconds * 1000 } : {}),
+    });
     const backend = new ComfyBackend({ client, capacity: b.capacity, weight: b.weight, previewMethod: config.previews.method, logger });
     return {
       name: b.name,
@@ -123,7 +131,7 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     if (!pool.some((p) => p.healthy)) throw new StartupError(await unreachable(pool));
     undo.push(instrumentBackends(pool.map((p) => p.backend), metrics));
 
-    const scheduler: Scheduler = createScheduler(config, pool.map((p) => p.backend), { logger });
+    const scheduler: Scheduler = createScheduler(config, pool.map((p) => p.backend), { logger, usage: storeUsage(store) });
     undo.push(() => scheduler.close());
     undo.push(instrumentQueue(scheduler, metrics));
 

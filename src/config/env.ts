@@ -69,6 +69,8 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   const port = read(env, 'COMFYCORD_HTTP_PORT');
   // Not a number → left as text so the schema reports it against the variable, with what was given.
   if (port !== undefined) set('COMFYCORD_HTTP_PORT', ['http', 'port'], /^\d+$/.test(port) ? Number(port) : port, port);
+  const stall = read(env, 'COMFYCORD_STALL_SECONDS');
+  if (stall !== undefined) set('COMFYCORD_STALL_SECONDS', ['jobs', 'stallSeconds'], /^\d+(\.\d+)?$/.test(stall) ? Number(stall) : stall, stall);
   const roles = read(env, 'COMFYCORD_MODERATOR_ROLES');
   if (roles !== undefined) set('COMFYCORD_MODERATOR_ROLES', ['discord', 'moderatorRoles'], commaList(roles), roles);
 

@@ -75,6 +75,11 @@ export const configSchema = z
         maxTries: positiveInt.default(3),
         /** Finished jobs older than this are pruned from the store. */
         retentionDays: positiveInt.default(30),
+        /**
+         * A run with no WebSocket frame for this long is looked up in /history. Absent: the client's default
+         * (30 s), so the resolved config shows only what was set.
+         */
+        stallSeconds: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).optional(),
       })
       .strict()
       .default({ timeoutSeconds: 1800, maxTries: 3, retentionDays: 30 }),

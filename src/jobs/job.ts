@@ -292,7 +292,8 @@ export class JobControl {
 
   start(): void {
     if (this.job.state === 'running') return;
-    this.move('running', () => (this.job.data.startedAt = this.now()));
+    // An adopted run keeps the start time it had before the restart.
+    this.move('running', () => (this.job.data.startedAt ??= this.now()));
   }
 
   /** Back to the queue after a lost backend; the retry event tells the owner. */

@@ -82,6 +82,10 @@ export function recoverJobs(options: RecoveryOptions): Recovery {
         promptId: row.promptId,
         // Leaves exactly one more try, so a prompt the backend forgot is submitted again once, then failed.
         attempt: Math.max(row.attempts, options.maxTries - 1),
+        // The row keeps no dispatch time: its start, else its last write, is the earliest known time at or after
+        // the dispatch, so the time limit goes on counting and never cuts a run short.
+        dispatchedAt: row.startedAt ?? row.updatedAt,
+        startedAt: row.startedAt,
       });
     }
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../config/schema.js';
 import { createBackendPool, schedulerOptionsFromConfig } from './from-config.js';
+import { MemoryUsage } from './usage.js';
 
 const config = configSchema.parse({
   backends: [
@@ -30,5 +31,11 @@ describe('from config', () => {
       maxTries: 5,
       timeoutSeconds: 90,
     });
+  });
+
+  it('passes the persistent usage through to the scheduler', () => {
+    const usage = new MemoryUsage();
+    expect(schedulerOptionsFromConfig(config, [], { usage }).usage).toBe(usage);
+    expect(schedulerOptionsFromConfig(config, []).usage).toBeUndefined();
   });
 });

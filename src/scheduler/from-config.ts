@@ -5,10 +5,15 @@ import type { Logger } from '../config/logger.js';
 import type { Clock } from './clock.js';
 import { ComfyBackend } from './comfy-backend.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
+import type { SubmissionUsage } from './usage.js';
 
 export interface PoolOptions {
   logger?: Logger;
   clock?: Clock;
+}
+
+export interface SchedulerWiring extends PoolOptions {
+  usage?: SubmissionUsage;
 }
 
 /** One ComfyBackend per configured backend; call `start()` on each (it never throws) before taking jobs. */
@@ -33,7 +38,7 @@ export function createBackendPool(config: Pick<Config, 'backends' | 'previews'>,
 export function schedulerOptionsFromConfig(
   config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs'>,
   backends: SchedulerOptions['backends'],
-  options: PoolOptions = {},
+  options: SchedulerWiring = {},
 ): SchedulerOptions {
   return {
     backends,
@@ -49,7 +54,7 @@ export function schedulerOptionsFromConfig(
 export function createScheduler(
   config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs'>,
   backends: SchedulerOptions['backends'],
-  options: PoolOptions = {},
+  options: SchedulerWiring = {},
 ): Scheduler {
   return new Scheduler(schedulerOptionsFromConfig(config, backends, options));
 }

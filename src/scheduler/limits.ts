@@ -5,6 +5,7 @@ import type { LimitOverride, Limits } from '../config/schema.js';
 import type { JobOwner } from '../jobs/job.js';
 import type { CommandLimits } from '../templates/definition.js';
 import type { Clock } from './clock.js';
+import { MemoryUsage, type SubmissionUsage } from './usage.js';
 
 export type LimitName = 'running' | 'queued' | 'interval' | 'daily';
 
@@ -92,12 +93,15 @@ function utcTime(ms: number): string {
   return new Date(ms).toISOString().slice(11, 19);
 }
 
-/** Remembers each user's submission times (interval and daily quota); counts of live jobs come from the caller. */
+/**
+ * Checks each submission against the limits. Admissions (interval and daily quota) are kept in `usage`, in
+ * memory unless a persistent one is given; counts of live jobs come from the caller.
+ */
 export class SubmissionLimiter {
-  private readonly last = new Map<string, number>();
-  private readonly daily = new Map<string, { day: number; count: number }>();
-
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly usage: SubmissionUsage = new MemoryUsage(),
+  ) {}
 
   /** Throws LimitError when this submission breaks a limit; records it otherwise. */
   admit(userId: string, limits: Limits, load: UserLoad): void {
@@ -120,7 +124,7 @@ export class SubmissionLimiter {
         retryAt,
       );
     }
-    const last = this.last.get(userId);
+    const last = this.usage.lastAt(userId);
     const intervalMs = limits.minIntervalSeconds * 1000;
     if (last !== undefined && intervalMs > 0 && now - last < intervalMs) {
       const at = last + intervalMs;
@@ -130,17 +134,13 @@ export class SubmissionLimiter {
         new Date(at),
       );
     }
-    const day = Math.floor(now / DAY_MS);
-    const used = this.daily.get(userId);
-    const count = used?.day === day ? used.count : 0;
-    if (limits.dailyQuota !== undefined && count >= limits.dailyQuota) {
+    if (limits.dailyQuota !== undefined && this.usage.countOnDay(userId, now) >= limits.dailyQuota) {
       throw new LimitError(
         'daily',
         `Daily quota reached (${plural(limits.dailyQuota, 'job')}); it resets at 00:00 UTC`,
-        new Date((day + 1) * DAY_MS),
+        new Date((Math.floor(now / DAY_MS) + 1) * DAY_MS),
       );
     }
-    this.last.set(userId, now);
-    this.daily.set(userId, { day, count: count + 1 });
+    this.usage.record(userId, now);
   }
 }

@@ -12,6 +12,7 @@ import { FairQueue, type QueueItem } from './fair-queue.js';
 import { SubmissionLimiter, resolveLimits } from './limits.js';
 import { missingOn, requirementsOf, whyNowhere, type Requirements } from './requirements.js';
 import { SlotLedger } from './slot-ledger.js';
+import type { SubmissionUsage } from './usage.js';
 
 export interface SchedulerOptions {
   backends: Backend[];
@@ -23,6 +24,8 @@ export interface SchedulerOptions {
   maxTries: number;
   /** A run longer than this is interrupted and failed. */
   timeoutSeconds: number;
+  /** Where admissions are counted for the interval and the daily quota; in memory when absent. */
+  usage?: SubmissionUsage;
   clock?: Clock;
   logger?: Logger;
 }
@@ -38,6 +41,28 @@ export interface InFlightJob {
   backend: string;
   promptId: string;
   attempt: number;
+  /**
+   * When its time limit started counting (epoch ms): its dispatch, or the earliest later time known. The time
+   * already spent counts, so a restart does not grant a fresh limit.
+   */
+  dispatchedAt: number;
+  /** When it started running, if it had. */
+  startedAt: number | null;
+}
+
+/**
+ * How long a stopped run may take to end before the job is ended without it: a quarter of the time limit, at
+ * most 30 s (a short limit, as in tests, gets a short grace).
+ */
+function stopGraceMs(timeoutSeconds: number): number {
+  return Math.min(30_000, timeoutSeconds * 250);
+}
+
+/** "30 minutes", "1 minute", "90 s". */
+function describeSeconds(seconds: number): string {
+  if (seconds % 60 !== 0) return `${seconds} s`;
+  const minutes = seconds / 60;
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
 type StopReason = 'cancel' | 'timeout';
@@ -61,6 +86,7 @@ interface Entry extends QueueItem {
   backend: Backend | null;
   run: BackendRun | null;
   unsubscribe: (() => void) | null;
+  /** The time limit until a stop is requested, then the stop's grace period. */
   timer: TimerHandle | null;
   stop: StopReason | null;
   lastPosition: string | null;
@@ -91,7 +117,7 @@ export class Scheduler {
     this.backends = options.backends;
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
-    this.limiter = new SubmissionLimiter(this.clock);
+    this.limiter = new SubmissionLimiter(this.clock, options.usage);
     for (const b of this.backends) {
       const onHealth = (healthy: boolean) => {
         this.log.info({ backend: b.name, healthy }, healthy ? 'backend up' : 'backend down');
@@ -215,7 +241,8 @@ export class Scheduler {
         backend: f.backend,
         promptId: f.promptId,
         attempt: f.attempt,
-        dispatchedAt: this.clock.now(),
+        dispatchedAt: f.dispatchedAt,
+        startedAt: f.startedAt,
       });
       const entry = this.newEntry(job, this.limitsOf(f.spec), this.placementOf(f.spec));
       out.push(job);
@@ -224,8 +251,8 @@ export class Scheduler {
         continue;
       }
       this.hold(entry, backend);
-      this.armTimeout(entry);
-      this.attach(entry, backend.follow(f.spec, f.promptId));
+      this.armTimeout(entry, f.dispatchedAt);
+      this.attach(entry, backend, backend.follow(f.spec, f.promptId));
     }
     for (const spec of state.queued) {
       const entry = this.newEntry(new Job(spec, this.clock.now()), this.limitsOf(spec), this.placementOf(spec));
@@ -301,16 +328,22 @@ export class Scheduler {
     this.hold(entry, backend);
     // Emitted before the submit call so a durable store has the prompt id before ComfyUI does.
     entry.control.dispatch(backend.name, promptId);
-    this.armTimeout(entry);
+    this.armTimeout(entry, this.clock.now());
     this.log.info({ job: entry.id, backend: backend.name, promptId, attempt: entry.job.attempt }, 'job dispatched');
     backend.run(entry.job.spec, promptId).then(
-      (run) => this.attach(entry, run),
+      (run) => this.attach(entry, backend, run),
       (error: unknown) => this.submitFailed(entry, backend, error),
     );
   }
 
-  private attach(entry: Entry, run: BackendRun): void {
-    if (entry.job.final || entry.backend === null) return;
+  private attach(entry: Entry, backend: Backend, run: BackendRun): void {
+    if (entry.job.final || entry.backend !== backend) {
+      // The job was ended without this run (its submit outlasted the stop's grace period): nobody will
+      // follow the prompt, so it must not keep the backend busy either.
+      this.log.warn({ job: entry.id, backend: backend.name, promptId: run.promptId }, 'prompt of an ended job; cancelling it');
+      backend.cancel(run.promptId).catch((error: unknown) => this.log.warn({ job: entry.id, err: error }, 'could not cancel an abandoned prompt'));
+      return;
+    }
     entry.run = run;
     entry.control.promptAssigned(run.promptId);
     entry.unsubscribe = run.subscribe((event) => {
@@ -382,8 +415,27 @@ export class Scheduler {
   private requestStop(entry: Entry, reason: StopReason): void {
     if (entry.stop) return;
     entry.stop = reason;
+    // A server that ignores the interrupt (or a submit that never returns) must not hold the job forever.
+    this.setTimer(entry, () => this.abandon(entry), stopGraceMs(this.options.timeoutSeconds));
     if (entry.run) this.stopRun(entry, entry.run);
     // Without a run yet (submit in flight), attach() or submitFailed() acts on `stop`.
+  }
+
+  /**
+   * The stop's grace period passed and the run has not ended: the job ends now and its slot is freed. Releasing
+   * detaches the run, so its late end (even a success) can neither deliver nor change the final state.
+   */
+  private abandon(entry: Entry): void {
+    const { job } = entry;
+    this.log.warn({ job: entry.id, backend: job.backend, promptId: job.promptId, stop: entry.stop }, 'run did not stop in time; ending the job without it');
+    this.release(entry);
+    if (entry.stop === 'timeout') {
+      const limit = describeSeconds(this.options.timeoutSeconds);
+      this.finish(entry, () => entry.control.fail(`did not stop after its time limit of ${limit}`));
+    } else {
+      this.finish(entry, () => entry.control.cancel());
+    }
+    this.pump();
   }
 
   private stopRun(entry: Entry, run: BackendRun): void {
@@ -407,11 +459,20 @@ export class Scheduler {
     else this.finish(entry, () => entry.control.cancel());
   }
 
-  private armTimeout(entry: Entry): void {
+  /** The time limit counts from `since` (a dispatch, or an adopted run's stored dispatch). */
+  private armTimeout(entry: Entry, since: number): void {
+    const limitMs = this.options.timeoutSeconds * 1000;
+    const left = Math.min(limitMs, Math.max(0, since + limitMs - this.clock.now()));
+    this.setTimer(entry, () => this.requestStop(entry, 'timeout'), left);
+  }
+
+  /** The entry has at most one timer: setting one replaces the previous. */
+  private setTimer(entry: Entry, fn: () => void, ms: number): void {
+    if (entry.timer) this.clock.clearTimeout(entry.timer);
     entry.timer = this.clock.setTimeout(() => {
       entry.timer = null;
-      this.requestStop(entry, 'timeout');
-    }, this.options.timeoutSeconds * 1000);
+      fn();
+    }, ms);
   }
 
   /** The job takes a slot on the backend. */

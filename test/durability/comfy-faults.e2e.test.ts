@@ -1,15 +1,18 @@
 // The real bot process against a fake ComfyUI that misbehaves mid-run: restarted (queue and history
 // forgotten), its WebSocket dropped, its WebSocket silent. Each job still ends exactly once, with its results.
+// The stall watchdog is set short (COMFYCORD_STALL_SECONDS), so the silent socket is noticed in seconds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeComfy } from '../fakes/comfy/index.js';
 import { startE2E, type E2E } from '../e2e/harness.js';
 import { JobTracker, reportFaults, type TrackedJob } from './e2e-jobs.js';
 
+const STALL_SECONDS = 2;
+
 let e2e: E2E;
 let tracker: JobTracker;
 let faults = 0;
 beforeAll(async () => {
-  e2e = await startE2E({ logLevel: 'info' });
+  e2e = await startE2E({ logLevel: 'info', env: { COMFYCORD_STALL_SECONDS: String(STALL_SECONDS) } });
   tracker = new JobTracker(e2e.comfy, e2e.discord);
 }, 60_000);
 afterAll(async () => {
@@ -77,10 +80,10 @@ describe('a misbehaving ComfyUI', () => {
     const job = await tracker.submit('comfy-stall', e2e.discord.userId, { steps: 4 });
     await stalled;
     const [promptId] = await e2e.comfy.next('prompt-done');
-    // The run is over on the server and nothing told the bot: its stall watchdog (30 s) must look it up.
-    await ended(job, 50_000);
+    // The run is over on the server and nothing told the bot: its stall watchdog must look it up.
+    await ended(job, 20_000);
     e2e.comfy.faults.stallSockets(false);
     expect(tracker.verdict(job)).toEqual({ kind: 'delivered', cards: 1 });
     expect(e2e.comfy.requests.some((r) => r.method === 'GET' && r.path.includes(`/history/${promptId}`))).toBe(true);
-  }, 70_000);
+  }, 40_000);
 });

@@ -7,12 +7,14 @@ import { join } from 'node:path';
 import { ComfyClient } from '../../src/comfy/client.js';
 import type { ApiWorkflow } from '../../src/comfy/types.js';
 import type { Logger } from '../../src/config/logger.js';
+import type { Limits } from '../../src/config/schema.js';
 import type { Job, JobSpec } from '../../src/jobs/job.js';
 import { persistJob } from '../../src/jobs/persistence.js';
 import { recoverJobs, type CommandLookup, type Recovery } from '../../src/jobs/recovery.js';
 import { openJobStore, type JobStore, type NewJobImage } from '../../src/jobs/store.js';
 import { ComfyBackend } from '../../src/scheduler/comfy-backend.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { storeUsage } from '../../src/scheduler/usage.js';
 import type { FakeComfy } from '../fakes/comfy/index.js';
 import { ManualClock } from '../scheduler/manual-clock.js';
 
@@ -21,6 +23,9 @@ export const CLIENT_ID = 'comfycord-durability';
 
 export interface LifeOptions {
   maxTries?: number;
+  limits?: Partial<Limits>;
+  /** Where this life's clock starts (epoch ms); now by default. */
+  startAt?: number;
   timeoutSeconds?: number;
   /** The client's stall watchdog: a run without frames this long is looked up in /history and /queue. */
   stallMs?: number;
@@ -42,8 +47,9 @@ export class BotLife {
   ) {}
 
   static async start(dataDir: string, fake: FakeComfy, options: LifeOptions = {}): Promise<BotLife> {
-    const store = openJobStore({ dataDir });
-    const clock = new ManualClock(Date.now());
+    const clock = new ManualClock(options.startAt ?? Date.now());
+    // One clock per life: the store's timestamps (start times, usage days) are on the scheduler's time.
+    const store = openJobStore({ dataDir, clock });
     const client = new ComfyClient({
       name: 'gpu1',
       url: fake.url,
@@ -58,9 +64,11 @@ export class BotLife {
     if (!backend.healthy) throw new Error(`the fake ComfyUI at ${fake.url} did not come up healthy`);
     const scheduler = new Scheduler({
       backends: [backend],
-      limits: { perUserRunning: 1, perUserQueued: 10, minIntervalSeconds: 0 },
+      limits: { perUserRunning: 1, perUserQueued: 10, minIntervalSeconds: 0, ...options.limits },
       maxTries: options.maxTries ?? 3,
       timeoutSeconds: options.timeoutSeconds ?? 600,
+      // As the bot does: quotas and the interval survive a restart.
+      usage: storeUsage(store),
       clock,
     });
     return new BotLife(store, client, backend, scheduler, clock, options);

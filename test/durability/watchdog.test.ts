@@ -56,9 +56,10 @@ describe('a silent or dropped WebSocket', () => {
 });
 
 describe('the time limit', () => {
-  async function overrun(bot: BotLife, fake: FakeComfy, job: Job): Promise<void> {
+  /** Moves the clock `toLimit` ms, onto the job's time limit (not past its grace period), and checks the stop. */
+  async function overrun(bot: BotLife, fake: FakeComfy, job: Job, toLimit = 5_000): Promise<void> {
     const cancel = vi.spyOn(bot.backend, 'cancel');
-    bot.clock.advance(5_000);
+    bot.clock.advance(toLimit);
     expect(cancel).toHaveBeenCalledWith(job.promptId);
     // The interrupt has reached the server before the held run may take its next step.
     await expect(cancel.mock.results[0]!.value).resolves.toBe('interrupted');
@@ -77,7 +78,7 @@ describe('the time limit', () => {
     bot.clock.advance(4_999);
     expect(job.state).toBe('running');
     const done = fake.next('prompt-done');
-    await overrun(bot, fake, job);
+    await overrun(bot, fake, job, 1);
     expect((await done)[1]).toBe('interrupted');
   });
 
@@ -94,14 +95,65 @@ describe('the time limit', () => {
   it('applies to a run adopted after a restart', async () => {
     const { dir, fake, bot } = await world({ timeoutSeconds: 5 });
     const held = atFirstStep(fake);
-    bot.submit(spec('ann', 5));
+    const job = bot.submit(spec('ann', 5));
     await held;
+    await reaches(job, 'running');
+    const startedAt = bot.store.get(job.id)!.startedAt!;
     await bot.crash();
 
-    const next = await BotLife.start(dir, fake, { timeoutSeconds: 5 });
+    // Back the moment it started (the time already spent is tested below): the whole limit is left.
+    const next = await BotLife.start(dir, fake, { timeoutSeconds: 5, startAt: startedAt });
     cleanup.push(() => next.crash());
     const [adopted] = next.recover().restored;
     await reaches(adopted!.job, 'running');
     await overrun(next, fake, adopted!.job);
+  });
+
+  it('counts the time a run spent before the restart against its limit', async () => {
+    const { dir, fake, bot } = await world({ timeoutSeconds: 5 });
+    const held = atFirstStep(fake);
+    const job = bot.submit(spec('ann', 6));
+    await held;
+    await reaches(job, 'running');
+    const startedAt = bot.store.get(job.id)!.startedAt!;
+    await bot.crash();
+
+    // Back 4 s after the run started: 1 s of its 5 s limit is left.
+    const next = await BotLife.start(dir, fake, { timeoutSeconds: 5, startAt: startedAt + 4_000 });
+    cleanup.push(() => next.crash());
+    const [adopted] = next.recover().restored;
+    await reaches(adopted!.job, 'running');
+    const cancel = vi.spyOn(next.backend, 'cancel');
+    next.clock.advance(999);
+    expect(cancel).not.toHaveBeenCalled();
+    next.clock.advance(1);
+    expect(cancel).toHaveBeenCalledWith(adopted!.job.promptId);
+    await expect(cancel.mock.results[0]!.value).resolves.toBe('interrupted');
+    fake.release();
+    await expect(adopted!.job.done).resolves.toBe('failed');
+    expect(adopted!.job.error).toBe('took longer than 5 s and was stopped');
+  });
+
+  it('fails a run whose server ignores the interrupt, and a late end of that prompt changes nothing', async () => {
+    const { fake, bot } = await world({ timeoutSeconds: 8 });
+    const held = atFirstStep(fake);
+    const job = bot.submit(spec('ann', 7));
+    await held;
+    await reaches(job, 'running');
+    // The server accepts the interrupt and keeps running the prompt.
+    const cancel = vi.spyOn(bot.backend, 'cancel').mockResolvedValue('interrupted');
+    bot.clock.advance(8_000);
+    expect(cancel).toHaveBeenCalledWith(job.promptId);
+    await cancel.mock.results[0]!.value;
+    bot.clock.advance(2_000);
+    await expect(job.done).resolves.toBe('failed');
+    expect(job.error).toBe('did not stop after its time limit of 8 s');
+    expect(bot.scheduler.loads().get('gpu1')).toBe(0);
+    const done = fake.next('prompt-done');
+    fake.release();
+    expect((await done)[1]).toBe('success');
+    expect(job.state).toBe('failed');
+    expect(job.outputs).toBeNull();
+    expect(bot.store.get(job.id)).toMatchObject({ state: 'failed', error: job.error, delivery: 'none' });
   });
 });

@@ -6,9 +6,9 @@ import { setup, spec } from './helpers.js';
 describe('restore after a restart', () => {
   it('adopts in-flight prompts on their backend and queues the rest in their order', async () => {
     const gpu1 = new BackendDouble('gpu1');
-    const { scheduler } = setup({ backends: [gpu1] });
+    const { scheduler, clock } = setup({ backends: [gpu1] });
     const [adopted, q1, q2] = scheduler.restore({
-      inFlight: [{ spec: spec('a', { id: 'job-a' }), backend: 'gpu1', promptId: 'prompt-a', attempt: 1 }],
+      inFlight: [{ spec: spec('a', { id: 'job-a' }), backend: 'gpu1', promptId: 'prompt-a', attempt: 1, dispatchedAt: clock.now(), startedAt: null }],
       queued: [spec('b', { id: 'job-b' }), spec('c', { id: 'job-c' })],
     });
     expect(adopted!.state).toBe('dispatched');
@@ -24,9 +24,9 @@ describe('restore after a restart', () => {
   });
 
   it('requeues an in-flight job whose backend is gone from the config', async () => {
-    const { scheduler, gpu } = setup();
+    const { scheduler, gpu, clock } = setup();
     const [job] = scheduler.restore({
-      inFlight: [{ spec: spec('a'), backend: 'old-gpu', promptId: 'p', attempt: 1 }],
+      inFlight: [{ spec: spec('a'), backend: 'old-gpu', promptId: 'p', attempt: 1, dispatchedAt: clock.now(), startedAt: null }],
       queued: [],
     });
     const run = await gpu.running(0);
@@ -44,5 +44,48 @@ describe('restore after a restart', () => {
     expect(restored!.id).toBe(original.id);
     expect((await other.gpu.running(0)).spec.params).toEqual({ seed: 7 });
     expect(gpu.runs).toHaveLength(0);
+  });
+  it('counts the time an adopted run already spent against its time limit', async () => {
+    const { scheduler, gpu, clock } = setup({ timeoutSeconds: 60 });
+    const startedAt = clock.now() - 45_000;
+    const [job] = scheduler.restore({
+      inFlight: [{ spec: spec('a'), backend: 'gpu1', promptId: 'p-a', attempt: 1, dispatchedAt: startedAt - 5_000, startedAt }],
+      queued: [],
+    });
+    const run = await gpu.running(0);
+    run.emit({ type: 'progress', node: '3', value: 1, max: 2 });
+    // The start time from before the restart is kept (ETAs and run-time averages use it).
+    expect(job!.snapshot().startedAt).toBe(startedAt);
+    clock.advance(9_999);
+    expect(gpu.cancels).toEqual([]);
+    clock.advance(1);
+    expect(gpu.cancels).toEqual(['p-a']);
+    await expect(job!.done).resolves.toBe('failed');
+    expect(job!.error).toBe('took longer than 60 s and was stopped');
+  });
+
+  it('stops at once an adopted run already past its time limit', async () => {
+    const { scheduler, gpu, clock } = setup({ timeoutSeconds: 60 });
+    const [job] = scheduler.restore({
+      inFlight: [{ spec: spec('a'), backend: 'gpu1', promptId: 'p-a', attempt: 1, dispatchedAt: clock.now() - 3_600_000, startedAt: null }],
+      queued: [],
+    });
+    await gpu.running(0);
+    clock.advance(0);
+    expect(gpu.cancels).toEqual(['p-a']);
+    await expect(job!.done).resolves.toBe('failed');
+  });
+
+  it('never gives an adopted run more than the whole limit, even with a stored time in the future', async () => {
+    const { scheduler, gpu, clock } = setup({ timeoutSeconds: 60 });
+    scheduler.restore({
+      inFlight: [{ spec: spec('a'), backend: 'gpu1', promptId: 'p-a', attempt: 1, dispatchedAt: clock.now() + 3_600_000, startedAt: null }],
+      queued: [],
+    });
+    await gpu.running(0);
+    clock.advance(59_999);
+    expect(gpu.cancels).toEqual([]);
+    clock.advance(1);
+    expect(gpu.cancels).toEqual(['p-a']);
   });
 });

@@ -79,9 +79,9 @@ describe('backend load counts', () => {
   });
 
   it('count adopted in-flight jobs against their backend’s capacity and its drain', async () => {
-    const { scheduler, gpu } = setup();
+    const { scheduler, gpu, clock } = setup();
     const [adopted, waiting] = scheduler.restore({
-      inFlight: [{ spec: spec('a'), backend: 'gpu1', promptId: 'p-a', attempt: 1 }],
+      inFlight: [{ spec: spec('a'), backend: 'gpu1', promptId: 'p-a', attempt: 1, dispatchedAt: clock.now(), startedAt: null }],
       queued: [spec('b')],
     });
     expect(waiting!.state).toBe('queued');
