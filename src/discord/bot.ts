@@ -9,9 +9,11 @@ import { handleBuiltin } from './handlers/builtins.js';
 import { handleButton, handleModal } from './handlers/buttons.js';
 import { handleTemplateCommand } from './handlers/command.js';
 import type { BotContext } from './wiring/context.js';
+import { startDeliveryRetry } from './wiring/deliveryRetry.js';
+import { deliverPending } from './wiring/recoveredCards.js';
 import { desiredCommands, syncCommands } from './wiring/registration.js';
 
-export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 'mode' | 'cards'>;
+export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 'mode' | 'cards' | 'delivering'>;
 
 export interface Bot {
   readonly context: BotContext;
@@ -43,6 +45,7 @@ export async function startBot(services: BotServices): Promise<Bot> {
     cancelledBy: new Map(),
     mode: { value: 'open' },
     cards: new Set(),
+    delivering: new Set(),
   };
   client.on('interactionCreate', (interaction) => void route(ctx, interaction));
   client.on('error', (error) => logger.error({ err: error }, 'discord client error'));
@@ -71,6 +74,7 @@ export async function startBot(services: BotServices): Promise<Bot> {
   const onChanged = () => void register().catch((error: unknown) => logger.error({ err: error }, 're-registering slash commands failed'));
   ctx.registry.on('changed', onChanged);
   logger.info({ user: client.user?.tag, guild: config.discord.guildId ?? null }, 'discord bot ready');
+  const retry = startDeliveryRetry(ctx, (row) => deliverPending(ctx, row));
 
   return {
     context: ctx,
@@ -78,6 +82,7 @@ export async function startBot(services: BotServices): Promise<Bot> {
       return client.isReady();
     },
     async stop() {
+      retry.stop();
       ctx.registry.off('changed', onChanged);
       await client.destroy();
     },

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { OutputFile } from '../comfy/types.js';
-import { DEFAULT_UPLOAD_LIMIT, planDelivery, toCardFiles, uploadLimit, type FitToUploadLimit } from './delivery.js';
+import { DEFAULT_UPLOAD_LIMIT, deliveryKey, planDelivery, toCardFiles, uploadLimit, type FitToUploadLimit } from './delivery.js';
 
 const MiB = 1024 * 1024;
 
@@ -104,6 +104,22 @@ describe('planDelivery', () => {
   it('keeps odd command and job ids out of file names', async () => {
     const plan = await planDelivery([output('image/png', 1)], { ...options(), command: '../x y', jobId: '::' });
     expect(plan.batches[0]?.[0]?.name).toBe('xy_job_1.png');
+  });
+});
+
+describe('spoilered results', () => {
+  it('prefixes every file with SPOILER_ across batches and shows none of them in the embed', async () => {
+    const plan = await planDelivery(Array.from({ length: 12 }, () => output('image/png', 10)), { ...options(), spoiler: true });
+    const names = plan.batches.flat().map((file) => file.name);
+    expect(names).toHaveLength(12);
+    expect(names.every((name) => /^SPOILER_imagine_01JABCDE_\d+\.png$/.test(name))).toBe(true);
+    expect(plan.batches.map((b) => b.length)).toEqual([10, 2]);
+    expect(plan.embedImage).toBeNull();
+  });
+
+  it('keys a spoilered file like the same file posted in the clear', () => {
+    expect(deliveryKey('SPOILER_imagine_01JABCDE_1.png')).toBe('imagine_01JABCDE_1.png');
+    expect(deliveryKey('imagine_01JABCDE_1.png')).toBe('imagine_01JABCDE_1.png');
   });
 });
 

@@ -37,6 +37,15 @@ export interface DeliveryOptions {
   limitBytes: number;
   /** Default: media's fitToUploadLimit (sharp). */
   fit?: FitToUploadLimit;
+  /** The guild posts results as spoilers: Discord blurs a file whose name starts with `SPOILER_`. */
+  spoiler?: boolean;
+}
+
+const SPOILER_PREFIX = 'SPOILER_';
+
+/** A posted file's name without the spoiler mark: the same output whether or not the guild spoilers it. */
+export function deliveryKey(name: string): string {
+  return name.startsWith(SPOILER_PREFIX) ? name.slice(SPOILER_PREFIX.length) : name;
 }
 
 /** The interaction's `attachment_size_limit` when Discord sent one, else Discord's default 10 MiB. */
@@ -137,8 +146,10 @@ export async function planDelivery(outputs: readonly OutputFile[], options: Deli
     notes.push(`${fittedName}: ${fitted.note ?? `re-encoded to fit the ${formatBytes(options.limitBytes)} upload limit`}`);
   }
 
-  const batches = batch(ready, Math.max(MESSAGE_BYTES_FLOOR, options.limitBytes));
-  const embedImage = batches[0]?.find((file) => EMBEDDABLE.has(file.mime.toLowerCase()))?.name ?? null;
+  const files = options.spoiler ? ready.map((file) => ({ ...file, name: `${SPOILER_PREFIX}${file.name}` })) : ready;
+  const batches = batch(files, Math.max(MESSAGE_BYTES_FLOOR, options.limitBytes));
+  // An embed would show a spoilered image in the clear.
+  const embedImage = options.spoiler ? null : (batches[0]?.find((file) => EMBEDDABLE.has(file.mime.toLowerCase()))?.name ?? null);
   if (batches.length > 1) notes.push(`${ready.length} files are spread over ${batches.length} messages`);
   return { batches, notes, leftOut, embedImage, summary: summarize(outputs) };
 }

@@ -5,7 +5,7 @@ import type { EncodedPreview } from '../media/preview.js';
 import type { FinishOutcome, PrepareView } from './cardEditor.js';
 import type { CardFile, CardView } from './cardRenderer.js';
 import type { DeliveryPlan } from './delivery.js';
-import { followJobCard, type CardSink, type JobCardOptions } from './jobCard.js';
+import { deliverResults, followJobCard, type CardSink, type JobCardOptions, type PostedResults } from './jobCard.js';
 
 const spec: JobSpec = {
   owner: { userId: 'u1', guildId: 'g1', roles: [] },
@@ -40,6 +40,7 @@ function setup(overrides: Partial<JobCardOptions> = {}) {
   const control = new JobControl(job, () => clock);
   const sink = new RecordingSink();
   const posted: { names: string[]; batch: number; of: number }[] = [];
+  const records: PostedResults[] = [];
   let position: JobPosition | undefined = { global: 2, user: 0, eta: 30_000 };
   let queueSize = 5;
   const options: JobCardOptions = {
@@ -57,7 +58,13 @@ function setup(overrides: Partial<JobCardOptions> = {}) {
       embedImage: 'a.png',
       summary: `${outputs.length} images`,
     }),
-    postBatch: async (files, batch, of) => void posted.push({ names: files.map((f) => f.name), batch, of }),
+    postBatch: async (files, batch, of) => {
+      posted.push({ names: files.map((f) => f.name), batch, of });
+      return `m${batch}`;
+    },
+    limitBytes: 10,
+    cardMessageId: () => 'card',
+    record: (message) => void records.push(message),
     cancelledBy: () => 'u9',
     upscaleCount: () => 1,
     now: () => clock,
@@ -68,6 +75,7 @@ function setup(overrides: Partial<JobCardOptions> = {}) {
     control,
     sink,
     posted,
+    records,
     options,
     tick: (ms: number) => (clock += ms),
     setPosition: (p: JobPosition | undefined) => (position = p),
@@ -119,7 +127,7 @@ describe('followJobCard', () => {
     expect(sink.finished?.view.state).toEqual({ kind: 'succeeded', summary: '1 images', notes: ['b.png: re-encoded'], elapsedSeconds: 4, imageName: 'a.png', upscaleCount: 1 });
     expect(sink.finished?.files.map((f) => f.name)).toEqual(['a.png']);
     expect(posted).toEqual([{ names: ['b.png'], batch: 2, of: 2 }]);
-    expect(result).toEqual({ state: 'succeeded', outcome: { delivered: true, via: 'edit' }, delivered: ['a.png', 'b.png'] });
+    expect(result).toEqual({ state: 'succeeded', outcome: { delivered: true, via: 'edit' }, delivered: ['a.png', 'b.png'], complete: true });
     expect(job.listenerCount('progress')).toBe(0);
   });
 
@@ -146,7 +154,7 @@ describe('followJobCard', () => {
     const cancelling = setup();
     const cancelled = followJobCard(cancelling.options);
     cancelling.control.cancel();
-    expect(await cancelled).toMatchObject({ state: 'cancelled', delivered: [] });
+    expect(await cancelled).toMatchObject({ state: 'cancelled' });
     expect(cancelling.sink.finished?.view.state).toEqual({ kind: 'cancelled', byUserId: 'u9' });
   });
 
@@ -182,10 +190,103 @@ describe('followJobCard', () => {
   });
 
   it('names a batch that could not be posted instead of claiming it was delivered', async () => {
-    const { control, options } = setup({ postBatch: () => Promise.reject(new Error('Missing Permissions')) });
+    const { control, options, records } = setup({ postBatch: () => Promise.reject(new Error('Missing Permissions')) });
     const following = followJobCard(options);
     control.dispatch('comfy-1', 'p1');
     control.succeed([]);
-    expect((await following).delivered).toEqual(['a.png']);
+    expect(await following).toMatchObject({ state: 'succeeded', delivered: ['a.png'], complete: false });
+    expect(records).toEqual([{ messageId: 'card', files: ['a.png'], complete: false }]);
   });
 });
+
+describe('deliverResults', () => {
+  const threeBatches = async (): Promise<DeliveryPlan> => ({
+    batches: [[file('a.png')], [file('b.png')], [file('c.png')]],
+    notes: [],
+    leftOut: [],
+    embedImage: 'a.png',
+    summary: '3 images',
+  });
+
+  it('records every message as it is posted, the last one completing the delivery', async () => {
+    const { options, posted, records } = setup({ planDelivery: threeBatches });
+    const result = await deliverResults(options, [], 12);
+    expect(result).toMatchObject({ delivered: ['a.png', 'b.png', 'c.png'], complete: true });
+    expect(posted.map((p) => `${p.batch}/${p.of}`)).toEqual(['2/3', '3/3']);
+    expect(records).toEqual([
+      { messageId: 'card', files: ['a.png'], complete: false },
+      { messageId: 'm2', files: ['b.png'], complete: false },
+      { messageId: 'm3', files: ['c.png'], complete: true },
+    ]);
+  });
+
+  it('skips the card and every batch an earlier attempt posted, even if spoilers were turned on since', async () => {
+    const spoilered = async (): Promise<DeliveryPlan> => {
+      const plan = await threeBatches();
+      return { ...plan, batches: plan.batches.map((files) => files.map((f) => ({ ...f, name: `SPOILER_${f.name}` }))) };
+    };
+    const { options, posted, records, sink } = setup({ planDelivery: spoilered, posted: new Set(['a.png', 'b.png']) });
+    const result = await deliverResults(options, [], null);
+    expect(sink.finished).toBeNull();
+    expect(posted.map((p) => p.batch)).toEqual([3]);
+    expect(records).toEqual([{ messageId: 'm3', files: ['SPOILER_c.png'], complete: true }]);
+    expect(result).toMatchObject({ outcome: { delivered: true, via: 'earlier' }, complete: true });
+  });
+
+  it('completes a delivery whose every batch was posted but not marked complete', async () => {
+    const { options, posted, records, sink } = setup({ planDelivery: threeBatches, posted: new Set(['a.png', 'b.png', 'c.png']) });
+    expect((await deliverResults(options, [], null)).complete).toBe(true);
+    expect(sink.finished).toBeNull();
+    expect(posted).toEqual([]);
+    expect(records).toEqual([{ messageId: 'card', files: [], complete: true }]);
+  });
+
+  it('leaves the results pending when the card was not delivered and there is no other way', async () => {
+    const editor: CardSink = { update: () => undefined, finish: async () => ({ delivered: false, reason: '503' }) };
+    const { options, posted, records } = setup({ planDelivery: threeBatches, editor, detour: () => null });
+    expect(await deliverResults(options, [], null)).toEqual({ outcome: { delivered: false, reason: '503' }, delivered: [], complete: false });
+    expect(posted).toEqual([]);
+    expect(records).toEqual([]);
+  });
+
+  it('sends the card and every file by the detour, planned again for its upload limit', async () => {
+    const editor: CardSink = { update: () => undefined, finish: async () => ({ delivered: false, reason: 'Missing Access' }) };
+    const limits: number[] = [];
+    const sent: { title: string | null; names: string[]; batch: number; of: number }[] = [];
+    const { options, posted, records } = setup({
+      editor,
+      planDelivery: async (outputs, limitBytes) => {
+        limits.push(limitBytes);
+        return threeBatches();
+      },
+      detour: () => ({
+        limitBytes: 7,
+        post: async ({ view, files, batch, of }) => {
+          sent.push({ title: view?.state.kind ?? null, names: files.map((f) => f.name), batch, of });
+          return `dm${batch}`;
+        },
+      }),
+    });
+    expect((await deliverResults(options, [], null)).complete).toBe(true);
+    expect(limits).toEqual([10, 7]);
+    expect(posted).toEqual([]);
+    expect(sent).toEqual([
+      { title: 'succeeded', names: ['a.png'], batch: 1, of: 3 },
+      { title: null, names: ['b.png'], batch: 2, of: 3 },
+      { title: null, names: ['c.png'], batch: 3, of: 3 },
+    ]);
+    expect(records.map((r) => [r.messageId, r.complete])).toEqual([['dm1', false], ['dm2', false], ['dm3', true]]);
+  });
+
+  it('keeps the results pending when the detour fails too', async () => {
+    const editor: CardSink = { update: () => undefined, finish: async () => ({ delivered: false, reason: 'Missing Access' }) };
+    const { options, records } = setup({
+      editor,
+      planDelivery: threeBatches,
+      detour: () => ({ limitBytes: 7, post: () => Promise.reject(new Error('Cannot send messages to this user')) }),
+    });
+    expect((await deliverResults(options, [], null)).complete).toBe(false);
+    expect(records).toEqual([]);
+  });
+});
+

@@ -8,7 +8,7 @@ import type { FinalState, Job, JobPosition, JobProgress } from '../jobs/job.js';
 import type { EncodedPreview } from '../media/preview.js';
 import type { FinishOutcome, PrepareView } from './cardEditor.js';
 import { formatDuration, type CardFile, type CardState, type CardView } from './cardRenderer.js';
-import { toCardFiles, type DeliveryPlan } from './delivery.js';
+import { deliveryKey, toCardFiles, type DeliveryFile, type DeliveryPlan } from './delivery.js';
 
 /** The part of CardEditor a card needs (a fake in unit tests). */
 export interface CardSink {
@@ -16,11 +16,8 @@ export interface CardSink {
   finish(view: CardView, files?: CardFile[]): Promise<FinishOutcome>;
 }
 
-export interface JobCardOptions {
+export interface JobCardOptions extends ResultDelivery {
   job: Job;
-  editor: CardSink;
-  /** Everything of the view but its state. */
-  base: Omit<CardView, 'state'>;
   /** The scheduler's view of where a waiting job stands, and how many wait in all. */
   position: () => JobPosition | undefined;
   queueSize: () => number;
@@ -28,27 +25,15 @@ export interface JobCardOptions {
   offerPreview: (jobId: string, bytes: Buffer) => void;
   /** The job's newest frame, encoded now if it is not yet (null before any frame); rejects when encoding failed. */
   latestPreview: (jobId: string) => Promise<EncodedPreview | null>;
-  /** Plans the delivery of the outputs (fitting, batching). */
-  planDelivery: (outputs: readonly OutputFile[]) => Promise<DeliveryPlan>;
-  /** Posts the files of the second and later batches, each as a message of its own. */
-  postBatch: (files: CardFile[], batch: number, of: number) => Promise<void>;
   /** Who pressed Cancel, when someone did (null: the bot or the server ended it). */
   cancelledBy: () => string | null;
-  /** How many outputs get an Upscale button. */
-  upscaleCount: (plan: DeliveryPlan) => number;
   /** How often a running card refreshes its elapsed time when the job reports nothing. */
   tickMs?: number;
   now?: () => number;
   onPreviewShown?: () => void;
-  logger?: Logger;
 }
 
-export interface JobCardResult {
-  state: FinalState;
-  outcome: FinishOutcome;
-  /** The files that reached Discord (empty unless the job succeeded). */
-  delivered: string[];
-}
+export type JobCardResult = { state: Exclude<FinalState, 'succeeded'>; outcome: FinishOutcome } | ({ state: 'succeeded' } & ResultOutcome);
 
 export const DEFAULT_TICK_MS = 5000;
 
@@ -164,32 +149,64 @@ async function finish(options: JobCardOptions, state: FinalState, elapsed: numbe
   const { job, editor, base } = options;
   if (state === 'failed') {
     const outcome = await editor.finish({ ...base, state: { kind: 'failed', message: job.error ?? 'the job failed' } });
-    return { state, outcome, delivered: [] };
+    return { state, outcome };
   }
   if (state === 'cancelled') {
     const outcome = await editor.finish({ ...base, state: { kind: 'cancelled', byUserId: options.cancelledBy() } });
-    return { state, outcome, delivered: [] };
+    return { state, outcome };
   }
-  const { outcome, delivered } = await deliverResults(options, job.outputs ?? [], elapsed);
-  return { state, outcome, delivered };
+  return { state, ...(await deliverResults(options, job.outputs ?? [], elapsed)) };
 }
 
-export type ResultDelivery = Pick<JobCardOptions, 'editor' | 'base' | 'planDelivery' | 'postBatch' | 'upscaleCount' | 'logger'>;
+/** Another place for the results when the card cannot carry them (the bot lost the channel): the owner's DMs. */
+export interface ResultDetour {
+  /** The upload limit there (fitting is planned again for it). */
+  limitBytes: number;
+  /** Posts one message (the final card rides on the first); resolves with the message's id. */
+  post(message: { view: CardView | null; files: CardFile[]; batch: number; of: number }): Promise<string>;
+}
 
-/**
- * The succeeded card with the first batch of outputs attached, then each further batch as a message of its own.
- * Also used for results whose delivery a restart interrupted.
- */
-export async function deliverResults(
-  options: ResultDelivery,
-  outputs: readonly OutputFile[],
-  elapsedSeconds: number | null,
-): Promise<{ outcome: FinishOutcome; delivered: string[] }> {
-  const { editor, base } = options;
-  const plan = await options.planDelivery(outputs);
-  const [first = [], ...rest] = plan.batches;
-  const view: CardView = {
-    ...base,
+/** One posted message of results, for the store: `complete` with the last one. */
+export interface PostedResults {
+  messageId: string;
+  files: string[];
+  complete: boolean;
+}
+
+export interface ResultDelivery {
+  editor: CardSink;
+  base: Omit<CardView, 'state'>;
+  /** The upload limit where the card lives. */
+  limitBytes: number;
+  /** Plans the delivery of the outputs (fitting to `limitBytes`, batching). */
+  planDelivery: (outputs: readonly OutputFile[], limitBytes: number) => Promise<DeliveryPlan>;
+  /** Posts the files of the second and later batches, each as a message of its own; resolves with its id. */
+  postBatch: (files: CardFile[], batch: number, of: number) => Promise<string>;
+  /** The card message's id once the card landed, for the delivery record. */
+  cardMessageId: () => string | null;
+  /** Records each posted message at once, so a crash between two messages never posts the first one again. */
+  record: (posted: PostedResults) => void;
+  /** Files (by `deliveryKey`) an earlier attempt posted: a batch made only of them is not posted again. */
+  posted?: ReadonlySet<string>;
+  /** Asked when the final card could not be delivered: where the results may go instead, or null (left pending). */
+  detour?: () => ResultDetour | null;
+  /** How many outputs get an Upscale button. */
+  upscaleCount: (plan: DeliveryPlan) => number;
+  logger?: Logger;
+}
+
+export interface ResultOutcome {
+  /** How the final card landed; 'earlier' when an earlier attempt had already posted it with its files. */
+  outcome: FinishOutcome | { delivered: true; via: 'earlier' };
+  /** Names of the files posted by this call. */
+  delivered: string[];
+  /** Every batch is posted now (this time or before); false leaves the results pending for a retry. */
+  complete: boolean;
+}
+
+function succeededView(options: ResultDelivery, plan: DeliveryPlan, elapsedSeconds: number | null): CardView {
+  return {
+    ...options.base,
     state: {
       kind: 'succeeded',
       summary: plan.summary,
@@ -199,15 +216,71 @@ export async function deliverResults(
       upscaleCount: options.upscaleCount(plan),
     },
   };
-  const outcome = await editor.finish(view, toCardFiles(first));
-  const delivered = outcome.delivered ? first.map((file) => file.name) : [];
-  for (const [i, files] of rest.entries()) {
-    try {
-      await options.postBatch(toCardFiles(files), i + 2, plan.batches.length);
-      delivered.push(...files.map((file) => file.name));
-    } catch (error) {
-      (options.logger ?? silentLogger).error({ job: base.jobId, err: error, batch: i + 2 }, 'could not post a batch of outputs');
-    }
+}
+
+/**
+ * The succeeded card with the first batch of outputs attached, then each further batch as a message of its own,
+ * each recorded as soon as it is posted. Also used for results whose delivery was interrupted (restart, outage):
+ * batches already recorded are skipped.
+ */
+export async function deliverResults(options: ResultDelivery, outputs: readonly OutputFile[], elapsedSeconds: number | null): Promise<ResultOutcome> {
+  const log = options.logger ?? silentLogger;
+  const plan = await options.planDelivery(outputs, options.limitBytes);
+  const posted = options.posted ?? new Set<string>();
+  const alreadyPosted = (files: readonly DeliveryFile[]) => files.length > 0 && files.every((file) => posted.has(deliveryKey(file.name)));
+  const [first = [], ...rest] = plan.batches;
+  const of = Math.max(plan.batches.length, 1);
+  const later = rest.map((files, i) => ({ files, batch: i + 2 })).filter(({ files }) => !alreadyPosted(files));
+  const delivered: string[] = [];
+  const record = (messageId: string, files: readonly DeliveryFile[], complete: boolean) => {
+    const names = files.map((file) => file.name);
+    options.record({ messageId, files: names, complete });
+    delivered.push(...names);
+  };
+
+  let outcome: ResultOutcome['outcome'];
+  if (alreadyPosted(first)) {
+    outcome = { delivered: true, via: 'earlier' };
+    if (later.length === 0) record(options.cardMessageId() ?? 'unknown', [], true);
+  } else {
+    const view = succeededView(options, plan, elapsedSeconds);
+    outcome = await options.editor.finish(view, toCardFiles(first));
+    if (!outcome.delivered) return detour(options, outputs, elapsedSeconds, outcome);
+    record(options.cardMessageId() ?? 'unknown', first, later.length === 0);
   }
-  return { outcome, delivered };
+  for (const [i, { files, batch }] of later.entries()) {
+    let messageId: string;
+    try {
+      messageId = await options.postBatch(toCardFiles(files), batch, of);
+    } catch (error) {
+      log.error({ job: options.base.jobId, err: error, batch }, 'could not post a batch of outputs; left pending for a retry');
+      return { outcome, delivered, complete: false };
+    }
+    record(messageId, files, i === later.length - 1);
+  }
+  return { outcome, delivered, complete: true };
+}
+
+/** The card is lost for good: the results go where the detour says (planned again for its limit), or stay pending. */
+async function detour(options: ResultDelivery, outputs: readonly OutputFile[], elapsedSeconds: number | null, outcome: FinishOutcome): Promise<ResultOutcome> {
+  const log = options.logger ?? silentLogger;
+  const target = options.detour?.() ?? null;
+  if (!target) return { outcome, delivered: [], complete: false };
+  const plan = await options.planDelivery(outputs, target.limitBytes);
+  const batches = plan.batches.length > 0 ? plan.batches : [[]];
+  const view = succeededView(options, plan, elapsedSeconds);
+  const delivered: string[] = [];
+  for (const [i, files] of batches.entries()) {
+    let messageId: string;
+    try {
+      messageId = await target.post({ view: i === 0 ? view : null, files: toCardFiles(files), batch: i + 1, of: batches.length });
+    } catch (error) {
+      log.error({ job: options.base.jobId, err: error, batch: i + 1 }, 'could not send the results another way either; left pending');
+      return { outcome, delivered, complete: false };
+    }
+    const names = files.map((file) => file.name);
+    options.record({ messageId, files: names, complete: i === batches.length - 1 });
+    delivered.push(...names);
+  }
+  return { outcome, delivered, complete: true };
 }

@@ -4,14 +4,15 @@ import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInterac
 import type { Job } from '../../jobs/job.js';
 import { auditJob } from '../../policy/audit.js';
 import type { JobRow } from '../../jobs/store-types.js';
-import { CardEditor, type CardTransport, type Unreachable } from '../cardEditor.js';
-import { renderCard, type CardFile, type CardView, type ParamValue } from '../cardRenderer.js';
+import { CardEditor, type CardTransport } from '../cardEditor.js';
+import type { CardFile, CardView, ParamValue } from '../cardRenderer.js';
 import type { EditBucket } from '../channelPacer.js';
 import { planDelivery, uploadLimit, type DeliveryPlan } from '../delivery.js';
 import { DiscordCardTransport, type CardLocation } from '../interactionTransport.js';
-import { followJobCard, type JobCardResult } from '../jobCard.js';
+import { followJobCard, type JobCardResult, type ResultDelivery } from '../jobCard.js';
 import { ChannelCardTransport } from './channelCardTransport.js';
 import type { BotContext } from './context.js';
+import { OwnerDm } from './ownerDm.js';
 import { promptKeyOf } from './promptKey.js';
 
 type CardInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
@@ -47,7 +48,7 @@ interface CardPlace {
   channelId: string | null;
   limitBytes: number;
   /** Posts a message of further results when the channel cannot be used (an interaction follow-up). */
-  followUp?: (options: { content: string; files: CardFile[] }) => Promise<unknown>;
+  followUp?: (options: { content: string; files: CardFile[] }) => Promise<{ id: string }>;
   /** The card message's id, once known, for the delivery record. */
   messageId: () => string | null;
   /** Which channel bucket an edit of the card draws from now (see channelPacer.ts). */
@@ -126,45 +127,77 @@ function cardMoved(ctx: BotContext, job: { id: string }, location: CardLocation)
 
 export function cardEditor(
   ctx: BotContext,
-  job: Pick<Job, 'id' | 'owner'>,
+  jobId: string,
   transport: CardTransport,
   channelId: string | null,
+  owner: OwnerDm,
   editBucket: () => EditBucket = () => 'channel',
 ): CardEditor {
   return new CardEditor({
     transport,
     pacer: ctx.pacer(channelId),
     editBucket,
-    logger: ctx.logger.child({ job: job.id }),
-    onUnreachable: (info) => void tellOwner(ctx, job, channelId, info),
+    logger: ctx.logger.child({ job: jobId }),
+    onUnreachable: (info) => owner.cardUnreachable(info),
   });
+}
+
+/** The guild's choice to post results as spoilers; a settings row that cannot be read means no. */
+function spoilerResults(ctx: BotContext, guildId: string | null): boolean {
+  if (guildId === null) return false;
+  try {
+    return ctx.store.guildSettings(guildId).spoilerResults;
+  } catch (error) {
+    ctx.logger.error({ err: error, guild: guildId }, 'guild settings unreadable; results are posted without spoilers');
+    return false;
+  }
+}
+
+/** What every delivery of a job's results shares, live or after an interruption. */
+export function resultDelivery(
+  ctx: BotContext,
+  job: { id: string; command: string; guildId: string | null },
+  owner: OwnerDm,
+): Pick<ResultDelivery, 'planDelivery' | 'record' | 'detour'> {
+  return {
+    planDelivery: (outputs, limitBytes) =>
+      planDelivery(outputs, { command: job.command, jobId: job.id, limitBytes, spoiler: spoilerResults(ctx, job.guildId) }),
+    record: (posted) => safely(ctx.logger, 'delivery', () => ctx.store.recordDelivery(job.id, posted)),
+    detour: () => owner.detour(),
+  };
 }
 
 function runCard(ctx: BotContext, job: Job, promptKey: string | null, place: CardPlace): void {
   const log = ctx.logger.child({ job: job.id });
   const { channelId, limitBytes } = place;
+  const owner = new OwnerDm(ctx, job.id, job.owner.userId, channelId);
+  // The retry of pending deliveries leaves this job alone while its own card still delivers it.
+  ctx.delivering.add(job.id);
   const card = followJobCard({
     job,
-    editor: cardEditor(ctx, job, place.transport, channelId, place.editBucket),
+    editor: cardEditor(ctx, job.id, place.transport, channelId, owner, place.editBucket),
     base: cardBase(job.id, job.owner.userId, job.command, promptKey, job.spec.params ?? {}),
     position: () => ctx.scheduler.position(job.id),
     queueSize: () => ctx.scheduler.jobs().filter((j) => j.state === 'queued').length,
     // A frame that fails to encode is reported where the card asks for it (latestPreview), not here as well.
     offerPreview: (jobId, bytes) => void ctx.previews.submit(jobId, bytes).catch(() => undefined),
     latestPreview: (jobId) => ctx.previews.latest(jobId),
-    planDelivery: (outputs) => planDelivery(outputs, { command: job.command, jobId: job.id, limitBytes }),
+    ...resultDelivery(ctx, { id: job.id, command: job.command, guildId: job.owner.guildId }, owner),
+    limitBytes,
+    cardMessageId: place.messageId,
     postBatch: (files, batch, of) => postBatch(ctx, place, files, `Results ${batch} of ${of} · job ${job.id}`),
     cancelledBy: () => ctx.cancelledBy.get(job.id) ?? null,
     upscaleCount: (plan) => upscaleCount(ctx, plan),
     onPreviewShown: () => ctx.metrics.previewsSent.inc(),
     logger: log,
   }).then(
-    (result) => finished(ctx, job, result, { channelId, messageId: place.messageId() }),
+    (result) => finished(ctx, job, result, channelId),
     (error: unknown) => log.error({ err: error }, 'job card stopped following the job'),
   );
   ctx.cards.add(card);
   void card.finally(() => {
     ctx.cards.delete(card);
+    ctx.delivering.delete(job.id);
     ctx.previews.forget(job.id);
     ctx.cancelledBy.delete(job.id);
   });
@@ -174,41 +207,32 @@ export function cardBase(jobId: string, ownerId: string, command: string, prompt
   return { jobId, ownerId, command, promptKey, params: displayParams(params) };
 }
 
-async function postBatch(ctx: BotContext, place: CardPlace, files: CardFile[], content: string): Promise<void> {
-  const channel = await sendableChannel(ctx, place.channelId);
-  if (channel) await channel.send({ content, files });
-  else if (place.followUp) await place.followUp({ content, files });
-  else throw new Error(`channel ${place.channelId ?? '(none)'} is not available for the further results`);
+/** Posts a message of further results in the card's channel; resolves with its id. */
+export async function postInChannel(ctx: BotContext, channelId: string | null, files: CardFile[], content: string): Promise<string> {
+  const channel = await sendableChannel(ctx, channelId);
+  if (!channel) throw new Error(`channel ${channelId ?? '(none)'} is not available for the further results`);
+  return (await channel.send({ content, files })).id;
 }
 
-function finished(ctx: BotContext, job: Job, result: JobCardResult, where: { channelId: string | null; messageId: string | null }): void {
+async function postBatch(ctx: BotContext, place: CardPlace, files: CardFile[], content: string): Promise<string> {
+  const channel = await sendableChannel(ctx, place.channelId);
+  if (!channel && place.followUp) return (await place.followUp({ content, files })).id;
+  return postInChannel(ctx, place.channelId, files, content);
+}
+
+function finished(ctx: BotContext, job: Job, result: JobCardResult, channelId: string | null): void {
   auditJob(ctx.logger, {
     jobId: job.id,
     userId: job.owner.userId,
     guildId: job.owner.guildId,
-    channelId: where.channelId,
+    channelId,
     command: job.command,
     params: job.spec.params ?? {},
     outcome: result.state,
     ...(job.error ? { detail: job.error } : {}),
   });
-  // Recorded even with no files, so a restart does not try to deliver this job again.
-  if (result.state === 'succeeded' && result.outcome.delivered) {
-    safely(ctx.logger, 'delivery', () => ctx.store.recordDelivery(job.id, { messageId: where.messageId ?? 'unknown', files: result.delivered }));
-  }
-}
-
-/** The card cannot be shown (no permission, token and channel gone): the owner hears it by DM. */
-async function tellOwner(ctx: BotContext, job: Pick<Job, 'id' | 'owner'>, channelId: string | null, info: Unreachable): Promise<void> {
-  ctx.logger.warn({ job: job.id, reason: info.reason, message: info.message }, 'job card unreachable; telling the owner by DM');
-  const where = channelId ? ` in <#${channelId}>` : '';
-  try {
-    await ctx.client.users.send(job.owner.userId, {
-      content: `Your job's card${where} could not be updated (${info.message}). Here is where it stands:`,
-      embeds: renderCard({ ...info.view, mentionOwner: false }).embeds,
-    });
-  } catch (error) {
-    ctx.logger.warn({ job: job.id, err: error }, 'could not DM the owner either');
+  if (result.state === 'succeeded' && !result.complete) {
+    ctx.logger.warn({ job: job.id }, 'results not (all) posted; kept pending and retried');
   }
 }
 

@@ -37,4 +37,6 @@ export interface BotContext {
   mode: { value: QueueMode };
   /** Card jobs still being followed (their final card not yet delivered); stop() waits for them. */
   cards: Set<Promise<unknown>>;
+  /** Jobs whose results are being posted right now; the retry of pending deliveries skips them. */
+  delivering: Set<string>;
 }

@@ -2,15 +2,12 @@
 // be resumed) are brought to their final state on the message the store recorded.
 import type { NodeOutput, OutputFile } from '../../comfy/types.js';
 import type { JobRow } from '../../jobs/store-types.js';
-import { planDelivery, uploadLimit } from '../delivery.js';
+import { deliveryKey, uploadLimit } from '../delivery.js';
 import { deliverResults } from '../jobCard.js';
-import { cardBase, cardEditor, channelTransport, sendableChannel } from './cardSession.js';
+import { cardBase, cardEditor, channelTransport, postInChannel, resultDelivery } from './cardSession.js';
 import type { BotContext } from './context.js';
+import { OwnerDm } from './ownerDm.js';
 import { promptKeyOf } from './promptKey.js';
-
-function ownerOf(row: JobRow) {
-  return { id: row.id, owner: { userId: row.ownerId, guildId: row.guildId, roles: [] } };
-}
 
 function baseOf(ctx: BotContext, row: JobRow) {
   const definition = ctx.registry.commands.get(row.command);
@@ -28,8 +25,24 @@ function historyOutputs(row: JobRow): Record<string, NodeOutput> {
   return outputs;
 }
 
-/** Downloads a succeeded job's outputs again and posts them on its card; records the delivery. */
+/**
+ * Downloads a succeeded job's outputs again and posts what is not posted yet on its card (or as further
+ * messages), recording each message. Skips a job whose results are being posted right now.
+ */
 export async function deliverPending(ctx: BotContext, row: JobRow): Promise<void> {
+  if (ctx.delivering.has(row.id)) return;
+  ctx.delivering.add(row.id);
+  try {
+    // The row may be older than a delivery that ended meanwhile (a retry round lists its rows up front).
+    const current = ctx.store.get(row.id);
+    if (current?.delivery !== 'pending') return;
+    await redeliver(ctx, current);
+  } finally {
+    ctx.delivering.delete(row.id);
+  }
+}
+
+async function redeliver(ctx: BotContext, row: JobRow): Promise<void> {
   const log = ctx.logger.child({ job: row.id });
   if (row.channelId === null) {
     log.warn('undelivered job has no channel; its results cannot be posted');
@@ -49,34 +62,30 @@ export async function deliverPending(ctx: BotContext, row: JobRow): Promise<void
   }
   const channelId = row.channelId;
   const transport = channelTransport(ctx, row, channelId);
+  const owner = new OwnerDm(ctx, row.id, row.ownerId, channelId);
   const elapsed = row.startedAt !== null && row.finishedAt !== null ? (row.finishedAt - row.startedAt) / 1000 : null;
-  const { outcome, delivered } = await deliverResults(
+  const result = await deliverResults(
     {
-      editor: cardEditor(ctx, ownerOf(row), transport, channelId),
+      editor: cardEditor(ctx, row.id, transport, channelId, owner),
       base: baseOf(ctx, row),
-      planDelivery: (outputs) => planDelivery(outputs, { command: row.command, jobId: row.id, limitBytes: uploadLimit(null) }),
-      postBatch: async (batch, n, of) => {
-        const channel = await sendableChannel(ctx, channelId);
-        if (!channel) throw new Error(`channel ${channelId} is not available for the further results`);
-        await channel.send({ content: `Results ${n} of ${of} · job ${row.id}`, files: batch });
-      },
+      ...resultDelivery(ctx, { id: row.id, command: row.command, guildId: row.guildId }, owner),
+      limitBytes: uploadLimit(null),
+      cardMessageId: () => transport.location.messageId,
+      postBatch: (batch, n, of) => postInChannel(ctx, channelId, batch, `Results ${n} of ${of} · job ${row.id}`),
+      posted: new Set(row.deliveries.flatMap((d) => d.files).map(deliveryKey)),
       upscaleCount: () => 0,
       logger: log,
     },
     files,
     elapsed,
   );
-  if (!outcome.delivered) return;
-  try {
-    ctx.store.recordDelivery(row.id, { messageId: transport.location.messageId ?? 'unknown', files: delivered });
-  } catch (error) {
-    log.error({ err: error }, 'job store: could not record the delivery');
-  }
+  if (!result.complete) log.warn('results still not (all) posted; kept pending');
 }
 
 /** A job that could not be resumed: its card says why. */
 export async function showUnrecoverable(ctx: BotContext, row: JobRow, error: string): Promise<void> {
   if (row.channelId === null) return;
   const transport = channelTransport(ctx, row, row.channelId);
-  await cardEditor(ctx, ownerOf(row), transport, row.channelId).finish({ ...baseOf(ctx, row), state: { kind: 'failed', message: error } });
+  const owner = new OwnerDm(ctx, row.id, row.ownerId, row.channelId);
+  await cardEditor(ctx, row.id, transport, row.channelId, owner).finish({ ...baseOf(ctx, row), state: { kind: 'failed', message: error } });
 }
