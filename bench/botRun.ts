@@ -148,7 +148,7 @@ async function runWorkload(w: BotWorkload): Promise<BotRunResult> {
     // a generous bound so a stuck run ends the benchmark instead of hanging it
     const boundMs = 60_000 + w.jobs * (w.steps + 8) * w.stepDelayMs;
     await within(
-      d.waitFor((x) => tokens.every((t) => finalFor(t)) || undefined, { timeoutMs: boundMs + 1000 }),
+      d.waitFor(() => tokens.every((t) => finalFor(t)) || undefined, { timeoutMs: boundMs + 1000 }),
       boundMs,
       () => `only ${tokens.filter((t) => finalFor(t)).length} of ${w.jobs} cards reached a final state within ${boundMs} ms`,
     );

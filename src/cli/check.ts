@@ -120,7 +120,7 @@ function summarise(
   });
 }
 
-export function renderTable(results: readonly CheckResult[]): string {
+function renderTable(results: readonly CheckResult[]): string {
   if (results.length === 0) return 'No command files found.\n';
   const rows = results.flatMap((result) => {
     const lines = result.problems.length > 0 ? result.problems : ['-'];

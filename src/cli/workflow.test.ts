@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ownerFrames, play, recordedPrompt } from '../../test/comfy/harness.js';
 import { StubServer } from '../../test/comfy/stub-server.js';
 import { startFakeComfy } from '../../test/fakes/comfy/index.js';
-import { httpExchanges } from '../../test/comfy/transcripts.js';
+import { httpExchanges } from '../../test/fakes/comfy/transcripts.js';
 import { memoryIO } from './io.js';
 import { progressBar } from './progress.js';
 import { run } from './workflow.js';
@@ -35,10 +35,10 @@ async function writeJson(name: string, value: unknown): Promise<string> {
 
 /** Serves transcript 20 (KSampler with progress and previews) for whatever the CLI submits. */
 function serveRecordedRun(): string {
-  const { lines, answer, history } = recordedPrompt('20');
+  const { transcript, answer, history } = recordedPrompt('20');
   const socket = stub.nextSocket();
   stub.route('POST', '/api/prompt', async () => {
-    play(await socket, ownerFrames(lines, answer.prompt_id));
+    play(await socket, ownerFrames(transcript, answer.prompt_id));
     return { json: answer };
   });
   stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: { [answer.prompt_id]: history } }));
@@ -104,7 +104,7 @@ describe('comfycord workflow', () => {
   });
 
   it('lists validation errors readably', async () => {
-    const rejection = httpExchanges(recordedPrompt('05').lines, 'POST', '/prompt').find((l) => l.status === 400);
+    const rejection = httpExchanges(recordedPrompt('05').transcript, 'POST', '/prompt').find((l) => l.status === 400);
     stub.route('POST', '/api/prompt', () => ({ status: 400, json: rejection?.response_json }));
     const file = await writeJson('wf.json', apiWorkflow);
     const io = memoryIO({ COMFY_URL: stub.url });
@@ -113,10 +113,10 @@ describe('comfycord workflow', () => {
   });
 
   it('reports a run-time failure with node and exception', async () => {
-    const { lines, answer } = recordedPrompt('10');
+    const { transcript, answer } = recordedPrompt('10');
     const socket = stub.nextSocket();
     stub.route('POST', '/api/prompt', async () => {
-      play(await socket, ownerFrames(lines, answer.prompt_id));
+      play(await socket, ownerFrames(transcript, answer.prompt_id));
       return { json: answer };
     });
     const file = await writeJson('wf.json', apiWorkflow);
@@ -144,7 +144,7 @@ describe('comfycord workflow against the fake ComfyUI', () => {
   it('runs a recorded workflow, prints JSON lines and writes the PNG', async () => {
     const fake = await startFakeComfy();
     try {
-      const recorded = httpExchanges(recordedPrompt('03').lines, 'POST', '/prompt')[0]?.request_json as { prompt: unknown };
+      const recorded = httpExchanges(recordedPrompt('03').transcript, 'POST', '/prompt')[0]?.request_json as { prompt: unknown };
       const file = await writeJson('fake.json', recorded.prompt);
       const io = memoryIO({ COMFY_URL: fake.url });
       const out = join(dir, 'fake-out');

@@ -2,8 +2,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ComfyClient } from '../comfy/client.js';
-import { ComfyError, ComfyValidationError } from '../comfy/errors.js';
-import { toApiWorkflow, WorkflowFormatError } from '../comfy/workflow.js';
+import { ComfyValidationError } from '../comfy/errors.js';
+import { toApiWorkflow } from '../comfy/workflow.js';
 import type { ApiWorkflow, OutputFile, TerminalPromptEvent } from '../comfy/types.js';
 import { ArgsError, parseArgs } from './args.js';
 import type { CliIO } from './io.js';
@@ -121,6 +121,5 @@ function uniqueNames(files: OutputFile[]): Array<[OutputFile, string]> {
 
 function failureMessage(err: unknown): string {
   if (err instanceof ComfyValidationError) return `the server rejected the workflow: ${err.describe().join('; ')}`;
-  if (err instanceof CliFailure || err instanceof WorkflowFormatError || err instanceof ComfyError) return err.message;
   return err instanceof Error ? err.message : String(err);
 }

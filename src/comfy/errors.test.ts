@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { httpExchanges, readTranscript } from '../../test/comfy/transcripts.js';
+import { httpExchanges, loadTranscript } from '../../test/fakes/comfy/transcripts.js';
 import { comboOptions } from './combo.js';
 import { ComfyHttpError, ComfyValidationError, isPromptErrorBody } from './errors.js';
 import type { ApiWorkflow } from './types.js';
@@ -7,7 +7,7 @@ import type { ApiWorkflow } from './types.js';
 const place = { backend: 'gpu1', route: 'POST /prompt' };
 
 function rejected(transcript: string): Array<{ body: unknown; prompt: ApiWorkflow }> {
-  return httpExchanges(readTranscript(transcript), 'POST', '/prompt')
+  return httpExchanges(loadTranscript(transcript), 'POST', '/prompt')
     .filter((l) => l.status === 400)
     .map((l) => ({ body: l.response_json, prompt: (l.request_json as { prompt: ApiWorkflow }).prompt }));
 }
@@ -80,7 +80,7 @@ describe('ComfyHttpError', () => {
   it('names backend and route, and explains 403, 413 and plain-text 500s', () => {
     expect(new ComfyHttpError(place, 403, '').message).toMatch(/^gpu1 POST \/prompt: HTTP 403 forbidden: ComfyUI rejects requests whose Origin/);
     expect(new ComfyHttpError(place, 413, '').message).toContain('request body too large');
-    const body500 = httpExchanges(readTranscript('05'), 'POST', '/prompt').find((l) => l.status === 500)?.response_text ?? '';
+    const body500 = httpExchanges(loadTranscript('05'), 'POST', '/prompt').find((l) => l.status === 500)?.response_text ?? '';
     expect(new ComfyHttpError(place, 500, body500).message).toBe('gpu1 POST /prompt: HTTP 500: 500 Internal Server Error — Server got itself in trouble');
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { binaryFrames, readTranscript } from '../../test/comfy/transcripts.js';
+import { binaryFrames, loadTranscript } from '../../test/fakes/comfy/transcripts.js';
 import { parseBinaryFrame } from './frames.js';
 
 function u32(n: number): Buffer {
@@ -13,34 +13,34 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('parseBinaryFrame', () => {
   it('reads type-1 JPEG previews recorded from a legacy client', () => {
-    const frames = binaryFrames(readTranscript('20'));
+    const frames = binaryFrames(loadTranscript('20'));
     expect(frames.length).toBeGreaterThan(0);
-    for (const { line, frame } of frames) {
-      const parsed = parseBinaryFrame(frame);
+    for (const { frame, bytes } of frames) {
+      const parsed = parseBinaryFrame(bytes);
       expect(parsed.kind).toBe('preview');
       if (parsed.kind !== 'preview') continue;
       expect(parsed.mime).toBe('image/jpeg');
-      expect(parsed.bytes.length).toBe(line.image_length);
-      expect(sha(parsed.bytes)).toBe(line.image_sha256);
+      expect(parsed.bytes.length).toBe(frame.image_length);
+      expect(sha(parsed.bytes)).toBe(frame.image_sha256);
     }
   });
 
   it('reads type-4 previews with their prompt id from a feature-flags client', () => {
-    const frames = binaryFrames(readTranscript('21'));
+    const frames = binaryFrames(loadTranscript('21'));
     expect(frames.length).toBeGreaterThan(0);
-    for (const { line, frame } of frames) {
-      const parsed = parseBinaryFrame(frame);
+    for (const { frame, bytes } of frames) {
+      const parsed = parseBinaryFrame(bytes);
       expect(parsed.kind).toBe('preview-with-metadata');
       if (parsed.kind !== 'preview-with-metadata') continue;
-      expect(parsed.metadata).toEqual(line.metadata);
+      expect(parsed.metadata).toEqual(frame.metadata);
       expect(parsed.metadata.prompt_id).toMatch(/^[0-9a-f-]{36}$/);
       expect(parsed.mime).toBe('image/jpeg');
-      expect(sha(parsed.bytes)).toBe(line.image_sha256);
+      expect(sha(parsed.bytes)).toBe(frame.image_sha256);
     }
   });
 
   it('reads PNG previews of SaveImageWebsocket in both framings', () => {
-    const kinds = binaryFrames(readTranscript('11')).map(({ frame }) => parseBinaryFrame(frame));
+    const kinds = binaryFrames(loadTranscript('11')).map(({ bytes }) => parseBinaryFrame(bytes));
     expect(kinds.some((f) => f.kind === 'preview' && f.mime === 'image/png')).toBe(true);
     expect(kinds.some((f) => f.kind === 'preview-with-metadata' && f.mime === 'image/png')).toBe(true);
   });

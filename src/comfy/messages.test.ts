@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { readTranscript, textFrames, transcriptNames } from '../../test/comfy/transcripts.js';
+import { loadTranscript, textFrames, transcriptNames } from '../../test/fakes/comfy/transcripts.js';
 import { MessageShapeError, parseServerMessage } from './messages.js';
 
 describe('parseServerMessage', () => {
   it('parses every text frame of every transcript into a known type', () => {
     const seen = new Set<string>();
     for (const name of transcriptNames()) {
-      for (const text of textFrames(readTranscript(name))) {
+      for (const text of textFrames(loadTranscript(name))) {
         const message = parseServerMessage(text);
         expect(message.type, text.slice(0, 120)).not.toBe('unknown');
         seen.add(message.type);
@@ -43,7 +43,7 @@ describe('parseServerMessage', () => {
   });
 
   it('reads the full execution_error of transcript 10', () => {
-    const text = textFrames(readTranscript('10')).find((t) => t.includes('"execution_error"'));
+    const text = textFrames(loadTranscript('10')).find((t) => t.includes('"execution_error"'));
     const message = parseServerMessage(text ?? '');
     expect(message.type).toBe('execution_error');
     if (message.type !== 'execution_error') return;

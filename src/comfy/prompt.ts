@@ -5,7 +5,7 @@ type Listener = (event: PromptEvent) => void;
 
 const TERMINAL = new Set<PromptEvent['type']>(['done', 'failed', 'interrupted']);
 
-export function isTerminal(event: PromptEvent): event is TerminalPromptEvent {
+function isTerminal(event: PromptEvent): event is TerminalPromptEvent {
   return TERMINAL.has(event.type);
 }
 

@@ -11,7 +11,7 @@ export interface Sources {
 /** Values under these keys are secrets: never echoed back in an error line. */
 const SECRET_KEYS = new Set(['token', 'apiKey']);
 
-export function pathToString(path: Path): string {
+function pathToString(path: Path): string {
   return path.reduce<string>(
     (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${key}` : key),
     '',

@@ -6,7 +6,7 @@ const positiveInt = z.int({ error: 'must be a positive integer' }).positive({ er
 const nonNegativeInt = z.int({ error: 'must be a whole number ≥ 0' }).min(0, { error: 'must be a whole number ≥ 0' });
 const nonNegativeNumber = z.number({ error: 'must be a number ≥ 0' }).min(0, { error: 'must be a number ≥ 0' });
 
-export const backendSchema = z
+const backendSchema = z
   .object({
     name: z.string().regex(/^[\w.-]+$/, 'must be letters, digits, "_", "-" or "." only'),
     url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),

@@ -6,7 +6,7 @@ export interface AutocompleteChoice {
   value: string;
 }
 
-export const AUTOCOMPLETE_MAX = 25;
+const AUTOCOMPLETE_MAX = 25;
 const CHOICE_MAX = 100;
 
 /**

@@ -40,7 +40,7 @@ export interface CardEditorTiming {
   maxConsecutivePosts: number;
 }
 
-export const DEFAULT_TIMING: CardEditorTiming = {
+const DEFAULT_TIMING: CardEditorTiming = {
   imageSpacingMs: 1200,
   textSpacingMs: 1000,
   queuedSpacingMs: 5000,

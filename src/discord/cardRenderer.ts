@@ -101,7 +101,7 @@ const MESSAGE_MAX = 1500;
 const MAX_UPSCALE_BUTTONS = 10;
 const BUTTONS_PER_ROW = 5;
 
-export function previewFileName(mime: PreviewImageMime): string {
+function previewFileName(mime: PreviewImageMime): string {
   return mime === 'image/webp' ? 'preview.webp' : mime === 'image/png' ? 'preview.png' : 'preview.jpg';
 }
 

@@ -1,7 +1,7 @@
 // custom_ids carry everything a button or modal needs to find its job again, so they keep working after a
 // restart without in-memory collectors. Discord caps a custom_id at 100 characters.
 
-export const JOB_ACTIONS = ['cancel', 'reroll', 'edit', 'delete', 'upscale'] as const;
+const JOB_ACTIONS = ['cancel', 'reroll', 'edit', 'delete', 'upscale'] as const;
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
 /** What a component on a job card asks for. `upscale` names which output (1-based); the others never do. */

@@ -7,9 +7,9 @@ import { formatBytes } from '../media/format.js';
 import type { CardFile } from './cardRenderer.js';
 
 export const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
-export const FILES_PER_MESSAGE = 10;
+const FILES_PER_MESSAGE = 10;
 /** Discord caps a whole message request; boosted guilds' larger per-file limits raise it with them. */
-export const MESSAGE_BYTES_FLOOR = 25 * 1024 * 1024;
+const MESSAGE_BYTES_FLOOR = 25 * 1024 * 1024;
 
 /** media's `fitToUploadLimit`, injectable so tests need not run sharp. */
 export type FitToUploadLimit = (file: UploadFile, limitBytes: number) => Promise<FitResult>;

@@ -2,7 +2,7 @@
 // Discord's JSON error code) or, for routes set to reject instead of wait, RateLimitError.
 import { DiscordAPIError, RateLimitError } from 'discord.js';
 
-export const DISCORD_CODES = {
+const DISCORD_CODES = {
   unknownChannel: 10003,
   unknownMessage: 10008,
   unknownWebhook: 10015,

@@ -255,7 +255,7 @@ describe('deliverResults', () => {
     const sent: { title: string | null; names: string[]; batch: number; of: number }[] = [];
     const { options, posted, records } = setup({
       editor,
-      planDelivery: async (outputs, limitBytes) => {
+      planDelivery: async (_outputs, limitBytes) => {
         limits.push(limitBytes);
         return threeBatches();
       },

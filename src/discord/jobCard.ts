@@ -35,7 +35,7 @@ export interface JobCardOptions extends ResultDelivery {
 
 export type JobCardResult = { state: Exclude<FinalState, 'succeeded'>; outcome: FinishOutcome } | ({ state: 'succeeded' } & ResultOutcome);
 
-export const DEFAULT_TICK_MS = 5000;
+const DEFAULT_TICK_MS = 5000;
 
 /** Follows `job` until it ends and its final card (with the outputs) is delivered or given up on. */
 export async function followJobCard(options: JobCardOptions): Promise<JobCardResult> {

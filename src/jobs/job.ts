@@ -12,7 +12,7 @@ import type { ResolvedTarget } from '../templates/targets.js';
 export type JobState = 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type FinalState = Extract<JobState, 'succeeded' | 'failed' | 'cancelled'>;
 
-export const FINAL_STATES: ReadonlySet<JobState> = new Set<FinalState>(['succeeded', 'failed', 'cancelled']);
+const FINAL_STATES: ReadonlySet<JobState> = new Set<FinalState>(['succeeded', 'failed', 'cancelled']);
 
 /** Allowed moves. `queued` again means "the backend was lost; back to the head of the queue". */
 const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {

@@ -34,7 +34,7 @@ export type { Migration } from './migrations.js';
 export type { GuildSettings, GuildSettingsPatch, UserDefaults } from './store-settings.js';
 export * from './store-types.js';
 
-export const DATABASE_FILE = 'comfycord.db';
+const DATABASE_FILE = 'comfycord.db';
 const DAY_MS = 86_400_000;
 
 export interface JobStoreOptions {

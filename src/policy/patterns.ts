@@ -9,7 +9,7 @@
 import vm from 'node:vm';
 
 export const MAX_PATTERN_LENGTH = 200;
-export const DEFAULT_PATTERN_BUDGET_MS = 250;
+const DEFAULT_PATTERN_BUDGET_MS = 250;
 
 const QUANTIFIER_BRACES = /^\{\d+(,\d*)?\}/;
 

@@ -3,7 +3,7 @@
 import type { ChoiceList, CommandDefinition } from './definition.js';
 import { comboOptions, inputSpec, nodeInfoFrom, type ServerInfo } from './server-info.js';
 
-export const MAX_SHOWN = 25;
+const MAX_SHOWN = 25;
 /** Discord's limit on a choice's name and value. */
 const MAX_CHOICE_TEXT = 100;
 

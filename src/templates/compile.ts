@@ -20,9 +20,9 @@ import { resolveNode, resolveTarget, type ResolvedTarget } from './targets.js';
 import { onStep } from './values.js';
 import { deepFreeze, isRecord, sinkNodes } from './workflow.js';
 
-export const DEFAULT_MAX_LENGTH = 2000;
+const DEFAULT_MAX_LENGTH = 2000;
 /** Discord allows at most 25 options per command and 25 fixed choices per option. */
-export const MAX_OPTIONS = 25;
+const MAX_OPTIONS = 25;
 export const MAX_CHOICES = 25;
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -317,6 +317,6 @@ function fixedChoices(
 }
 
 /** Large integers are written as decimal strings, which ComfyUI converts with int(). */
-export function toScalar(value: FileScalar): Scalar {
+function toScalar(value: FileScalar): Scalar {
   return typeof value === 'bigint' ? value.toString() : value;
 }

@@ -85,7 +85,7 @@ const imageOption = z.strictObject({
   target,
 });
 
-export const optionFileSchema = z.discriminatedUnion(
+const optionFileSchema = z.discriminatedUnion(
   'type',
   [stringOption, integerOption, numberOption, booleanOption, choiceOption, imageOption],
   { error: 'type must be one of string, integer, number, boolean, choice, image' },

@@ -2,6 +2,7 @@
 // two calls so the caller can back them with a ComfyClient, a cache, or a test double.
 import { comboOptions as comboValues } from '../comfy/combo.js';
 import type { NodeInfo } from '../comfy/http.js';
+import { isRecord } from './workflow.js';
 
 export type { NodeInfo };
 
@@ -17,8 +18,8 @@ export type InputSpec = [unknown, Record<string, unknown>?];
 
 /** Accepts both the wrapped (`{KSampler: {...}}`) and the bare form; undefined for an unknown class. */
 export function nodeInfoFrom(raw: unknown, nodeClass: string): NodeInfo | undefined {
-  const unwrapped = isObject(raw) && Object.hasOwn(raw, nodeClass) ? raw[nodeClass] : raw;
-  return isObject(unwrapped) && isObject(unwrapped.input) ? (unwrapped as NodeInfo) : undefined;
+  const unwrapped = isRecord(raw) && Object.hasOwn(raw, nodeClass) ? raw[nodeClass] : raw;
+  return isRecord(unwrapped) && isRecord(unwrapped.input) ? (unwrapped as NodeInfo) : undefined;
 }
 
 export function inputSpec(info: NodeInfo, input: string): InputSpec | undefined {
@@ -34,8 +35,4 @@ export function inputSpec(info: NodeInfo, input: string): InputSpec | undefined 
 /** The allowed values of a combo input (either shape) as strings, or undefined when it is not a combo. */
 export function comboOptions(spec: InputSpec): string[] | undefined {
   return comboValues(spec)?.map(String);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

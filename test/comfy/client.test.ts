@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { collect, ownerFrames, play, recordedPrompt, useHarness } from './harness.js';
-import { binaryFrames } from './transcripts.js';
+import { binaryFrames } from '../fakes/comfy/transcripts.js';
 
 const h = useHarness();
 const workflow = h.workflow;
@@ -12,17 +12,17 @@ const workflow = h.workflow;
  * the owner's recorded frames come back unplayed.
  */
 async function replay(name: string, index?: number) {
-  const { lines, answer, history } = recordedPrompt(name, index);
+  const { transcript, answer, history } = recordedPrompt(name, index);
   h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
   h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: { [answer.prompt_id]: history } }));
   const { c, socket } = await h.connected();
   const run = await c.submit(workflow);
-  return { lines, answer, socket, run, events: collect(run), frames: ownerFrames(lines, answer.prompt_id) };
+  return { transcript, answer, socket, run, events: collect(run), frames: ownerFrames(transcript, answer.prompt_id) };
 }
 
 describe('a normal run (transcript 03)', () => {
   it('submits with client_id and a UUID prompt_id, streams the prompt, and ends with done and merged outputs', async () => {
-    const { lines, answer, history } = recordedPrompt('03');
+    const { transcript, answer, history } = recordedPrompt('03');
     let written = false;
     h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
     h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: written && history ? { [answer.prompt_id]: history } : {} }));
@@ -36,7 +36,7 @@ describe('a normal run (transcript 03)', () => {
     expect(run.promptId).toBe(answer.prompt_id); // read back: old servers ignore ours
     const events = collect(run);
     written = true;
-    play(socket, ownerFrames(lines, answer.prompt_id));
+    play(socket, ownerFrames(transcript, answer.prompt_id));
     const end = await run.finished;
     expect(end).toEqual({ type: 'done', promptId: answer.prompt_id, outputs: history?.outputs });
     expect(events.map((e) => e.type)).toEqual(['queued', 'started', 'node', 'node', 'node', 'output', 'done']);
@@ -44,13 +44,13 @@ describe('a normal run (transcript 03)', () => {
   });
 
   it('ignores messages about other prompts', async () => {
-    const { lines, answer, history } = recordedPrompt('03');
+    const { transcript, answer, history } = recordedPrompt('03');
     h.stub.route('POST', '/api/prompt', () => ({ json: { ...answer, prompt_id: 'mine' } }));
     h.stub.route('GET', '/api/history/mine', () => ({ json: { mine: history } }));
     const { c, socket } = await h.connected();
     const run = await c.submit(workflow);
     const events = collect(run);
-    play(socket, ownerFrames(lines, answer.prompt_id)); // all about someone else's prompt
+    play(socket, ownerFrames(transcript, answer.prompt_id)); // all about someone else's prompt
     socket.sendJson({ type: 'execution_success', data: { prompt_id: 'mine' } });
     socket.sendJson({ type: 'executing', data: { node: null, prompt_id: 'mine' } });
     await run.finished;
@@ -69,10 +69,10 @@ describe('replays of the other recorded scenarios', () => {
   });
 
   it('keeps frames (type-1 previews too) that arrive before the /prompt answer and replays them to the new run', async () => {
-    const { lines, answer, history } = recordedPrompt('20');
+    const { transcript, answer, history } = recordedPrompt('20');
     h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: { [answer.prompt_id]: history } }));
     const { c, socket } = await h.connected({ successGraceMs: 60_000 });
-    const frames = ownerFrames(lines, answer.prompt_id);
+    const frames = ownerFrames(transcript, answer.prompt_id);
     h.stub.route('POST', '/api/prompt', async () => {
       play(socket, frames);
       // Answer only once the client has read every frame: its pong comes after the frames it follows.
@@ -90,11 +90,11 @@ describe('replays of the other recorded scenarios', () => {
   });
 
   it('reports a run-time error with node, type and message (transcript 10)', async () => {
-    const { lines, answer } = recordedPrompt('10');
+    const { transcript, answer } = recordedPrompt('10');
     h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
     const { c, socket } = await h.connected();
     const run = await c.submit(workflow);
-    play(socket, ownerFrames(lines, answer.prompt_id));
+    play(socket, ownerFrames(transcript, answer.prompt_id));
     const end = await run.finished;
     expect(end.type).toBe('failed');
     if (end.type !== 'failed' || end.reason.kind !== 'execution') throw new Error('expected an execution failure');
@@ -115,10 +115,10 @@ describe('replays of the other recorded scenarios', () => {
   });
 
   it('takes type-4 previews by their prompt id and drops previews of other prompts (transcript 21)', async () => {
-    const { lines, answer, socket, run, events, frames } = await replay('21');
-    const recorded = binaryFrames(lines)[0];
-    const foreign = recorded?.frame;
-    const node = (recorded?.line.metadata as { node_id: string } | undefined)?.node_id;
+    const { transcript, answer, socket, run, events, frames } = await replay('21');
+    const recorded = binaryFrames(transcript)[0];
+    const foreign = recorded?.bytes;
+    const node = (recorded?.frame.metadata as { node_id: string } | undefined)?.node_id;
     if (!foreign) throw new Error('transcript 21 has no preview');
     const patched = Buffer.from(foreign.toString('latin1').replace(answer.prompt_id, '00000000-0000-4000-8000-000000000000'), 'latin1');
     socket.sendBinary(patched);

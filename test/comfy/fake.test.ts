@@ -6,7 +6,7 @@ import type { PromptRun } from '../../src/comfy/prompt.js';
 import type { ApiWorkflow, PromptEvent } from '../../src/comfy/types.js';
 import { startFakeComfy, type FakeComfy, type FakeComfyOptions } from '../fakes/comfy/index.js';
 import { collect } from './harness.js';
-import { httpExchanges, readTranscript } from './transcripts.js';
+import { httpExchanges, loadTranscript } from '../fakes/comfy/transcripts.js';
 
 let fake: FakeComfy | undefined;
 const clients: ComfyClient[] = [];
@@ -19,7 +19,7 @@ afterEach(async () => {
 
 /** The n-th workflow a transcript submitted. */
 function recordedWorkflow(transcript: string, index = 0): ApiWorkflow {
-  const post = httpExchanges(readTranscript(transcript), 'POST', '/prompt').filter((l) => l.status === 200)[index];
+  const post = httpExchanges(loadTranscript(transcript), 'POST', '/prompt').filter((l) => l.status === 200)[index];
   return structuredClone((post?.request_json as { prompt: ApiWorkflow }).prompt);
 }
 

@@ -4,7 +4,7 @@ import { ComfyClient, type ComfyClientOptions } from '../../src/comfy/client.js'
 import type { HistoryEntry } from '../../src/comfy/http.js';
 import type { ApiWorkflow, PromptEvent } from '../../src/comfy/types.js';
 import { StubServer, type StubSocket } from './stub-server.js';
-import { httpExchanges, readTranscript, type TranscriptLine } from './transcripts.js';
+import { httpExchanges, loadTranscript, type Transcript } from '../fakes/comfy/transcripts.js';
 
 export interface Harness {
   readonly stub: StubServer;
@@ -63,16 +63,15 @@ export function useHarness(stubOptions: { autoPong?: boolean } = {}): Harness {
 export type Frame = { text?: string; binary?: Buffer };
 
 /** The frames one socket received about one recorded prompt, text and binary in recorded order. */
-export function ownerFrames(lines: TranscriptLine[], promptId: string, socket = 'owner'): Frame[] {
+export function ownerFrames(transcript: Transcript, promptId: string, socket = 'owner'): Frame[] {
   const frames: Frame[] = [];
   let inside = false;
-  for (const line of lines) {
-    if (line.dir !== 'ws-in' || line.socket !== socket) continue;
-    if (line.kind === 'binary') {
-      if (inside) frames.push({ binary: Buffer.from(line.base64 as string, 'base64') });
+  for (const frame of transcript.frames.get(socket) ?? []) {
+    if (frame.kind === 'binary') {
+      if (inside && frame.base64 !== undefined) frames.push({ binary: Buffer.from(frame.base64, 'base64') });
       continue;
     }
-    const text = JSON.stringify(line.json);
+    const text = JSON.stringify(frame.json);
     if (text.includes(promptId)) inside = true;
     if (inside) frames.push({ text });
     // `executing{node:null}` is the last frame carrying the prompt id.
@@ -96,10 +95,10 @@ export function collect(run: { subscribe(fn: (e: PromptEvent) => void): () => vo
 
 /** The n-th accepted prompt of a transcript: its /prompt answer and its history entry. */
 export function recordedPrompt(transcript: string, index = 0) {
-  const lines = readTranscript(transcript);
-  const post = httpExchanges(lines, 'POST', '/prompt').filter((l) => l.status === 200)[index];
+  const recorded = loadTranscript(transcript);
+  const post = httpExchanges(recorded, 'POST', '/prompt').filter((l) => l.status === 200)[index];
   if (!post) throw new Error(`no accepted prompt #${index} in ${transcript}`);
   const answer = post.response_json as { prompt_id: string; number: number; node_errors: object };
-  const history = httpExchanges(lines, 'GET', `/history/${answer.prompt_id}`)[0]?.response_json as Record<string, HistoryEntry> | undefined;
-  return { lines, answer, history: history?.[answer.prompt_id] };
+  const history = httpExchanges(recorded, 'GET', `/history/${answer.prompt_id}`)[0]?.response_json as Record<string, HistoryEntry> | undefined;
+  return { transcript: recorded, answer, history: history?.[answer.prompt_id] };
 }

@@ -4,11 +4,11 @@ import { ComfyConnectionError, ComfyHttpError, ComfyProtocolError, ComfyValidati
 import { ComfyHttp, cloudJobPhase } from '../../src/comfy/http.js';
 import { useHarness } from './harness.js';
 import { StubServer } from './stub-server.js';
-import { httpExchanges, readTranscript } from './transcripts.js';
+import { httpExchanges, loadTranscript } from '../fakes/comfy/transcripts.js';
 
 const h = useHarness();
 const http = (options: { apiKey?: string; requestTimeoutMs?: number } = {}) => new ComfyHttp({ name: 'gpu1', url: h.stub.url, ...options });
-const basics = readTranscript('00');
+const basics = loadTranscript('00');
 const recorded = (path: string) => httpExchanges(basics, 'GET', path)[0]?.response_json;
 
 describe('routes (local, /api prefix)', () => {
@@ -122,7 +122,7 @@ describe('routes (local, /api prefix)', () => {
 
 describe('POST /prompt', () => {
   it('turns a 400 into ComfyValidationError using the workflow titles', async () => {
-    const rejection = httpExchanges(readTranscript('05'), 'POST', '/prompt').find((l) => l.status === 400);
+    const rejection = httpExchanges(loadTranscript('05'), 'POST', '/prompt').find((l) => l.status === 400);
     h.stub.route('POST', '/api/prompt', () => ({ status: 400, json: rejection?.response_json }));
     const err = await http()
       .postPrompt({ prompt: { '1': { class_type: 'EmptyImage', inputs: {}, _meta: { title: 'Blank' } } } })
@@ -132,7 +132,7 @@ describe('POST /prompt', () => {
   });
 
   it('keeps node_errors of a partially accepted prompt (200)', async () => {
-    const partial = httpExchanges(readTranscript('05'), 'POST', '/prompt').find((l) => l.status === 200)?.response_json as { prompt_id: string };
+    const partial = httpExchanges(loadTranscript('05'), 'POST', '/prompt').find((l) => l.status === 200)?.response_json as { prompt_id: string };
     h.stub.route('POST', '/api/prompt', () => ({ json: partial }));
     const result = await http().postPrompt({ prompt: {} });
     expect(result.promptId).toBe(partial.prompt_id);

@@ -19,7 +19,7 @@ import type { FakeComfy } from '../fakes/comfy/index.js';
 import { ManualClock } from '../scheduler/manual-clock.js';
 
 /** The same client id in every life, so ComfyUI keeps sending a restarted bot the frames of its prompts. */
-export const CLIENT_ID = 'comfycord-durability';
+const CLIENT_ID = 'comfycord-durability';
 
 export interface LifeOptions {
   maxTries?: number;

@@ -93,7 +93,7 @@ describe('results over several messages', () => {
   it('posts 12 outputs as 10 on the card and 2 in a second message, nothing dropped', async () => {
     const { token } = await e2e.discord.slash('batch', { prompt: 'twelve cats' });
     const card = await doneCard(token);
-    const extra = await e2e.discord.waitFor((d) => (resultMessages(card, filePrefix(card)).length > 0 ? resultMessages(card, filePrefix(card)) : undefined), {
+    const extra = await e2e.discord.waitFor(() => (resultMessages(card, filePrefix(card)).length > 0 ? resultMessages(card, filePrefix(card)) : undefined), {
       description: 'the second message of results',
     });
     expect(names(card)).toHaveLength(10);
@@ -112,7 +112,7 @@ describe('results over several messages', () => {
     try {
       const { token } = await e2e.discord.slash('batch', { prompt: 'twelve secret cats' });
       const card = await doneCard(token);
-      const extra = await e2e.discord.waitFor((d) => resultMessages(card, filePrefix(card))[0], { description: 'the second message of results' });
+      const extra = await e2e.discord.waitFor(() => resultMessages(card, filePrefix(card))[0], { description: 'the second message of results' });
       const files = [...names(card), ...names(extra)];
       expect(files.every((name) => name.startsWith('SPOILER_batch_'))).toBe(true);
       expectAllTwelve(files);
@@ -139,7 +139,7 @@ describe('results over several messages', () => {
 
     e2e.bot = spawnBot(e2e, { dataDir: e2e.dataDir, env: env() });
     await botReady(e2e);
-    const extra = await e2e.discord.waitFor((d) => resultMessages(card, filePrefix(card))[0], { timeoutMs: 20_000, description: 'the second message after the restart' });
+    const extra = await e2e.discord.waitFor(() => resultMessages(card, filePrefix(card))[0], { timeoutMs: 20_000, description: 'the second message after the restart' });
     // Its delivery is recorded as complete: a second life finds nothing left to deliver.
     await stopBot(e2e.bot);
     e2e.bot = spawnBot(e2e, { dataDir: e2e.dataDir, env: env() });

@@ -5,7 +5,7 @@ import type { ResolvedTarget } from '../../src/templates/targets.js';
 const target = (nodeId: string, input: string): ResolvedTarget => ({ nodeId, input, ref: nodeId, matchedBy: 'id' });
 const base = { description: 'x', required: false, hidden: false };
 
-export const imagineOptions: OptionDefinition[] = [
+const imagineOptions: OptionDefinition[] = [
   { ...base, name: 'prompt', type: 'string', required: true, minLength: 1, maxLength: 500, target: target('6', 'text') },
   { ...base, name: 'negative', type: 'string', minLength: 0, maxLength: 500, default: '', target: target('7', 'text') },
   { ...base, name: 'steps', type: 'integer', min: 1n, max: 50n, default: 20n, target: target('3', 'steps') },

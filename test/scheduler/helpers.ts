@@ -6,7 +6,7 @@ import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { BackendDouble } from './backend-double.js';
 import { ManualClock } from './manual-clock.js';
 
-export const WORKFLOW = {
+const WORKFLOW = {
   '3': { class_type: 'KSampler', inputs: { seed: 1, steps: 20 }, _meta: { title: 'Sampler' } },
   '9': { class_type: 'SaveImage', inputs: { filename_prefix: 'out' } },
 };

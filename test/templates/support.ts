@@ -31,7 +31,7 @@ export function sampleWorkflow(): ApiWorkflow {
 
 export type Compiled = { ok: true; value: CommandDefinition } | { ok: false; problems: Problem[] };
 
-export function compileYaml(yaml: string, workflow: ApiWorkflow = sampleWorkflow()): Compiled {
+function compileYaml(yaml: string, workflow: ApiWorkflow = sampleWorkflow()): Compiled {
   const parsed = parseCommandFile('test.yml', yaml);
   return parsed.ok ? compileCommand('test.yml', parsed.value, workflow) : parsed;
 }

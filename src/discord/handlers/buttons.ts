@@ -13,7 +13,7 @@ import { promptKeyOf, randomOptionsOf } from '../wiring/promptKey.js';
 import { ImageInputError, imageFromUrl } from './command.js';
 import { refuse, submitJob } from './submit.js';
 
-export const NOT_YOUR_JOB = 'This is not your job.';
+const NOT_YOUR_JOB = 'This is not your job.';
 
 function ephemeral(interaction: ButtonInteraction | ModalSubmitInteraction, content: string): Promise<unknown> {
   const options = { content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;

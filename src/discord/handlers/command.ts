@@ -9,7 +9,7 @@ import type { BotContext } from '../wiring/context.js';
 import { refuse, submitJob } from './submit.js';
 
 /** What an image option accepts before it is even downloaded, and after decoding. */
-export const IMAGE_INPUT_LIMITS = { maxBytes: 25 * 1024 * 1024, maxPixels: 16 * 1024 * 1024 } as const;
+const IMAGE_INPUT_LIMITS = { maxBytes: 25 * 1024 * 1024, maxPixels: 16 * 1024 * 1024 } as const;
 
 export class ImageInputError extends Error {
   override readonly name = 'ImageInputError';

@@ -18,7 +18,7 @@ import {
 } from './interaction.js';
 
 /** Long lists slow every check and cannot be shown in one message; past these, admins should prune. */
-export const MAX_BLOCKED_WORDS = 300;
+const MAX_BLOCKED_WORDS = 300;
 export const MAX_BLOCKED_PATTERNS = 30;
 const MAX_WORD_LENGTH = 100;
 

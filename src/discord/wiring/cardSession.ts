@@ -21,7 +21,7 @@ const UPSCALE_COMMAND = 'upscale';
 const EMBEDDABLE = /^image\/(png|jpeg|webp)$/;
 
 /** Resolves a channel the bot can post in, or null (unknown, not text, no access). */
-export async function sendableChannel(ctx: BotContext, channelId: string | null): Promise<SendableChannels | null> {
+async function sendableChannel(ctx: BotContext, channelId: string | null): Promise<SendableChannels | null> {
   if (channelId === null) return null;
   const channel = await ctx.client.channels.fetch(channelId).catch(() => null);
   return channel?.isSendable() ? channel : null;

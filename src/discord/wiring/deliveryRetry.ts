@@ -16,8 +16,8 @@ export interface DeliveryRetry {
   stop(): void;
 }
 
-export const DEFAULT_FIRST_DELAY_MS = 30_000;
-export const DEFAULT_MAX_DELAY_MS = 10 * 60_000;
+const DEFAULT_FIRST_DELAY_MS = 30_000;
+const DEFAULT_MAX_DELAY_MS = 10 * 60_000;
 
 export function startDeliveryRetry(
   ctx: Pick<BotContext, 'store' | 'delivering' | 'logger'>,

@@ -213,7 +213,7 @@ describe('execution order', () => {
     // (04 is left out: with two outputs the real order follows a Python set of ids, i.e. the hash seed)
     ['10-runtime-error', 1],
   ])('%s #%i: nodes start in the order the real server ran them', async (name, index) => {
-    const fake = await comfy.start({ models: { checkpoints: ['random-sd15-fp16.safetensors'] } });
+    await comfy.start({ models: { checkpoints: ['random-sd15-fp16.safetensors'] } });
     const owner = await comfy.open({ clientId: 'owner' });
     const promptId = await submitRecorded(owner, name, index, 'owner');
     const executing = (frames: { type: string; data?: Record<string, unknown> }[]): unknown[] =>

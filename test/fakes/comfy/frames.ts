@@ -1,6 +1,6 @@
 // Binary WebSocket frames as ComfyUI's `protocol.py` lays them out (big-endian u32 fields).
 
-export const BinaryType = { PreviewImage: 1, Text: 3, PreviewImageWithMetadata: 4 } as const;
+const BinaryType = { PreviewImage: 1, Text: 3, PreviewImageWithMetadata: 4 } as const;
 
 export type ImageFormat = 'jpeg' | 'png';
 

@@ -1,10 +1,10 @@
 // Small response helpers that reproduce aiohttp's answers byte for byte where clients can see the difference.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export const JSON_TYPE = 'application/json; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** aiohttp's answer to an unhandled exception in a handler. */
-export const AIOHTTP_500 = '500 Internal Server Error\n\nServer got itself in trouble';
+const AIOHTTP_500 = '500 Internal Server Error\n\nServer got itself in trouble';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

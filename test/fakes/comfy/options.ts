@@ -41,7 +41,7 @@ export interface ResolvedOptions {
   maxHistory: number;
 }
 
-export const DEFAULT_MODELS: Readonly<Record<string, string[]>> = {
+const DEFAULT_MODELS: Readonly<Record<string, string[]>> = {
   checkpoints: ['sd15.safetensors', 'sdxl.safetensors'],
   configs: [],
   loras: ['detail.safetensors', 'style.safetensors'],

@@ -63,7 +63,7 @@ describe('04-prompt-loadimage-scale-save replay', () => {
 
 describe('output nodes', () => {
   it('writes real files with the right magic bytes for every saver, and nothing for nodes without UI output', async () => {
-    const fake = await comfy.start();
+    await comfy.start();
     const { outputs } = await run({
       '1': image(255),
       '2': { class_type: 'SaveAnimatedWEBP', inputs: { images: ['1', 0], filename_prefix: 'anim', fps: 6, lossless: false, quality: 80, method: 'default' } },
@@ -87,7 +87,7 @@ describe('output nodes', () => {
   });
 
   it('numbers files per prefix, and different seeds give different bytes', async () => {
-    const fake = await comfy.start();
+    await comfy.start();
     const sampler = (seed: number) => ({
       '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sd15.safetensors' } },
       '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 96, batch_size: 1 } },

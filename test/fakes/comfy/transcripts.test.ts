@@ -14,6 +14,11 @@ describe('transcript helpers', () => {
     }
   });
 
+  it('finds a scenario by its number, and names the recorded ones when none matches', () => {
+    expect(loadTranscript('05').http).toEqual(loadTranscript('05-validation-errors').http);
+    expect(() => loadTranscript('99')).toThrow(/no transcript "99" .*\(recorded: 00-http-basics, /);
+  });
+
   it('splits a socket into prompt runs ending with executing{node:null}', () => {
     const runs = promptRuns(loadTranscript('07-cached-rerun').frames.get('owner')!);
     expect(runs).toHaveLength(5);

@@ -1,5 +1,5 @@
-// Load the recorded ComfyUI transcripts (test/fixtures/comfyui/transcripts/*.jsonl) and reduce them to what a
-// replay compares: the HTTP exchanges, and per socket the sequence of message types.
+// The one reader of the recorded ComfyUI 0.3.64 transcripts (test/fixtures/comfyui/transcripts/*.jsonl): the client
+// tests replay their frames and bodies, the fake's tests compare its behaviour against them.
 import { readFileSync, readdirSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,17 @@ export interface HttpExchange {
 
 export type WsFrame =
   | { kind: 'text'; socket: string; json: { type: string; data?: Record<string, unknown> } }
-  | { kind: 'binary'; socket: string; event_type: number; image_format?: number; metadata?: Record<string, unknown> };
+  | {
+      kind: 'binary';
+      socket: string;
+      event_type: number;
+      image_format?: number;
+      metadata?: Record<string, unknown>;
+      image_length?: number;
+      image_sha256?: string;
+      /** The frame's bytes; recorded frames carry them, frames re-labelled from a live socket do not. */
+      base64?: string;
+    };
 
 export interface TranscriptEvent {
   t_ms: number;
@@ -32,6 +42,8 @@ export interface Transcript {
   name: string;
   events: TranscriptEvent[];
   http: HttpExchange[];
+  /** Every frame received, in recorded order across sockets. */
+  received: WsFrame[];
   /** socket label → frames received, in order. */
   frames: Map<string, WsFrame[]>;
 }
@@ -40,10 +52,19 @@ export function transcriptNames(): string[] {
   return readdirSync(DIR).filter((f) => f.endsWith('.jsonl')).map((f) => f.replace(/\.jsonl$/, '')).sort();
 }
 
-/** A recorded scenario by name (`03-prompt-emptyimage-invert-save`) or by path to a .jsonl file. */
+/** The file of a scenario named in full, by its number (`05`), or by path to a .jsonl file. */
+function transcriptFile(name: string): string {
+  if (name.endsWith('.jsonl')) return isAbsolute(name) ? name : `${DIR}${name}`;
+  const names = transcriptNames();
+  const found = names.includes(name) ? name : names.find((n) => n.startsWith(`${name}-`));
+  if (!found) throw new Error(`no transcript "${name}" in ${DIR} (recorded: ${names.join(', ')})`);
+  return `${DIR}${found}.jsonl`;
+}
+
+/** A recorded scenario by name (`03-prompt-emptyimage-invert-save`), number (`03`) or path to a .jsonl file. */
 export function loadTranscript(name: string): Transcript {
-  const file = name.endsWith('.jsonl') ? name : `${name}.jsonl`;
-  const events = readFileSync(isAbsolute(file) ? file : `${DIR}${file}`, 'utf8').split('\n').filter((l) => l.trim() !== '')
+  const file = transcriptFile(name);
+  const events = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '')
     .map((line, i) => {
       try {
         return JSON.parse(line) as TranscriptEvent;
@@ -51,25 +72,38 @@ export function loadTranscript(name: string): Transcript {
         throw new Error(`${file}:${i + 1}: not JSON (${(error as Error).message})`);
       }
     });
+  const received = events.filter((e) => e.dir === 'ws-in') as unknown as WsFrame[];
   const frames = new Map<string, WsFrame[]>();
-  for (const event of events) {
-    if (event.dir !== 'ws-in') continue;
-    const socket = String(event['socket']);
-    const list = frames.get(socket) ?? [];
-    list.push(event as unknown as WsFrame);
-    frames.set(socket, list);
-  }
-  return { name, events, http: events.filter((e) => e.dir === 'http') as unknown as HttpExchange[], frames };
+  for (const frame of received) frames.set(frame.socket, [...(frames.get(frame.socket) ?? []), frame]);
+  return { name, events, http: events.filter((e) => e.dir === 'http') as unknown as HttpExchange[], received, frames };
+}
+
+export function httpExchanges(transcript: Transcript, method: string, pathPrefix: string): HttpExchange[] {
+  return transcript.http.filter((h) => h.method === method && h.path.startsWith(pathPrefix));
+}
+
+/** Text frames as the server sent them (the recorded JSON, re-serialised). */
+export function textFrames(transcript: Transcript): string[] {
+  return transcript.received.flatMap((f) => (f.kind === 'text' ? [JSON.stringify(f.json)] : []));
+}
+
+type BinaryWsFrame = Extract<WsFrame, { kind: 'binary' }>;
+
+/** Binary frames with their recorded bytes. */
+export function binaryFrames(transcript: Transcript): Array<{ frame: BinaryWsFrame; bytes: Buffer }> {
+  return transcript.received.flatMap((f) =>
+    f.kind === 'binary' && typeof f.base64 === 'string' ? [{ frame: f, bytes: Buffer.from(f.base64, 'base64') }] : [],
+  );
 }
 
 /** A frame as a short label: the JSON `type`, or `bin:<type>` for binary frames. */
-export function frameLabel(frame: WsFrame): string {
+function frameLabel(frame: WsFrame): string {
   return frame.kind === 'text' ? frame.json.type : `bin:${frame.event_type}`;
 }
 
-/** The labels of a socket's frames, optionally only those of one prompt (binary type-1 frames carry no id). */
-export function sequence(frames: readonly WsFrame[], options: { drop?: readonly string[] } = {}): string[] {
-  return frames.map(frameLabel).filter((label) => !options.drop?.includes(label));
+/** The labels of a socket's frames, in order. */
+export function sequence(frames: readonly WsFrame[]): string[] {
+  return frames.map(frameLabel);
 }
 
 /**

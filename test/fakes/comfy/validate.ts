@@ -112,8 +112,6 @@ function typesMatch(received: string, expected: string): boolean {
 
 class Validator {
   private readonly validated = new Map<string, { valid: boolean; reasons: Reason[] }>();
-  /** node id → the nodes its validation visited (for `dependent_outputs`). */
-  private readonly visited = new Map<string, Set<string>>();
 
   constructor(
     private readonly prompt: Prompt,

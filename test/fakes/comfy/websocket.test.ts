@@ -20,7 +20,7 @@ async function submit(body: Record<string, unknown>): Promise<string> {
 
 describe('01-ws-connect replay', () => {
   it('sid, feature flags only as the first message, same clientId replaces the older socket, /api/ws', async () => {
-    const fake = await comfy.start();
+    await comfy.start();
     const recorded = loadTranscript('01-ws-connect').frames;
     const a = await comfy.open();
     const b = await comfy.open({ clientId: 'client-b', flags: { supports_preview_metadata: true } });

@@ -197,7 +197,7 @@ export function apiChannel(channel: FakeChannel, botId: string): Record<string, 
   };
 }
 
-export function apiRole(role: FakeRole): Record<string, unknown> {
+function apiRole(role: FakeRole): Record<string, unknown> {
   return {
     id: role.id,
     name: role.name,
