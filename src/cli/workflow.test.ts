@@ -1,4 +1,5 @@
 // `comfycord workflow` in-process against a scripted ComfyUI that replays recorded traffic.
+import { UI_FORMAT_HELP } from '../comfy/workflow.js';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,7 +80,8 @@ describe('comfycord workflow', () => {
     const file = await writeJson('ui.json', { nodes: [], links: [], last_node_id: 0 });
     const io = memoryIO({ COMFY_URL: stub.url });
     expect(await run([file, '--out', dir], io)).toBe(1);
-    expect(io.err()).toBe('error: this is a UI-format workflow; in ComfyUI enable dev mode / use Workflow → Export (API) and pass that file\n');
+    expect(io.err()).toBe(`error: ${UI_FORMAT_HELP}\n`);
+    expect(io.err()).toMatch(/UI-format workflow .*Workflow → Export \(API\)/);
     expect(stub.requestsTo('POST', '/api/prompt')).toHaveLength(0);
   });
 

@@ -4,8 +4,10 @@ import type { ApiWorkflow } from './types.js';
 
 export type WorkflowFormat = 'api' | 'api-wrapped' | 'ui' | 'unknown';
 
+/** Said wherever a UI-format file is handed in (the CLI's workflow files, the bot's templates). */
 export const UI_FORMAT_HELP =
-  'this is a UI-format workflow; in ComfyUI enable dev mode / use Workflow → Export (API) and pass that file';
+  'this is a UI-format workflow (it has "nodes" and "links"); in ComfyUI open it and use Workflow → Export (API) ' +
+  '(enable the dev mode options in the settings on older versions), then use that file instead';
 
 export class WorkflowFormatError extends Error {
   override name = 'WorkflowFormatError';
@@ -20,7 +22,7 @@ function isApiGraph(value: unknown): value is ApiWorkflow {
 }
 
 export function detectWorkflowFormat(value: unknown): WorkflowFormat {
-  if (isObject(value) && Array.isArray(value.nodes)) return 'ui';
+  if (isObject(value) && (Array.isArray(value.nodes) || Array.isArray(value.links))) return 'ui';
   if (isApiGraph(value)) return 'api';
   if (isObject(value) && isApiGraph(value.prompt)) return 'api-wrapped';
   return 'unknown';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { sampleWorkflow } from '../../test/templates/support.js';
 import { DefinitionError } from './errors.js';
-import { parseApiWorkflow, sinkNodes, UI_FORMAT_HINT } from './workflow.js';
+import { UI_FORMAT_HELP } from '../comfy/workflow.js';
+import { parseApiWorkflow, sinkNodes } from './workflow.js';
 
 describe('parseApiWorkflow', () => {
   it('reads an API-format workflow with string node ids', () => {
@@ -17,8 +18,8 @@ describe('parseApiWorkflow', () => {
 
   it('recognises the UI format and says how to export the API format', () => {
     const ui = { last_node_id: 9, nodes: [{ id: 3, type: 'KSampler', widgets_values: [0] }], links: [[1, 4, 0, 3, 0, 'MODEL']], version: 0.4 };
-    expect(() => parseApiWorkflow(JSON.stringify(ui))).toThrow(UI_FORMAT_HINT);
-    expect(UI_FORMAT_HINT).toMatch(/Export \(API\)/);
+    expect(() => parseApiWorkflow(JSON.stringify(ui))).toThrow(UI_FORMAT_HELP);
+    expect(UI_FORMAT_HELP).toMatch(/Export \(API\)/);
   });
 
   it.each([

@@ -1,11 +1,9 @@
 // Reading a template file: only the API format ("Export (API)") can be bound and submitted; the UI format is
 // recognised so the admin gets told how to export the right one.
 import type { ApiNode, ApiWorkflow, NodeLink } from '../comfy/types.js';
+import { detectWorkflowFormat, UI_FORMAT_HELP } from '../comfy/workflow.js';
 import { DefinitionError } from './errors.js';
 
-export const UI_FORMAT_HINT =
-  'this is a UI-format workflow (it has "nodes" and "links"); in ComfyUI open it and use Workflow → Export (API) ' +
-  '(enable the dev mode options in the settings on older versions), then save that file instead';
 
 /** Parses template text into an API-format workflow; accepts the `{"prompt": {...}}` wrapper too. */
 export function parseApiWorkflow(text: string): ApiWorkflow {
@@ -16,7 +14,7 @@ export function parseApiWorkflow(text: string): ApiWorkflow {
     throw new DefinitionError(`template is not valid JSON: ${(error as Error).message}`);
   }
   if (!isRecord(parsed)) throw new DefinitionError('template must be a JSON object of node id → node');
-  if (Array.isArray(parsed.nodes) || Array.isArray(parsed.links)) throw new DefinitionError(UI_FORMAT_HINT);
+  if (detectWorkflowFormat(parsed) === 'ui') throw new DefinitionError(UI_FORMAT_HELP);
   const graph = isRecord(parsed.prompt) && !isNode(parsed.prompt) ? parsed.prompt : parsed;
   const ids = Object.keys(graph);
   if (ids.length === 0) throw new DefinitionError('template has no nodes');

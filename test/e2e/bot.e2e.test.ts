@@ -79,7 +79,6 @@ describe('/imagine', () => {
     expect(final.attachments.some((a) => a.filename.startsWith('preview.'))).toBe(false);
     expect(buttonIdsOf(final)).toEqual(['reroll', 'edit', 'delete', 'upscale']);
     expect(e2e.discord.rateLimitHits).toEqual({});
-    console.log(`job card walkthrough:\n${describeHistory(done)}`);
   });
 
   it('rerolls with the same options and a new seed', async () => {

@@ -3,6 +3,7 @@
 import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction, SendableChannels } from 'discord.js';
 import type { Job } from '../../jobs/job.js';
 import { auditJob } from '../../policy/audit.js';
+import { spoilerResults as guildWantsSpoilers } from '../../policy/limits.js';
 import type { JobRow } from '../../jobs/store-types.js';
 import { CardEditor, type CardTransport } from '../cardEditor.js';
 import type { CardFile, CardView, ParamValue } from '../cardRenderer.js';
@@ -146,7 +147,7 @@ export function cardEditor(
 function spoilerResults(ctx: BotContext, guildId: string | null): boolean {
   if (guildId === null) return false;
   try {
-    return ctx.store.guildSettings(guildId).spoilerResults;
+    return guildWantsSpoilers(ctx.store.guildSettings(guildId));
   } catch (error) {
     ctx.logger.error({ err: error, guild: guildId }, 'guild settings unreadable; results are posted without spoilers');
     return false;
