@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DiscordAPIError, RateLimitError } from 'discord.js';
 import { CardEditor, type CardEditorEvent, type CardTransport, type Unreachable } from './cardEditor.js';
 import type { CardPayload, CardState, CardView } from './cardRenderer.js';
 import { ChannelPacer, ChannelPacers, type EditBucket } from './channelPacer.js';
+import { useFakeTimers } from '../../test/discord/fake-timers.js';
 
 interface Call {
   via: 'edit' | 'post';
@@ -83,14 +84,7 @@ function gaps(calls: Call[]): number[] {
   return calls.slice(1).map((call, i) => call.at - (calls[i]?.at ?? 0));
 }
 
-let start = 0;
-beforeEach(() => {
-  vi.useFakeTimers();
-  start = Date.now();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+const start = useFakeTimers();
 
 function setup(options: { pacer?: ChannelPacer; transport?: FakeTransport; editBucket?: EditBucket } = {}) {
   const transport = options.transport ?? new FakeTransport();
@@ -297,14 +291,14 @@ describe('CardEditor ordering in a busy channel', () => {
     b!.editor.update(running(1));
     const finished = c!.editor.finish(done('c'));
     // One slot per second, each taken a few bottleneck timer hops after the previous one frees.
-    await advanceTo(start + 1000 + 10 * GRANT_MS);
+    await advanceTo(start() + 1000 + 10 * GRANT_MS);
     expect(c!.transport.calls).toHaveLength(1);
     expect(b!.transport.calls).toHaveLength(0);
     await expect(finished).resolves.toEqual({ delivered: true, via: 'edit' });
-    await advanceTo(start + 2000 + 10 * GRANT_MS);
+    await advanceTo(start() + 2000 + 10 * GRANT_MS);
     expect(b!.transport.calls).toHaveLength(1);
     expect(d!.transport.calls).toHaveLength(0);
-    await advanceTo(start + 3000 + 10 * GRANT_MS);
+    await advanceTo(start() + 3000 + 10 * GRANT_MS);
     expect(d!.transport.calls).toHaveLength(1);
   });
 
@@ -318,11 +312,11 @@ describe('CardEditor ordering in a busy channel', () => {
     await vi.advanceTimersByTimeAsync(100);
     // The card's progress edit now waits behind the other card's; the job ends.
     const finished = card!.editor.finish(done());
-    await advanceTo(start + 1000 + 10 * GRANT_MS);
+    await advanceTo(start() + 1000 + 10 * GRANT_MS);
     expect(card!.transport.calls.map((call) => call.description)).toEqual([expect.stringContaining('✅')]);
     expect(waiting!.transport.calls).toHaveLength(0);
     await expect(finished).resolves.toMatchObject({ delivered: true });
-    await advanceTo(start + 2000 + 10 * GRANT_MS);
+    await advanceTo(start() + 2000 + 10 * GRANT_MS);
     expect(waiting!.transport.calls).toHaveLength(1);
   });
 
@@ -334,7 +328,7 @@ describe('CardEditor ordering in a busy channel', () => {
     await vi.advanceTimersByTimeAsync(100);
     void editor.finish(done());
     await vi.advanceTimersByTimeAsync(GRANT_MS);
-    expect(transport.calls.map((call) => call.at - start)).toHaveLength(2);
+    expect(transport.calls.map((call) => call.at - start())).toHaveLength(2);
     expect(transport.calls[1]!.at - transport.calls[0]!.at).toBeLessThan(200);
     expect(transport.calls[1]!.description).toContain('✅');
   });
@@ -403,7 +397,7 @@ describe('CardEditor preparing at send time', () => {
 describe('CardEditor moving to a channel message', () => {
   it('posts in the channel before the interaction token expires, then edits that message', async () => {
     const transport = new FakeTransport();
-    transport.expiresAt = start + 15 * 60_000;
+    transport.expiresAt = start() + 15 * 60_000;
     const { editor, events } = setup({ transport });
     editor.update(running(1));
     await vi.advanceTimersByTimeAsync(12 * 60_000);
@@ -416,13 +410,13 @@ describe('CardEditor moving to a channel message', () => {
     editor.update(running(4));
     await vi.advanceTimersByTimeAsync(2000);
     expect(transport.calls.map((c) => c.via)).toEqual(['edit', 'edit', 'post', 'edit']);
-    expect(transport.calls[2]?.at).toBeGreaterThanOrEqual(start + 13 * 60_000);
+    expect(transport.calls[2]?.at).toBeGreaterThanOrEqual(start() + 13 * 60_000);
     expect(events).toContainEqual({ type: 'moved', reason: 'token-expiry' });
   });
 
   it('moves at once when Discord refuses the token early (401 / 50027)', async () => {
     const { transport, editor } = setup();
-    transport.expiresAt = start + 15 * 60_000;
+    transport.expiresAt = start() + 15 * 60_000;
     transport.failNext(apiError(50027, 401, 'Invalid Webhook Token'));
     editor.update(running(1));
     await vi.advanceTimersByTimeAsync(1000 + 2 * GRANT_MS);
@@ -461,7 +455,7 @@ describe('CardEditor moving to a channel message', () => {
 
   it('reports when an ephemeral card outlives its token', async () => {
     const transport = new FakeTransport();
-    transport.expiresAt = start + 15 * 60_000;
+    transport.expiresAt = start() + 15 * 60_000;
     transport.canPost = false;
     const { editor, unreachable } = setup({ transport });
     await vi.advanceTimersByTimeAsync(14 * 60_000);

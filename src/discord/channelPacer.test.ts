@@ -1,21 +1,15 @@
 import Bottleneck from 'bottleneck';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ChannelPacer, ChannelPacers, type EditRequest } from './channelPacer.js';
+import { useFakeTimers } from '../../test/discord/fake-timers.js';
 
-let start = 0;
-beforeEach(() => {
-  vi.useFakeTimers();
-  start = Date.now();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+const start = useFakeTimers();
 
 /** Calls acquire `count` times at once; records, in grant order, which caller got a slot and when (ms from start). */
 function burst(pacer: ChannelPacer, count: number, label = '') {
   const grants: Array<{ caller: string; at: number }> = [];
   for (let i = 0; i < count; i += 1) {
-    void pacer.acquire().then(() => grants.push({ caller: `${label}${i}`, at: Date.now() - start }));
+    void pacer.acquire().then(() => grants.push({ caller: `${label}${i}`, at: Date.now() - start() }));
   }
   return grants;
 }

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { ComfyClient } from '../../src/comfy/client.js';
 import type { ApiWorkflow } from '../../src/comfy/types.js';
 import type { Logger } from '../../src/config/logger.js';
@@ -15,7 +16,7 @@ import { openJobStore, type JobStore, type NewJobImage } from '../../src/jobs/st
 import { ComfyBackend } from '../../src/scheduler/comfy-backend.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { storeUsage } from '../../src/scheduler/usage.js';
-import type { FakeComfy } from '../fakes/comfy/index.js';
+import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
 import { ManualClock } from '../scheduler/manual-clock.js';
 
 /** The same client id in every life, so ComfyUI keeps sending a restarted bot the frames of its prompts. */
@@ -106,6 +107,44 @@ export class BotLife {
 export function tempDataDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'comfycord-durability-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** What a durability test builds its lives on: a data dir and a fake ComfyUI that outlive any one life. */
+export interface World {
+  dir: string;
+  fake: FakeComfy;
+}
+
+export interface Lives {
+  /** A fresh data dir and fake ComfyUI, both removed after the test. */
+  world(): Promise<World>;
+  /** A life over `dir` and `fake`, crashed after the test if it is still up. */
+  life(dir: string, fake: FakeComfy, options?: LifeOptions): Promise<BotLife>;
+}
+
+/** Registers an afterEach that tears down, newest first, everything `world` and `life` set up in a test. */
+export function useLives(): Lives {
+  const undos: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const undo of undos.splice(0).reverse()) await undo();
+  });
+  const onCleanup = (undo: () => Promise<void> | void): void => {
+    undos.push(undo);
+  };
+  return {
+    async world() {
+      const data = tempDataDir();
+      onCleanup(data.cleanup);
+      const fake = await startFakeComfy({ objectInfo: 'core' });
+      onCleanup(() => fake.close());
+      return { dir: data.dir, fake };
+    },
+    async life(dir, fake, options = {}) {
+      const started = await BotLife.start(dir, fake, options);
+      onCleanup(() => started.crash());
+      return started;
+    },
+  };
 }
 
 /** A small text-to-image workflow the fake ComfyUI runs as a sampler (steps → progress and previews). */

@@ -1,30 +1,12 @@
 // Per-user limits that span submissions (the daily quota and the minimum interval) survive a restart: they are
 // counted in the store, not in the process that admitted the jobs.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
+import { describe, expect, it } from 'vitest';
 import { refusal } from '../scheduler/helpers.js';
-import { BotLife, spec, tempDataDir, type LifeOptions } from './life.js';
+import { spec, useLives } from './life.js';
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const { world, life } = useLives();
 
 const NOON = Date.UTC(2026, 0, 1, 12, 0, 0);
-
-async function world(): Promise<{ dir: string; fake: FakeComfy }> {
-  const data = tempDataDir();
-  cleanup.push(data.cleanup);
-  const fake = await startFakeComfy({ objectInfo: 'core' });
-  cleanup.push(() => fake.close());
-  return { dir: data.dir, fake };
-}
-
-async function life(dir: string, fake: FakeComfy, options: LifeOptions): Promise<BotLife> {
-  const bot = await BotLife.start(dir, fake, options);
-  cleanup.push(() => bot.crash());
-  return bot;
-}
 
 describe('limits across a restart', () => {
   it('keeps counting the daily quota, and resets it on the next UTC day', async () => {

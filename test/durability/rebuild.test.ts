@@ -2,18 +2,15 @@
 // or failed with a message the owner can read when they cannot run again.
 import { rmSync } from 'node:fs';
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { specFromRow } from '../../src/jobs/recovery-spec.js';
 import type { JobRow, LoadedImage } from '../../src/jobs/store.js';
 import type { CommandDefinition } from '../../src/templates/definition.js';
-import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
+import type { FakeComfy } from '../fakes/comfy/index.js';
 import { commands, INVERT, invertWorkflow } from './commands.js';
-import { BotLife, spec, submittedPrompts, tempDataDir } from './life.js';
+import { spec, submittedPrompts, useLives, type BotLife } from './life.js';
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const lives = useLives();
 
 function row(extra: Partial<JobRow> = {}): JobRow {
   return {
@@ -76,19 +73,8 @@ describe('specFromRow', () => {
 });
 
 describe('recovering rows that need care', () => {
-  async function world(): Promise<{ dir: string; fake: FakeComfy }> {
-    const data = tempDataDir();
-    cleanup.push(data.cleanup);
-    const fake = await startFakeComfy({ objectInfo: 'core' });
-    cleanup.push(() => fake.close());
-    return { dir: data.dir, fake };
-  }
-
-  async function life(dir: string, fake: FakeComfy, withCommands = true): Promise<BotLife> {
-    const l = await BotLife.start(dir, fake, withCommands ? { commands } : {});
-    cleanup.push(() => l.crash());
-    return l;
-  }
+  const { world } = lives;
+  const life = (dir: string, fake: FakeComfy, withCommands = true): Promise<BotLife> => lives.life(dir, fake, withCommands ? { commands } : {});
 
   async function queueImageJob(first: BotLife): Promise<string> {
     first.scheduler.pause();
@@ -179,18 +165,13 @@ describe('recovering rows that need care', () => {
 
 describe('in-flight rows whose backend is gone from the config', () => {
   async function orphan(maxTries: number): Promise<{ second: BotLife; id: string; fake: FakeComfy }> {
-    const data = tempDataDir();
-    cleanup.push(data.cleanup);
-    const fake = await startFakeComfy({ objectInfo: 'core' });
-    cleanup.push(() => fake.close());
-    const first = await BotLife.start(data.dir, fake, { maxTries });
-    cleanup.push(() => first.crash());
+    const { dir, fake } = await lives.world();
+    const first = await lives.life(dir, fake, { maxTries });
     first.scheduler.pause();
     const id = first.submit(spec('ann', 21)).id;
     expect(first.store.transition(id, ['queued'], 'running', { backend: 'old-gpu', promptId: 'on-old-gpu', attempts: 1 })).toBe(true);
     await first.crash();
-    const second = await BotLife.start(data.dir, fake, { maxTries });
-    cleanup.push(() => second.crash());
+    const second = await lives.life(dir, fake, { maxTries });
     return { second, id, fake };
   }
 

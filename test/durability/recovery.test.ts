@@ -1,30 +1,13 @@
 // Recovery after a crash, on the real store, scheduler, ComfyUI client and backend against the fake ComfyUI:
 // every unfinished job comes back where it was and ends exactly once.
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/config/logger.js';
 import type { Job } from '../../src/jobs/job.js';
-import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
-import { BotLife, reaches, spec, submittedPrompts, tempDataDir } from './life.js';
+import type { FakeComfy } from '../fakes/comfy/index.js';
+import { reaches, spec, submittedPrompts, useLives } from './life.js';
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-async function world(): Promise<{ dir: string; fake: FakeComfy }> {
-  const data = tempDataDir();
-  cleanup.push(data.cleanup);
-  const fake = await startFakeComfy({ objectInfo: 'core' });
-  cleanup.push(() => fake.close());
-  return { dir: data.dir, fake };
-}
-
-async function life(dir: string, fake: FakeComfy, options: Parameters<typeof BotLife.start>[2] = {}): Promise<BotLife> {
-  const l = await BotLife.start(dir, fake, options);
-  cleanup.push(() => l.crash());
-  return l;
-}
+const { world, life } = useLives();
 
 /** Holds the fake at its next sampler step, so the job is running and stays so. */
 function holdAtFirstStep(fake: FakeComfy): Promise<unknown> {

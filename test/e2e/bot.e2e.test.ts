@@ -2,27 +2,19 @@
 // the buttons, the built-in commands, a job across the 15-minute token expiry, a rate-limit storm, and a
 // workflow ComfyUI refuses.
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { currentRevision, MessageFlags, type MessageRevision, type StoredMessage } from '../fakes/discord/index.js';
-import { buttonId, cardIn, describeHistory, embedOf, startE2E, titleOf, type E2E } from './harness.js';
+import { buttonId, cardIn, describeHistory, embedOf, titleOf, useE2E } from './harness.js';
 
-let e2e: E2E;
-
-beforeAll(async () => {
-  e2e = await startE2E();
-}, 60_000);
-
-afterAll(async () => {
-  await e2e?.close();
-}, 30_000);
+const e2e = useE2E();
 
 /** The final card of an interaction; on a timeout the card's history so far is in the error. */
 async function finalCard(token: string, state: string | RegExp = /Done|Failed|Cancelled|Not queued/, timeoutMs = 15_000): Promise<StoredMessage> {
   try {
-    return await e2e.discord.waitFor((d) => cardIn(d, token, state), { timeoutMs, description: `the card to reach ${state}` });
+    return await e2e().discord.waitFor((d) => cardIn(d, token, state), { timeoutMs, description: `the card to reach ${state}` });
   } catch (error) {
-    const card = e2e.discord.originalFor(token);
-    throw new Error(`${(error as Error).message}\ncard so far:\n${card ? describeHistory(card) : '(none)'}\nbot log tail:\n${e2e.bot.lines.slice(-8).join('\n')}`);
+    const card = e2e().discord.originalFor(token);
+    throw new Error(`${(error as Error).message}\ncard so far:\n${card ? describeHistory(card) : '(none)'}\nbot log tail:\n${e2e().bot.lines.slice(-8).join('\n')}`);
   }
 }
 
@@ -34,15 +26,15 @@ function field(revision: MessageRevision, name: string): string | undefined {
 function holdAtStep(step: number): void {
   const onStep = (_id: string, _node: string, value: number) => {
     if (value < step) return;
-    e2e.comfy.events.off('step', onStep);
-    e2e.comfy.hold();
+    e2e().comfy.events.off('step', onStep);
+    e2e().comfy.hold();
   };
-  e2e.comfy.events.on('step', onStep);
+  e2e().comfy.events.on('step', onStep);
 }
 
 /** The ephemeral answer to an interaction (a type-4 callback, or a follow-up after a deferred update). */
 async function ephemeralAnswer(token: string): Promise<MessageRevision> {
-  const message = await e2e.discord.waitFor((d) => {
+  const message = await e2e().discord.waitFor((d) => {
     const interaction = d.interactions.find((i) => i.token === token);
     const ids = [interaction?.originalMessageId, ...(interaction?.followupIds ?? [])];
     return ids.map((id) => (id ? d.message(id) : undefined)).find((m) => m && (currentRevision(m).flags & MessageFlags.Ephemeral) !== 0 && currentRevision(m).content + JSON.stringify(currentRevision(m).embeds) !== '[]');
@@ -55,8 +47,8 @@ describe('/imagine', () => {
 
   it('moves one card from waiting to a live preview to the delivered image, with no 429', async () => {
     holdAtStep(3);
-    const { token } = await e2e.discord.slash('imagine', { prompt: 'a lighthouse at dusk', steps: 8 });
-    const running = await e2e.discord.waitFor((d) => {
+    const { token } = await e2e().discord.slash('imagine', { prompt: 'a lighthouse at dusk', steps: 8 });
+    const running = await e2e().discord.waitFor((d) => {
       const card = d.originalFor(token);
       return card?.history.find((r) => titleOf(r).endsWith('Running') && r.attachments.some((a) => a.filename.startsWith('preview.')));
     }, { timeoutMs: 10_000, description: 'a running card with a preview' });
@@ -67,7 +59,7 @@ describe('/imagine', () => {
     expect(embedOf(running)?.description).toContain('Elapsed');
     expect(running.components.length).toBe(1);
 
-    e2e.comfy.release();
+    e2e().comfy.release();
     done = await finalCard(token, 'Done');
     const final = currentRevision(done);
     expect(embedOf(final)?.description).toContain('a lighthouse at dusk');
@@ -78,11 +70,11 @@ describe('/imagine', () => {
     expect(field(final, 'seed')).toMatch(/^\d+$/);
     expect(final.attachments.some((a) => a.filename.startsWith('preview.'))).toBe(false);
     expect(buttonIdsOf(final)).toEqual(['reroll', 'edit', 'delete', 'upscale']);
-    expect(e2e.discord.rateLimitHits).toEqual({});
+    expect(e2e().discord.rateLimitHits).toEqual({});
   });
 
   it('rerolls with the same options and a new seed', async () => {
-    const { token } = await e2e.discord.button(done.id, buttonId(currentRevision(done), 'reroll'));
+    const { token } = await e2e().discord.button(done.id, buttonId(currentRevision(done), 'reroll'));
     const again = currentRevision(await finalCard(token, 'Done'));
     expect(field(again, 'steps')).toBe('8');
     expect(embedOf(again)?.description).toContain('a lighthouse at dusk');
@@ -90,9 +82,9 @@ describe('/imagine', () => {
   });
 
   it('edits the prompt in a modal and runs again with the same seed', async () => {
-    const edit = await e2e.discord.button(done.id, buttonId(currentRevision(done), 'edit'));
-    const modalId = await e2e.discord.waitFor((d) => d.interactions.find((i) => i.token === edit.token)?.response?.data?.['custom_id'] as string | undefined);
-    const { token } = await e2e.discord.modalSubmit(modalId, { prompt: 'a lighthouse in a storm' });
+    const edit = await e2e().discord.button(done.id, buttonId(currentRevision(done), 'edit'));
+    const modalId = await e2e().discord.waitFor((d) => d.interactions.find((i) => i.token === edit.token)?.response?.data?.['custom_id'] as string | undefined);
+    const { token } = await e2e().discord.modalSubmit(modalId, { prompt: 'a lighthouse in a storm' });
     const edited = currentRevision(await finalCard(token, 'Done'));
     expect(embedOf(edited)?.description).toContain('a lighthouse in a storm');
     expect(field(edited, 'seed')).toBe(field(currentRevision(done), 'seed'));
@@ -100,7 +92,7 @@ describe('/imagine', () => {
 
   it('upscales an output with the upscale command from its button', async () => {
     const uploaded = comfyRequest('/upload/image');
-    const { token } = await e2e.discord.button(done.id, buttonId(currentRevision(done), 'upscale'));
+    const { token } = await e2e().discord.button(done.id, buttonId(currentRevision(done), 'upscale'));
     // The card's image goes to ComfyUI as the upscale command's input.
     await uploaded;
     const upscaled = currentRevision(await finalCard(token, 'Done'));
@@ -109,16 +101,16 @@ describe('/imagine', () => {
   });
 
   it('deletes a card for its owner only', async () => {
-    const stranger = e2e.discord.addMember({ id: '9100000000000000003', username: 'passer-by', roles: [] });
-    const refused = await e2e.discord.button(done.id, buttonId(currentRevision(done), 'delete'), { userId: stranger.user.id });
+    const stranger = e2e().discord.addMember({ id: '9100000000000000003', username: 'passer-by', roles: [] });
+    const refused = await e2e().discord.button(done.id, buttonId(currentRevision(done), 'delete'), { userId: stranger.user.id });
     expect((await ephemeralAnswer(refused.token)).content).toBe('This is not your job.');
-    expect(e2e.discord.message(done.id)?.deleted).toBe(false);
-    await e2e.discord.button(done.id, buttonId(currentRevision(done), 'delete'));
-    await e2e.discord.waitFor((d) => d.message(done.id)?.deleted, { description: 'the card to be deleted' });
+    expect(e2e().discord.message(done.id)?.deleted).toBe(false);
+    await e2e().discord.button(done.id, buttonId(currentRevision(done), 'delete'));
+    await e2e().discord.waitFor((d) => d.message(done.id)?.deleted, { description: 'the card to be deleted' });
   });
 
   it('shows a workflow ComfyUI refuses (400) as an option error on the card', async () => {
-    const { token } = await e2e.discord.slash('imagine', { prompt: 'x', sampler: 'no_such_sampler' });
+    const { token } = await e2e().discord.slash('imagine', { prompt: 'x', sampler: 'no_such_sampler' });
     const failed = currentRevision(await finalCard(token, 'Failed'));
     // The renderer escapes Markdown, hence the backslashes before the underscores.
     expect(embedOf(failed)?.description).toContain("❌ ComfyUI refused the workflow: KSampler.sampler\\_name: 'no\\_such\\_sampler' is not one of the installed choices");
@@ -126,13 +118,13 @@ describe('/imagine', () => {
   });
 
   it('says so when no backend has the model, and queues nothing', async () => {
-    const { token } = await e2e.discord.slash('imagine', { prompt: 'x', model: 'missing.safetensors' });
+    const { token } = await e2e().discord.slash('imagine', { prompt: 'x', model: 'missing.safetensors' });
     const refused = currentRevision(await finalCard(token, 'Not queued'));
     expect(embedOf(refused)?.description).toBe('❌ no backend can run this: model missing.safetensors is not installed on any backend');
   });
 
   it('refuses an option outside its range before anything is queued', async () => {
-    const { token } = await e2e.discord.slash('imagine', { prompt: 'x', cfg: 7.3 });
+    const { token } = await e2e().discord.slash('imagine', { prompt: 'x', cfg: 7.3 });
     const refused = currentRevision(await finalCard(token, 'Not queued'));
     expect(embedOf(refused)?.description).toContain('cfg must be in steps of 0.5');
   });
@@ -144,31 +136,31 @@ function buttonIdsOf(revision: MessageRevision): string[] {
 
 describe('Cancel', () => {
   it('tells a stranger it is not their job and cancels a queued and a running job for the owner', async () => {
-    e2e.comfy.hold();
-    const running = await e2e.discord.slash('imagine', { prompt: 'slow' });
-    const runningCard = await e2e.discord.waitFor((d) => cardIn(d, running.token, 'Running'), { description: 'a running card' });
-    const queued = await e2e.discord.slash('imagine', { prompt: 'waiting' });
-    const queuedCard = await e2e.discord.waitFor((d) => cardIn(d, queued.token, 'Queued'), { description: 'a queued card' });
+    e2e().comfy.hold();
+    const running = await e2e().discord.slash('imagine', { prompt: 'slow' });
+    const runningCard = await e2e().discord.waitFor((d) => cardIn(d, running.token, 'Running'), { description: 'a running card' });
+    const queued = await e2e().discord.slash('imagine', { prompt: 'waiting' });
+    const queuedCard = await e2e().discord.waitFor((d) => cardIn(d, queued.token, 'Queued'), { description: 'a queued card' });
     const cancelQueued = buttonId(currentRevision(queuedCard), 'cancel');
 
-    const stranger = e2e.discord.addMember({ id: '9100000000000000001', username: 'stranger', roles: [] });
-    const press = await e2e.discord.button(queuedCard.id, cancelQueued, { userId: stranger.user.id });
+    const stranger = e2e().discord.addMember({ id: '9100000000000000001', username: 'stranger', roles: [] });
+    const press = await e2e().discord.button(queuedCard.id, cancelQueued, { userId: stranger.user.id });
     expect((await ephemeralAnswer(press.token)).content).toBe('This is not your job.');
 
-    await e2e.discord.button(queuedCard.id, cancelQueued);
+    await e2e().discord.button(queuedCard.id, cancelQueued);
     const cancelled = currentRevision(await finalCard(queued.token, 'Cancelled'));
-    expect(embedOf(cancelled)?.description).toContain(`Cancelled by <@${e2e.discord.userId}>`);
+    expect(embedOf(cancelled)?.description).toContain(`Cancelled by <@${e2e().discord.userId}>`);
     expect(cancelled.components).toEqual([]);
 
     const interrupted = comfyRequest('/interrupt');
-    await e2e.discord.button(runningCard.id, buttonId(currentRevision(runningCard), 'cancel'));
+    await e2e().discord.button(runningCard.id, buttonId(currentRevision(runningCard), 'cancel'));
     await interrupted;
     // The run is frozen before its next node and sees the interrupt once it moves; one more round trip to the
     // server makes sure the interrupt request has been handled before the run is let go.
-    await fetch(`${e2e.comfy.url}/queue`);
-    e2e.comfy.release();
+    await fetch(`${e2e().comfy.url}/queue`);
+    e2e().comfy.release();
     const stopped = currentRevision(await finalCard(running.token, 'Cancelled'));
-    expect(embedOf(stopped)?.description).toContain(`Cancelled by <@${e2e.discord.userId}>`);
+    expect(embedOf(stopped)?.description).toContain(`Cancelled by <@${e2e().discord.userId}>`);
   });
 });
 
@@ -177,18 +169,18 @@ function comfyRequest(path: string): Promise<void> {
   return new Promise((resolve) => {
     const onRequest = (_method: string, requested: string) => {
       if (!requested.includes(path)) return;
-      e2e.comfy.events.off('request', onRequest);
+      e2e().comfy.events.off('request', onRequest);
       resolve();
     };
-    e2e.comfy.events.on('request', onRequest);
+    e2e().comfy.events.on('request', onRequest);
   });
 }
 
 describe('options', () => {
   it('autocompletes a live list, filtered by what was typed', async () => {
-    const choices = await e2e.discord.autocomplete('imagine', { prompt: 'x', model: 'SDXL' }, 'model');
+    const choices = await e2e().discord.autocomplete('imagine', { prompt: 'x', model: 'SDXL' }, 'model');
     expect(choices).toEqual([{ name: 'sdxl.safetensors', value: 'sdxl.safetensors' }]);
-    const samplers = (await e2e.discord.autocomplete('imagine', { prompt: 'x', sampler: 'dpmpp_2m' }, 'sampler')) as { name: string }[];
+    const samplers = (await e2e().discord.autocomplete('imagine', { prompt: 'x', sampler: 'dpmpp_2m' }, 'sampler')) as { name: string }[];
     expect(samplers.length).toBeGreaterThan(0);
     expect(samplers.every((c) => c.name.startsWith('dpmpp_2m'))).toBe(true);
   });
@@ -196,14 +188,14 @@ describe('options', () => {
   it('takes an image attachment, checks it and sends it re-encoded to ComfyUI', async () => {
     const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3366cc' } }).jpeg().toBuffer();
     const uploaded = comfyRequest('/upload/image');
-    const { token } = await e2e.discord.slash('reimagine', { prompt: 'in blue' }, { attachments: [{ name: 'photo.jpg', bytes: png, contentType: 'image/jpeg' }] });
+    const { token } = await e2e().discord.slash('reimagine', { prompt: 'in blue' }, { attachments: [{ name: 'photo.jpg', bytes: png, contentType: 'image/jpeg' }] });
     await uploaded;
     const final = currentRevision(await finalCard(token, 'Done'));
     expect(titleOf(final)).toBe('/reimagine · Done');
   });
 
   it('refuses an attachment that is not an image', async () => {
-    const { token } = await e2e.discord.slash('reimagine', { prompt: 'x' }, { attachments: [{ name: 'notes.txt', bytes: Buffer.from('hello'), contentType: 'text/plain' }] });
+    const { token } = await e2e().discord.slash('reimagine', { prompt: 'x' }, { attachments: [{ name: 'notes.txt', bytes: Buffer.from('hello'), contentType: 'text/plain' }] });
     const refused = currentRevision(await finalCard(token, 'Not queued'));
     expect(embedOf(refused)?.description).toBe('❌ image: that file is not an image');
   });
@@ -211,36 +203,36 @@ describe('options', () => {
 
 describe('built-in commands', () => {
   it('/help lists the command files', async () => {
-    const { token } = await e2e.discord.slash('help');
+    const { token } = await e2e().discord.slash('help');
     const answer = await ephemeralAnswer(token);
     const names = (embedOf(answer)?.fields ?? []).map((f) => f.name);
     expect(names).toEqual(expect.arrayContaining(['/imagine', '/upscale', '/reimagine']));
   });
 
   it('/queue shows the caller’s jobs as they wait and run', async () => {
-    e2e.comfy.hold();
-    const first = await e2e.discord.slash('imagine', { prompt: 'one' });
-    await e2e.discord.waitFor((d) => cardIn(d, first.token, /Running/));
-    const second = await e2e.discord.slash('imagine', { prompt: 'two' });
-    await e2e.discord.waitFor((d) => cardIn(d, second.token, /Queued/));
-    const queued = currentRevision(e2e.discord.originalFor(second.token)!);
+    e2e().comfy.hold();
+    const first = await e2e().discord.slash('imagine', { prompt: 'one' });
+    await e2e().discord.waitFor((d) => cardIn(d, first.token, /Running/));
+    const second = await e2e().discord.slash('imagine', { prompt: 'two' });
+    await e2e().discord.waitFor((d) => cardIn(d, second.token, /Queued/));
+    const queued = currentRevision(e2e().discord.originalFor(second.token)!);
     expect(embedOf(queued)?.description).toContain('⏳ Queued: next in line');
 
-    const { token } = await e2e.discord.slash('queue');
+    const { token } = await e2e().discord.slash('queue');
     const answer = await ephemeralAnswer(token);
     expect(embedOf(answer)?.description).toMatch(/▶️ `\/imagine` running for/);
     expect(embedOf(answer)?.description).toMatch(/⏳ `\/imagine` #1 in line/);
-    e2e.comfy.release();
+    e2e().comfy.release();
     await finalCard(first.token, 'Done');
     await finalCard(second.token, 'Done');
   });
 
   it('/comfy status is refused without Manage Server and shows the backend to an admin', async () => {
     // Discord only hides /comfy from members without Manage Server (and admins can change that); the bot checks.
-    const member = await e2e.discord.slash('comfy status', {}, { roles: ['Member'] });
+    const member = await e2e().discord.slash('comfy status', {}, { roles: ['Member'] });
     expect((await ephemeralAnswer(member.token)).content).toBe('/comfy needs the Manage Server permission.');
 
-    const { token } = await e2e.discord.slash('comfy status', {}, { roles: ['Moderator'] });
+    const { token } = await e2e().discord.slash('comfy status', {}, { roles: ['Moderator'] });
     const status = embedOf(await ephemeralAnswer(token));
     expect(status?.description).toMatch(/^1 of 1 up · 0 jobs waiting · accepting jobs/);
     expect(status?.fields?.[0]?.name).toBe('comfy-1');
@@ -250,12 +242,12 @@ describe('built-in commands', () => {
 
 describe('the 15-minute interaction token', () => {
   it('continues a 20-minute job on a channel message once the token has expired', async () => {
-    e2e.comfy.hold();
-    const { token } = await e2e.discord.slash('imagine', { prompt: 'a very long job' });
-    await e2e.discord.waitFor((d) => cardIn(d, token, /Running/));
-    e2e.discord.advance(20 * 60_000);
-    e2e.comfy.release();
-    const moved = await e2e.discord.waitFor((d) =>
+    e2e().comfy.hold();
+    const { token } = await e2e().discord.slash('imagine', { prompt: 'a very long job' });
+    await e2e().discord.waitFor((d) => cardIn(d, token, /Running/));
+    e2e().discord.advance(20 * 60_000);
+    e2e().comfy.release();
+    const moved = await e2e().discord.waitFor((d) =>
       d.messagesInChannel(d.channelId).find((m) => m.kind === 'channel' && embedOf(currentRevision(m))?.footer?.text === embedOf(currentRevision(d.originalFor(token)!))?.footer?.text && titleOf(currentRevision(m)).endsWith('Done')),
     { timeoutMs: 15_000, description: 'the final card on a channel message' });
     const final = currentRevision(moved);
@@ -267,13 +259,13 @@ describe('the 15-minute interaction token', () => {
 
 describe('a deleted card', () => {
   it('does not lose the job: the card continues on a new channel message', async () => {
-    e2e.comfy.hold();
-    const { token } = await e2e.discord.slash('imagine', { prompt: 'someone deletes this' });
-    const card = await e2e.discord.waitFor((d) => cardIn(d, token, /Running/));
+    e2e().comfy.hold();
+    const { token } = await e2e().discord.slash('imagine', { prompt: 'someone deletes this' });
+    const card = await e2e().discord.waitFor((d) => cardIn(d, token, /Running/));
     const footer = embedOf(currentRevision(card))?.footer?.text;
-    e2e.discord.faults.deleteMessage(card.id);
-    e2e.comfy.release();
-    const moved = await e2e.discord.waitFor(
+    e2e().discord.faults.deleteMessage(card.id);
+    e2e().comfy.release();
+    const moved = await e2e().discord.waitFor(
       (d) => d.messagesInChannel(d.channelId).find((m) => !m.deleted && m.kind === 'channel' && embedOf(currentRevision(m))?.footer?.text === footer && titleOf(currentRevision(m)).endsWith('Done')),
       { timeoutMs: 15_000, description: 'the final card on a new message' },
     );
@@ -283,30 +275,30 @@ describe('a deleted card', () => {
 
 describe('a rate-limit storm', () => {
   it('loses no final state when Discord answers 429 to card edits', async () => {
-    e2e.comfy.hold();
-    e2e.discord.faults.failNext({ route: /^\/webhooks\//, method: 'PATCH', status: 429, times: 8, retryAfter: 0.2 });
+    e2e().comfy.hold();
+    e2e().discord.faults.failNext({ route: /^\/webhooks\//, method: 'PATCH', status: 429, times: 8, retryAfter: 0.2 });
     const tokens = [];
-    for (const prompt of ['storm one', 'storm two', 'storm three']) tokens.push((await e2e.discord.slash('imagine', { prompt })).token);
-    e2e.comfy.release();
+    for (const prompt of ['storm one', 'storm two', 'storm three']) tokens.push((await e2e().discord.slash('imagine', { prompt })).token);
+    e2e().comfy.release();
     for (const token of tokens) {
       const final = currentRevision(await finalCard(token, 'Done', 30_000));
       expect(final.attachments).toHaveLength(1);
     }
-    expect(Object.values(e2e.discord.rateLimitHits).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(8);
+    expect(Object.values(e2e().discord.rateLimitHits).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(8);
   }, 60_000);
 });
 
 describe('server policy', () => {
   it('refuses a prompt with a word an admin blocked, and applies a member’s saved defaults', async () => {
-    const block = await e2e.discord.slash('comfy config block', { word: 'forbidden' }, { roles: ['Moderator'] });
+    const block = await e2e().discord.slash('comfy config block', { word: 'forbidden' }, { roles: ['Moderator'] });
     expect((await ephemeralAnswer(block.token)).content).toContain('forbidden');
-    const blocked = await e2e.discord.slash('imagine', { prompt: 'a Forbidden thing' });
+    const blocked = await e2e().discord.slash('imagine', { prompt: 'a Forbidden thing' });
     const refused = currentRevision(await finalCard(blocked.token, 'Not queued'));
     expect(embedOf(refused)?.description).toBe('❌ Your prompt contains something this server does not allow. Please change it and try again.');
 
-    const saved = await e2e.discord.slash('settings set', { command: 'imagine', option: 'steps', value: '12' });
+    const saved = await e2e().discord.slash('settings set', { command: 'imagine', option: 'steps', value: '12' });
     expect((await ephemeralAnswer(saved.token)).content).toContain('steps');
-    const { token } = await e2e.discord.slash('imagine', { prompt: 'a harmless thing' });
+    const { token } = await e2e().discord.slash('imagine', { prompt: 'a harmless thing' });
     expect(field(currentRevision(await finalCard(token, 'Done')), 'steps')).toBe('12');
   });
 });

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { startFakeComfy, type FakeComfy, type FakeComfyOptions } from '../fakes/comfy/index.js';
 import {
   currentRevision,
@@ -167,6 +168,24 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     throw error;
   }
   return e2e;
+}
+
+/**
+ * One E2E run for the whole file: started in beforeAll, closed in afterAll. Returns an accessor, because the run
+ * exists only once beforeAll has finished.
+ */
+export function useE2E(options: E2EOptions = {}): () => E2E {
+  let e2e: E2E | undefined;
+  beforeAll(async () => {
+    e2e = await startE2E(options);
+  }, 60_000);
+  afterAll(async () => {
+    await e2e?.close();
+  }, 30_000);
+  return () => {
+    if (!e2e) throw new Error('The E2E run is not up: useE2E() starts it in beforeAll, so read it inside tests');
+    return e2e;
+  };
 }
 
 function pick(options: E2EOptions): Omit<BotEnvOptions, 'dataDir'> {

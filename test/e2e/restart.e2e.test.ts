@@ -1,50 +1,43 @@
 // The bot process ends and starts again on the same data: buttons on old cards keep working, and a job that was
 // running when the process was killed finishes on its original card.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { currentRevision } from '../fakes/discord/index.js';
-import { botReady, buttonId, cardIn, describeHistory, embedOf, spawnBot, startE2E, stopBot, titleOf, type E2E } from './harness.js';
+import { botReady, buttonId, cardIn, describeHistory, embedOf, spawnBot, stopBot, titleOf, useE2E } from './harness.js';
 
-let e2e: E2E;
-
-beforeAll(async () => {
-  e2e = await startE2E();
-}, 60_000);
-
-afterAll(async () => {
-  await e2e?.close();
-}, 30_000);
+const e2e = useE2E();
 
 async function restart(signal: NodeJS.Signals): Promise<void> {
-  if (signal === 'SIGKILL') await e2e.bot.kill('SIGKILL');
-  else await stopBot(e2e.bot);
-  e2e.bot = spawnBot(e2e, { dataDir: e2e.dataDir });
-  await botReady(e2e);
+  const run = e2e();
+  if (signal === 'SIGKILL') await run.bot.kill('SIGKILL');
+  else await stopBot(run.bot);
+  run.bot = spawnBot(run, { dataDir: run.dataDir });
+  await botReady(run);
 }
 
 it('answers the Reroll button of a card made before a restart', async () => {
-  const { token } = await e2e.discord.slash('imagine', { prompt: 'before the restart' });
-  const card = await e2e.discord.waitFor((d) => cardIn(d, token, 'Done'), { timeoutMs: 15_000 });
+  const { token } = await e2e().discord.slash('imagine', { prompt: 'before the restart' });
+  const card = await e2e().discord.waitFor((d) => cardIn(d, token, 'Done'), { timeoutMs: 15_000 });
   await restart('SIGTERM');
-  const again = await e2e.discord.button(card.id, buttonId(currentRevision(card), 'reroll'));
-  const rerolled = currentRevision(await e2e.discord.waitFor((d) => cardIn(d, again.token, 'Done'), { timeoutMs: 15_000 }));
+  const again = await e2e().discord.button(card.id, buttonId(currentRevision(card), 'reroll'));
+  const rerolled = currentRevision(await e2e().discord.waitFor((d) => cardIn(d, again.token, 'Done'), { timeoutMs: 15_000 }));
   expect(embedOf(rerolled)?.description).toContain('before the restart');
 }, 60_000);
 
 it('finishes a job that was running when the process was killed, on its original card', async () => {
-  e2e.comfy.hold();
-  const { token } = await e2e.discord.slash('imagine', { prompt: 'survives a crash' });
-  const card = await e2e.discord.waitFor((d) => cardIn(d, token, 'Running'), { timeoutMs: 10_000 });
+  e2e().comfy.hold();
+  const { token } = await e2e().discord.slash('imagine', { prompt: 'survives a crash' });
+  const card = await e2e().discord.waitFor((d) => cardIn(d, token, 'Running'), { timeoutMs: 10_000 });
   // The card's message id reaches the store right after the reply exists; wait for the bot to have read it.
-  await e2e.discord.waitFor((d) => d.requests.some((r) => r.method === 'GET' && r.path.endsWith('/messages/@original') && r.path.includes(token)));
+  await e2e().discord.waitFor((d) => d.requests.some((r) => r.method === 'GET' && r.path.endsWith('/messages/@original') && r.path.includes(token)));
   await restart('SIGKILL');
-  await e2e.bot.waitForLine((line) => line.includes('jobs recovered from the store'), 10_000, 'recovery');
-  e2e.comfy.release();
-  const done = await e2e.discord.waitFor((d) => {
+  await e2e().bot.waitForLine((line) => line.includes('jobs recovered from the store'), 10_000, 'recovery');
+  e2e().comfy.release();
+  const done = await e2e().discord.waitFor((d) => {
     const message = d.message(card.id);
     return message && titleOf(currentRevision(message)).endsWith('Done') ? message : undefined;
   }, { timeoutMs: 20_000, description: 'the original card to show the result' }).catch((error: Error) => {
-    console.log(describeHistory(e2e.discord.message(card.id)!));
-    console.log(e2e.bot.lines.filter((l) => !l.includes('audit')).slice(-30).join('\n'));
+    console.log(describeHistory(e2e().discord.message(card.id)!));
+    console.log(e2e().bot.lines.filter((l) => !l.includes('audit')).slice(-30).join('\n'));
     throw error;
   });
   expect(currentRevision(done).via).toBe('channel');

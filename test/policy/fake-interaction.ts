@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PermissionFlagsBits } from 'discord.js';
-import type { OptionValue, SettingsInteraction, SettingsReply } from '../../src/discord/settings/interaction.js';
+import { afterEach, beforeEach } from 'vitest';
+import type { OptionValue, SettingsDeps, SettingsInteraction, SettingsReply } from '../../src/discord/settings/interaction.js';
 import { openJobStore, type JobStore } from '../../src/jobs/store.js';
+import type { CommandDefinition } from '../../src/templates/definition.js';
 
 export interface FakeInteractionInput {
   subcommand: string;
@@ -53,6 +55,37 @@ export function tempStore(): { store: JobStore; cleanup(): void } {
     cleanup: () => {
       store.close();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The settings handlers' world for one test: a fresh temp store and deps over it and a fixed command set. */
+export interface SettingsWorld {
+  readonly store: JobStore;
+  readonly deps: SettingsDeps;
+}
+
+/** Registers beforeEach/afterEach that give every test its own store; read it through the returned object inside tests. */
+export function useSettingsWorld(commands: ReadonlyMap<string, CommandDefinition>): SettingsWorld {
+  let current: { store: JobStore; cleanup(): void; deps: SettingsDeps } | undefined;
+  beforeEach(() => {
+    const { store, cleanup } = tempStore();
+    current = { store, cleanup, deps: { store, commands: () => commands } };
+  });
+  afterEach(() => {
+    current?.cleanup();
+    current = undefined;
+  });
+  const now = () => {
+    if (!current) throw new Error('The settings store exists only while a test runs');
+    return current;
+  };
+  return {
+    get store() {
+      return now().store;
+    },
+    get deps() {
+      return now().deps;
     },
   };
 }

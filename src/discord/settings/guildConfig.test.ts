@@ -1,31 +1,22 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commandFixture } from '../../../test/policy/command-fixture.js';
-import { fakeInteraction, tempStore } from '../../../test/policy/fake-interaction.js';
-import type { JobStore } from '../../jobs/store.js';
-import type { OptionValue, SettingsDeps } from './interaction.js';
+import { fakeInteraction, useSettingsWorld } from '../../../test/policy/fake-interaction.js';
+import type { OptionValue } from './interaction.js';
 import { handleComfyConfig, MAX_BLOCKED_PATTERNS } from './guildConfig.js';
 
 const commands = new Map([['imagine', commandFixture()]]);
-let store: JobStore;
-let cleanup: () => void;
-let deps: SettingsDeps;
-
-beforeEach(() => {
-  ({ store, cleanup } = tempStore());
-  deps = { store, commands: () => commands };
-});
-afterEach(() => cleanup());
+const settings = useSettingsWorld(commands);
 
 async function run(subcommand: string, options: Record<string, OptionValue> = {}, extra: { permissions?: bigint; guildId?: string | null } = {}) {
   const interaction = fakeInteraction({ group: 'config', subcommand, options, ...extra });
-  await handleComfyConfig(interaction, deps);
+  await handleComfyConfig(interaction, settings.deps);
   return interaction.lastReply();
 }
 
 describe('permission', () => {
   it('is checked again at run time: no Manage Server, no change', async () => {
     expect(await run('spoiler', { on: true }, { permissions: 0n })).toBe('You need the Manage Server permission to change these settings.');
-    expect(store.guildSettings('1').spoilerResults).toBe(false);
+    expect(settings.store.guildSettings('1').spoilerResults).toBe(false);
   });
 
   it('refuses DMs', async () => {
@@ -41,13 +32,13 @@ describe('allow / disallow', () => {
   it('adds channels and roles to a command\'s lists without duplicates', async () => {
     expect(await run('allow', { command: 'imagine', channel: '10' })).toBe('/imagine is now allowed for <#10>.');
     await run('allow', { command: 'imagine', channel: '10', role: '20' });
-    expect(store.guildSettings('1').commands).toEqual({ imagine: { channels: ['10'], roles: ['20'] } });
+    expect(settings.store.guildSettings('1').commands).toEqual({ imagine: { channels: ['10'], roles: ['20'] } });
   });
 
   it('can remove the rules of a command whose file is gone', async () => {
-    store.setGuildSettings('1', { commands: { old: { roles: ['20'] } } });
+    settings.store.setGuildSettings('1', { commands: { old: { roles: ['20'] } } });
     expect(await run('disallow', { command: '/old' })).toBe('/old can now be used everywhere, by everyone.');
-    expect(store.guildSettings('1').commands).toEqual({});
+    expect(settings.store.guildSettings('1').commands).toEqual({});
   });
 
   it('needs a known command and a channel or role', async () => {
@@ -59,15 +50,15 @@ describe('allow / disallow', () => {
   it('removes one entry, reopening the command when its lists empty', async () => {
     await run('allow', { command: 'imagine', channel: '10', role: '20' });
     expect(await run('disallow', { command: 'imagine', channel: '10' })).toBe('Removed from /imagine.');
-    expect(store.guildSettings('1').commands).toEqual({ imagine: { roles: ['20'] } });
+    expect(settings.store.guildSettings('1').commands).toEqual({ imagine: { roles: ['20'] } });
     expect(await run('disallow', { command: 'imagine', role: '20' })).toMatch(/can now be used everywhere, by everyone\.$/);
-    expect(store.guildSettings('1').commands).toEqual({});
+    expect(settings.store.guildSettings('1').commands).toEqual({});
   });
 
   it('removes every limit of a command when given neither', async () => {
     await run('allow', { command: 'imagine', channel: '10' });
     expect(await run('disallow', { command: 'imagine' })).toBe('/imagine can now be used everywhere, by everyone.');
-    expect(store.guildSettings('1').commands).toEqual({});
+    expect(settings.store.guildSettings('1').commands).toEqual({});
   });
 });
 
@@ -75,13 +66,13 @@ describe('role-limits', () => {
   it('saves the given fields and keeps earlier ones', async () => {
     expect(await run('role-limits', { role: '20', queued: 5 })).toBe('Limits of <@&20> saved.');
     await run('role-limits', { role: '20', daily: 40, interval: 10 });
-    expect(store.guildSettings('1').roleLimits).toEqual({ '20': { perUserQueued: 5, dailyQuota: 40, minIntervalSeconds: 10 } });
+    expect(settings.store.guildSettings('1').roleLimits).toEqual({ '20': { perUserQueued: 5, dailyQuota: 40, minIntervalSeconds: 10 } });
   });
 
   it('resets a role', async () => {
     await run('role-limits', { role: '20', queued: 5 });
     expect(await run('role-limits', { role: '20', reset: true })).toBe('<@&20> now has the bot\'s standard limits.');
-    expect(store.guildSettings('1').roleLimits).toEqual({});
+    expect(settings.store.guildSettings('1').roleLimits).toEqual({});
   });
 
   it('needs a limit, and reports values the store refuses', async () => {
@@ -94,16 +85,16 @@ describe('moderators and spoilers', () => {
   it('adds and removes moderator roles', async () => {
     expect(await run('moderator-add', { role: '30' })).toBe('<@&30> is now a moderator role.');
     await run('moderator-add', { role: '30' });
-    expect(store.guildSettings('1').moderatorRoles).toEqual(['30']);
+    expect(settings.store.guildSettings('1').moderatorRoles).toEqual(['30']);
     expect(await run('moderator-remove', { role: '31' })).toBe('<@&31> is not a moderator role.');
     expect(await run('moderator-remove', { role: '30' })).toBe('<@&30> is no longer a moderator role.');
-    expect(store.guildSettings('1').moderatorRoles).toEqual([]);
+    expect(settings.store.guildSettings('1').moderatorRoles).toEqual([]);
   });
 
   it('turns spoilers off again', async () => {
     await run('spoiler', { on: true });
     expect(await run('spoiler', { on: false })).toBe('Results are no longer posted as spoilers.');
-    expect(store.guildSettings('1').spoilerResults).toBe(false);
+    expect(settings.store.guildSettings('1').spoilerResults).toBe(false);
   });
 });
 
@@ -113,12 +104,12 @@ describe('block / unblock / reply', () => {
     expect(await run('block', { word: 'gore' })).toBe('`gore` is already blocked.');
     expect(await run('unblock', { word: 'GORE' })).toBe('`GORE` is no longer blocked.');
     expect(await run('unblock', { word: 'gore' })).toBe('`gore` is not a blocked word.');
-    expect(store.guildSettings('1').blockedWords).toEqual([]);
+    expect(settings.store.guildSettings('1').blockedWords).toEqual([]);
   });
 
   it('refuses words with nothing visible to match', async () => {
     expect(await run('block', { word: '\u0301\u200b' })).toMatch(/^That word has no visible letters/);
-    expect(store.guildSettings('1').blockedWords).toEqual([]);
+    expect(settings.store.guildSettings('1').blockedWords).toEqual([]);
   });
 
   it('needs exactly one of word and pattern', async () => {
@@ -130,19 +121,19 @@ describe('block / unblock / reply', () => {
     expect(await run('block', { pattern: '(a+)+$' })).toMatch(/^Pattern not added: the repeated group \(a\+\)\+ contains/);
     expect(await run('block', { pattern: '(' })).toMatch(/^Pattern not added: not a valid regular expression/);
     expect(await run('block', { pattern: 'sk(y|ies)' })).toBe('Prompts matching `sk(y|ies)` are now refused.');
-    expect(store.guildSettings('1').blockedPatterns).toEqual(['sk(y|ies)']);
+    expect(settings.store.guildSettings('1').blockedPatterns).toEqual(['sk(y|ies)']);
   });
 
   it('caps the pattern list', async () => {
-    store.setGuildSettings('1', { blockedPatterns: Array.from({ length: MAX_BLOCKED_PATTERNS }, (_, i) => `p${i}`) });
+    settings.store.setGuildSettings('1', { blockedPatterns: Array.from({ length: MAX_BLOCKED_PATTERNS }, (_, i) => `p${i}`) });
     expect(await run('block', { pattern: 'more' })).toBe(`The list already has ${MAX_BLOCKED_PATTERNS} patterns; unblock some first.`);
   });
 
   it('sets and resets the reply to refused prompts', async () => {
     expect(await run('reply', { text: 'Keep it clean.' })).toBe('Refused prompts now get your answer.');
-    expect(store.guildSettings('1').blockedReply).toBe('Keep it clean.');
+    expect(settings.store.guildSettings('1').blockedReply).toBe('Keep it clean.');
     expect(await run('reply', {})).toBe('Refused prompts now get the standard answer.');
-    expect(store.guildSettings('1').blockedReply).toBeNull();
+    expect(settings.store.guildSettings('1').blockedReply).toBeNull();
   });
 });
 

@@ -1,27 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commandFixture } from '../../../test/policy/command-fixture.js';
-import { fakeInteraction, tempStore } from '../../../test/policy/fake-interaction.js';
-import type { JobStore } from '../../jobs/store.js';
-import type { SettingsDeps } from './interaction.js';
+import { fakeInteraction, useSettingsWorld } from '../../../test/policy/fake-interaction.js';
 import { handleSettings, settingsAutocomplete } from './userSettings.js';
 
 const commands = new Map([
   ['imagine', commandFixture()],
   ['upscale', commandFixture('upscale')],
 ]);
-let store: JobStore;
-let cleanup: () => void;
-let deps: SettingsDeps;
-
-beforeEach(() => {
-  ({ store, cleanup } = tempStore());
-  deps = { store, commands: () => commands };
-});
-afterEach(() => cleanup());
+const settings = useSettingsWorld(commands);
 
 async function run(subcommand: string, options: Record<string, string> = {}, extra: { guildId?: string | null } = {}) {
   const interaction = fakeInteraction({ subcommand, options, ...extra });
-  await handleSettings(interaction, deps);
+  await handleSettings(interaction, settings.deps);
   return interaction.lastReply();
 }
 
@@ -29,32 +19,32 @@ describe('/settings set', () => {
   it('saves the checked value in the option\'s type', async () => {
     expect(await run('set', { command: 'imagine', option: 'steps', value: '30' })).toBe('Saved: /imagine uses steps = 30 when you leave it out.');
     expect(await run('set', { command: '/imagine', option: 'size', value: 'wide' })).toMatch(/size = "wide"/);
-    expect(store.userDefaults('42', 'imagine')).toEqual({ steps: 30, size: 'wide' });
+    expect(settings.store.userDefaults('42', 'imagine')).toEqual({ steps: 30, size: 'wide' });
   });
 
   it('refuses bad values with the option\'s own message and saves nothing', async () => {
     expect(await run('set', { command: 'imagine', option: 'steps', value: 'lots' })).toBe('Not saved: steps must be a whole number (got "lots").');
     expect(await run('set', { command: 'imagine', option: 'model', value: 'x' })).toBe('Not saved: model is fixed by /imagine.');
     expect(await run('set', { command: 'paint', option: 'steps', value: '3' })).toBe('There is no command /paint.');
-    expect(store.userDefaults('42', 'imagine')).toEqual({});
+    expect(settings.store.userDefaults('42', 'imagine')).toEqual({});
   });
 
   it('refuses a text value the server blocks, with the server\'s reply', async () => {
-    store.setGuildSettings('1', { blockedWords: ['gore'], blockedReply: 'Not on this server.' });
+    settings.store.setGuildSettings('1', { blockedWords: ['gore'], blockedReply: 'Not on this server.' });
     expect(await run('set', { command: 'imagine', option: 'negative', value: 'GORE' })).toBe('Not on this server.');
     expect(await run('set', { command: 'imagine', option: 'negative', value: 'gore' }, { guildId: null })).toMatch(/^Saved/);
   });
 
   it('drops stale saved values when saving', async () => {
-    store.setUserDefaults('42', 'imagine', { gone: 1, steps: 10 });
+    settings.store.setUserDefaults('42', 'imagine', { gone: 1, steps: 10 });
     await run('set', { command: 'imagine', option: 'cfg', value: '8' });
-    expect(store.userDefaults('42', 'imagine')).toEqual({ steps: 10, cfg: 8 });
+    expect(settings.store.userDefaults('42', 'imagine')).toEqual({ steps: 10, cfg: 8 });
   });
 });
 
 describe('/settings show', () => {
   it('lists saved values per command and flags the ones no longer used', async () => {
-    store.setUserDefaults('42', 'imagine', { steps: 30, gone: 'x' });
+    settings.store.setUserDefaults('42', 'imagine', { steps: 30, gone: 'x' });
     expect(await run('show')).toBe('/imagine: steps = 30\n  no longer used: gone (/imagine no longer has an option "gone")');
     expect(await run('show', { command: 'upscale' })).toBe('/upscale: nothing saved.');
   });
@@ -66,11 +56,11 @@ describe('/settings show', () => {
 
 describe('/settings clear', () => {
   it('clears one option or all of a command', async () => {
-    store.setUserDefaults('42', 'imagine', { steps: 30, cfg: 8 });
+    settings.store.setUserDefaults('42', 'imagine', { steps: 30, cfg: 8 });
     expect(await run('clear', { command: 'imagine', option: 'steps' })).toBe('Cleared steps of /imagine.');
-    expect(store.userDefaults('42', 'imagine')).toEqual({ cfg: 8 });
+    expect(settings.store.userDefaults('42', 'imagine')).toEqual({ cfg: 8 });
     expect(await run('clear', { command: 'imagine' })).toBe('Cleared your saved values for /imagine.');
-    expect(store.userDefaults('42', 'imagine')).toEqual({});
+    expect(settings.store.userDefaults('42', 'imagine')).toEqual({});
   });
 
   it('says when there is nothing to clear', async () => {
