@@ -36,3 +36,25 @@ export function inputSpec(info: NodeInfo, input: string): InputSpec | undefined 
 export function comboOptions(spec: InputSpec): string[] | undefined {
   return comboValues(spec)?.map(String);
 }
+
+/**
+ * A ServerInfo that answers repeated questions from memory for `ttlMs`: autocomplete asks on every keystroke, while
+ * model folders and node lists change rarely. A failed answer is not remembered, so the next keystroke asks again.
+ */
+export function cachedServerInfo(source: ServerInfo, ttlMs: number, now: () => number = Date.now): ServerInfo {
+  const memo = new Map<string, { at: number; answer: Promise<unknown> }>();
+  function remember<T>(key: string, ask: () => Promise<T>): Promise<T> {
+    const hit = memo.get(key);
+    if (hit && now() - hit.at < ttlMs) return hit.answer as Promise<T>;
+    const answer = ask();
+    memo.set(key, { at: now(), answer });
+    answer.catch(() => {
+      if (memo.get(key)?.answer === answer) memo.delete(key);
+    });
+    return answer;
+  }
+  return {
+    objectInfo: (nodeClass) => remember(`object_info/${nodeClass}`, () => source.objectInfo(nodeClass)),
+    models: (folder) => remember(`models/${folder}`, () => source.models(folder)),
+  };
+}

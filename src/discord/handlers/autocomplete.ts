@@ -2,18 +2,27 @@
 // cannot be deferred and must answer within 3 s, so a failure answers with no choices rather than nothing.
 import type { AutocompleteInteraction } from 'discord.js';
 import { choicesFor } from '../../templates/choices.js';
-import type { ServerInfo } from '../../templates/server-info.js';
+import { cachedServerInfo, type ServerInfo } from '../../templates/server-info.js';
 import { autocompleteChoices } from '../autocomplete.js';
 import { settingsAutocomplete } from '../settings/userSettings.js';
 import type { BotContext } from '../wiring/context.js';
 
+/** How long a backend's lists are reused across keystrokes: short enough that a newly installed model shows soon. */
+const LIST_TTL_MS = 30_000;
+const lists = new WeakMap<BotContext['backends'][number], ServerInfo>();
+
 function serverInfo(ctx: BotContext): ServerInfo {
   const backend = ctx.backends.find((b) => b.healthy) ?? ctx.backends[0];
   if (!backend) throw new Error('no backend is configured');
-  return {
-    objectInfo: (nodeClass) => backend.client.http.objectInfoFor(nodeClass),
-    models: (folder) => backend.client.http.models(folder),
-  };
+  let info = lists.get(backend);
+  if (!info) {
+    info = cachedServerInfo(
+      { objectInfo: (nodeClass) => backend.client.http.objectInfoFor(nodeClass), models: (folder) => backend.client.http.models(folder) },
+      LIST_TTL_MS,
+    );
+    lists.set(backend, info);
+  }
+  return info;
 }
 
 async function choices(ctx: BotContext, interaction: AutocompleteInteraction): Promise<{ name: string; value: string }[]> {
