@@ -2,7 +2,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ComfyClient } from '../comfy/client.js';
-import { ComfyValidationError } from '../comfy/errors.js';
+import { ComfyValidationError, failedNode } from '../comfy/errors.js';
 import { toApiWorkflow } from '../comfy/workflow.js';
 import type { ApiWorkflow, OutputFile, TerminalPromptEvent } from '../comfy/types.js';
 import { ArgsError, parseArgs } from './args.js';
@@ -90,8 +90,8 @@ async function execute(workflow: ApiWorkflow, options: ExecuteOptions): Promise<
       const reason = terminal.reason;
       if (reason.kind === 'execution') {
         const f = reason.failure;
-        const where = f.nodeType ? `${f.nodeType}${f.nodeId ? ` (node ${f.nodeId})` : ''}: ` : '';
-        throw new CliFailure(`the workflow failed: ${where}${f.exceptionType}: ${f.exceptionMessage.trim().split('\n')[0] ?? ''}`);
+        const node = failedNode(f);
+        throw new CliFailure(`the workflow failed: ${node ? `${node}: ` : ''}${f.exceptionType}: ${f.exceptionMessage.trim().split('\n')[0] ?? ''}`);
       }
       throw new CliFailure(`the workflow failed: ${reason.message}`);
     }

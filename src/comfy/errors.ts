@@ -1,7 +1,7 @@
 // Typed failures of the ComfyUI client. Every error names the backend and the route it came from, so a
 // log line or a Discord message can say where things went wrong without any extra context.
 import { comboOptions } from './combo.js';
-import type { ApiWorkflow, NodeError, ValidationReason } from './types.js';
+import type { ApiWorkflow, ExecutionFailure, NodeError, ValidationReason } from './types.js';
 
 export interface ErrorPlace {
   backend: string;
@@ -196,4 +196,10 @@ function describeReason(reason: ValidationReason): string {
 function describeProblem(p: ValidationProblem): string {
   const who = [p.nodeTitle ?? (p.nodeId ? `node ${p.nodeId}` : ''), p.inputName].filter(Boolean).join('.');
   return who ? `${who}: ${p.message}` : p.message;
+}
+
+/** "KSampler (node 3)" for a run-time failure, or null when ComfyUI did not say which node failed. */
+export function failedNode(failure: ExecutionFailure): string | null {
+  if (!failure.nodeType) return null;
+  return failure.nodeId ? `${failure.nodeType} (node ${failure.nodeId})` : failure.nodeType;
 }

@@ -3,7 +3,7 @@
 // server right before the submit, and a cancel that touches only the given prompt.
 import { EventEmitter } from 'node:events';
 import type { ComfyClient, SubmitOptions } from '../comfy/client.js';
-import { ComfyConnectionError, ComfyValidationError } from '../comfy/errors.js';
+import { ComfyConnectionError, ComfyValidationError, failedNode } from '../comfy/errors.js';
 import type { PromptRun } from '../comfy/prompt.js';
 import type { PromptEvent, TerminalPromptEvent } from '../comfy/types.js';
 import { silentLogger, type Logger } from '../config/logger.js';
@@ -229,7 +229,8 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
       const reason = terminal.reason;
       if (reason.kind === 'execution') {
         const f = reason.failure;
-        const where = f.nodeType ? `${f.nodeType}${f.nodeId ? ` (node ${f.nodeId})` : ''} failed` : 'the workflow failed';
+        const node = failedNode(f);
+        const where = node ? `${node} failed` : 'the workflow failed';
         return { type: 'failed', message: `${where}: ${f.exceptionType}: ${f.exceptionMessage}`.trim() };
       }
       return { type: 'lost', message: reason.message };
