@@ -1,5 +1,6 @@
 // Workflow files as people hand them to us: API format (what /prompt takes), the `{prompt: ...}` request
 // wrapper, or — by mistake — the UI format that ComfyUI's plain "Save" writes.
+import { isObject } from './messages.js';
 import type { ApiWorkflow } from './types.js';
 
 export type WorkflowFormat = 'api' | 'api-wrapped' | 'ui' | 'unknown';
@@ -13,7 +14,6 @@ export class WorkflowFormatError extends Error {
   override name = 'WorkflowFormatError';
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function isApiGraph(value: unknown): value is ApiWorkflow {
   if (!isObject(value)) return false;
