@@ -31,6 +31,13 @@ const STRING_VARS: ReadonlyArray<readonly [string, Path]> = [
   ['LOG_LEVEL', ['logLevel']],
 ];
 
+/** Comma-separated lists: env var → config path. */
+const LIST_VARS: ReadonlyArray<readonly [string, Path]> = [
+  ['COMFYCORD_MODERATOR_ROLES', ['discord', 'moderatorRoles']],
+  ['COMFYCORD_OPERATOR_IDS', ['discord', 'operatorIds']],
+  ['COMFYCORD_ALLOWED_GUILDS', ['discord', 'allowedGuilds']],
+];
+
 /** An empty variable (`FOO=` in a compose file) means "not set". */
 function read(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -71,8 +78,11 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   if (port !== undefined) set('COMFYCORD_HTTP_PORT', ['http', 'port'], /^\d+$/.test(port) ? Number(port) : port, port);
   const stall = read(env, 'COMFYCORD_STALL_SECONDS');
   if (stall !== undefined) set('COMFYCORD_STALL_SECONDS', ['jobs', 'stallSeconds'], /^\d+(\.\d+)?$/.test(stall) ? Number(stall) : stall, stall);
-  const roles = read(env, 'COMFYCORD_MODERATOR_ROLES');
-  if (roles !== undefined) set('COMFYCORD_MODERATOR_ROLES', ['discord', 'moderatorRoles'], commaList(roles), roles);
+
+  for (const [name, path] of LIST_VARS) {
+    const raw = read(env, name);
+    if (raw !== undefined) set(name, path, commaList(raw), raw);
+  }
 
   const urlList = read(env, 'COMFY_URL') ?? DEFAULT_COMFY_URL;
   const urls = commaList(urlList);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 // The messages are the second half of "<setting>: <message>" lines (see load.ts), so they read as plain English.
 const positiveInt = z.int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' });
 const nonNegativeInt = z.int({ error: 'must be a whole number ≥ 0' }).min(0, { error: 'must be a whole number ≥ 0' });
+const snowflake = z.string().regex(/^\d+$/, 'must be a Discord snowflake (digits)');
 const nonNegativeNumber = z.number({ error: 'must be a number ≥ 0' }).min(0, { error: 'must be a number ≥ 0' });
 
 const backendSchema = z
@@ -52,19 +53,39 @@ export const configSchema = z
         token: z.string().min(1).optional(),
         /** REST base URL without version (discord.js `rest.api`). */
         apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://discord.com/api'),
-        guildId: z.string().regex(/^\d+$/, 'must be a Discord snowflake (digits)').optional(),
+        guildId: snowflake.optional(),
         /** Role ids whose members may cancel or delete anyone's job. */
         moderatorRoles: z.array(z.string()).default([]),
         /** Role ids whose jobs are dispatched before others'. */
         priorityRoles: z.array(z.string()).default([]),
+        /**
+         * User ids of the bot's operators besides the application's owner or team (read from Discord at start-up):
+         * they alone may pause, resume or drain the whole bot or a backend and see backend addresses and errors.
+         */
+        operatorIds: z.array(snowflake).default([]),
+        /** When given, the bot leaves every other server it is in or is added to. */
+        allowedGuilds: z.array(snowflake).min(1, { error: 'must list at least one server id' }).optional(),
       })
       .strict()
-      .default({ apiUrl: 'https://discord.com/api', moderatorRoles: [], priorityRoles: [] }),
+      .default({ apiUrl: 'https://discord.com/api', moderatorRoles: [], priorityRoles: [], operatorIds: [] }),
     backends: z.array(backendSchema).min(1, { error: 'must list at least one backend' }),
     commandsDir: z.string().min(1).default('commands'),
     templatesDir: z.string().min(1).default('templates'),
     dataDir: z.string().min(1).default('data'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * The operator's policy where no server policy exists: commands used in DMs (`guild_only: false`). The
+     * configured `limits` apply there as everywhere.
+     */
+    dmPolicy: z
+      .object({
+        blockedWords: z.array(z.string().trim().min(1)).default([]),
+        /** Checked with the same rules as a server's patterns when the bot starts. */
+        blockedPatterns: z.array(z.string().min(1)).default([]),
+        blockedReply: z.string().min(1).max(2000).optional(),
+      })
+      .strict()
+      .default({ blockedWords: [], blockedPatterns: [] }),
     limits: limitsSchema.default({ perUserRunning: 1, perUserQueued: 3, minIntervalSeconds: 0 }),
     limitOverrides: z.array(limitOverrideSchema).default([]),
     jobs: z

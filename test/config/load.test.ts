@@ -26,7 +26,7 @@ describe('loadConfig defaults', () => {
   it('runs with no settings at all: one local ComfyUI, dirs under cwd, HTTP server off', () => {
     const config = loadConfig({ env: {}, cwd });
     expect(config.backends).toEqual([{ name: 'comfy-1', url: 'http://127.0.0.1:8188', capacity: 1, weight: 1 }]);
-    expect(config.discord).toEqual({ apiUrl: 'https://discord.com/api', moderatorRoles: [], priorityRoles: [] });
+    expect(config.discord).toEqual({ apiUrl: 'https://discord.com/api', moderatorRoles: [], priorityRoles: [], operatorIds: [] });
     expect(config.commandsDir).toBe(join(cwd, 'commands'));
     expect(config.templatesDir).toBe(join(cwd, 'templates'));
     expect(config.dataDir).toBe(join(cwd, 'data'));
@@ -56,6 +56,8 @@ describe('loadConfig environment variables', () => {
         LOG_LEVEL: 'debug',
         COMFYCORD_HTTP_PORT: '8080',
         COMFYCORD_MODERATOR_ROLES: ' 111, 222 ,,',
+        COMFYCORD_OPERATOR_IDS: '333,444',
+        COMFYCORD_ALLOWED_GUILDS: '555',
       },
     });
     expect(config.discord).toEqual({
@@ -64,6 +66,8 @@ describe('loadConfig environment variables', () => {
       guildId: '123456789012345678',
       moderatorRoles: ['111', '222'],
       priorityRoles: [],
+      operatorIds: ['333', '444'],
+      allowedGuilds: ['555'],
     });
     expect(config.backends).toEqual([
       { name: 'comfy-1', url: 'http://gpu:8188', apiKey: 'comfy-key', capacity: 1, weight: 1 },
@@ -100,6 +104,9 @@ describe('loadConfig error lines name the variable', () => {
     [{ COMFY_URL: ' , ' }, 'COMFY_URL: must list at least one backend (got ",")'],
     [{ DISCORD_API_URL: 'discord.com' }, 'DISCORD_API_URL: must be an http(s) URL (got "discord.com")'],
     [{ DISCORD_GUILD_ID: 'my-guild' }, 'DISCORD_GUILD_ID: must be a Discord snowflake (digits) (got "my-guild")'],
+    [{ COMFYCORD_OPERATOR_IDS: '123,me' }, 'COMFYCORD_OPERATOR_IDS: must be a Discord snowflake (digits) (got "me")'],
+    [{ COMFYCORD_ALLOWED_GUILDS: '123, my-server' }, 'COMFYCORD_ALLOWED_GUILDS: must be a Discord snowflake (digits) (got "my-server")'],
+    [{ COMFYCORD_ALLOWED_GUILDS: ' , ' }, 'COMFYCORD_ALLOWED_GUILDS: must list at least one server id (got ",")'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
     [{ COMFYCORD_HTTP_PORT: 'eighty' }, 'COMFYCORD_HTTP_PORT: must be a port number from 0 to 65535 (got "eighty")'],
     [{ COMFYCORD_HTTP_PORT: '70000' }, 'COMFYCORD_HTTP_PORT: must be a port number from 0 to 65535 (got "70000")'],

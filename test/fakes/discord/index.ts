@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { applicationOwnerId, buildApplication, type ApplicationSpec } from './application.js';
 import { type Clock, ManualClock, systemClock } from './clock.js';
 import { type CommandScope, CommandRegistry, usableInDms } from './commands.js';
 import { FaultInjector, type FaultSpec } from './faults.js';
@@ -31,6 +32,7 @@ export type { FakeInteraction, OptionValue, UserUpload } from './interactions.js
 export type { MessageRevision, StoredAttachment, StoredMessage } from './messages.js';
 export type { FaultSpec } from './faults.js';
 export type { GuildSpec, MemberSpec } from './guild.js';
+export type { ApplicationSpec } from './application.js';
 export type { InteractionResponseEvent, LoggedRequest } from './rest.js';
 
 export interface FakeDiscordOptions {
@@ -45,6 +47,8 @@ export interface FakeDiscordOptions {
   attachmentSizeLimit?: number;
   /** How long interaction helpers wait for a bot to be identified on the gateway; default 10 s. */
   dispatchTimeoutMs?: number;
+  /** Who owns the application (GET /applications/@me): default one user, 'app-owner', in no guild. */
+  application?: ApplicationSpec;
 }
 
 export interface InvokeOptions {
@@ -93,6 +97,10 @@ export interface FakeDiscord {
   readonly guildId: string;
   readonly channelId: string;
   readonly botUserId: string;
+  /** The application's owner, or its team's owner (add them to a guild with addMember to invoke commands). */
+  readonly ownerId: string;
+  /** Ids of the guilds the bot is in now (leaving one removes it). */
+  readonly guildIds: string[];
   /** The built-in non-bot member who invokes interactions by default. */
   readonly userId: string;
   readonly events: EventEmitter;
@@ -113,6 +121,8 @@ export interface FakeDiscord {
   commands(guildId?: string): CommandScope;
   addMember(spec: MemberSpec): FakeMember;
   guild(id?: string): FakeGuild;
+  /** Someone adds the bot to a new guild: it is created and GUILD_CREATE is sent to the connected bot. */
+  addGuild(spec?: GuildSpec): Promise<FakeGuild>;
   /** A role's id by name ('@everyone', 'Moderator', 'Member' by default), for bot configs that list role ids. */
   roleId(name: string, guildId?: string): string;
   slash(name: string, options?: Record<string, OptionValue>, opts?: SlashOptions): Promise<InteractionHandle>;
@@ -150,6 +160,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   if (!firstGuild || !firstChannel) throw new Error('startFakeDiscord: needs at least one guild with at least one channel');
   const userId = ids.next();
   addMemberTo(firstGuild, { id: userId, username: 'tester', roles: ['Member'].filter((r) => firstGuild.roles.some((x) => x.name === r)) }, clock.now());
+  const application = buildApplication(options.application, ids);
 
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -181,8 +192,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     clock,
     token,
     applicationId,
+    application,
     bot,
     guilds,
+    onGuildLeft: (left) => {
+      if (gateway.connected) gateway.dispatch('GUILD_DELETE', { id: left.id }, left.id);
+    },
     store,
     commands,
     interactionsById,
@@ -302,6 +317,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     guildId: firstGuild.id,
     channelId: firstChannel.id,
     botUserId,
+    ownerId: applicationOwnerId(application),
+    get guildIds() {
+      return guilds.map((g) => g.id);
+    },
     userId,
     events,
     clock,
@@ -350,6 +369,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     commands: (guildId) => commands.scope(guildId),
     addMember: (spec) => addMemberTo(guild(spec.guildId), spec, clock.now()),
     guild,
+    async addGuild(spec = {}) {
+      const added = buildGuild(spec, bot, ids, clock.now());
+      guilds.push(added);
+      await gateway.whenConnected(added.id, options.dispatchTimeoutMs ?? 10_000, 'GUILD_CREATE');
+      gateway.dispatch('GUILD_CREATE', apiGuildCreate(added, botUserId), added.id);
+      return added;
+    },
     roleId: (name, guildId) => {
       const [id] = resolveRoles(guild(guildId), [name]);
       return id as string;

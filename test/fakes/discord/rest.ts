@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseBody, readRaw, type UploadedFile } from './body.js';
+import { apiApplication, type FakeApplication } from './application.js';
 import type { Clock } from './clock.js';
 import type { CommandRegistry } from './commands.js';
 import { apiError, DiscordHttpError, formError, httpError } from './errors.js';
@@ -44,8 +45,12 @@ export interface RestState {
   clock: Clock;
   token: string;
   applicationId: string;
+  application: FakeApplication;
   bot: FakeUser;
+  /** The guilds the bot is in; leaving one removes it. */
   guilds: FakeGuild[];
+  /** Called after the bot left a guild (DELETE /users/@me/guilds/:guild), to send GUILD_DELETE. */
+  onGuildLeft: (guild: FakeGuild) => void;
   store: MessageStore;
   commands: CommandRegistry;
   interactionsById: Map<string, FakeInteraction>;
@@ -119,6 +124,7 @@ export class FakeRest {
       route('GET', '/gateway', 'other', false, global, () => ({ status: 200, body: { url: state.gatewayUrl() } })),
       route('GET', '/users/@me', 'other', true, global, () => ({ status: 200, body: apiUser(state.bot) })),
       route('POST', '/users/@me/channels', 'other', true, global, (r) => this.#openDm(r)),
+      route('DELETE', '/users/@me/guilds/:guild', 'other', true, global, (r) => this.#leaveGuild(r.params['guild'] ?? '')),
       route('GET', '/users/:user', 'other', true, global, (r) => ({ status: 200, body: apiUser(this.#user(r.params['user'] ?? '')) })),
       route('GET', '/applications/@me', 'other', true, global, () => ({ status: 200, body: this.#application() })),
       route('GET', '/applications/:app/commands', 'commands', true, app, (r) => this.#getCommands(r)),
@@ -259,7 +265,16 @@ export class FakeRest {
   }
 
   #application(): Json {
-    return { id: this.state.applicationId, name: this.state.bot.username, description: '', flags: 0, bot_public: true, bot_require_code_grant: false, bot: apiUser(this.state.bot) };
+    return apiApplication(this.state.application, this.state.applicationId, this.state.bot);
+  }
+
+  /** Discord answers 204 and then sends GUILD_DELETE; a guild the bot is not in is 404 Unknown Guild. */
+  #leaveGuild(guildId: string): Reply {
+    const index = this.state.guilds.findIndex((g) => g.id === guildId);
+    if (index < 0) throw apiError(404, 10004);
+    const [guild] = this.state.guilds.splice(index, 1);
+    this.state.onGuildLeft(guild!);
+    return { status: 204 };
   }
 
   #checkApp(params: Record<string, string>): void {
