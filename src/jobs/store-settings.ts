@@ -32,6 +32,8 @@ export const guildSettingsSchema = z
     blockedPatterns: z.array(pattern).default([]),
     /** What the bot answers when a prompt is refused (absent = a standard line). */
     blockedReply: z.string().min(1).max(2000).nullable().default(null),
+    /** Set by the server's `/comfy pause|drain|resume`: its queued jobs wait, or its new jobs are refused. */
+    queue: z.enum(['open', 'paused', 'draining']).default('open'),
   })
   .strict();
 

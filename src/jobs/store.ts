@@ -343,6 +343,11 @@ export class JobStore {
     return parseSettings(guildSettingsSchema, row ? parseJson(row.settings, what) : {}, `invalid ${what}`);
   }
 
+  /** Guilds that have stored settings. */
+  guildIds(): string[] {
+    return (this.sql('SELECT guild_id FROM guild_settings ORDER BY guild_id').all() as { guild_id: string }[]).map((r) => r.guild_id);
+  }
+
   /** Replace the given top-level settings of a guild; returns the settings now in force. */
   setGuildSettings(guildId: string, patch: GuildSettingsPatch): GuildSettings {
     return this.db.transaction(() => {

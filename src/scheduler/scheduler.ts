@@ -30,6 +30,9 @@ export interface SchedulerOptions {
   logger?: Logger;
 }
 
+/** What a server's admins set for their own server's jobs; other servers are unaffected. */
+export type GuildHold = 'paused' | 'draining';
+
 export interface CancelActor {
   userId: string;
   isModerator: boolean;
@@ -104,6 +107,8 @@ export class Scheduler {
   private readonly limiter: SubmissionLimiter;
   private readonly averages = new RunTimeAverages();
   private readonly pausedBackends = new Set<string>();
+  /** Guild id → its admins' pause (queued jobs wait) or drain (new jobs refused). */
+  private readonly guildHolds = new Map<string, GuildHold>();
   private readonly drainWaiters = new Map<string, (() => void)[]>();
   private queueDrainWaiters: (() => void)[] = [];
   private paused = false;
@@ -137,6 +142,9 @@ export class Scheduler {
   /** Admits a job or throws LimitError / UnavailableError; the returned job is queued (and maybe already dispatched). */
   submit(spec: JobSpec): Job {
     if (!this.accepting) throw new UnavailableError('draining', 'the bot is not taking new jobs right now; try again later');
+    if (spec.owner.guildId !== null && this.guildHolds.get(spec.owner.guildId) === 'draining') {
+      throw new UnavailableError('draining', "this server's admins have stopped taking new jobs for now; try again later");
+    }
     if (spec.id !== undefined && this.active.has(spec.id)) throw new Error(`job ${spec.id} is already in the scheduler`);
     if (!this.backends.some((b) => b.healthy)) throw new UnavailableError('down', 'all backends are down');
     const placement = this.placementOf(spec);
@@ -228,6 +236,17 @@ export class Scheduler {
     return new Promise((resolve) => this.queueDrainWaiters.push(resolve));
   }
 
+  /** Holds one guild's queued jobs (new ones are still accepted) or, draining, refuses its new jobs; null lifts it. */
+  holdGuild(guildId: string, hold: GuildHold | null): void {
+    if (hold === null) this.guildHolds.delete(guildId);
+    else this.guildHolds.set(guildId, hold);
+    this.pump();
+  }
+
+  guildHold(guildId: string): GuildHold | null {
+    return this.guildHolds.get(guildId) ?? null;
+  }
+
   /**
    * Rebuilds the queue after a restart: `queued` in their order (no limits applied), `inFlight` adopted on
    * their backend with `follow`. An in-flight job whose backend no longer exists goes back to the queue.
@@ -295,10 +314,17 @@ export class Scheduler {
       // With no free slot anywhere nothing can be dispatched: do not walk the queue at all.
       const open = this.openBackends();
       if (open.length === 0) return;
-      const entry = this.queue.take((e) => this.slots.ofUser(e.userId) < e.limits.perUserRunning && this.pickBackend(e, open) !== undefined);
+      const entry = this.queue.take(
+        (e) => !this.heldByGuild(e) && this.slots.ofUser(e.userId) < e.limits.perUserRunning && this.pickBackend(e, open) !== undefined,
+      );
       if (!entry) return;
       this.dispatch(entry, this.pickBackend(entry, open)!);
     }
+  }
+
+  private heldByGuild(e: Entry): boolean {
+    const guildId = e.job.owner.guildId;
+    return guildId !== null && this.guildHolds.get(guildId) === 'paused';
   }
 
   /** Backends that may take a job now: healthy, not paused or draining, inventory read, a slot free. */

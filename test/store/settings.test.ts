@@ -31,7 +31,17 @@ describe('guild settings', () => {
       blockedWords: [],
       blockedPatterns: [],
       blockedReply: null,
+      queue: 'open',
     });
+  });
+
+  it('lists the guilds that have settings', () => {
+    const s = setup();
+    expect(s.guildIds()).toEqual([]);
+    s.setGuildSettings('20', { queue: 'paused' });
+    s.setGuildSettings('10', { spoilerResults: true });
+    expect(s.guildIds()).toEqual(['10', '20']);
+    expect(s.guildSettings('20').queue).toBe('paused');
   });
 
   it('replaces the given top-level settings and keeps the others', () => {

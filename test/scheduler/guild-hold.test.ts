@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { UnavailableError } from '../../src/scheduler/errors.js';
+import { label, setup, spec } from './helpers.js';
+
+const inGuild = (user: string, guildId: string | null, tag: string) => spec(user, { owner: { userId: user, guildId, roles: [] }, params: { label: tag } });
+
+describe("a server's pause and drain", () => {
+  it('a paused guild keeps its jobs queued while other guilds (and DMs) are dispatched; resume lets them run', async () => {
+    const { scheduler, gpu } = setup();
+    scheduler.holdGuild('g1', 'paused');
+    const held = scheduler.submit(inGuild('a', 'g1', 'a1'));
+    scheduler.submit(inGuild('b', 'g2', 'b1'));
+    scheduler.submit(inGuild('c', null, 'c1'));
+    const order: string[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      const run = await gpu.running(i);
+      order.push(label(run));
+      run.succeed();
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['b1', 'c1']);
+    expect(held.state).toBe('queued');
+    expect(gpu.runs).toHaveLength(2);
+    expect(scheduler.guildHold('g1')).toBe('paused');
+
+    scheduler.holdGuild('g1', null);
+    expect(label(await gpu.running(2))).toBe('a1');
+    expect(scheduler.guildHold('g1')).toBeNull();
+  });
+
+  it("a draining guild's new jobs are refused with a reason; its queued jobs still run and other guilds still submit", async () => {
+    const { scheduler, gpu } = setup();
+    scheduler.submit(inGuild('a', 'g1', 'a1'));
+    scheduler.submit(inGuild('a2', 'g1', 'a2'));
+    scheduler.holdGuild('g1', 'draining');
+    expect(() => scheduler.submit(inGuild('a', 'g1', 'a3'))).toThrow(UnavailableError);
+    expect(() => scheduler.submit(inGuild('a', 'g1', 'a3'))).toThrow("this server's admins have stopped taking new jobs");
+    scheduler.submit(inGuild('b', 'g2', 'b1'));
+    const order: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const run = await gpu.running(i);
+      order.push(label(run));
+      run.succeed();
+    }
+    expect(order).toEqual(['a1', 'a2', 'b1']);
+  });
+});
