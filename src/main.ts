@@ -13,6 +13,7 @@ import { openJobStore, StoreError, type JobStore } from './jobs/store.js';
 import { resumeJobCard } from './discord/wiring/cardSession.js';
 import { deliverPending, showUnrecoverable } from './discord/wiring/recoveredCards.js';
 import { PreviewEncoder } from './media/preview.js';
+import { dmPolicyProblems } from './policy/index.js';
 import { healthReport, instrumentBackends, instrumentJob, instrumentQueue } from './ops/instrument.js';
 import { createMetrics } from './ops/metrics.js';
 import { startOpsServer, type OpsServer } from './ops/server.js';
@@ -109,6 +110,8 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     }
   };
   try {
+    const policyProblems = dmPolicyProblems(config.dmPolicy);
+    if (policyProblems.length > 0) throw new StartupError(policyProblems.join('; '));
     let store: JobStore;
     try {
       store = openJobStore({ dataDir: config.dataDir, logger });
@@ -133,6 +136,16 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
 
     const scheduler: Scheduler = createScheduler(config, pool.map((p) => p.backend), { logger, usage: storeUsage(store) });
     undo.push(() => scheduler.close());
+    // A server's own pause or drain outlives a restart, like its other settings.
+    for (const guildId of store.guildIds()) {
+      try {
+        const { queue } = store.guildSettings(guildId);
+        if (queue !== 'open') scheduler.holdGuild(guildId, queue);
+      } catch (error) {
+        if (!(error instanceof StoreError)) throw error;
+        logger.error({ err: error, guild: guildId }, "could not read a server's settings; its queue is open");
+      }
+    }
     undo.push(instrumentQueue(scheduler, metrics));
 
     let bot: Bot;

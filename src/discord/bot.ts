@@ -8,12 +8,14 @@ import { handleAutocomplete } from './handlers/autocomplete.js';
 import { handleBuiltin } from './handlers/builtins.js';
 import { handleButton, handleModal } from './handlers/buttons.js';
 import { handleTemplateCommand } from './handlers/command.js';
+import { readOperators } from './operators.js';
+import { enforceAllowedGuilds, isAllowedGuild } from './wiring/allowedGuilds.js';
 import type { BotContext } from './wiring/context.js';
 import { startDeliveryRetry } from './wiring/deliveryRetry.js';
 import { deliverPending } from './wiring/recoveredCards.js';
 import { desiredCommands, syncCommands } from './wiring/registration.js';
 
-export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 'mode' | 'cards' | 'delivering'>;
+export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 'mode' | 'cards' | 'delivering' | 'operators'>;
 
 export interface Bot {
   readonly context: BotContext;
@@ -46,6 +48,8 @@ export async function startBot(services: BotServices): Promise<Bot> {
     mode: { value: 'open' },
     cards: new Set(),
     delivering: new Set(),
+    // Until Discord has been asked who owns the application (right after login).
+    operators: new Set(config.discord.operatorIds),
   };
   client.on('interactionCreate', (interaction) => void route(ctx, interaction));
   client.on('error', (error) => logger.error({ err: error }, 'discord client error'));
@@ -59,6 +63,8 @@ export async function startBot(services: BotServices): Promise<Bot> {
     await client.destroy();
     throw new BotStartError(`could not log in to Discord at ${config.discord.apiUrl}: ${error instanceof Error ? error.message : String(error)}`);
   }
+  ctx.operators = await readOperators(client.rest, config.discord.operatorIds, logger);
+  const stopGuildWatch = enforceAllowedGuilds(client, config.discord.allowedGuilds, logger);
   const register = () =>
     syncCommands(
       { rest: client.rest, applicationId: client.application!.id, guildId: config.discord.guildId },
@@ -83,6 +89,7 @@ export async function startBot(services: BotServices): Promise<Bot> {
     },
     async stop() {
       retry.stop();
+      stopGuildWatch();
       ctx.registry.off('changed', onChanged);
       await client.destroy();
     },
@@ -91,6 +98,11 @@ export async function startBot(services: BotServices): Promise<Bot> {
 
 async function route(ctx: BotContext, interaction: Interaction): Promise<void> {
   try {
+    if (!isAllowedGuild(ctx.config.discord.allowedGuilds, interaction.guildId)) {
+      // Between being added to a server and leaving it, nobody there gets to use the bot.
+      if (interaction.isRepliable()) await interaction.reply({ content: 'This bot is private and does not serve this server.', flags: MessageFlags.Ephemeral });
+      return;
+    }
     if (interaction.isAutocomplete()) return await handleAutocomplete(ctx, interaction);
     if (interaction.isButton()) return await handleButton(ctx, interaction);
     if (interaction.isModalSubmit()) return await handleModal(ctx, interaction);

@@ -6,3 +6,4 @@ export { guildLimitOverrides, limitOverridesFor, memberLimits, spoilerResults, t
 export { applyDefaults, checkDefault, checkDefaults, type AppliedDefaults, type CheckedDefaults, type DroppedDefault } from './defaults.js';
 export { auditJob, summarizeParams, type AuditEvent, type AuditOutcome } from './audit.js';
 export { admitSubmission, type Admission, type SubmissionInput } from './admit.js';
+export { dmPolicyProblems, dmSettings, type DmPolicy } from './dm.js';

@@ -6,7 +6,7 @@ import type { Job, JobOwner } from '../../jobs/job.js';
 import { persistJob } from '../../jobs/persistence.js';
 import { jobSpecFromPrepared, type ImageBytes } from '../../jobs/spec.js';
 import { instrumentJob } from '../../ops/instrument.js';
-import { applyDefaults, auditJob, checkAccess, checkPrompt, guildLimitOverrides, type AuditOutcome } from '../../policy/index.js';
+import { applyDefaults, auditJob, checkAccess, checkPrompt, dmSettings, guildLimitOverrides, type AuditOutcome } from '../../policy/index.js';
 import { LimitError } from '../../scheduler/limits.js';
 import { UnavailableError } from '../../scheduler/errors.js';
 import type { CommandDefinition } from '../../templates/definition.js';
@@ -48,7 +48,8 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
   const { definition } = submission;
   const access = accessOf(interaction);
   const owner: JobOwner = { userId: interaction.user.id, guildId: interaction.guildId, roles: [...(access?.roleIds ?? [])] };
-  const settings = interaction.guildId ? ctx.store.guildSettings(interaction.guildId) : null;
+  // In a DM no server policy exists: the operator's DM policy applies instead.
+  const settings = interaction.guildId ? ctx.store.guildSettings(interaction.guildId) : dmSettings(ctx.config.dmPolicy);
   const audit = { userId: owner.userId, guildId: owner.guildId, channelId: interaction.channelId, command: definition.name };
 
   const checked = ((): Checked => {

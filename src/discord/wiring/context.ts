@@ -35,6 +35,8 @@ export interface BotContext {
   /** Who pressed Cancel on which job, so the card can say so. */
   cancelledBy: Map<string, string>;
   mode: { value: QueueMode };
+  /** User ids of the bot's operators (see operators.ts): they alone control the whole bot and the backends. */
+  operators: ReadonlySet<string>;
   /** Card jobs still being followed (their final card not yet delivered); stop() waits for them. */
   cards: Set<Promise<unknown>>;
   /** Jobs whose results are being posted right now; the retry of pending deliveries skips them. */
