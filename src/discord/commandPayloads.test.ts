@@ -111,6 +111,13 @@ describe('builtinPayloads', () => {
     expect(comfy?.options?.[0]).toMatchObject({
       options: [{ name: 'backend', required: false, choices: [{ name: 'gpu-a', value: 'gpu-a' }, { name: 'gpu-b', value: 'gpu-b' }] }],
     });
+    // pause, resume and drain act on the server they are typed in unless an operator says `everywhere`.
+    expect(comfy?.options?.slice(1).map((o) => ('options' in o ? o.options?.map((x) => [x.name, x.type]) : []))).toEqual(
+      Array.from({ length: 3 }, () => [
+        ['backend', 3],
+        ['everywhere', 5],
+      ]),
+    );
     for (const payload of payloads.filter((p) => p.name !== 'comfy')) expect(payload.default_member_permissions).toBeUndefined();
   });
 

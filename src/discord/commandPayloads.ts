@@ -182,10 +182,18 @@ function backendOption(backendNames: readonly string[]): APIApplicationCommandSt
 
 const ADMIN_DESCRIPTIONS: Record<(typeof ADMIN_SUBCOMMANDS)[number], string> = {
   status: 'Backends: up or down, queue, VRAM',
-  pause: 'Stop starting new jobs (running ones finish)',
-  resume: 'Start jobs again',
-  drain: 'Finish running and queued jobs, accept no new ones',
+  pause: "Hold this server's queued jobs (running ones finish)",
+  resume: "Start this server's jobs again",
+  drain: "Accept no new jobs from this server; queued and running ones finish",
 };
+
+/** Operators only: the pause, resume or drain applies to every server, not only the one it is typed in. */
+const EVERYWHERE_OPTION = {
+  type: ApplicationCommandOptionType.Boolean,
+  name: 'everywhere',
+  description: "The whole bot, every server (the bot's operators only)",
+  required: false,
+} as const;
 
 export function builtinPayloads(options: BuiltinOptions): CommandPayload[] {
   const common = { type: ApplicationCommandType.ChatInput as const, contexts: GUILD_ONLY, integration_types: [ApplicationIntegrationType.GuildInstall] };
@@ -203,7 +211,7 @@ export function builtinPayloads(options: BuiltinOptions): CommandPayload[] {
         type: ApplicationCommandOptionType.Subcommand,
         name,
         description: ADMIN_DESCRIPTIONS[name],
-        options: [backend],
+        options: name === 'status' ? [backend] : [backend, EVERYWHERE_OPTION],
       })),
     },
   ];

@@ -20,7 +20,7 @@ function field(command: HelpCommand): APIEmbedField {
 }
 
 export function renderHelp(commands: readonly HelpCommand[], options: { isAdmin: boolean }): { embeds: APIEmbed[] } {
-  const builtIns = options.isAdmin ? [...BUILT_IN, '`/comfy status|pause|resume|drain` manage the backends'] : BUILT_IN;
+  const builtIns = options.isAdmin ? [...BUILT_IN, "`/comfy pause|resume|drain` hold, restart or drain this server's jobs; `/comfy status` shows the backends"] : BUILT_IN;
   const sorted = [...commands].sort((a, b) => a.name.localeCompare(b.name));
   const intro = sorted.length === 0 ? 'No image commands are set up yet.' : 'Options in [brackets] are optional. Every result has Reroll, Edit and Delete buttons.';
   return {

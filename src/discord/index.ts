@@ -27,6 +27,6 @@ export { PROMPT_FIELD_ID, renderEditModal } from './editModal.js';
 export { describeFailure } from './failureText.js';
 export { renderHelp, type HelpCommand } from './helpReply.js';
 export { DiscordCardTransport, existingMessage, type CardLocation } from './interactionTransport.js';
-export { canAdmin, isModerator, mayControlJob, memberAccess, type MemberAccess } from './permissions.js';
+export { canAdmin, isModerator, mayControlJob, memberAccess, moderatesJob, type MemberAccess } from './permissions.js';
 export { renderQueue, type QueueView } from './queueReply.js';
 export { renderStatus, type StatusView } from './statusReply.js';

@@ -63,9 +63,14 @@ describe('canAdmin and isModerator', () => {
   });
 
   it('lets the owner or a moderator control a job', () => {
-    expect(mayControlJob(plain, 'u1', 'u1', config)).toBe(true);
-    expect(mayControlJob(plain, 'u1', 'someone-else', config)).toBe(false);
-    expect(mayControlJob(moderator, 'u1', 'someone-else', config)).toBe(true);
-    expect(mayControlJob(null, 'u1', 'someone-else', config)).toBe(false);
+    const job = (ownerId: string, guildId: string | null = 'g1') => ({ ownerId, guildId });
+    expect(mayControlJob(plain, 'u1', 'g1', job('u1'), config)).toBe(true);
+    expect(mayControlJob(plain, 'u1', 'g1', job('someone-else'), config)).toBe(false);
+    expect(mayControlJob(moderator, 'u1', 'g1', job('someone-else'), config)).toBe(true);
+    expect(mayControlJob(null, 'u1', 'g1', job('someone-else'), config)).toBe(false);
+    // A moderator's powers stop at their own server, and nobody moderates a DM job.
+    expect(mayControlJob(moderator, 'u1', 'g2', job('someone-else'), config)).toBe(false);
+    expect(mayControlJob(moderator, 'u1', 'g1', job('someone-else', null), config)).toBe(false);
+    expect(mayControlJob(plain, 'u1', null, job('u1', 'g1'), config)).toBe(true);
   });
 });

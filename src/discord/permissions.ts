@@ -56,7 +56,22 @@ export function isModerator(access: MemberAccess | null, config: ModeratorConfig
   return canAdmin(access) || access.roleIds.some((role) => config.moderatorRoles.includes(role));
 }
 
-/** The owner, or a moderator: may press Cancel or Delete on a job's card. */
-export function mayControlJob(access: MemberAccess | null, userId: string, ownerId: string, config: ModeratorConfig): boolean {
-  return userId === ownerId || isModerator(access, config);
+/** Where a job came from, for the checks of who may act on it. */
+export interface JobPlace {
+  ownerId: string;
+  /** Null: submitted in a DM, where nobody moderates. */
+  guildId: string | null;
+}
+
+/**
+ * A moderator of the job's own server. A server's moderators control their server only, so the check needs the
+ * server the member acts from to be the job's.
+ */
+export function moderatesJob(access: MemberAccess | null, actingGuildId: string | null, job: JobPlace, config: ModeratorConfig): boolean {
+  return job.guildId !== null && actingGuildId === job.guildId && isModerator(access, config);
+}
+
+/** The owner, or a moderator of the job's server: may press Cancel or Delete on a job's card. */
+export function mayControlJob(access: MemberAccess | null, userId: string, actingGuildId: string | null, job: JobPlace, config: ModeratorConfig): boolean {
+  return userId === job.ownerId || moderatesJob(access, actingGuildId, job, config);
 }

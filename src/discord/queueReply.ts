@@ -1,4 +1,5 @@
-// `/queue`: the caller's jobs and the size of the queue, as an ephemeral embed.
+// `/queue`: the caller's jobs and the size of the queue, as an ephemeral embed. A server's admins also see the
+// jobs of their own server (who and which command, never a prompt), and nothing of other servers.
 import type { APIEmbed } from 'discord.js';
 import { formatDuration } from './cardRenderer.js';
 import { fitEmbed, truncate } from './embedLimits.js';
@@ -9,8 +10,21 @@ export type QueuedJobView =
   /** Finished, but Discord has not taken its results yet (kept in the store and retried). */
   | { jobId: string; command: string; state: 'delivering'; finishedSecondsAgo: number; cardUrl?: string | null };
 
+/** One job of the caller's server, for its admins. */
+export interface ServerJobView {
+  ownerId: string;
+  command: string;
+  state: 'queued' | 'running';
+  /** 1-based place in the whole queue, when waiting. */
+  position?: number;
+}
+
 export interface QueueView {
   yours: readonly QueuedJobView[];
+  /** Set for a server's admins: the unfinished jobs of that server. */
+  server?: readonly ServerJobView[];
+  /** The pause or drain the server's admins set. */
+  serverMode?: 'open' | 'paused' | 'draining';
   queued: number;
   running: number;
   /** Set by `/comfy pause` or `drain`: nothing new starts. */
@@ -26,9 +40,22 @@ function line(job: QueuedJobView): string {
   return `⏳ ${what} #${job.position} in line${eta}${link}`;
 }
 
+function serverLine(job: ServerJobView): string {
+  const what = `\`/${truncate(job.command, 40)}\` · <@${job.ownerId}>`;
+  return job.state === 'running' ? `▶️ ${what}` : `⏳ #${job.position ?? '?'} ${what}`;
+}
+
+const SERVER_NOTICE = {
+  open: '',
+  paused: "\n\n⏸️ This server's admins paused its jobs: they wait until /comfy resume.",
+  draining: "\n\n🚧 This server's admins stopped taking new jobs for now.",
+} as const;
+
 export function renderQueue(view: QueueView): { embeds: APIEmbed[] } {
   const mine = view.yours.length === 0 ? 'You have no jobs waiting, running or waiting for delivery.' : view.yours.map(line).join('\n');
-  const notice = view.mode === 'paused' ? '\n\n⏸️ The queue is paused by an admin: jobs wait until it resumes.' : view.mode === 'draining' ? '\n\n🚧 The bot is draining for maintenance: no new jobs are taken.' : '';
+  const botNotice = view.mode === 'paused' ? '\n\n⏸️ The queue is paused by the bot\'s operators: jobs wait until it resumes.' : view.mode === 'draining' ? '\n\n🚧 The bot is draining for maintenance: no new jobs are taken.' : '';
+  const notice = `${botNotice}${SERVER_NOTICE[view.serverMode ?? 'open']}`;
+  const server = view.server === undefined ? [] : [{ name: "This server's jobs", value: view.server.length === 0 ? 'None.' : truncate(view.server.map(serverLine).join('\n'), 1024) }];
   return {
     embeds: [
       fitEmbed({
@@ -37,6 +64,7 @@ export function renderQueue(view: QueueView): { embeds: APIEmbed[] } {
         fields: [
           { name: 'Running', value: String(view.running), inline: true },
           { name: 'Waiting', value: String(view.queued), inline: true },
+          ...server,
         ],
       }),
     ],

@@ -21,13 +21,28 @@ describe('renderQueue', () => {
     expect(embed?.fields?.map((f) => f.value)).toEqual(['2', '5']);
   });
 
+  it("shows a server's admins the jobs of their server: who and which command, no prompt", () => {
+    const [embed] = renderQueue({
+      yours: [],
+      server: [
+        { ownerId: '11', command: 'imagine', state: 'running' },
+        { ownerId: '12', command: 'upscale', state: 'queued', position: 4 },
+      ],
+      queued: 1,
+      running: 1,
+      mode: 'open',
+    }).embeds;
+    expect(embed?.fields?.[2]).toEqual({ name: "This server's jobs", value: '▶️ `/imagine` · <@11>\n⏳ #4 `/upscale` · <@12>' });
+  });
+
   it('lists finished jobs whose results Discord has not taken yet', () => {
     const [embed] = renderQueue({ yours: [{ jobId: 'c', command: 'imagine', state: 'delivering', finishedSecondsAgo: 90 }], queued: 0, running: 0, mode: 'open' }).embeds;
     expect(embed?.description).toBe('📦 `/imagine` finished 1m 30s ago; its results are kept and will be delivered as soon as Discord takes them');
   });
 
   it('says when there is nothing, and when the queue is paused or draining', () => {
-    expect(renderQueue({ yours: [], queued: 0, running: 0, mode: 'paused' }).embeds[0]?.description).toMatch(/no jobs[\s\S]*paused by an admin/);
+    expect(renderQueue({ yours: [], queued: 0, running: 0, mode: 'paused' }).embeds[0]?.description).toMatch(/no jobs[\s\S]*paused by the bot's operators/);
+    expect(renderQueue({ yours: [], queued: 0, running: 0, mode: 'open', serverMode: 'paused' }).embeds[0]?.description).toMatch(/This server's admins paused its jobs/);
     expect(renderQueue({ yours: [], queued: 0, running: 0, mode: 'draining' }).embeds[0]?.description).toMatch(/draining/);
   });
 });
@@ -69,6 +84,12 @@ describe('renderStatus', () => {
     expect(embed?.fields?.[0]?.value).toBe('🟢 up · 1 running, 2 waiting\nVRAM 18.0 GB of 24.0 GB used (75%)\nComfyUI 0.3.64');
     expect(embed?.fields?.[1]?.value).toBe('🔴 down for 42s: connection refused');
     expect(embed?.color).toBe(0xfee75c);
+  });
+
+  it("leaves out why a backend is down when the view has no error (a server admin's), and shows this server's pause", () => {
+    const [embed] = renderStatus({ backends: [{ name: 'gpu-b', up: false, downForSeconds: 5 }], mode: 'open', queued: 0, server: 'paused' }).embeds;
+    expect(embed?.fields?.[0]?.value).toBe('🔴 down for 5s');
+    expect(embed?.description).toBe('0 of 1 up · 0 jobs waiting · accepting jobs · this server: ⏸️ paused by its admins');
   });
 
   it('is red when nothing is up', () => {

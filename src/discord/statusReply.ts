@@ -1,4 +1,5 @@
-// `/comfy status`: every backend's health, queue and VRAM (from ComfyUI's system_stats), for admins.
+// `/comfy status`: every backend's health, queue and VRAM (from ComfyUI's system_stats). Why a backend is down
+// (an error naming its address) is for the bot's operators only: server admins see that it is down.
 import type { APIEmbed } from 'discord.js';
 import { fitEmbed, truncate } from './embedLimits.js';
 
@@ -12,12 +13,15 @@ export type BackendStatusView =
       vram?: { freeBytes: number; totalBytes: number } | null;
       version?: string | null;
     }
-  | { name: string; up: false; error: string; downForSeconds?: number | null };
+  /** `error` only in an operator's view. */
+  | { name: string; up: false; error?: string; downForSeconds?: number | null };
 
 export interface StatusView {
   backends: readonly BackendStatusView[];
   mode: 'open' | 'paused' | 'draining';
   queued: number;
+  /** The pause or drain of the server the status was asked in, set by its admins. */
+  server?: 'open' | 'paused' | 'draining';
 }
 
 function gigabytes(bytes: number): string {
@@ -33,7 +37,7 @@ function vramText(vram: { freeBytes: number; totalBytes: number }): string {
 function backendValue(backend: BackendStatusView): string {
   if (!backend.up) {
     const since = backend.downForSeconds != null ? ` for ${Math.round(backend.downForSeconds)}s` : '';
-    return `🔴 down${since}: ${truncate(backend.error, 300)}`;
+    return `🔴 down${since}${backend.error === undefined ? '' : `: ${truncate(backend.error, 300)}`}`;
   }
   const lines = [`🟢 up · ${backend.running} running, ${backend.pending} waiting`];
   if (backend.vram) lines.push(vramText(backend.vram));
@@ -42,6 +46,7 @@ function backendValue(backend: BackendStatusView): string {
 }
 
 const MODE_TEXT = { open: 'accepting jobs', paused: '⏸️ paused (jobs wait)', draining: '🚧 draining (no new jobs)' } as const;
+const SERVER_TEXT = { open: '', paused: ' · this server: ⏸️ paused by its admins', draining: ' · this server: 🚧 draining, no new jobs' } as const;
 
 export function renderStatus(view: StatusView): { embeds: APIEmbed[] } {
   const up = view.backends.filter((b) => b.up).length;
@@ -49,7 +54,7 @@ export function renderStatus(view: StatusView): { embeds: APIEmbed[] } {
     embeds: [
       fitEmbed({
         title: 'ComfyUI backends',
-        description: `${up} of ${view.backends.length} up · ${view.queued} jobs waiting · ${MODE_TEXT[view.mode]}`,
+        description: `${up} of ${view.backends.length} up · ${view.queued} jobs waiting · ${MODE_TEXT[view.mode]}${SERVER_TEXT[view.server ?? 'open']}`,
         color: up === view.backends.length ? 0x57f287 : up === 0 ? 0xed4245 : 0xfee75c,
         fields: view.backends.map((backend) => ({ name: backend.name, value: backendValue(backend) })),
       }),

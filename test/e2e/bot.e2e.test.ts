@@ -103,7 +103,7 @@ describe('/imagine', () => {
   it('deletes a card for its owner only', async () => {
     const stranger = e2e().discord.addMember({ id: '9100000000000000003', username: 'passer-by', roles: [] });
     const refused = await e2e().discord.button(done.id, buttonId(currentRevision(done), 'delete'), { userId: stranger.user.id });
-    expect((await ephemeralAnswer(refused.token)).content).toBe('This is not your job.');
+    expect((await ephemeralAnswer(refused.token)).content).toBe("This is not your job: only its owner and this server's moderators can do that.");
     expect(e2e().discord.message(done.id)?.deleted).toBe(false);
     await e2e().discord.button(done.id, buttonId(currentRevision(done), 'delete'));
     await e2e().discord.waitFor((d) => d.message(done.id)?.deleted, { description: 'the card to be deleted' });
@@ -145,7 +145,7 @@ describe('Cancel', () => {
 
     const stranger = e2e().discord.addMember({ id: '9100000000000000001', username: 'stranger', roles: [] });
     const press = await e2e().discord.button(queuedCard.id, cancelQueued, { userId: stranger.user.id });
-    expect((await ephemeralAnswer(press.token)).content).toBe('This is not your job.');
+    expect((await ephemeralAnswer(press.token)).content).toBe("This is not your job: only its owner and this server's moderators can do that.");
 
     await e2e().discord.button(queuedCard.id, cancelQueued);
     const cancelled = currentRevision(await finalCard(queued.token, 'Cancelled'));

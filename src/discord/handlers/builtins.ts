@@ -1,10 +1,12 @@
-// The built-in commands: /queue, /cancel, /help (every member, ephemeral), /comfy (admins; re-checked here because
-// default_member_permissions only hides the command) and /settings (the policy room's handlers).
+// The built-in commands: /queue, /cancel, /help (every member, ephemeral), /comfy (a server's admins and the bot's
+// operators; re-checked here because default_member_permissions only hides the command) and /settings (the policy
+// room's handlers).
 import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import { CancelError } from '../../scheduler/errors.js';
-import { canAdmin } from '../permissions.js';
+import { moderatorRoles } from '../../policy/index.js';
+import { canAdmin, isModerator } from '../permissions.js';
 import { renderHelp } from '../helpReply.js';
-import { renderQueue, type QueuedJobView } from '../queueReply.js';
+import { renderQueue, type QueuedJobView, type ServerJobView } from '../queueReply.js';
 import { renderStatus, type BackendStatusView } from '../statusReply.js';
 import { handleComfyConfig } from '../settings/guildConfig.js';
 import { handleSettings } from '../settings/userSettings.js';
@@ -25,7 +27,7 @@ function isAdmin(interaction: ChatInputCommandInteraction): boolean {
 export async function handleBuiltin(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<boolean> {
   switch (interaction.commandName) {
     case 'queue':
-      await interaction.reply({ ...EPHEMERAL, ...queueReply(ctx, interaction.user.id) });
+      await interaction.reply({ ...EPHEMERAL, ...queueReply(ctx, interaction) });
       return true;
     case 'cancel':
       await cancelAll(ctx, interaction);
@@ -44,7 +46,9 @@ export async function handleBuiltin(ctx: BotContext, interaction: ChatInputComma
   }
 }
 
-function queueReply(ctx: BotContext, userId: string) {
+function queueReply(ctx: BotContext, interaction: ChatInputCommandInteraction) {
+  const userId = interaction.user.id;
+  const guildId = interaction.guildId;
   const now = Date.now();
   const jobs = ctx.scheduler.jobs();
   const yours: QueuedJobView[] = jobs
@@ -62,7 +66,19 @@ function queueReply(ctx: BotContext, userId: string) {
     .filter((row) => row.ownerId === userId)
     .map((row) => ({ jobId: row.id, command: row.command, state: 'delivering', finishedSecondsAgo: (now - (row.finishedAt ?? now)) / 1000 }));
   const queued = jobs.filter((job) => job.state === 'queued').length;
-  return renderQueue({ yours: [...yours, ...undelivered], queued, running: jobs.length - queued, mode: ctx.mode.value });
+  // A server's admins see their server's jobs (whose, which command); other servers' never.
+  const server: ServerJobView[] | undefined =
+    guildId !== null && isServerAdmin(ctx, interaction)
+      ? jobs
+          .filter((job) => job.owner.guildId === guildId)
+          .map((job) =>
+            job.state === 'queued'
+              ? { ownerId: job.owner.userId, command: job.command, state: 'queued', position: (ctx.scheduler.position(job.id)?.global ?? 0) + 1 }
+              : { ownerId: job.owner.userId, command: job.command, state: 'running' },
+          )
+      : undefined;
+  const serverMode = guildId === null ? 'open' : (ctx.scheduler.guildHold(guildId) ?? 'open');
+  return renderQueue({ yours: [...yours, ...undelivered], queued, running: jobs.length - queued, mode: ctx.mode.value, serverMode, ...(server ? { server } : {}) });
 }
 
 function helpReply(ctx: BotContext, admin: boolean) {
@@ -86,63 +102,114 @@ async function cancelAll(ctx: BotContext, interaction: ChatInputCommandInteracti
   await interaction.editReply({ content });
 }
 
+/**
+ * `/comfy`. Two kinds of power: a server's admins (Manage Server or a moderator role) hold, resume or drain their
+ * own server's jobs and see the backends' health; the bot's operators also act on the whole bot and on each
+ * backend, and see why a backend is down (errors carry its address).
+ */
 async function comfy(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {
-  if (!isAdmin(interaction)) {
-    await interaction.reply({ ...EPHEMERAL, content: '/comfy needs the Manage Server permission.' });
-    return;
-  }
   if (interaction.options.getSubcommandGroup(false) === 'config') {
+    if (!isAdmin(interaction)) {
+      await interaction.reply({ ...EPHEMERAL, content: "Only members with the Manage Server permission can change this server's settings." });
+      return;
+    }
     await handleComfyConfig(interaction, settingsDeps(ctx));
     return;
   }
   const sub = interaction.options.getSubcommand(true);
+  const operator = ctx.operators.has(interaction.user.id);
+  if (!operator && !isServerAdmin(ctx, interaction)) {
+    await interaction.reply({ ...EPHEMERAL, content: `Only this server's admins (Manage Server or a moderator role) and the bot's operators can use /comfy ${sub}.` });
+    return;
+  }
   const backendName = interaction.options.getString('backend');
+  const everywhere = interaction.options.getBoolean('everywhere') === true;
+  if (sub !== 'status' && !operator && (backendName !== null || everywhere)) {
+    const what = backendName !== null ? 'a backend' : 'the whole bot';
+    await interaction.reply({ ...EPHEMERAL, content: `Only the bot's operators can ${sub} ${what}; /comfy ${sub} without options acts on this server's jobs.` });
+    return;
+  }
   const backend = backendName === null ? null : ctx.backends.find((b) => b.name === backendName);
   if (backend === undefined) {
     await interaction.reply({ ...EPHEMERAL, content: `There is no backend named ${backendName}; backends: ${ctx.backends.map((b) => b.name).join(', ')}.` });
     return;
   }
-  const targets = backend ? [backend] : ctx.backends;
   if (sub === 'status') {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    const views = await Promise.all(targets.map(statusOf));
+    const views = await Promise.all((backend ? [backend] : ctx.backends).map((b) => statusOf(b, operator)));
     const queued = ctx.scheduler.jobs().filter((job) => job.state === 'queued').length;
-    await interaction.editReply(renderStatus({ backends: views, mode: ctx.mode.value, queued }));
+    const server = interaction.guildId === null ? 'open' : (ctx.scheduler.guildHold(interaction.guildId) ?? 'open');
+    await interaction.editReply(renderStatus({ backends: views, mode: ctx.mode.value, queued, server }));
     return;
   }
-  await interaction.reply({ ...EPHEMERAL, content: control(ctx, sub, backend) });
+  let content: string;
+  if (backend) content = controlBackend(ctx, sub, backend);
+  else if (everywhere || interaction.guildId === null) content = controlBot(ctx, sub);
+  else content = controlServer(ctx, sub, interaction.guildId);
+  ctx.logger.info({ user: interaction.user.id, guild: interaction.guildId, sub, backend: backend?.name ?? null, everywhere }, '/comfy control');
+  await interaction.reply({ ...EPHEMERAL, content });
 }
 
-/** Applies pause/resume/drain to one backend or to the whole queue; returns what was done, in words. */
-function control(ctx: BotContext, sub: string, backend: BackendHandle | null): string {
+/** Manage Server, or one of the moderator roles (configured, or this server's own). */
+function isServerAdmin(ctx: BotContext, interaction: ChatInputCommandInteraction): boolean {
+  if (interaction.guildId === null) return false;
+  const roles = moderatorRoles(ctx.config.discord.moderatorRoles, ctx.store.guildSettings(interaction.guildId));
+  return isModerator(accessOf(interaction), { moderatorRoles: roles });
+}
+
+/** Pause, resume or drain one backend (operators). */
+function controlBackend(ctx: BotContext, sub: string, backend: BackendHandle): string {
   const { scheduler } = ctx;
-  if (backend) {
-    if (sub === 'pause') scheduler.pauseBackend(backend.name);
-    else if (sub === 'resume') scheduler.resumeBackend(backend.name);
-    else if (sub === 'drain') void scheduler.drainBackend(backend.name).then(() => ctx.logger.info({ backend: backend.name }, 'backend drained'));
-    else return `Unknown subcommand ${sub}.`;
-    return `${backend.name}: ${sub === 'resume' ? 'taking jobs again' : sub === 'pause' ? 'paused (its running jobs finish)' : 'draining: no new jobs go to it'}.`;
-  }
+  if (sub === 'pause') scheduler.pauseBackend(backend.name);
+  else if (sub === 'resume') scheduler.resumeBackend(backend.name);
+  else if (sub === 'drain') void scheduler.drainBackend(backend.name).then(() => ctx.logger.info({ backend: backend.name }, 'backend drained'));
+  else return `Unknown subcommand ${sub}.`;
+  return `${backend.name}: ${sub === 'resume' ? 'taking jobs again' : sub === 'pause' ? 'paused (its running jobs finish)' : 'draining: no new jobs go to it'}.`;
+}
+
+/** Pause, resume or drain the whole bot, every server (operators). */
+function controlBot(ctx: BotContext, sub: string): string {
+  const { scheduler } = ctx;
   if (sub === 'pause') {
     scheduler.pause();
     ctx.mode.value = 'paused';
-    return 'Paused: jobs are still accepted but wait until /comfy resume.';
+    return 'Paused everywhere: jobs are still accepted but wait until /comfy resume everywhere:True.';
   }
   if (sub === 'resume') {
     scheduler.resume();
     ctx.mode.value = 'open';
-    return 'Resumed: jobs start again.';
+    return 'Resumed everywhere: jobs start again.';
   }
   if (sub === 'drain') {
     const left = scheduler.jobs().length;
     ctx.mode.value = 'draining';
     void scheduler.drain().then(() => ctx.logger.info('queue drained'));
-    return `Draining: no new jobs are taken; ${left} job${left === 1 ? '' : 's'} still to finish. /comfy resume takes jobs again.`;
+    return `Draining everywhere: no new jobs are taken; ${left} job${left === 1 ? '' : 's'} still to finish. /comfy resume everywhere:True takes jobs again.`;
   }
   return `Unknown subcommand ${sub}.`;
 }
 
-async function statusOf(backend: BackendHandle): Promise<BackendStatusView> {
+/** Pause, resume or drain this server's jobs only (its admins); kept in its settings so it outlives a restart. */
+function controlServer(ctx: BotContext, sub: string, guildId: string): string {
+  const hold = sub === 'pause' ? 'paused' : sub === 'drain' ? 'draining' : sub === 'resume' ? null : undefined;
+  if (hold === undefined) return `Unknown subcommand ${sub}.`;
+  ctx.store.setGuildSettings(guildId, { queue: hold ?? 'open' });
+  ctx.scheduler.holdGuild(guildId, hold);
+  const left = ctx.scheduler.jobs().filter((job) => job.owner.guildId === guildId).length;
+  const jobs = `${left} job${left === 1 ? '' : 's'} from this server`;
+  if (hold === 'paused') return `Paused for this server: its jobs are still accepted but wait until /comfy resume (${jobs}). Other servers are not affected.`;
+  if (hold === 'draining') return `Draining this server: no new jobs from it are taken; ${jobs} still to finish. /comfy resume takes jobs again.`;
+  return "Resumed for this server: its jobs start again.";
+}
+
+/** A backend's health; why it is down only for operators (the error names its address). */
+async function statusOf(backend: BackendHandle, operator: boolean): Promise<BackendStatusView> {
+  const view = await probe(backend);
+  if (view.up || operator) return view;
+  return { name: view.name, up: false };
+}
+
+async function probe(backend: BackendHandle): Promise<BackendStatusView> {
   if (!backend.healthy) {
     const error = await backend.client.http.systemStats().then(
       () => 'reconnecting',

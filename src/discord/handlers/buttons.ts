@@ -6,14 +6,14 @@ import { CancelError } from '../../scheduler/errors.js';
 import type { CommandDefinition } from '../../templates/definition.js';
 import { decodeCustomId, type JobComponentId } from '../customIds.js';
 import { PROMPT_FIELD_ID, renderEditModal } from '../editModal.js';
-import { isModerator, mayControlJob } from '../permissions.js';
+import { mayControlJob, moderatesJob } from '../permissions.js';
 import { accessOf } from '../wiring/access.js';
 import type { BotContext } from '../wiring/context.js';
 import { promptKeyOf, randomOptionsOf } from '../wiring/promptKey.js';
 import { ImageInputError, imageFromUrl } from './command.js';
 import { refuse, submitJob } from './submit.js';
 
-const NOT_YOUR_JOB = 'This is not your job.';
+const NOT_YOUR_JOB = "This is not your job: only its owner and this server's moderators can do that.";
 
 function ephemeral(interaction: ButtonInteraction | ModalSubmitInteraction, content: string): Promise<unknown> {
   const options = { content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;
@@ -25,8 +25,8 @@ function moderators(ctx: BotContext, guildId: string | null): { moderatorRoles: 
   return { moderatorRoles: [...ctx.config.discord.moderatorRoles, ...extra] };
 }
 
-function mayControl(ctx: BotContext, interaction: ButtonInteraction, ownerId: string): boolean {
-  return mayControlJob(accessOf(interaction), interaction.user.id, ownerId, moderators(ctx, interaction.guildId));
+function mayControl(ctx: BotContext, interaction: ButtonInteraction, row: JobRow): boolean {
+  return mayControlJob(accessOf(interaction), interaction.user.id, interaction.guildId, row, moderators(ctx, interaction.guildId));
 }
 
 export async function handleButton(ctx: BotContext, interaction: ButtonInteraction): Promise<void> {
@@ -55,7 +55,7 @@ export async function handleButton(ctx: BotContext, interaction: ButtonInteracti
 }
 
 async function cancel(ctx: BotContext, interaction: ButtonInteraction, row: JobRow): Promise<void> {
-  if (!mayControl(ctx, interaction, row.ownerId)) {
+  if (!mayControl(ctx, interaction, row)) {
     await ephemeral(interaction, NOT_YOUR_JOB);
     return;
   }
@@ -63,7 +63,7 @@ async function cancel(ctx: BotContext, interaction: ButtonInteraction, row: JobR
   await interaction.deferUpdate();
   ctx.cancelledBy.set(row.id, interaction.user.id);
   try {
-    await ctx.scheduler.cancel(row.id, { userId: interaction.user.id, isModerator: isModerator(accessOf(interaction), moderators(ctx, interaction.guildId)) });
+    await ctx.scheduler.cancel(row.id, { userId: interaction.user.id, isModerator: moderatesJob(accessOf(interaction), interaction.guildId, row, moderators(ctx, interaction.guildId)) });
   } catch (error) {
     ctx.cancelledBy.delete(row.id);
     if (!(error instanceof CancelError)) throw error;
@@ -72,7 +72,7 @@ async function cancel(ctx: BotContext, interaction: ButtonInteraction, row: JobR
 }
 
 async function remove(ctx: BotContext, interaction: ButtonInteraction, row: JobRow): Promise<void> {
-  if (!mayControl(ctx, interaction, row.ownerId)) {
+  if (!mayControl(ctx, interaction, row)) {
     await ephemeral(interaction, NOT_YOUR_JOB);
     return;
   }
