@@ -7,12 +7,15 @@ import { patternProblem } from './patterns.js';
 
 export type DmPolicy = Config['dmPolicy'];
 
+/** The standard refusal in a DM (a server's names the server). */
+export const DM_BLOCKED_REPLY = 'Your prompt contains something this bot does not allow in direct messages. Please change it and try again.';
+
 /** The DM policy in the shape the checks read a server's settings in. */
 export function dmSettings(policy: DmPolicy): GuildSettings {
   return guildSettingsSchema.parse({
     blockedWords: policy.blockedWords,
     blockedPatterns: policy.blockedPatterns,
-    blockedReply: policy.blockedReply ?? null,
+    blockedReply: policy.blockedReply ?? DM_BLOCKED_REPLY,
   });
 }
 

@@ -3,20 +3,14 @@
 // workflow ComfyUI refuses.
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { currentRevision, MessageFlags, type MessageRevision, type StoredMessage } from '../fakes/discord/index.js';
-import { buttonId, cardIn, describeHistory, embedOf, titleOf, useE2E } from './harness.js';
+import { currentRevision, type MessageRevision, type StoredMessage } from '../fakes/discord/index.js';
+import { buttonId, cardIn, embedOf, ephemeralAnswerOf, finalCardOf, titleOf, useE2E } from './harness.js';
 
 const e2e = useE2E();
 
 /** The final card of an interaction; on a timeout the card's history so far is in the error. */
-async function finalCard(token: string, state: string | RegExp = /Done|Failed|Cancelled|Not queued/, timeoutMs = 15_000): Promise<StoredMessage> {
-  try {
-    return await e2e().discord.waitFor((d) => cardIn(d, token, state), { timeoutMs, description: `the card to reach ${state}` });
-  } catch (error) {
-    const card = e2e().discord.originalFor(token);
-    throw new Error(`${(error as Error).message}\ncard so far:\n${card ? describeHistory(card) : '(none)'}\nbot log tail:\n${e2e().bot.lines.slice(-8).join('\n')}`);
-  }
-}
+const finalCard = (token: string, state?: string | RegExp, timeoutMs?: number): Promise<StoredMessage> => finalCardOf(e2e(), token, state, timeoutMs);
+const ephemeralAnswer = (token: string): Promise<MessageRevision> => ephemeralAnswerOf(e2e().discord, token);
 
 function field(revision: MessageRevision, name: string): string | undefined {
   return embedOf(revision)?.fields?.find((f) => f.name === name)?.value.replace(/`/g, '');
@@ -30,16 +24,6 @@ function holdAtStep(step: number): void {
     e2e().comfy.hold();
   };
   e2e().comfy.events.on('step', onStep);
-}
-
-/** The ephemeral answer to an interaction (a type-4 callback, or a follow-up after a deferred update). */
-async function ephemeralAnswer(token: string): Promise<MessageRevision> {
-  const message = await e2e().discord.waitFor((d) => {
-    const interaction = d.interactions.find((i) => i.token === token);
-    const ids = [interaction?.originalMessageId, ...(interaction?.followupIds ?? [])];
-    return ids.map((id) => (id ? d.message(id) : undefined)).find((m) => m && (currentRevision(m).flags & MessageFlags.Ephemeral) !== 0 && currentRevision(m).content + JSON.stringify(currentRevision(m).embeds) !== '[]');
-  }, { description: 'an ephemeral answer' });
-  return currentRevision(message);
 }
 
 describe('/imagine', () => {
@@ -230,7 +214,7 @@ describe('built-in commands', () => {
   it('/comfy status is refused without Manage Server and shows the backend to an admin', async () => {
     // Discord only hides /comfy from members without Manage Server (and admins can change that); the bot checks.
     const member = await e2e().discord.slash('comfy status', {}, { roles: ['Member'] });
-    expect((await ephemeralAnswer(member.token)).content).toBe('/comfy needs the Manage Server permission.');
+    expect((await ephemeralAnswer(member.token)).content).toBe("Only this server's admins (Manage Server or a moderator role) and the bot's operators can use /comfy status.");
 
     const { token } = await e2e().discord.slash('comfy status', {}, { roles: ['Moderator'] });
     const status = embedOf(await ephemeralAnswer(token));

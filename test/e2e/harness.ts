@@ -11,6 +11,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { startFakeComfy, type FakeComfy, type FakeComfyOptions } from '../fakes/comfy/index.js';
 import {
   currentRevision,
+  MessageFlags,
   startFakeDiscord,
   type FakeDiscord,
   type FakeDiscordOptions,
@@ -135,7 +136,8 @@ export interface E2EOptions {
   discord?: FakeDiscordOptions;
   comfy?: FakeComfyOptions;
   configYaml?: string;
-  env?: Record<string, string>;
+  /** Extra environment; a function when it needs the fakes' addresses. */
+  env?: Record<string, string> | ((fakes: Fakes) => Record<string, string>);
   logLevel?: string;
 }
 
@@ -147,7 +149,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   // The shipped templates name this checkpoint; the fake's default list does not have it.
   const comfy = await startFakeComfy({ models: { checkpoints: [TEMPLATE_CHECKPOINT, 'sdxl.safetensors'] }, ...options.comfy });
   const fakes = { discord, comfy };
-  const bot = spawnBot(fakes, { dataDir, ...pick(options) });
+  const bot = spawnBot(fakes, { dataDir, ...pick(options, fakes) });
   const e2e: E2E = {
     ...fakes,
     bot,
@@ -188,10 +190,10 @@ export function useE2E(options: E2EOptions = {}): () => E2E {
   };
 }
 
-function pick(options: E2EOptions): Omit<BotEnvOptions, 'dataDir'> {
+function pick(options: E2EOptions, fakes: Fakes): Omit<BotEnvOptions, 'dataDir'> {
   return {
     ...(options.configYaml !== undefined ? { configYaml: options.configYaml } : {}),
-    ...(options.env !== undefined ? { env: options.env } : {}),
+    ...(options.env !== undefined ? { env: typeof options.env === 'function' ? options.env(fakes) : options.env } : {}),
     ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
   };
 }
@@ -259,4 +261,29 @@ export function describeHistory(message: StoredMessage): string {
       return `#${i} via ${r.via}: ${e?.title ?? '(no embed)'} | ${(e?.description ?? r.content).replace(/\n/g, ' / ')}${fields ? ` | ${fields}` : ''}${files ? ` | files: ${files}` : ''} | buttons: ${buttonIds(r).map((b) => b.split(':')[2]).join(',')}`;
     })
     .join('\n');
+}
+
+/** The final card of an interaction; on a timeout the card's history so far and the bot's last lines are in the error. */
+export async function finalCardOf(
+  run: E2E,
+  token: string,
+  state: string | RegExp = /Done|Failed|Cancelled|Not queued/,
+  timeoutMs = 15_000,
+): Promise<StoredMessage> {
+  try {
+    return await run.discord.waitFor((d) => cardIn(d, token, state), { timeoutMs, description: `the card to reach ${state}` });
+  } catch (error) {
+    const card = run.discord.originalFor(token);
+    throw new Error(`${(error as Error).message}\ncard so far:\n${card ? describeHistory(card) : '(none)'}\nbot log tail:\n${run.bot.lines.slice(-8).join('\n')}`);
+  }
+}
+
+/** The ephemeral answer to an interaction (a type-4 callback, or a follow-up after a deferred update). */
+export async function ephemeralAnswerOf(discord: FakeDiscord, token: string): Promise<MessageRevision> {
+  const message = await discord.waitFor((d) => {
+    const interaction = d.interactions.find((i) => i.token === token);
+    const ids = [interaction?.originalMessageId, ...(interaction?.followupIds ?? [])];
+    return ids.map((id) => (id ? d.message(id) : undefined)).find((m) => m && (currentRevision(m).flags & MessageFlags.Ephemeral) !== 0 && currentRevision(m).content + JSON.stringify(currentRevision(m).embeds) !== '[]');
+  }, { description: 'an ephemeral answer' });
+  return currentRevision(message);
 }
