@@ -64,6 +64,8 @@ export interface FakeGuild {
   channels: FakeChannel[];
   members: Map<string, FakeMember>;
   joinedAt: number;
+  /** A person, never the bot (discord.js refuses to leave a guild its own user owns). */
+  ownerId: string;
 }
 
 /** A DM channel between the bot and one user (opened by the bot, or where a user invoked a DM-enabled command). */
@@ -75,6 +77,8 @@ export interface DmChannel {
 export interface GuildSpec {
   id?: string;
   name?: string;
+  /** The guild owner's user id (default: a fresh id; the owner need not be a member the fake knows). */
+  ownerId?: string;
   /** Extra roles beside @everyone; default: 'Moderator' and 'Member'. */
   roles?: Array<{ id?: string; name: string; permissions?: bigint }>;
   /** Default: one text channel 'general'. `botDeny` adds a member overwrite denying those bits to the bot. */
@@ -112,7 +116,7 @@ export function buildGuild(spec: GuildSpec, bot: FakeUser, ids: SnowflakeFactory
     position: index,
     botDeny: channel.botDeny ?? 0n,
   }));
-  const guild: FakeGuild = { id, name: spec.name ?? 'Fake Guild', roles, channels, members: new Map(), joinedAt: now };
+  const guild: FakeGuild = { id, name: spec.name ?? 'Fake Guild', roles, channels, members: new Map(), joinedAt: now, ownerId: spec.ownerId ?? ids.next() };
   guild.members.set(bot.id, { user: bot, roles: [], joinedAt: now });
   return guild;
 }
@@ -222,7 +226,7 @@ export function apiGuildCreate(guild: FakeGuild, botId: string): Record<string, 
     icon: null,
     splash: null,
     discovery_splash: null,
-    owner_id: [...guild.members.values()].find((m) => !m.user.bot)?.user.id ?? botId,
+    owner_id: guild.ownerId,
     afk_channel_id: null,
     afk_timeout: 300,
     verification_level: 0,
