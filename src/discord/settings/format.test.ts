@@ -31,5 +31,7 @@ describe('formatGuildSettings', () => {
     expect(text).toContain('Commands: usable everywhere, by everyone.');
     expect(text).toContain('Moderator roles: none');
     expect(text).toMatch(/Reply to a blocked prompt: \(standard\) /);
+    expect(text).toContain("This server's jobs: taken as usual");
+    expect(formatGuildSettings(guildSettingsSchema.parse({ queue: 'paused' }))).toContain("This server's jobs: paused (they wait until /comfy resume)");
   });
 });

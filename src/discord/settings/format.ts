@@ -41,6 +41,12 @@ function limitsText(limits: GuildSettings['roleLimits'][string]): string {
   return parts.filter((part) => part !== null).join(', ');
 }
 
+const QUEUE_TEXT = {
+  open: 'taken as usual',
+  paused: 'paused (they wait until /comfy resume)',
+  draining: 'draining (new ones refused until /comfy resume)',
+} as const;
+
 export function formatGuildSettings(settings: GuildSettings): string {
   const lines: string[] = [];
   const rules = Object.entries(settings.commands).filter(([, rule]) => (rule.channels?.length ?? 0) + (rule.roles?.length ?? 0) > 0);
@@ -58,5 +64,6 @@ export function formatGuildSettings(settings: GuildSettings): string {
   lines.push(`Blocked words: ${settings.blockedWords.length === 0 ? 'none' : settings.blockedWords.map((w) => `\`${w}\``).join(', ')}`);
   lines.push(`Blocked patterns: ${settings.blockedPatterns.length === 0 ? 'none' : settings.blockedPatterns.map((p) => `\`${p}\``).join(', ')}`);
   lines.push(`Reply to a blocked prompt: ${settings.blockedReply ?? `(standard) ${DEFAULT_BLOCKED_REPLY}`}`);
+  lines.push(`This server's jobs: ${QUEUE_TEXT[settings.queue]}`);
   return lines.join('\n');
 }
