@@ -9,9 +9,9 @@ import type { ProposedOption } from './propose.js';
 /** Discord allows at most 25 options per command. */
 export const MAX_OPTIONS = 25;
 
-/** A command name from a file name: lower case, Discord's characters only, at most 32 of them. */
+/** A command name from a file name ("Fox Video.ui.json" → "fox-video"): lower case, Discord's characters, at most 32. */
 export function commandNameFrom(fileName: string): string {
-  const stem = fileName.replace(/\.[^.]*$/, '').toLowerCase();
+  const stem = fileName.replace(/(\.(ui|api))?\.[^.]*$/i, '').toLowerCase();
   return stem.replace(/[^-_\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 32) || 'workflow';
 }
 
