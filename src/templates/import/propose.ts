@@ -79,9 +79,10 @@ class Proposal {
     }
     const steps = node.inputs.steps;
     if (isInteger(steps)) {
+      const max = Math.max(100, Number(steps));
       this.add(
-        { name: 'steps', type: 'integer', description: 'Sampling steps (more is slower)', min: 1, max: Math.max(100, Number(steps)), default: Number(steps), target: this.target(id, 'steps') },
-        `${this.label(id)} steps (capped at 100 so one job cannot hold a GPU for long)`,
+        { name: 'steps', type: 'integer', description: 'Sampling steps (more is slower)', min: 1, max, default: Number(steps), target: this.target(id, 'steps') },
+        `${this.label(id)} steps (1 to ${max}, so one job cannot hold a GPU for long)`,
       );
     }
     const cfg = node.inputs.cfg;
@@ -122,10 +123,8 @@ class Proposal {
       const value = node.inputs[input];
       if (!isInteger(value)) continue;
       const min = Number(inputSpec(this.info(id), input)?.[1]?.min ?? 1);
-      this.add(
-        { name, type: 'integer', description, min, max: Math.max(cap, Number(value)), default: Number(value), target: this.target(id, input) },
-        `${this.label(id)} ${input} (capped at ${cap})`,
-      );
+      const max = Math.max(cap, Number(value));
+      this.add({ name, type: 'integer', description, min, max, default: Number(value), target: this.target(id, input) }, `${this.label(id)} ${input} (${min} to ${max})`);
     }
   }
 
