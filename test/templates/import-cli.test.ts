@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgsError } from '../../src/cli/args.js';
 import { run } from '../../src/cli/import.js';
+import { run as runCommand } from '../../src/cli/run.js';
 import { memoryIO } from '../../src/cli/io.js';
 import { loadCommands } from '../../src/templates/load.js';
 import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
@@ -70,6 +71,12 @@ describe('comfycord import', () => {
     expect(loaded.problems).toEqual([]);
     const command = loaded.commands.get('painter');
     expect(command?.options.map((option) => option.name)).toEqual(['prompt', 'negative', 'seed', 'steps', 'cfg', 'sampler', 'scheduler', 'width', 'height', 'batch', 'model']);
+    // And it runs: the imported command through `comfycord run` against the same server.
+    const io = memoryIO();
+    const outDir = path.join(dir, 'twin-out');
+    const ran = await runCommand(['painter', 'prompt=a lighthouse', 'steps=4', '--out', outDir, '--server', fake.url, ...where.args], io);
+    expect(ran).toBe(0);
+    expect((await readdir(outDir)).some((name) => name.endsWith('.png'))).toBe(true);
   });
 
   it('exits 1 with one line per problem when the written command fails check --server', async () => {

@@ -42,6 +42,11 @@ describe('widget values', () => {
     expect(plain.workflow['1']?.inputs).toEqual({ amount: 5, label: 'fixed' });
   });
 
+  it('wraps a list value as {__value__: […]} so the server cannot take it for a link', () => {
+    const result = convertWorkflow(ui([{ id: 1, type: 'Keyed', widgets_values: [2, ['a', 1]] }, sink(2, null)]), catalogue);
+    expect(result.workflow['1']?.inputs).toEqual({ x: 2, y: { __value__: ['a', 1] } });
+  });
+
   it('reads widget values saved as an object, filling a missing one from the default and naming one without', () => {
     const result = convertWorkflow(ui([{ id: 1, type: 'Keyed', widgets_values: { y: 'hi', extra: 1 } }, sink(2, null)]), catalogue);
     expect(result.workflow['1']?.inputs).toEqual({ y: 'hi', x: 3 });

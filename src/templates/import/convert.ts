@@ -83,7 +83,8 @@ function convertUi(parsed: unknown, catalogue: Catalogue): Conversion {
 function convertNode(graph: UiGraph, node: UiNode, info: NodeInfo, conversion: Conversion): ApiNode {
   const inputs: Record<string, InputValue> = {};
   const mapped = mapWidgetValues(info, node.widgetsValues);
-  for (const [name, value] of mapped.values) inputs[name] = exactValues(value) as InputValue;
+  // A list value is wrapped as the frontend does, so the server cannot mistake it for a link.
+  for (const [name, value] of mapped.values) inputs[name] = (Array.isArray(value) ? { __value__: exactValues(value) } : exactValues(value)) as InputValue;
   for (const name of mapped.defaulted) conversion.notes.push(`${describeNode(node)}: no saved value for "${name}", the server's default is used`);
   const required = info.input.required ?? {};
   for (const input of node.inputs) {
