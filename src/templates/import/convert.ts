@@ -30,7 +30,8 @@ export class ImportError extends Error {
 
 /** Nodes the frontend keeps to itself: never sent to the server. */
 const FRONTEND_ONLY = new Set(['Note', 'MarkdownNote', 'Reroute', PRIMITIVE]);
-const DYNAMIC_PROMPT = /\{[^{}]*\|[^{}]*\}|^\s*\/\/|\/\*/m;
+/** `{a|b}` choices and comment lines of the frontend's dynamic prompts, which ComfyUI itself does not expand. */
+export const DYNAMIC_PROMPT = /\{[^{}]*\|[^{}]*\}|^\s*\/\/|\/\*/m;
 
 export function convertWorkflow(parsed: unknown, catalogue: Catalogue): Conversion {
   const conversion = isUiWorkflow(parsed) ? convertUi(parsed, catalogue) : passApi(parsed);

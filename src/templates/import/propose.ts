@@ -6,7 +6,7 @@ import type { OptionFile } from '../file-schema.js';
 import { inputSpec } from '../server-info.js';
 import { onStep } from '../values.js';
 import { isLink } from '../workflow.js';
-import type { Catalogue } from './convert.js';
+import { DYNAMIC_PROMPT, type Catalogue } from './convert.js';
 
 export interface ProposedOption {
   option: OptionFile;
@@ -61,7 +61,8 @@ class Proposal {
       if (!source) continue;
       const option: OptionFile = { name, type: 'string', description, max_length: 2000, target: this.target(source.id, source.input) };
       if (side === 'positive') option.required = true;
-      this.add(option, `text of ${this.label(source.id)}, feeding the ${side} of ${this.label(sampler)}`);
+      const dynamic = DYNAMIC_PROMPT.test(String(this.input(source.id, source.input))) ? '; its text uses dynamic-prompt syntax ({a|b}, //), sent as written' : '';
+      this.add(option, `text of ${this.label(source.id)}, feeding the ${side} of ${this.label(sampler)}${dynamic}`);
     }
   }
 
@@ -140,7 +141,7 @@ class Proposal {
     }
   }
 
-  /** The node and input holding the text that ends up in a conditioning link: the nearest multiline text upstream. */
+  /** The node and input holding the text that ends up in a conditioning link: the nearest text input upstream. */
   private textSource(link: NodeLink): { id: string; input: string } | undefined {
     const queue = [link[0]];
     const seen = new Set<string>();
@@ -152,7 +153,7 @@ class Proposal {
       const info = this.catalogue[node.class_type];
       const text = Object.keys(node.inputs).find((input) => {
         const spec = info && inputSpec(info, input);
-        return typeof node.inputs[input] === 'string' && spec?.[0] === 'STRING' && spec[1]?.multiline === true;
+        return typeof node.inputs[input] === 'string' && spec?.[0] === 'STRING';
       });
       if (text) return { id, input: text };
       for (const value of Object.values(node.inputs)) if (isLink(value)) queue.push(value[0]);
