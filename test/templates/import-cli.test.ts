@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgsError } from '../../src/cli/args.js';
+import { dispatch } from '../../src/cli/dispatch.js';
 import { run } from '../../src/cli/import.js';
 import { run as runCommand } from '../../src/cli/run.js';
 import { memoryIO } from '../../src/cli/io.js';
@@ -45,6 +46,15 @@ async function listing(folder: string): Promise<string[]> {
 }
 
 describe('comfycord import', () => {
+  it('is a sub-command of comfycord', async () => {
+    const io = memoryIO();
+    expect(await dispatch(['import', '--help'], io)).toBe(0);
+    expect(io.out()).toMatch(/^Usage: comfycord import FILE/);
+    const help = memoryIO();
+    await dispatch(['help'], help);
+    expect(help.out()).toMatch(/^ {2}import +convert a saved ComfyUI workflow/m);
+  });
+
   it('prints the proposal and the template summary, and writes nothing without --write', async () => {
     const where = await scratch('dry');
     const { code, out } = await importing([path.join(FIXTURES, 'img2img.ui.json'), '--object-info', OBJECT_INFO, ...where.args]);

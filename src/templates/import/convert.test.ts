@@ -95,6 +95,11 @@ describe('refusals', () => {
     expect(result.problems).toEqual([expect.stringMatching(/^node 1 \(FancyUpscaler\): node class FancyUpscaler is not on the server/)]);
   });
 
+  it('explains what to do with a legacy group node', () => {
+    const result = convertWorkflow(ui([{ id: 1, type: 'workflow>Upscaler' }, sink(2, null)]), catalogue);
+    expect(result.problems).toEqual([expect.stringContaining('node 1 (workflow>Upscaler): a group node of older ComfyUI versions; in ComfyUI right-click it, choose "Convert to nodes"')]);
+  });
+
   it('refuses a workflow without an output node', () => {
     expect(convertWorkflow(ui([{ id: 1, type: 'Source' }]), catalogue).problems).toEqual([expect.stringContaining('no output node')]);
   });

@@ -30,6 +30,9 @@ export class ImportError extends Error {
 
 /** Nodes the frontend keeps to itself: never sent to the server. */
 const FRONTEND_ONLY = new Set(['Note', 'MarkdownNote', 'Reroute', PRIMITIVE]);
+/** Group nodes of frontends before subgraphs ("workflow>Name"), whose contents live in the frontend's own format. */
+const LEGACY_GROUP_NODE = /^workflow[>/]/;
+const LEGACY_GROUP_HELP = 'a group node of older ComfyUI versions; in ComfyUI right-click it, choose "Convert to nodes" (or convert it to a subgraph) and save again';
 /** `{a|b}` choices and comment lines of the frontend's dynamic prompts, which ComfyUI itself does not expand. */
 export const DYNAMIC_PROMPT = /\{[^{}]*\|[^{}]*\}|^\s*\/\/|\/\*/m;
 
@@ -72,7 +75,7 @@ function convertUi(parsed: unknown, catalogue: Catalogue): Conversion {
     if (node.mode === MODE_MUTED || node.mode === MODE_BYPASSED || FRONTEND_ONLY.has(node.type)) continue;
     const info = catalogue[node.type];
     if (!info) {
-      conversion.problems.push(`${describeNode(node)}: ${unknownClass(node.type)}`);
+      conversion.problems.push(`${describeNode(node)}: ${LEGACY_GROUP_NODE.test(node.type) ? LEGACY_GROUP_HELP : unknownClass(node.type)}`);
       continue;
     }
     conversion.workflow[node.id] = convertNode(graph, node, info, conversion);
