@@ -78,6 +78,24 @@ describe('links', () => {
     expect(convertWorkflow(graph, catalogue).problems).toContain('node 2 (Sink) input "images": its source, node 1 (Source), is muted');
   });
 
+  it("gives an inner node the subgraph instance's own widget value for an input nothing is plugged into", () => {
+    const definition = {
+      id: 'sg', name: 'Seeded inside',
+      nodes: [{ id: 1, type: 'Seeded', inputs: [{ name: 'seed', type: 'INT', link: 1, widget: { name: 'seed' } }], outputs: [{ name: 'INT', type: 'INT' }], widgets_values: [1, 'fixed', 2] }],
+      links: [{ id: 1, origin_id: -10, origin_slot: 0, target_id: 1, target_slot: 0, type: 'INT' }],
+      inputs: [{ name: 'seed', type: 'INT' }], outputs: [],
+    };
+    const graph = { nodes: [{ id: 5, type: 'sg', inputs: [{ name: 'seed', type: 'INT', link: null, widget: { name: 'seed' } }], outputs: [], widgets_values: [77] }, sink(9, null)], links: [], definitions: { subgraphs: [definition] } };
+    const result = convertWorkflow(graph, catalogue);
+    expect(result.problems).toEqual([]);
+    expect(result.workflow['5:1']?.inputs).toEqual({ seed: 77, mode: 'fixed', steps: 2 });
+  });
+
+  it('keeps a seed above 2^53 exact in an API-format file too', () => {
+    const result = convertWorkflow(parseExactJson('{"1": {"class_type": "Seeded", "inputs": {"seed": 18446744073709551615}}, "2": {"class_type": "Sink", "inputs": {}}}'), catalogue);
+    expect(result.workflow['1']?.inputs.seed).toBe('18446744073709551615');
+  });
+
   it('flattens nested subgraphs with path ids', () => {
     const inner = { id: 'inner', name: 'Inner', nodes: [{ id: 3, type: 'Source', inputs: [], outputs: [{ name: 'IMAGE', type: 'IMAGE' }] }], links: [{ id: 1, origin_id: 3, origin_slot: 0, target_id: -20, target_slot: 0, type: 'IMAGE' }], inputs: [], outputs: [{ name: 'out', type: 'IMAGE' }] };
     const outer = { id: 'outer', name: 'Outer', nodes: [{ id: 7, type: 'inner', inputs: [], outputs: [{ name: 'out', type: 'IMAGE' }] }], links: [{ id: 1, origin_id: 7, origin_slot: 0, target_id: -20, target_slot: 0, type: 'IMAGE' }], inputs: [], outputs: [{ name: 'out', type: 'IMAGE' }] };

@@ -1,6 +1,7 @@
 // Subgraphs flattened into one graph, as the frontend does before building a prompt: each inner node gets the
 // stable id "<instance id>:<inner id>" (nested: "5:7:3"), links through the subgraph's input and output pseudo-
 // nodes are joined to the links outside, and a muted or bypassed instance passes its mode to what it contains.
+import { PRIMITIVE } from './links.js';
 import {
   SUBGRAPH_INPUT_NODE,
   SUBGRAPH_OUTPUT_NODE,
@@ -62,8 +63,14 @@ function inline(
       continue;
     }
     const outer = feeding(link.originSlot);
+    const promoted = outer ? undefined : promotedValue(instance, link.originSlot);
     if (outer) links.set(key, { ...link, origin: outer.origin, originSlot: outer.originSlot });
-    else unlink(nodes.get(link.target), key); // nothing plugged in outside: the inner widget keeps its own value
+    else if (promoted) {
+      // The instance shows this input as a widget of its own: its value reaches the inner node, as a primitive would.
+      const holder = `${instance.id}:input-${link.originSlot}`;
+      nodes.set(holder, { id: holder, type: PRIMITIVE, mode: 0, inputs: [], outputs: [], widgetsValues: [promoted.value] });
+      links.set(key, { ...link, origin: holder, originSlot: 0 });
+    } else unlink(nodes.get(link.target), key); // nothing plugged in outside: the inner widget keeps its own value
   }
   for (const [key, link] of [...links]) {
     if (link.target === instance.id) links.delete(key);
@@ -73,6 +80,14 @@ function inline(
     // An output with nothing connected inside keeps pointing at the vanished instance, so the consumer is named.
     if (source) links.set(key, { ...link, origin: source.origin, originSlot: source.originSlot });
   }
+}
+
+/** The value the instance's own widget for input `slot` holds (widget values follow the widget inputs' order). */
+function promotedValue(instance: UiNode, slot: number): { value: unknown } | undefined {
+  const input = instance.inputs[slot];
+  if (input?.widget === undefined || !Array.isArray(instance.widgetsValues)) return undefined;
+  const index = instance.inputs.slice(0, slot).filter((other) => other.widget !== undefined).length;
+  return index < instance.widgetsValues.length ? { value: instance.widgetsValues[index] } : undefined;
 }
 
 function unlink(node: UiNode | undefined, key: string): void {
