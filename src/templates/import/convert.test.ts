@@ -50,6 +50,9 @@ describe('widget values', () => {
   it('reads widget values saved as an object, filling a missing one from the default and naming one without', () => {
     const result = convertWorkflow(ui([{ id: 1, type: 'Keyed', widgets_values: { y: 'hi', extra: 1 } }, sink(2, null)]), catalogue);
     expect(result.workflow['1']?.inputs).toEqual({ y: 'hi', x: 3 });
+    expect(result.notes).toEqual(['node 1 (Keyed): no saved value for "x", the server\'s default is used']);
+    const listed = convertWorkflow(ui([{ id: 1, type: 'Seeded', widgets_values: [5] }, sink(2, null)]), catalogue);
+    expect(listed.workflow['1']?.inputs).toMatchObject({ seed: 5, mode: 'fixed' });
     const missing = convertWorkflow(ui([{ id: 1, type: 'Keyed', widgets_values: { x: 1 } }, sink(2, null)]), catalogue);
     expect(missing.problems).toEqual(['node 1 (Keyed): no value for "y" in the file and the server declares no default']);
   });

@@ -89,7 +89,6 @@ function convertNode(graph: UiGraph, node: UiNode, info: NodeInfo, conversion: C
   const mapped = mapWidgetValues(info, node.widgetsValues);
   // A list value is wrapped as the frontend does, so the server cannot mistake it for a link.
   for (const [name, value] of mapped.values) inputs[name] = (Array.isArray(value) ? { __value__: exactValues(value) } : exactValues(value)) as InputValue;
-  for (const name of mapped.defaulted) conversion.notes.push(`${describeNode(node)}: no saved value for "${name}", the server's default is used`);
   const required = info.input.required ?? {};
   for (const input of node.inputs) {
     if (input.link === null) continue;
@@ -102,6 +101,11 @@ function convertNode(graph: UiGraph, node: UiNode, info: NodeInfo, conversion: C
       if (Object.hasOwn(required, name)) conversion.problems.push(`${describeNode(node)} input "${name}": ${source.reason}`);
       else conversion.notes.push(`${describeNode(node)}: optional input "${name}" left unconnected because ${source.reason}`);
     }
+  }
+  // Only values that reach the server are worth a note; a linked input's saved value never does.
+  const fed = new Set(node.inputs.filter((input) => input.link !== null).map((input) => input.widget ?? input.name));
+  for (const name of mapped.defaulted.filter((name) => !fed.has(name))) {
+    conversion.notes.push(`${describeNode(node)}: no saved value for "${name}", the server's default is used`);
   }
   for (const name of mapped.missing) {
     if (!(name in inputs)) conversion.problems.push(`${describeNode(node)}: no value for "${name}" in the file and the server declares no default`);

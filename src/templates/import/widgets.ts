@@ -58,7 +58,8 @@ export interface MappedWidgets {
 export function mapWidgetValues(info: NodeInfo, saved: unknown[] | Record<string, unknown> | undefined): MappedWidgets {
   const result: MappedWidgets = { values: new Map(), defaulted: [], missing: [] };
   const fill = (widget: Widget): void => {
-    const fallback = widget.spec[1].default;
+    // As in the frontend, a list without a declared default starts on its first entry.
+    const fallback = widget.spec[1].default ?? comboOptions(widget.spec)?.[0];
     if (fallback === undefined) result.missing.push(widget.name);
     else {
       result.values.set(widget.name, fallback);
