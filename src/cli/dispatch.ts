@@ -8,6 +8,7 @@ export const COMMANDS = {
   workflow: 'run a ComfyUI workflow file (API format) and save its outputs',
   run: 'run one command file against ComfyUI, without Discord',
   check: 'check command files and templates (offline, or against a live ComfyUI)',
+  import: 'convert a saved ComfyUI workflow (UI or API format) and propose a command for it',
   help: 'show this help',
 } as const;
 
