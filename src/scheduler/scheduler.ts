@@ -522,6 +522,7 @@ export class Scheduler {
     const entry: Entry = {
       id: job.id,
       userId: job.owner.userId,
+      guildId: job.owner.guildId,
       priority: job.owner.roles.some((r) => priorityRoles.includes(r)),
       job,
       control: new JobControl(job, () => this.clock.now()),
