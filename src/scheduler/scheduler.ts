@@ -9,7 +9,7 @@ import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { CancelError, UnavailableError, UnknownBackendError } from './errors.js';
 import { RunTimeAverages, queueEtas } from './eta.js';
 import { FairQueue, type QueueItem } from './fair-queue.js';
-import { SubmissionLimiter, resolveLimits } from './limits.js';
+import { SubmissionLimiter, resolveLimits, type Load } from './limits.js';
 import { missingOn, requirementsOf, whyNowhere, type Requirements } from './requirements.js';
 import { SlotLedger } from './slot-ledger.js';
 import type { SubmissionUsage } from './usage.js';
@@ -148,7 +148,9 @@ export class Scheduler {
       command: spec.command,
       commandLimits: spec.commandLimits,
     });
-    this.limiter.admit(spec.owner.userId, limits, this.userLoad(spec.owner.userId));
+    const { userId, guildId } = spec.owner;
+    const guild = { guildId, ...this.loadOf((e) => e.guildId === guildId) };
+    this.limiter.admit(userId, limits, this.loadOf((e) => e.userId === userId), guild);
     const entry = this.newEntry(new Job(spec, this.clock.now()), limits, placement);
     this.queue.push(entry);
     this.log.debug({ job: entry.id, user: entry.userId, command: spec.command }, 'job queued');
@@ -295,10 +297,16 @@ export class Scheduler {
       // With no free slot anywhere nothing can be dispatched: do not walk the queue at all.
       const open = this.openBackends();
       if (open.length === 0) return;
-      const entry = this.queue.take((e) => this.slots.ofUser(e.userId) < e.limits.perUserRunning && this.pickBackend(e, open) !== undefined);
+      // A user or server at its running limit is skipped, so it holds back no one else.
+      const entry = this.queue.take((e) => this.hasRunningRoom(e) && this.pickBackend(e, open) !== undefined);
       if (!entry) return;
       this.dispatch(entry, this.pickBackend(entry, open)!);
     }
+  }
+
+  private hasRunningRoom(e: Entry): boolean {
+    const guildCap = e.limits.perGuildRunning;
+    return this.slots.ofUser(e.userId) < e.limits.perUserRunning && (guildCap === undefined || this.slots.ofGuild(e.guildId) < guildCap);
   }
 
   /** Backends that may take a job now: healthy, not paused or draining, inventory read, a slot free. */
@@ -478,7 +486,7 @@ export class Scheduler {
   /** The job takes a slot on the backend. */
   private hold(entry: Entry, backend: Backend): void {
     entry.backend = backend;
-    this.slots.take(backend.name, entry.userId);
+    this.slots.take(backend.name, entry);
   }
 
   /** Frees the job's backend slot and detaches from its run. */
@@ -490,7 +498,7 @@ export class Scheduler {
     entry.timer = null;
     entry.run = null;
     entry.backend = null;
-    if (backend && this.slots.give(backend.name, entry.userId) === 0) {
+    if (backend && this.slots.give(backend.name, entry) === 0) {
       for (const resolve of this.drainWaiters.get(backend.name) ?? []) resolve();
       this.drainWaiters.delete(backend.name);
     }
@@ -576,12 +584,13 @@ export class Scheduler {
     return b;
   }
 
-  private userLoad(userId: string): { running: number; queued: number; nextFreeAt?: number } {
+  /** Live jobs of one user or one server (`of` picks them). */
+  private loadOf(of: (e: Entry) => boolean): Load {
     let running = 0;
     let queued = 0;
     let nextFreeAt: number | undefined;
     for (const e of this.active.values()) {
-      if (e.userId !== userId) continue;
+      if (!of(e)) continue;
       if (e.job.state === 'queued') queued += 1;
       else {
         running += 1;
