@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LimitOverride, Limits } from '../config/schema.js';
 import { silentLogger, type Logger } from '../config/logger.js';
+import type { InFlightJob, JobAdopter } from '../jobs/adopter.js';
 import { Job, JobControl, type FinalState, type JobPosition, type JobSpec } from '../jobs/job.js';
 import { BackendUnavailableError, type Backend, type BackendRun, type RunEvent, type RunOutcome } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
@@ -37,21 +38,6 @@ export interface CancelActor {
   isModerator: boolean;
 }
 
-/** A job that was submitted to a backend before a restart, to adopt. */
-export interface InFlightJob {
-  spec: JobSpec;
-  backend: string;
-  promptId: string;
-  attempt: number;
-  /**
-   * When its time limit started counting (epoch ms): its dispatch, or the earliest later time known. The time
-   * already spent counts, so a restart does not grant a fresh limit.
-   */
-  dispatchedAt: number;
-  /** When it started running, if it had. */
-  startedAt: number | null;
-}
-
 /**
  * What a job needs and which backends offer it. Inventories change only with an `inventory` event, so this is
  * worked out then (and at submit), never per dispatch pass.
@@ -74,7 +60,7 @@ interface Entry extends QueueItem, Stoppable {
   lastPosition: string | null;
 }
 
-export class Scheduler {
+export class Scheduler implements JobAdopter {
   private readonly backends: readonly Backend[];
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -223,10 +209,7 @@ export class Scheduler {
     return new Promise((resolve) => this.queueDrainWaiters.push(resolve));
   }
 
-  /**
-   * Rebuilds the queue after a restart: `queued` in their order (no limits applied), `inFlight` adopted on
-   * their backend with `follow`. An in-flight job whose backend no longer exists goes back to the queue.
-   */
+  /** Start-up recovery's hand-over (JobAdopter): in-flight jobs are adopted on their backend with `follow`. */
   restore(state: { queued: JobSpec[]; inFlight: InFlightJob[] }): Job[] {
     const out: Job[] = [];
     for (const f of state.inFlight) {
