@@ -20,7 +20,7 @@ const backendSchema = z
   .strict();
 export type BackendConfig = z.infer<typeof backendSchema>;
 
-/** Per-user limits; every field optional in overrides, resolved by `resolveLimits` in the scheduler. */
+/** Per-user limits and per-server caps; every field optional in overrides, resolved by `resolveLimits` in the scheduler. */
 export const limitsSchema = z
   .object({
     perUserRunning: positiveInt.default(1),
@@ -29,21 +29,43 @@ export const limitsSchema = z
     minIntervalSeconds: nonNegativeNumber.default(0),
     /** Jobs per user per UTC day (absent = unlimited). */
     dailyQuota: positiveInt.optional(),
+    /** Jobs of one server running at once; direct messages count as one server (absent = no cap). */
+    perGuildRunning: positiveInt.optional(),
+    /** Jobs of one server waiting at once; direct messages count as one server (absent = no cap). */
+    perGuildQueued: nonNegativeInt.optional(),
   })
   .strict();
 export type Limits = z.infer<typeof limitsSchema>;
 
-export const limitOverrideSchema = z
+/** The per-user limits, each optional: what a role or a command may change, and what a server's admins may set. */
+export const userLimitOverrideSchema = z
   .object({
-    guild: z.string().optional(),
-    role: z.string().optional(),
-    command: z.string().optional(),
     perUserRunning: positiveInt.optional(),
     perUserQueued: nonNegativeInt.optional(),
     minIntervalSeconds: nonNegativeNumber.optional(),
     dailyQuota: positiveInt.optional(),
   })
   .strict();
+
+const GUILD_CAPS = ['perGuildRunning', 'perGuildQueued'] as const;
+
+export const limitOverrideSchema = userLimitOverrideSchema
+  .extend({
+    guild: z.string().optional(),
+    role: z.string().optional(),
+    command: z.string().optional(),
+    perGuildRunning: positiveInt.optional(),
+    perGuildQueued: nonNegativeInt.optional(),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    // A server's cap counts every job of the server, so it cannot depend on who submits or which command.
+    if (o.role === undefined && o.command === undefined) return;
+    for (const cap of GUILD_CAPS) {
+      if (o[cap] === undefined) continue;
+      ctx.addIssue({ code: 'custom', path: [cap], message: 'is a cap for a whole server: set it in an entry that names only a guild' });
+    }
+  });
 export type LimitOverride = z.infer<typeof limitOverrideSchema>;
 
 export const configSchema = z

@@ -1,10 +1,11 @@
-// Start-up recovery: every job the store holds unfinished goes back into the scheduler. Queued ones return
-// to the fair queue in their order; submitted ones are adopted on their backend, whose /history and /queue
-// tell whether each is still pending, running, finished while the bot was down, or forgotten (then it is
-// submitted again, once, with the same workflow and seed). Rows that cannot run again are failed with the
-// reason, and succeeded jobs whose results were never posted are handed back for delivery.
+// Start-up recovery: every job the store holds unfinished goes back to the scheduler, through the port it
+// implements for this (JobAdopter, adopter.ts). Queued ones return to the fair queue in their order; submitted
+// ones are adopted on their backend, whose /history and /queue tell whether each is still pending, running,
+// finished while the bot was down, or forgotten (then it is submitted again, once, with the same workflow and
+// seed). Rows that cannot run again are failed with the reason, and succeeded jobs whose results were never
+// posted are handed back for delivery.
 import { silentLogger, type Logger } from '../config/logger.js';
-import type { InFlightJob, Scheduler } from '../scheduler/scheduler.js';
+import type { InFlightJob, JobAdopter } from './adopter.js';
 import type { Job, JobSpec } from './job.js';
 import { persistJob, type PersistenceStore } from './persistence.js';
 import { specFromRow, type CommandLookup, type RebuiltSpec } from './recovery-spec.js';
@@ -17,7 +18,8 @@ const UNFINISHED: readonly JobState[] = ['queued', 'dispatched', 'running'];
 
 export interface RecoveryOptions {
   store: Pick<JobStore, 'unfinished' | 'loadImages' | 'transition' | 'updateJob' | 'pendingDeliveries'>;
-  scheduler: Pick<Scheduler, 'restore' | 'pause' | 'resume'>;
+  /** The scheduler, through the port it implements for recovery. */
+  scheduler: JobAdopter;
   /** The commands as loaded now (`name => registry.commands.get(name)`). */
   commands: CommandLookup;
   /** `config.jobs.maxTries`: a forgotten prompt is submitted again only while a try is left. */

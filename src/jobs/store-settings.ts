@@ -1,7 +1,7 @@
 // Per-guild settings and per-user defaults as the store keeps them: JSON columns checked by zod on the way in
 // and out, so a bad value is reported with the setting it belongs to instead of surfacing later.
 import { z } from 'zod';
-import { limitOverrideSchema } from '../config/schema.js';
+import { userLimitOverrideSchema } from '../config/schema.js';
 import { StoreError } from './store-errors.js';
 
 const snowflake = z.string().regex(/^\d+$/, 'must be a Discord id (digits)');
@@ -21,8 +21,11 @@ export const guildSettingsSchema = z
     commands: z
       .record(z.string().min(1), z.object({ channels: idList.optional(), roles: idList.optional() }).strict())
       .default({}),
-    /** Per role id: limits that override the configured ones for its members (only the fields given). */
-    roleLimits: z.record(snowflake, limitOverrideSchema.omit({ guild: true, role: true, command: true })).default({}),
+    /**
+     * Per role id: limits that override the configured ones for its members (only the fields given). Per-user
+     * limits only: the server's own caps are the bot operator's to set.
+     */
+    roleLimits: z.record(snowflake, userLimitOverrideSchema).default({}),
     moderatorRoles: idList.default([]),
     /** Post results as spoilers. */
     spoilerResults: z.boolean().default(false),

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { FairQueue, type QueueItem } from './fair-queue.js';
 
-const item = (id: string, userId = id[0]!, priority = false): QueueItem => ({ id, userId, priority });
+const item = (id: string, userId = id[0]!, priority = false, guildId: string | null = 'g'): QueueItem => ({ id, userId, guildId, priority });
+
+/** A small deterministic generator, so a failing case can be replayed. */
+function generator(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return Math.floor(seed / 65536) % n;
+  };
+}
 
 function drain(q: FairQueue<QueueItem>, eligible?: (i: QueueItem) => boolean): string[] {
   const out: string[] = [];
@@ -63,21 +71,20 @@ describe('FairQueue', () => {
   });
 
   it('predicts exactly the order repeated takes give, and leaves the queue untouched', () => {
-    // A small deterministic generator: queues with priority users, users served before, and jobs put back.
-    let seed = 7;
-    const random = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return Math.floor(seed / 65536) % n;
-    };
+    // Queues with several servers and direct messages, a user in two servers, priority users, users served
+    // before, and jobs put back.
+    const random = generator(7);
+    const guilds = ['g1', 'g2', 'g3', null];
     for (let round = 0; round < 30; round += 1) {
       const q = new FairQueue<QueueItem>();
       const users = 1 + random(12);
       for (let i = 0; i < 80; i += 1) {
         const user = `u${random(users)}`;
+        const guild = guilds[random(1 + (round % guilds.length))]!;
         const id = `${round}-${i}`;
         const roll = random(10);
-        if (roll === 0) q.pushFront(item(id, user));
-        else q.push(item(id, user, user === 'u0' || roll === 1));
+        if (roll === 0) q.pushFront(item(id, user, false, guild));
+        else q.push(item(id, user, user === 'u0' || roll === 1, guild));
         if (random(4) === 0) q.take();
       }
       const predicted = q.order().map((i) => i.id);
@@ -94,5 +101,85 @@ describe('FairQueue', () => {
     expect(q.remove('z1')?.id).toBe('z1');
     expect(q.remove('nope')).toBeUndefined();
     expect(q.size).toBe(0);
+  });
+
+  it('serves servers round-robin before users, direct messages as one more server', () => {
+    const q = new FairQueue<QueueItem>();
+    for (const id of ['a1', 'a2', 'a3', 'b1', 'b2']) q.push(item(id, id[0], false, 'big'));
+    q.push(item('c1', 'c', false, 'small'));
+    q.push(item('d1', 'd', false, null));
+    q.push(item('e1', 'e', false, null));
+    const expected = ['a1', 'c1', 'd1', 'b1', 'e1', 'a2', 'b2', 'a3'];
+    expect(q.order().map((i) => i.id)).toEqual(expected);
+    expect(drain(q)).toEqual(expected);
+  });
+
+  it("serves a server's one job within one turn of a server with a hundred waiting", () => {
+    const q = new FairQueue<QueueItem>();
+    for (let i = 0; i < 100; i += 1) q.push(item(`a${i}`, `u${i % 7}`, false, 'crowded'));
+    expect(q.take()?.id).toBe('a0');
+    q.push(item('lone', 'x', false, 'quiet'));
+    expect(q.order()[0]?.id).toBe('lone');
+    expect(q.take()?.id).toBe('lone');
+    // Even when the crowded server has never been served, the newcomer waits for at most one of its jobs.
+    const fresh = new FairQueue<QueueItem>();
+    for (let i = 0; i < 100; i += 1) fresh.push(item(`a${i}`, `u${i % 7}`, false, 'crowded'));
+    fresh.push(item('lone', 'x', false, 'quiet'));
+    expect(drain(fresh).indexOf('lone')).toBeLessThanOrEqual(1);
+  });
+
+  it("does not let a server's user in another server skip the other server's turn", () => {
+    const q = new FairQueue<QueueItem>();
+    q.push(item('a1', 'a', false, 'g1'));
+    q.push(item('a2', 'a', false, 'g1'));
+    q.push(item('a3', 'a', false, 'g2'));
+    q.push(item('b1', 'b', false, 'g2'));
+    expect(drain(q)).toEqual(['a1', 'a3', 'a2', 'b1']);
+  });
+
+  it('puts priority jobs of any server first, round-robin between servers', () => {
+    const q = new FairQueue<QueueItem>();
+    q.push(item('a1', 'a', false, 'g1'));
+    q.push(item('p1', 'p', true, 'g1'));
+    q.push(item('p2', 'p', true, 'g1'));
+    q.push(item('v1', 'v', true, 'g2'));
+    q.push(item('v2', 'v', true, 'g2'));
+    q.pushFront(item('x1', 'x', false, 'g3'));
+    expect(q.order().map((i) => i.id)).toEqual(['x1', 'p1', 'v1', 'p2', 'v2', 'a1']);
+    expect(drain(q)).toEqual(['x1', 'p1', 'v1', 'p2', 'v2', 'a1']);
+  });
+
+  it('never lets a server wait while another is served twice, whatever arrives when (random arrivals)', () => {
+    const random = generator(11);
+    // Some jobs cannot run now (no backend can take them), as in dispatch: a server waits only with a job that can.
+    const eligible = (i: QueueItem) => !i.id.endsWith('7');
+    for (let round = 0; round < 25; round += 1) {
+      const q = new FairQueue<QueueItem>();
+      const guilds = 2 + random(5);
+      /** For each waiting server: dispatches of each other server since it began waiting or was last served. */
+      const servedSince = new Map<string, Map<string, number>>();
+      let n = 0;
+      for (let step = 0; step < 400; step += 1) {
+        if (random(3) > 0) {
+          // Arrivals are skewed: server g0 gets most of the jobs.
+          const guild = `g${random(4) === 0 ? random(guilds) : 0}`;
+          q.push(item(`${round}-${n++}`, `${guild}-u${random(5)}`, false, guild));
+        } else {
+          const taken = q.take(eligible);
+          if (taken) {
+            const guild = taken.guildId!;
+            servedSince.delete(guild);
+            for (const [waiting, counts] of servedSince) {
+              const times = (counts.get(guild) ?? 0) + 1;
+              counts.set(guild, times);
+              expect(times, `${guild} served twice while ${waiting} waited`).toBeLessThanOrEqual(1);
+            }
+          }
+        }
+        const waiting = new Set(q.order().filter(eligible).map((i) => i.guildId!));
+        for (const guild of servedSince.keys()) if (!waiting.has(guild)) servedSince.delete(guild);
+        for (const guild of waiting) if (!servedSince.has(guild)) servedSince.set(guild, new Map());
+      }
+    }
   });
 });

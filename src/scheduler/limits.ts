@@ -1,4 +1,5 @@
-// Per-user limits: resolving the effective limits of one submission, and refusing it with the limit it broke.
+// Per-user limits and per-server caps: resolving the effective limits of one submission, and refusing it with
+// the limit it broke.
 // In-process counters rather than bottleneck: a refusal must be synchronous and say when the limit frees up,
 // while bottleneck queues work instead of refusing it.
 import type { LimitOverride, Limits } from '../config/schema.js';
@@ -7,7 +8,7 @@ import type { CommandLimits } from '../templates/definition.js';
 import type { Clock } from './clock.js';
 import { MemoryUsage, type SubmissionUsage } from './usage.js';
 
-export type LimitName = 'running' | 'queued' | 'interval' | 'daily';
+export type LimitName = 'running' | 'queued' | 'interval' | 'daily' | 'guildRunning' | 'guildQueued';
 
 export class LimitError extends Error {
   constructor(
@@ -26,7 +27,10 @@ export interface LimitContext {
   commandLimits?: CommandLimits | undefined;
 }
 
-const LIMIT_FIELDS = ['perUserRunning', 'perUserQueued', 'minIntervalSeconds', 'dailyQuota'] as const;
+const USER_FIELDS = ['perUserRunning', 'perUserQueued', 'minIntervalSeconds', 'dailyQuota'] as const;
+/** A server's caps count all its jobs, so only overrides naming nothing but a guild change them (see the config schema). */
+const GUILD_FIELDS = ['perGuildRunning', 'perGuildQueued'] as const;
+type LimitField = (typeof USER_FIELDS)[number] | (typeof GUILD_FIELDS)[number];
 
 function matches(o: LimitOverride, ctx: LimitContext): boolean {
   return (
@@ -41,18 +45,19 @@ function specificity(o: LimitOverride): number {
 }
 
 /** Larger is more generous for every field but the interval. */
-function moreGenerous(field: (typeof LIMIT_FIELDS)[number], a: number, b: number): number {
+function moreGenerous(field: LimitField, a: number, b: number): number {
   return field === 'minIntervalSeconds' ? Math.min(a, b) : Math.max(a, b);
 }
 
 /**
  * Effective limits: config `limits`, then the command file's own limits, then matching overrides from the
  * least to the most specific (guild < guild+role < guild+role+command). Among overrides equally specific
- * (a member with two roles), the most generous value wins.
+ * (a member with two roles), the most generous value wins. A server's caps come from `limits` and the overrides
+ * that name only that guild.
  */
 export function resolveLimits(base: Limits, overrides: readonly LimitOverride[], ctx: LimitContext): Limits {
   const out: Limits = { ...base };
-  for (const field of LIMIT_FIELDS) {
+  for (const field of USER_FIELDS) {
     const value = ctx.commandLimits?.[field];
     if (value !== undefined) out[field] = value;
   }
@@ -62,20 +67,30 @@ export function resolveLimits(base: Limits, overrides: readonly LimitOverride[],
     levels.set(level, [...(levels.get(level) ?? []), o]);
   }
   for (const level of [...levels.keys()].sort((a, b) => a - b)) {
-    for (const field of LIMIT_FIELDS) {
-      const values = levels.get(level)!.map((o) => o[field]).filter((v): v is number => v !== undefined);
-      if (values.length === 0) continue;
-      out[field] = values.reduce((a, b) => moreGenerous(field, a, b));
-    }
+    const group = levels.get(level)!;
+    for (const field of USER_FIELDS) applyMostGenerous(out, field, group);
+    const serverWide = group.filter((o) => o.role === undefined && o.command === undefined);
+    for (const field of GUILD_FIELDS) applyMostGenerous(out, field, serverWide);
   }
   return out;
 }
 
-export interface UserLoad {
+function applyMostGenerous(out: Limits, field: LimitField, overrides: readonly LimitOverride[]): void {
+  const values = overrides.map((o) => o[field]).filter((v): v is number => v !== undefined);
+  if (values.length > 0) out[field] = values.reduce((a, b) => moreGenerous(field, a, b));
+}
+
+/** Live jobs of one user or of one server. */
+export interface Load {
   running: number;
   queued: number;
-  /** When the user's soonest job is expected to end, if known (for retryAt on running/queued). */
+  /** When the soonest of these jobs is expected to end, if known (for retryAt on the running and queued limits). */
   nextFreeAt?: number | undefined;
+}
+
+/** A server's live jobs; direct messages (`guildId` null) count as one server. */
+export interface GuildLoad extends Load {
+  guildId: string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -84,13 +99,69 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** "the limit" when the user is exactly at it; the number when it is lower (lowered by an override or reload). */
+/** "the limit" when the count is exactly at it; the number when it is lower (lowered by an override or reload). */
 function theLimit(count: number, limit: number): string {
   return count === limit ? 'the limit' : `the limit is ${limit}`;
 }
 
 function utcTime(ms: number): string {
   return new Date(ms).toISOString().slice(11, 19);
+}
+
+/** Whose live jobs a running and a waiting limit count, and how a refusal names them. */
+interface Holder {
+  /** "You already have …" */
+  has: string;
+  running: { name: LimitName; cap: number };
+  queued: { name: LimitName; cap: number };
+  /** Adds when the limit is expected to free up to a refusal's message. */
+  saysWhen: boolean;
+}
+
+function userHolder(limits: Limits): Holder {
+  return {
+    has: 'You already have',
+    running: { name: 'running', cap: limits.perUserRunning },
+    queued: { name: 'queued', cap: limits.perUserQueued },
+    saysWhen: false,
+  };
+}
+
+function guildHolder(limits: Limits, guildId: string | null): Holder {
+  return {
+    has: guildId === null ? 'Direct messages to the bot already have' : 'This server already has',
+    running: { name: 'guildRunning', cap: limits.perGuildRunning ?? Infinity },
+    queued: { name: 'guildQueued', cap: limits.perGuildQueued ?? Infinity },
+    saysWhen: true,
+  };
+}
+
+/**
+ * Throws LimitError when the holder's running limit is full and nothing may wait, or when the job would wait
+ * (`waits`, or for this holder's own limits) and its waiting limit is full. Returns whether the job would wait.
+ */
+function checkLoad(holder: Holder, load: Load, waits: boolean): boolean {
+  const retryAt = load.nextFreeAt !== undefined ? new Date(load.nextFreeAt) : undefined;
+  const when = holder.saysWhen && retryAt ? ` (expected around ${utcTime(retryAt.getTime())} UTC)` : '';
+  const { running, queued } = holder;
+  const runningFull = load.running >= running.cap;
+  if (runningFull && queued.cap === 0) {
+    throw new LimitError(
+      running.name,
+      `${holder.has} ${plural(load.running, 'job')} running (${theLimit(load.running, running.cap)}); wait for ${load.running === 1 ? 'it' : 'one'} to finish${when}`,
+      retryAt,
+    );
+  }
+  // A job that would start at once does not count as waiting.
+  const wouldWait = waits || runningFull || load.queued > 0;
+  if (wouldWait && load.queued >= queued.cap) {
+    throw new LimitError(
+      queued.name,
+      `${holder.has} ${plural(load.queued, 'job')} waiting (${theLimit(load.queued, queued.cap)}); wait for one to finish${when}`,
+      retryAt,
+    );
+  }
+  return wouldWait;
 }
 
 /**
@@ -103,27 +174,14 @@ export class SubmissionLimiter {
     private readonly usage: SubmissionUsage = new MemoryUsage(),
   ) {}
 
-  /** Throws LimitError when this submission breaks a limit; records it otherwise. */
-  admit(userId: string, limits: Limits, load: UserLoad): void {
+  /**
+   * Throws LimitError when this submission breaks a limit (the user's, then the server's, then the interval and
+   * the daily quota); records it otherwise.
+   */
+  admit(userId: string, limits: Limits, user: Load, guild: GuildLoad): void {
     const now = this.clock.now();
-    const retryAt = load.nextFreeAt !== undefined ? new Date(load.nextFreeAt) : undefined;
-    const runningFull = load.running >= limits.perUserRunning;
-    if (runningFull && limits.perUserQueued === 0) {
-      throw new LimitError(
-        'running',
-        `You already have ${plural(load.running, 'job')} running (${theLimit(load.running, limits.perUserRunning)}); wait for ${load.running === 1 ? 'it' : 'one'} to finish`,
-        retryAt,
-      );
-    }
-    // A job that would start at once does not count as waiting.
-    const wouldWait = runningFull || load.queued > 0;
-    if (wouldWait && load.queued >= limits.perUserQueued) {
-      throw new LimitError(
-        'queued',
-        `You already have ${plural(load.queued, 'job')} waiting (${theLimit(load.queued, limits.perUserQueued)}); wait for one to finish`,
-        retryAt,
-      );
-    }
+    const waits = checkLoad(userHolder(limits), user, false);
+    checkLoad(guildHolder(limits, guild.guildId), guild, waits);
     const last = this.usage.lastAt(userId);
     const intervalMs = limits.minIntervalSeconds * 1000;
     if (last !== undefined && intervalMs > 0 && now - last < intervalMs) {

@@ -16,11 +16,24 @@ describe('MinHeap', () => {
   it('interleaves pushes and pops, and pops nothing from an empty heap', () => {
     const heap = new MinHeap<string>((a, b) => a < b);
     expect(heap.pop()).toBeUndefined();
+    expect(heap.peek()).toBeUndefined();
     heap.push('m');
     heap.push('c');
+    expect(heap.peek()).toBe('c');
+    expect(heap.size).toBe(2);
     expect(heap.pop()).toBe('c');
     heap.push('a');
     heap.push('z');
     expect([heap.pop(), heap.pop(), heap.pop(), heap.pop()]).toEqual(['a', 'm', 'z', undefined]);
+  });
+
+  it("re-sorts after the top item's key changed, without a pop and a push", () => {
+    const heap = new MinHeap<{ key: number; name: string }>((a, b) => a.key < b.key);
+    for (const [key, name] of [[1, 'a'], [3, 'c'], [2, 'b'], [4, 'd']] as const) heap.push({ key, name });
+    heap.peek()!.key = 5;
+    heap.topChanged();
+    const out: string[] = [];
+    for (let x = heap.pop(); x; x = heap.pop()) out.push(x.name);
+    expect(out).toEqual(['b', 'c', 'd', 'a']);
   });
 });

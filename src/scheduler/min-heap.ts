@@ -11,6 +11,11 @@ export class MinHeap<T> {
     return this.items.length;
   }
 
+  /** The item `pop` would return, left in place. */
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
   push(item: T): void {
     const items = this.items;
     items.push(item);
@@ -29,13 +34,24 @@ export class MinHeap<T> {
     const last = items.pop();
     if (items.length === 0 || last === undefined) return top;
     items[0] = last;
+    this.siftDown();
+    return top;
+  }
+
+  /** Restores the order after the caller changed the top item's key: cheaper than a pop and a push. */
+  topChanged(): void {
+    this.siftDown();
+  }
+
+  private siftDown(): void {
+    const items = this.items;
     for (let i = 0; ; ) {
       const left = 2 * i + 1;
       const right = left + 1;
       let first = i;
       if (left < items.length && this.before(items[left]!, items[first]!)) first = left;
       if (right < items.length && this.before(items[right]!, items[first]!)) first = right;
-      if (first === i) return top;
+      if (first === i) return;
       this.swap(i, first);
       i = first;
     }

@@ -1,16 +1,19 @@
 // Decides when and where each job runs: admits it (limits), queues it fairly, dispatches it to the least
 // loaded healthy backend that can run it, follows the run, puts it back after a lost backend, and cancels.
+// Stopping a submitted run (cancel, time limit, grace, abandon) is RunStopper's (run-stopper.ts).
 import { randomUUID } from 'node:crypto';
 import type { LimitOverride, Limits } from '../config/schema.js';
 import { silentLogger, type Logger } from '../config/logger.js';
+import type { InFlightJob, JobAdopter } from '../jobs/adopter.js';
 import { Job, JobControl, type FinalState, type JobPosition, type JobSpec } from '../jobs/job.js';
 import { BackendUnavailableError, type Backend, type BackendRun, type RunEvent, type RunOutcome } from './backend.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 import { CancelError, UnavailableError, UnknownBackendError } from './errors.js';
 import { RunTimeAverages, queueEtas } from './eta.js';
 import { FairQueue, type QueueItem } from './fair-queue.js';
-import { SubmissionLimiter, resolveLimits } from './limits.js';
+import { SubmissionLimiter, resolveLimits, type Load } from './limits.js';
 import { missingOn, requirementsOf, whyNowhere, type Requirements } from './requirements.js';
+import { RunStopper, type StopEnding, type Stoppable } from './run-stopper.js';
 import { SlotLedger } from './slot-ledger.js';
 import type { SubmissionUsage } from './usage.js';
 
@@ -38,38 +41,6 @@ export interface CancelActor {
   isModerator: boolean;
 }
 
-/** A job that was submitted to a backend before a restart, to adopt. */
-export interface InFlightJob {
-  spec: JobSpec;
-  backend: string;
-  promptId: string;
-  attempt: number;
-  /**
-   * When its time limit started counting (epoch ms): its dispatch, or the earliest later time known. The time
-   * already spent counts, so a restart does not grant a fresh limit.
-   */
-  dispatchedAt: number;
-  /** When it started running, if it had. */
-  startedAt: number | null;
-}
-
-/**
- * How long a stopped run may take to end before the job is ended without it: a quarter of the time limit, at
- * most 30 s (a short limit, as in tests, gets a short grace).
- */
-function stopGraceMs(timeoutSeconds: number): number {
-  return Math.min(30_000, timeoutSeconds * 250);
-}
-
-/** "30 minutes", "1 minute", "90 s". */
-function describeSeconds(seconds: number): string {
-  if (seconds % 60 !== 0) return `${seconds} s`;
-  const minutes = seconds / 60;
-  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
-}
-
-type StopReason = 'cancel' | 'timeout';
-
 /**
  * What a job needs and which backends offer it. Inventories change only with an `inventory` event, so this is
  * worked out then (and at submit), never per dispatch pass.
@@ -80,7 +51,7 @@ interface Placement {
   canRunOn: ReadonlySet<Backend>;
 }
 
-interface Entry extends QueueItem {
+interface Entry extends QueueItem, Stoppable {
   job: Job;
   control: JobControl;
   limits: Limits;
@@ -89,13 +60,10 @@ interface Entry extends QueueItem {
   backend: Backend | null;
   run: BackendRun | null;
   unsubscribe: (() => void) | null;
-  /** The time limit until a stop is requested, then the stop's grace period. */
-  timer: TimerHandle | null;
-  stop: StopReason | null;
   lastPosition: string | null;
 }
 
-export class Scheduler {
+export class Scheduler implements JobAdopter {
   private readonly backends: readonly Backend[];
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -106,6 +74,7 @@ export class Scheduler {
   private knownModelsCache: Set<string> | null = null;
   private readonly limiter: SubmissionLimiter;
   private readonly averages = new RunTimeAverages();
+  private readonly stopper: RunStopper<Entry>;
   private readonly pausedBackends = new Set<string>();
   /** Guild id → its admins' pause (queued jobs wait) or drain (new jobs refused). */
   private readonly guildHolds = new Map<string, GuildHold>();
@@ -123,6 +92,16 @@ export class Scheduler {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
     this.limiter = new SubmissionLimiter(this.clock, options.usage);
+    this.stopper = new RunStopper<Entry>({
+      clock: this.clock,
+      logger: this.log,
+      timeoutSeconds: options.timeoutSeconds,
+      ended: (entry, ending) => {
+        this.release(entry);
+        this.endStopped(entry, ending);
+        this.pump();
+      },
+    });
     for (const b of this.backends) {
       const onHealth = (healthy: boolean) => {
         this.log.info({ backend: b.name, healthy }, healthy ? 'backend up' : 'backend down');
@@ -156,7 +135,9 @@ export class Scheduler {
       command: spec.command,
       commandLimits: spec.commandLimits,
     });
-    this.limiter.admit(spec.owner.userId, limits, this.userLoad(spec.owner.userId));
+    const { userId, guildId } = spec.owner;
+    const guild = { guildId, ...this.loadOf((e) => e.guildId === guildId) };
+    this.limiter.admit(userId, limits, this.loadOf((e) => e.userId === userId), guild);
     const entry = this.newEntry(new Job(spec, this.clock.now()), limits, placement);
     this.queue.push(entry);
     this.log.debug({ job: entry.id, user: entry.userId, command: spec.command }, 'job queued');
@@ -177,7 +158,7 @@ export class Scheduler {
       this.finish(entry, () => entry.control.cancel());
       this.pump();
     } else {
-      this.requestStop(entry, 'cancel');
+      this.stopper.request(entry, 'cancel');
     }
     return entry.job.done;
   }
@@ -247,10 +228,7 @@ export class Scheduler {
     return this.guildHolds.get(guildId) ?? null;
   }
 
-  /**
-   * Rebuilds the queue after a restart: `queued` in their order (no limits applied), `inFlight` adopted on
-   * their backend with `follow`. An in-flight job whose backend no longer exists goes back to the queue.
-   */
+  /** Start-up recovery's hand-over (JobAdopter): in-flight jobs are adopted on their backend with `follow`. */
   restore(state: { queued: JobSpec[]; inFlight: InFlightJob[] }): Job[] {
     const out: Job[] = [];
     for (const f of state.inFlight) {
@@ -270,7 +248,7 @@ export class Scheduler {
         continue;
       }
       this.hold(entry, backend);
-      this.armTimeout(entry, f.dispatchedAt);
+      this.stopper.armTimeLimit(entry, f.dispatchedAt);
       this.attach(entry, backend, backend.follow(f.spec, f.promptId));
     }
     for (const spec of state.queued) {
@@ -286,7 +264,7 @@ export class Scheduler {
   close(): void {
     this.paused = true;
     for (const d of this.detach.splice(0)) d();
-    for (const e of this.active.values()) if (e.timer) this.clock.clearTimeout(e.timer);
+    for (const e of this.active.values()) this.stopper.clear(e);
   }
 
   // --- dispatch ---------------------------------------------------------------------------------------
@@ -314,9 +292,8 @@ export class Scheduler {
       // With no free slot anywhere nothing can be dispatched: do not walk the queue at all.
       const open = this.openBackends();
       if (open.length === 0) return;
-      const entry = this.queue.take(
-        (e) => !this.heldByGuild(e) && this.slots.ofUser(e.userId) < e.limits.perUserRunning && this.pickBackend(e, open) !== undefined,
-      );
+      // A held server, or a user or server at its running limit, is skipped, so it holds back no one else.
+      const entry = this.queue.take((e) => !this.heldByGuild(e) && this.hasRunningRoom(e) && this.pickBackend(e, open) !== undefined);
       if (!entry) return;
       this.dispatch(entry, this.pickBackend(entry, open)!);
     }
@@ -325,6 +302,11 @@ export class Scheduler {
   private heldByGuild(e: Entry): boolean {
     const guildId = e.job.owner.guildId;
     return guildId !== null && this.guildHolds.get(guildId) === 'paused';
+  }
+
+  private hasRunningRoom(e: Entry): boolean {
+    const guildCap = e.limits.perGuildRunning;
+    return this.slots.ofUser(e.userId) < e.limits.perUserRunning && (guildCap === undefined || this.slots.ofGuild(e.guildId) < guildCap);
   }
 
   /** Backends that may take a job now: healthy, not paused or draining, inventory read, a slot free. */
@@ -354,7 +336,7 @@ export class Scheduler {
     this.hold(entry, backend);
     // Emitted before the submit call so a durable store has the prompt id before ComfyUI does.
     entry.control.dispatch(backend.name, promptId);
-    this.armTimeout(entry, this.clock.now());
+    this.stopper.armTimeLimit(entry, this.clock.now());
     this.log.info({ job: entry.id, backend: backend.name, promptId, attempt: entry.job.attempt }, 'job dispatched');
     backend.run(entry.job.spec, promptId).then(
       (run) => this.attach(entry, backend, run),
@@ -378,7 +360,7 @@ export class Scheduler {
     void run.finished.then((outcome) => {
       if (entry.run === run) this.settle(entry, outcome);
     });
-    if (entry.stop) this.stopRun(entry, run);
+    this.stopper.runAttached(entry, run);
   }
 
   private onRunEvent(entry: Entry, event: RunEvent): void {
@@ -396,14 +378,15 @@ export class Scheduler {
 
   private settle(entry: Entry, outcome: RunOutcome): void {
     const backend = entry.backend!;
-    const { job, control, stop } = entry;
+    const { job, control } = entry;
     const startedAt = job.data.startedAt ?? job.data.dispatchedAt ?? this.clock.now();
     this.release(entry);
+    const stopped = this.stopper.endingOf(entry);
     if (outcome.type === 'done') {
       this.averages.record(job.command, backend.name, this.clock.now() - startedAt);
       this.finish(entry, () => control.succeed(outcome.outputs));
-    } else if (stop) {
-      this.finishStopped(entry);
+    } else if (stopped) {
+      this.endStopped(entry, stopped);
     } else if (outcome.type === 'interrupted') {
       // Someone else interrupted it (an admin on the ComfyUI side): the owner sees it cancelled.
       this.finish(entry, () => control.cancel('interrupted on the server'));
@@ -419,7 +402,8 @@ export class Scheduler {
     if (entry.backend !== backend || entry.job.final) return;
     this.release(entry);
     const message = error instanceof Error ? error.message : String(error);
-    if (entry.stop) this.finishStopped(entry);
+    const stopped = this.stopper.endingOf(entry);
+    if (stopped) this.endStopped(entry, stopped);
     else if (error instanceof BackendUnavailableError) this.retry(entry, message);
     else this.finish(entry, () => entry.control.fail(message));
     this.pump();
@@ -438,85 +422,26 @@ export class Scheduler {
     this.failIfNowhere(entry);
   }
 
-  private requestStop(entry: Entry, reason: StopReason): void {
-    if (entry.stop) return;
-    entry.stop = reason;
-    // A server that ignores the interrupt (or a submit that never returns) must not hold the job forever.
-    this.setTimer(entry, () => this.abandon(entry), stopGraceMs(this.options.timeoutSeconds));
-    if (entry.run) this.stopRun(entry, entry.run);
-    // Without a run yet (submit in flight), attach() or submitFailed() acts on `stop`.
-  }
-
-  /**
-   * The stop's grace period passed and the run has not ended: the job ends now and its slot is freed. Releasing
-   * detaches the run, so its late end (even a success) can neither deliver nor change the final state.
-   */
-  private abandon(entry: Entry): void {
-    const { job } = entry;
-    this.log.warn({ job: entry.id, backend: job.backend, promptId: job.promptId, stop: entry.stop }, 'run did not stop in time; ending the job without it');
-    this.release(entry);
-    if (entry.stop === 'timeout') {
-      const limit = describeSeconds(this.options.timeoutSeconds);
-      this.finish(entry, () => entry.control.fail(`did not stop after its time limit of ${limit}`));
-    } else {
-      this.finish(entry, () => entry.control.cancel());
-    }
-    this.pump();
-  }
-
-  private stopRun(entry: Entry, run: BackendRun): void {
-    entry.backend!.cancel(run.promptId).then(
-      (result) => {
-        // A dequeued prompt never runs, so no terminal event may come: end it here. Otherwise the run's own
-        // end decides (interrupted → cancelled, or done if it finished first).
-        if (result === 'dequeued' && entry.run === run) {
-          this.release(entry);
-          this.finishStopped(entry);
-          this.pump();
-        }
-      },
-      (error: unknown) => this.log.warn({ job: entry.id, err: error }, 'cancel request failed; waiting for the run to end'),
-    );
-  }
-
-  private finishStopped(entry: Entry): void {
-    const seconds = this.options.timeoutSeconds;
-    if (entry.stop === 'timeout') this.finish(entry, () => entry.control.fail(`took longer than ${seconds} s and was stopped`));
-    else this.finish(entry, () => entry.control.cancel());
-  }
-
-  /** The time limit counts from `since` (a dispatch, or an adopted run's stored dispatch). */
-  private armTimeout(entry: Entry, since: number): void {
-    const limitMs = this.options.timeoutSeconds * 1000;
-    const left = Math.min(limitMs, Math.max(0, since + limitMs - this.clock.now()));
-    this.setTimer(entry, () => this.requestStop(entry, 'timeout'), left);
-  }
-
-  /** The entry has at most one timer: setting one replaces the previous. */
-  private setTimer(entry: Entry, fn: () => void, ms: number): void {
-    if (entry.timer) this.clock.clearTimeout(entry.timer);
-    entry.timer = this.clock.setTimeout(() => {
-      entry.timer = null;
-      fn();
-    }, ms);
+  /** A job whose run was stopped ends as the stop says. */
+  private endStopped(entry: Entry, ending: StopEnding): void {
+    this.finish(entry, () => (ending.type === 'failed' ? entry.control.fail(ending.message) : entry.control.cancel()));
   }
 
   /** The job takes a slot on the backend. */
   private hold(entry: Entry, backend: Backend): void {
     entry.backend = backend;
-    this.slots.take(backend.name, entry.userId);
+    this.slots.take(backend.name, entry);
   }
 
   /** Frees the job's backend slot and detaches from its run. */
   private release(entry: Entry): void {
     const backend = entry.backend;
     entry.unsubscribe?.();
-    if (entry.timer) this.clock.clearTimeout(entry.timer);
+    this.stopper.clear(entry);
     entry.unsubscribe = null;
-    entry.timer = null;
     entry.run = null;
     entry.backend = null;
-    if (backend && this.slots.give(backend.name, entry.userId) === 0) {
+    if (backend && this.slots.give(backend.name, entry) === 0) {
       for (const resolve of this.drainWaiters.get(backend.name) ?? []) resolve();
       this.drainWaiters.delete(backend.name);
     }
@@ -548,6 +473,7 @@ export class Scheduler {
     const entry: Entry = {
       id: job.id,
       userId: job.owner.userId,
+      guildId: job.owner.guildId,
       priority: job.owner.roles.some((r) => priorityRoles.includes(r)),
       job,
       control: new JobControl(job, () => this.clock.now()),
@@ -601,12 +527,13 @@ export class Scheduler {
     return b;
   }
 
-  private userLoad(userId: string): { running: number; queued: number; nextFreeAt?: number } {
+  /** Live jobs of one user or one server (`of` picks them). */
+  private loadOf(of: (e: Entry) => boolean): Load {
     let running = 0;
     let queued = 0;
     let nextFreeAt: number | undefined;
     for (const e of this.active.values()) {
-      if (e.userId !== userId) continue;
+      if (!of(e)) continue;
       if (e.job.state === 'queued') queued += 1;
       else {
         running += 1;

@@ -216,6 +216,15 @@ describe('loadConfig config file error lines', () => {
     ['backends: [{ name: a, url: "http://a:1", apiKey: 5 }]', 'config.yml backends[0].apiKey: must be a string'],
     ['backends: {}', 'config.yml backends: must be a list (got a mapping)'],
     ['limits: { perUserQueued: -1 }', 'config.yml limits.perUserQueued: must be a whole number ≥ 0 (got -1)'],
+    ['limits: { perGuildRunning: 0 }', 'config.yml limits.perGuildRunning: must be a positive integer (got 0)'],
+    [
+      'limitOverrides: [{ guild: "1", role: "9", perGuildQueued: 5 }]',
+      'config.yml limitOverrides[0].perGuildQueued: is a cap for a whole server: set it in an entry that names only a guild (got 5)',
+    ],
+    [
+      'limitOverrides: [{ guild: "1", command: draw, perGuildRunning: 2 }]',
+      'config.yml limitOverrides[0].perGuildRunning: is a cap for a whole server: set it in an entry that names only a guild (got 2)',
+    ],
     ['limits: { minIntervalSeconds: soon }', 'config.yml limits.minIntervalSeconds: must be a number ≥ 0 (got "soon")'],
     ['jobs: { maxTries: 1.5 }', 'config.yml jobs.maxTries: must be a positive integer (got 1.5)'],
     ['previews: { maxSize: 2000 }', 'config.yml previews.maxSize: must be a whole number from 64 to 1024 (got 2000)'],

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { recoverJobs } from '../../src/jobs/recovery.js';
 import { openJobStore, type JobStore } from '../../src/jobs/store.js';
-import type { InFlightJob } from '../../src/scheduler/scheduler.js';
+import type { InFlightJob } from '../../src/jobs/adopter.js';
 import { ManualClock } from '../scheduler/manual-clock.js';
 import { sampler, tempDataDir } from './life.js';
 

@@ -1,7 +1,7 @@
 // Following /imagine jobs from the outside, through the two fakes only: where each job is in its life (for
 // choosing and counting fault points), and how it ended (for the exactly-once verdict).
 import type { FakeComfy } from '../fakes/comfy/index.js';
-import { currentRevision, type FakeDiscord, type MessageRevision, type StoredMessage } from '../fakes/discord/index.js';
+import { currentRevision, type FakeDiscord, type InvokeOptions, type MessageRevision, type StoredMessage } from '../fakes/discord/index.js';
 
 /** Points of a job's life at which a fault can hit it. */
 export const PHASES = ['queued', 'submitted', 'running', 'after-success', 'mid-upload'] as const;
@@ -67,8 +67,9 @@ export class JobTracker {
     discord.events.on('message-update', onMessage);
   }
 
-  async submit(label: string, userId: string, options: Record<string, string | number> = {}): Promise<TrackedJob> {
-    const { token } = await this.discord.slash('imagine', { prompt: label, ...options }, { userId });
+  /** `where`: the server (default the fake's first) or DM it is typed in. */
+  async submit(label: string, userId: string, options: Record<string, string | number> = {}, where: Omit<InvokeOptions, 'userId'> = {}): Promise<TrackedJob> {
+    const { token } = await this.discord.slash('imagine', { prompt: label, ...options }, { ...where, userId });
     const job: TrackedJob = { label, token, userId, phase: 'queued', promptIds: [] };
     this.jobs.push(job);
     return job;

@@ -42,6 +42,7 @@ describe("a server's pause and drain", () => {
       order.push(label(run));
       run.succeed();
     }
-    expect(order).toEqual(['a1', 'a2', 'b1']);
+    // Servers take turns, so g2's job goes between g1's two: draining held back none of g1's queued jobs.
+    expect(order).toEqual(['a1', 'b1', 'a2']);
   });
 });

@@ -76,6 +76,13 @@ describe('guild settings', () => {
     expect(() => s.setGuildSettings('1', { colour: 'red' } as never)).toThrow(/invalid settings for guild 1: .*colour/);
     expect(s.guildSettings('1').blockedWords).toEqual(['gore']);
   });
+
+  it("keeps the server caps out of a server's role limits (they are the bot operator's)", () => {
+    const s = setup();
+    expect(() => s.setGuildSettings('1', { roleLimits: { '30': { perGuildQueued: 100 } as never } })).toThrow(
+      /^invalid settings for guild 1: roleLimits\.30: .*perGuildQueued/,
+    );
+  });
 });
 
 describe('damaged stored settings', () => {

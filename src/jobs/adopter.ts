@@ -1,0 +1,29 @@
+// The port between start-up recovery and what runs jobs: recovery rebuilds the jobs the store holds unfinished
+// and hands them over; the scheduler implements this to adopt them. So jobs/ needs nothing of the scheduler.
+import type { Job, JobSpec } from './job.js';
+
+/** A job that was submitted to a backend before a restart, to adopt. */
+export interface InFlightJob {
+  spec: JobSpec;
+  backend: string;
+  promptId: string;
+  attempt: number;
+  /**
+   * When its time limit started counting (epoch ms): its dispatch, or the earliest later time known. The time
+   * already spent counts, so a restart does not grant a fresh limit.
+   */
+  dispatchedAt: number;
+  /** When it started running, if it had. */
+  startedAt: number | null;
+}
+
+export interface JobAdopter {
+  /** Holds dispatch, so that every restored job can be listened to before it first moves. */
+  pause(): void;
+  resume(): void;
+  /**
+   * Takes the jobs back: `queued` in their order (no limits applied), `inFlight` followed on their backend. An
+   * in-flight job whose backend no longer exists goes back to the queue. Returns every job it took.
+   */
+  restore(state: { queued: JobSpec[]; inFlight: InFlightJob[] }): Job[];
+}
