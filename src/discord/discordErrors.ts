@@ -31,6 +31,11 @@ function retryAfterOf(error: DiscordAPIError): number {
   return typeof raw.retry_after === 'number' && raw.retry_after >= 0 ? raw.retry_after * 1000 : DEFAULT_RETRY_AFTER_MS;
 }
 
+/** Discord's 10008: the message (a card someone deleted meanwhile) does not exist. */
+export function isUnknownMessage(error: unknown): boolean {
+  return error instanceof DiscordAPIError && error.code === DISCORD_CODES.unknownMessage;
+}
+
 export function classifyCardError(error: unknown): CardFailure {
   if (error instanceof RateLimitError) return { kind: 'rate-limited', retryAfterMs: Math.max(0, error.retryAfter) };
   if (error instanceof DiscordAPIError) {
