@@ -208,7 +208,7 @@ export class ComfyClient extends EventEmitter<ClientEvents> {
     if (state.pending.some((item) => item[1] === promptId)) {
       await this.http.deleteFromQueue([promptId]);
       const after = await this.http.queue();
-      if (!inQueue(after, promptId)) return this.markDequeued(promptId);
+      if (!inQueue(after, promptId)) return this.dequeuedUnlessFinished(promptId);
       // It left pending between the two reads: it is running now.
       if (!after.running.some((item) => item[1] === promptId)) return 'not-found';
     } else if (!state.running.some((item) => item[1] === promptId)) {
@@ -261,6 +261,17 @@ export class ComfyClient extends EventEmitter<ClientEvents> {
       if (this.executing === run.promptId) this.executing = undefined;
     });
     return tracker;
+  }
+
+  /**
+   * The prompt left the queue: our delete removed it, or it ran in between (a cached prompt ends within
+   * milliseconds). Only history tells them apart; a prompt that ran ends from its entry, outputs and all.
+   */
+  private async dequeuedUnlessFinished(promptId: string): Promise<CancelResult> {
+    const entry = await this.http.historyEntry(promptId);
+    if (!entry) return this.markDequeued(promptId);
+    this.trackers.get(promptId)?.settleWith(entry);
+    return 'not-found';
   }
 
   private markDequeued(promptId: string): CancelResult {

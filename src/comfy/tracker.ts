@@ -136,6 +136,12 @@ export class PromptTracker {
     });
   }
 
+  /** Ends the run from a history entry someone else read (a cancel that found the prompt already finished). */
+  settleWith(entry: HistoryEntry): void {
+    if (this.run.ended) return;
+    this.settleFromEntry(entry);
+  }
+
   /** Ends the run as the result of a cancel that removed it before it ran. */
   dequeued(): void {
     this.finish({ type: 'interrupted', promptId: this.promptId });

@@ -73,7 +73,23 @@ describe('renderCard', () => {
     expect(payload.embeds[0]?.description).toContain('1m 30s');
     expect(buttonIds(payload)).toEqual(['job:j1:cancel']);
     expect(payload.files).toBeUndefined();
-    expect(payload.attachments).toBeUndefined();
+    // A queued card may be one back from a lost backend: the old run's preview must go.
+    expect(payload.attachments).toEqual([]);
+  });
+
+  it('clears the attachments in every state that shows no preview, and only there', () => {
+    const withoutPreview: CardState[] = [
+      { kind: 'queued', position: 1, of: 1 },
+      { kind: 'running', elapsedSeconds: 3 },
+      { kind: 'running', elapsedSeconds: 3, step: { value: 1, max: 20 }, preview: null },
+      { kind: 'succeeded', summary: '1 image', notes: [] },
+      { kind: 'failed', message: 'boom' },
+      { kind: 'cancelled', byUserId: null },
+    ];
+    for (const state of withoutPreview) expect(renderCard(view(state)).attachments, state.kind).toEqual([]);
+    const previewing = renderCard(view({ kind: 'running', elapsedSeconds: 3, preview: { bytes: Buffer.from('webp'), mime: 'image/webp' } }));
+    expect(previewing.files?.map((f) => f.name)).toEqual(['preview.webp']);
+    expect(previewing.attachments).toBeUndefined();
   });
 
   it('says "next in line" for position 1 and leaves out an unknown ETA', () => {

@@ -75,7 +75,7 @@ export interface CardPayload {
   embeds: APIEmbed[];
   components: APIActionRowComponent<APIButtonComponentWithCustomId>[];
   files?: CardFile[];
-  /** `[]` on final states: the running preview is removed; files sent alongside are kept. */
+  /** `[]` whenever no preview is attached: an earlier preview is removed; files sent alongside are kept. */
   attachments?: [];
   allowedMentions?: { users: string[]; parse: [] };
 }
@@ -228,7 +228,9 @@ export function renderCard(view: CardView): CardPayload {
     payload.files = [{ name, attachment: state.preview.bytes }];
   }
   if (state.kind === 'succeeded' && state.imageName) embed.image = { url: `attachment://${state.imageName}` };
-  if (state.kind === 'succeeded' || state.kind === 'failed' || state.kind === 'cancelled') payload.attachments = [];
+  // An edit without files keeps the message's attachments: a card back in the queue after a lost backend would
+  // still carry the old run's preview. Every state without a preview clears them (files sent alongside stay).
+  if (!payload.files) payload.attachments = [];
   payload.embeds = [fitEmbed(embed)];
   if (view.mentionOwner) {
     payload.content = `<@${view.ownerId}>`;

@@ -1,6 +1,6 @@
 // What a failed Discord request means for a job card. discord.js reports REST failures as DiscordAPIError (with
 // Discord's JSON error code) or, for routes set to reject instead of wait, RateLimitError.
-import { DiscordAPIError, RateLimitError } from 'discord.js';
+import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
 
 const DISCORD_CODES = {
   unknownChannel: 10003,
@@ -31,6 +31,11 @@ function retryAfterOf(error: DiscordAPIError): number {
   return typeof raw.retry_after === 'number' && raw.retry_after >= 0 ? raw.retry_after * 1000 : DEFAULT_RETRY_AFTER_MS;
 }
 
+/** Discord's 10008: the message (a card someone deleted meanwhile) does not exist. */
+export function isUnknownMessage(error: unknown): boolean {
+  return error instanceof DiscordAPIError && error.code === DISCORD_CODES.unknownMessage;
+}
+
 export function classifyCardError(error: unknown): CardFailure {
   if (error instanceof RateLimitError) return { kind: 'rate-limited', retryAfterMs: Math.max(0, error.retryAfter) };
   if (error instanceof DiscordAPIError) {
@@ -51,4 +56,15 @@ export function classifyCardError(error: unknown): CardFailure {
     return { kind: 'other', message: `${error.message} (code ${error.code}, HTTP ${error.status})` };
   }
   return { kind: 'other', message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * A failed request for a log line. discord.js errors carry the whole request body, files included: a failed
+ * upload of results would write megabytes of bytes into one line (and stall the bot while doing so), and their
+ * URL can hold an interaction token. Kept: what failed and how.
+ */
+export function loggableError(error: unknown): unknown {
+  if (error instanceof DiscordAPIError) return { type: error.name, message: error.message, code: error.code, status: error.status, method: error.method };
+  if (error instanceof HTTPError) return { type: error.name, message: error.message, status: error.status, method: error.method };
+  return error;
 }

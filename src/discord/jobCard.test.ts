@@ -233,6 +233,42 @@ describe('deliverResults', () => {
     expect(result).toMatchObject({ outcome: { delivered: true, via: 'earlier' }, complete: true });
   });
 
+  it('counts what was posted per file: a batch mixing posted and unposted files carries only the unposted', async () => {
+    const mixed = async (): Promise<DeliveryPlan> => ({
+      batches: [[file('a.png'), file('b.png')], [file('c.png'), file('d.png')], [file('e.png')]],
+      notes: [],
+      leftOut: [],
+      embedImage: 'a.png',
+      summary: '5 images',
+    });
+    const { options, posted, records, sink } = setup({ planDelivery: mixed, posted: new Set(['a.png', 'b.png', 'c.png']) });
+    const result = await deliverResults(options, [], null);
+    expect(sink.finished).toBeNull();
+    expect(posted).toEqual([
+      { names: ['d.png'], batch: 2, of: 3 },
+      { names: ['e.png'], batch: 3, of: 3 },
+    ]);
+    expect(records.flatMap((r) => r.files)).toEqual(['d.png', 'e.png']);
+    expect(result).toMatchObject({ delivered: ['d.png', 'e.png'], complete: true });
+  });
+
+  it('leaves a card that landed with part of its batch as it is and posts the rest of that batch on its own', async () => {
+    const mixed = async (): Promise<DeliveryPlan> => ({
+      batches: [[file('a.png'), file('b.png')], [file('c.png')]],
+      notes: [],
+      leftOut: [],
+      embedImage: 'a.png',
+      summary: '3 images',
+    });
+    const { options, posted, sink } = setup({ planDelivery: mixed, posted: new Set(['a.png']) });
+    expect((await deliverResults(options, [], null)).complete).toBe(true);
+    expect(sink.finished).toBeNull();
+    expect(posted).toEqual([
+      { names: ['b.png'], batch: 1, of: 2 },
+      { names: ['c.png'], batch: 2, of: 2 },
+    ]);
+  });
+
   it('completes a delivery whose every batch was posted but not marked complete', async () => {
     const { options, posted, records, sink } = setup({ planDelivery: threeBatches, posted: new Set(['a.png', 'b.png', 'c.png']) });
     expect((await deliverResults(options, [], null)).complete).toBe(true);

@@ -8,6 +8,7 @@ import type { FinalState, Job, JobPosition, JobProgress } from '../jobs/job.js';
 import type { EncodedPreview } from '../media/preview.js';
 import type { FinishOutcome, PrepareView } from './cardEditor.js';
 import { formatDuration, type CardFile, type CardState, type CardView } from './cardRenderer.js';
+import { loggableError } from './discordErrors.js';
 import { deliveryKey, toCardFiles, type DeliveryFile, type DeliveryPlan } from './delivery.js';
 
 /** The part of CardEditor a card needs (a fake in unit tests). */
@@ -186,7 +187,7 @@ export interface ResultDelivery {
   cardMessageId: () => string | null;
   /** Records each posted message at once, so a crash between two messages never posts the first one again. */
   record: (posted: PostedResults) => void;
-  /** Files (by `deliveryKey`) an earlier attempt posted: a batch made only of them is not posted again. */
+  /** Files (by `deliveryKey`) an earlier attempt posted: none of them is posted again. */
   posted?: ReadonlySet<string>;
   /** Asked when the final card could not be delivered: where the results may go instead, or null (left pending). */
   detour?: () => ResultDetour | null;
@@ -221,16 +222,22 @@ function succeededView(options: ResultDelivery, plan: DeliveryPlan, elapsedSecon
 /**
  * The succeeded card with the first batch of outputs attached, then each further batch as a message of its own,
  * each recorded as soon as it is posted. Also used for results whose delivery was interrupted (restart, outage):
- * batches already recorded are skipped.
+ * what counts is each file, so a file an earlier attempt posted is never posted again, and a batch keeps the
+ * number it was planned with ("Results 3 of 3") while carrying only the files still missing.
  */
 export async function deliverResults(options: ResultDelivery, outputs: readonly OutputFile[], elapsedSeconds: number | null): Promise<ResultOutcome> {
   const log = options.logger ?? silentLogger;
   const plan = await options.planDelivery(outputs, options.limitBytes);
   const posted = options.posted ?? new Set<string>();
-  const alreadyPosted = (files: readonly DeliveryFile[]) => files.length > 0 && files.every((file) => posted.has(deliveryKey(file.name)));
+  const missing = (files: readonly DeliveryFile[]) => files.filter((file) => !posted.has(deliveryKey(file.name)));
   const [first = [], ...rest] = plan.batches;
   const of = Math.max(plan.batches.length, 1);
-  const later = rest.map((files, i) => ({ files, batch: i + 2 })).filter(({ files }) => !alreadyPosted(files));
+  // The card landed earlier when any file of its batch was posted: editing it again would drop those files.
+  const cardLanded = first.length > 0 && missing(first).length < first.length;
+  const later = [
+    ...(cardLanded ? [{ files: missing(first), batch: 1 }] : []),
+    ...rest.map((files, i) => ({ files: missing(files), batch: i + 2 })),
+  ].filter(({ files }) => files.length > 0);
   const delivered: string[] = [];
   const record = (messageId: string, files: readonly DeliveryFile[], complete: boolean) => {
     const names = files.map((file) => file.name);
@@ -239,7 +246,7 @@ export async function deliverResults(options: ResultDelivery, outputs: readonly 
   };
 
   let outcome: ResultOutcome['outcome'];
-  if (alreadyPosted(first)) {
+  if (cardLanded) {
     outcome = { delivered: true, via: 'earlier' };
     if (later.length === 0) record(options.cardMessageId() ?? 'unknown', [], true);
   } else {
@@ -253,7 +260,7 @@ export async function deliverResults(options: ResultDelivery, outputs: readonly 
     try {
       messageId = await options.postBatch(toCardFiles(files), batch, of);
     } catch (error) {
-      log.error({ job: options.base.jobId, err: error, batch }, 'could not post a batch of outputs; left pending for a retry');
+      log.error({ job: options.base.jobId, err: loggableError(error), batch }, 'could not post a batch of outputs; left pending for a retry');
       return { outcome, delivered, complete: false };
     }
     record(messageId, files, i === later.length - 1);
@@ -275,7 +282,7 @@ async function detour(options: ResultDelivery, outputs: readonly OutputFile[], e
     try {
       messageId = await target.post({ view: i === 0 ? view : null, files: toCardFiles(files), batch: i + 1, of: batches.length });
     } catch (error) {
-      log.error({ job: options.base.jobId, err: error, batch: i + 1 }, 'could not send the results another way either; left pending');
+      log.error({ job: options.base.jobId, err: loggableError(error), batch: i + 1 }, 'could not send the results another way either; left pending');
       return { outcome, delivered, complete: false };
     }
     const names = files.map((file) => file.name);

@@ -87,7 +87,16 @@ const v1: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1];
+const v2: Migration = {
+  version: 2,
+  description: "the upload limit a job's results are fitted and batched for",
+  up(db) {
+    // NULL for jobs from before: they were planned for Discord's default limit, which is what NULL still means.
+    db.exec('ALTER TABLE jobs ADD COLUMN upload_limit INTEGER CHECK (upload_limit IS NULL OR upload_limit > 0)');
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2];
 
 export interface MigrationResult {
   from: number;

@@ -16,6 +16,8 @@ export interface JobPlacement {
   parentId?: string | null;
   /** The image options' bytes as checked and normalised; saved so a retry or reroll can upload them again. */
   images?: NewJobImage[];
+  /** Bytes per file where the card lives (the interaction's limit): results are planned for it, also later. */
+  uploadLimit?: number | null;
 }
 
 export type PersistenceStore = Pick<JobStore, 'insertJob' | 'transition' | 'updateJob'>;
@@ -55,6 +57,7 @@ export function persistJob(store: PersistenceStore, job: Job, placement: JobPlac
       messageId: placement.messageId ?? null,
       interaction: placement.interaction ?? null,
       parentId: placement.parentId ?? null,
+      uploadLimit: placement.uploadLimit ?? null,
     });
   });
   // Without its row there is nothing to keep in step; the job itself runs on.

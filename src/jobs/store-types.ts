@@ -81,6 +81,8 @@ export interface NewJobRow {
   backend?: string | null;
   /** The job this one was made from (reroll, edit, upscale). */
   parentId?: string | null;
+  /** See JobRow.uploadLimit. */
+  uploadLimit?: number | null;
 }
 
 export interface JobRow {
@@ -103,6 +105,11 @@ export interface JobRow {
   outputs: OutputRef[] | null;
   delivery: DeliveryState;
   deliveries: DeliveryRecord[];
+  /**
+   * Bytes per file the results are fitted and batched for (the live interaction's limit, or the detour's), so a
+   * retry or a restart plans the same files in the same messages as the first attempt. Null: Discord's default.
+   */
+  uploadLimit: number | null;
   parentId: string | null;
   /** Epoch milliseconds. */
   createdAt: number;
@@ -123,6 +130,7 @@ export type JobPatch = Partial<
     | 'error'
     | 'outputs'
     | 'delivery'
+    | 'uploadLimit'
     | 'params'
     | 'workflow'
     | 'startedAt'

@@ -64,6 +64,7 @@ interface JobRecord {
   error: string | null;
   outputs: string | null;
   delivery: JobRow['delivery'];
+  upload_limit: number | null;
   parent_id: string | null;
   created_at: number;
   updated_at: number;
@@ -85,6 +86,7 @@ const PATCH_COLUMNS: { [K in keyof Required<JobPatch>]: (value: JobPatch[K]) => 
   error: (v) => ({ error: v ?? null }),
   outputs: (v) => ({ outputs: v ? JSON.stringify(v) : null }),
   delivery: (v) => ({ delivery: v ?? 'none' }),
+  uploadLimit: (v) => ({ upload_limit: v ?? null }),
   params: (v) => ({ params: JSON.stringify(v ?? {}) }),
   workflow: (v) => ({ workflow: JSON.stringify(v ?? {}) }),
   startedAt: (v) => ({ started_at: v ?? null }),
@@ -151,9 +153,9 @@ export class JobStore {
         this
           .sql(
             `INSERT INTO jobs (id, state, prompt_id, owner_id, guild_id, channel_id, message_id, interaction_token,
-               token_expires_at, command, params, workflow, backend, parent_id, created_at, updated_at)
+               token_expires_at, command, params, workflow, backend, parent_id, upload_limit, created_at, updated_at)
              VALUES (@id, 'queued', @promptId, @ownerId, @guildId, @channelId, @messageId, @token, @expiresAt,
-               @command, @params, @workflow, @backend, @parentId, @now, @now)`,
+               @command, @params, @workflow, @backend, @parentId, @uploadLimit, @now, @now)`,
           )
           .run({
             id: job.id,
@@ -169,6 +171,7 @@ export class JobStore {
             workflow: JSON.stringify(job.workflow),
             backend: job.backend ?? null,
             parentId: job.parentId ?? null,
+            uploadLimit: job.uploadLimit ?? null,
             now,
           });
         const insertImage = this.sql(
@@ -467,6 +470,7 @@ export class JobStore {
       outputs: r.outputs === null ? null : (JSON.parse(r.outputs) as JobRow['outputs']),
       delivery: r.delivery,
       deliveries,
+      uploadLimit: r.upload_limit,
       parentId: r.parent_id,
       createdAt: r.created_at,
       updatedAt: r.updated_at,

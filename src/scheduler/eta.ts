@@ -28,11 +28,11 @@ function update(map: Map<string, number>, key: string, ms: number): void {
 }
 
 export interface EtaInput {
-  /** Remaining ms of each job now holding a backend slot (null = unknown). */
+  /** Remaining ms of each job holding a slot among `slots` (null = unknown); not those on other backends. */
   running: (number | null)[];
   /** Estimated run time of each waiting job, in dispatch order. */
   waiting: (number | null)[];
-  /** Slots of the healthy backends. */
+  /** Slots of the backends that take new work (healthy, not paused or draining). */
   slots: number;
 }
 

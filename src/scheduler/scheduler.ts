@@ -184,6 +184,8 @@ export class Scheduler implements JobAdopter {
 
   pauseBackend(name: string): void {
     this.pausedBackends.add(this.backend(name).name);
+    // Fewer lanes: the waiting jobs' ETAs change.
+    this.pump();
   }
 
   resumeBackend(name: string): void {
@@ -195,6 +197,7 @@ export class Scheduler implements JobAdopter {
   drainBackend(name: string): Promise<void> {
     const b = this.backend(name);
     this.pausedBackends.add(b.name);
+    this.pump();
     if (this.slots.ofBackend(b.name) === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.set(b.name, [...(this.drainWaiters.get(b.name) ?? []), resolve]));
   }
@@ -553,11 +556,12 @@ export class Scheduler implements JobAdopter {
   private positions(): Map<string, JobPosition> {
     const now = this.clock.now();
     const order = this.queue.order();
-    const slots = this.backends
-      .filter((b) => b.healthy && !this.pausedBackends.has(b.name))
-      .reduce((n, b) => n + b.capacity, 0);
+    // Lanes are the slots of the backends that take new work; a job still running on a paused, draining or lost
+    // backend frees none of them, so it is left out rather than packed into the others' lanes.
+    const lanes = new Set(this.backends.filter((b) => b.healthy && !this.pausedBackends.has(b.name)));
+    const slots = [...lanes].reduce((n, b) => n + b.capacity, 0);
     const running = [...this.active.values()]
-      .filter((e) => e.job.state !== 'queued')
+      .filter((e) => e.job.state !== 'queued' && e.backend !== null && lanes.has(e.backend))
       .map((e) => {
         const end = this.expectedEnd(e);
         return end === null ? null : Math.max(0, end - now);

@@ -57,10 +57,31 @@ describe('cancel', () => {
     const { c } = await h.connected();
     const run = await c.submit(h.workflow);
     server.pending.push(run.promptId);
+    // ComfyUI answers {} for a prompt it has no history of.
+    h.stub.route('GET', `/api/history/${run.promptId}`, () => ({ json: {} }));
     expect(await c.cancel(run.promptId)).toBe('dequeued');
     expect(h.stub.requestsTo('POST', '/api/queue')[0]?.json()).toEqual({ delete: [run.promptId] });
     expect(h.stub.requestsTo('POST', '/api/interrupt')).toHaveLength(0);
     await expect(run.finished).resolves.toEqual({ type: 'interrupted', promptId: run.promptId });
+  });
+
+  it('does not call a prompt that finished between the two /queue reads dequeued: it ends done, with its outputs', async () => {
+    const server: Server = { version: '0.3.64', running: [], pending: [] };
+    serve(server);
+    const { c } = await h.connected();
+    const run = await c.submit(h.workflow);
+    server.pending.push(run.promptId);
+    const outputs = { '9': { images: [{ filename: 'cached_00001_.png', subfolder: '', type: 'output' }] } };
+    let history = {};
+    // The delete arrives when the prompt (all cached) has already run: it is in neither list, but in history.
+    h.stub.route('POST', '/api/queue', () => {
+      server.pending = [];
+      history = { [run.promptId]: { prompt: [2, run.promptId, {}, {}, []], outputs, status: { status_str: 'success', completed: true, messages: [] } } };
+      return {};
+    });
+    h.stub.route('GET', `/api/history/${run.promptId}`, () => ({ json: history }));
+    expect(await c.cancel(run.promptId)).toBe('not-found');
+    await expect(run.finished).resolves.toEqual({ type: 'done', promptId: run.promptId, outputs });
   });
 
   it('interrupts a running prompt by id on a server that supports it', async () => {

@@ -103,6 +103,29 @@ describe('card editor on discord.js against the fake Discord', () => {
     for (const revision of runningRevisions) expect(revision.attachments.map((a) => a.filename)).toEqual(['preview.webp']);
   });
 
+  it('drops the lost run\'s preview when the card goes back to the queue, then runs on without one', async () => {
+    const queued: CardView = { ...base, state: { kind: 'queued', position: 1, of: 1 } };
+    const rerunning: CardView = { ...base, state: { kind: 'running', elapsedSeconds: 0 } };
+    const handled = onNextCommand(async (i) => {
+      await i.deferReply();
+      const editor = new CardEditor({ transport: transportFor(i), pacer: pacerFor(), timing: TIMING });
+      editor.update(running(1));
+      await discord.waitFor((d) => currentRevision(d.originalFor(i.token)!).attachments.length > 0, { description: 'the preview' });
+      editor.update(queued);
+      await discord.waitFor((d) => currentRevision(d.originalFor(i.token)!).embeds[0]?.title === '/imagine · Queued', { description: 'the queued card' });
+      editor.update(rerunning);
+      return editor.finish(delivered, [output]);
+    });
+    const { token } = await discord.slash('imagine');
+    await handled;
+    const shown = discord.originalFor(token)!.history.map((r) => [r.embeds[0]?.title ?? '', r.attachments.map((a) => a.filename).join(',')]);
+    const afterRequeue = shown.slice(shown.findIndex(([title]) => title === '/imagine · Queued'));
+    expect(shown.some(([title, files]) => title === '/imagine · Running' && files === 'preview.webp')).toBe(true);
+    expect(afterRequeue[0]).toEqual(['/imagine · Queued', '']);
+    for (const [title, files] of afterRequeue.filter(([title]) => title === '/imagine · Running')) expect([title, files]).toEqual(['/imagine · Running', '']);
+    expect(afterRequeue.at(-1)).toEqual(['/imagine · Done', output.name]);
+  });
+
   it('continues on a channel message when the token is refused (401 50027)', async () => {
     const handled = onNextCommand(async (i) => {
       await i.deferReply();

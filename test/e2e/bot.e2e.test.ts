@@ -89,8 +89,12 @@ describe('/imagine', () => {
     const refused = await e2e().discord.button(done.id, buttonId(currentRevision(done), 'delete'), { userId: stranger.user.id });
     expect((await ephemeralAnswer(refused.token)).content).toBe("This is not your job: only its owner and this server's moderators can do that.");
     expect(e2e().discord.message(done.id)?.deleted).toBe(false);
-    await e2e().discord.button(done.id, buttonId(currentRevision(done), 'delete'));
+    // Pressed twice before the card is gone (a double click): one press deletes it, the other is told so.
+    const remove = buttonId(currentRevision(done), 'delete');
+    const presses = await Promise.all([e2e().discord.button(done.id, remove), e2e().discord.button(done.id, remove)]);
     await e2e().discord.waitFor((d) => d.message(done.id)?.deleted, { description: 'the card to be deleted' });
+    const answer = await Promise.any(presses.map((press) => ephemeralAnswer(press.token)));
+    expect(answer.content).toBe('This card is already deleted.');
   });
 
   it('shows a workflow ComfyUI refuses (400) as an option error on the card', async () => {

@@ -26,9 +26,11 @@ function userVersion(dataDir: string): number {
   }
 }
 
+const LATEST = MIGRATIONS.length;
+
 /** A plausible next schema: a column with a backfilled value and a new table. */
-const fakeV2: Migration = {
-  version: 2,
+const fakeNext: Migration = {
+  version: LATEST + 1,
   description: 'job priority and tags',
   up(db) {
     db.exec(`ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
@@ -38,19 +40,19 @@ const fakeV2: Migration = {
 };
 
 describe('migrations', () => {
-  it('migrates a v1 database with data to v2 on open, keeping the data', () => {
+  it('migrates a database with data to the next version on open, keeping the data', () => {
     const dataDir = tempDataDir();
-    const v1 = openAt(dataDir, MIGRATIONS);
-    v1.insertJob(newJob('j'));
-    v1.close();
+    const current = openAt(dataDir, MIGRATIONS);
+    current.insertJob(newJob('j'));
+    current.close();
     stores = [];
-    expect(userVersion(dataDir)).toBe(1);
+    expect(userVersion(dataDir)).toBe(LATEST);
 
-    const v2 = openAt(dataDir, [...MIGRATIONS, fakeV2]);
-    expect(v2.get('j')?.command).toBe('imagine');
-    v2.close();
+    const next = openAt(dataDir, [...MIGRATIONS, fakeNext]);
+    expect(next.get('j')?.command).toBe('imagine');
+    next.close();
     stores = [];
-    expect(userVersion(dataDir)).toBe(2);
+    expect(userVersion(dataDir)).toBe(LATEST + 1);
     const db = new Database(join(dataDir, 'comfycord.db'), { readonly: true });
     expect(db.prepare('SELECT priority FROM jobs WHERE id = ?').get('j')).toEqual({ priority: 5 });
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'tags'").get()).toEqual({ name: 'tags' });
@@ -59,8 +61,8 @@ describe('migrations', () => {
 
   it('applies nothing to a database already up to date', () => {
     const db = new Database(':memory:');
-    expect(migrate(db)).toEqual({ from: 0, to: 1 });
-    expect(migrate(db)).toEqual({ from: 1, to: 1 });
+    expect(migrate(db)).toEqual({ from: 0, to: LATEST });
+    expect(migrate(db)).toEqual({ from: LATEST, to: LATEST });
     db.close();
   });
 
@@ -69,7 +71,7 @@ describe('migrations', () => {
     openAt(dataDir, MIGRATIONS).close();
     stores = [];
     const broken: Migration = {
-      version: 2,
+      version: LATEST + 1,
       description: 'half-done change',
       up(db) {
         db.exec('CREATE TABLE half (x INTEGER)');
@@ -77,9 +79,9 @@ describe('migrations', () => {
       },
     };
     expect(() => openJobStore({ dataDir, migrations: [...MIGRATIONS, broken] })).toThrow(
-      'migration 2 (half-done change) failed: no such table: no_such_table',
+      `migration ${LATEST + 1} (half-done change) failed: no such table: no_such_table`,
     );
-    expect(userVersion(dataDir)).toBe(1);
+    expect(userVersion(dataDir)).toBe(LATEST);
     const db = new Database(join(dataDir, 'comfycord.db'), { readonly: true });
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
     db.close();
@@ -87,19 +89,37 @@ describe('migrations', () => {
 
   it('refuses a database from a newer comfycord', () => {
     const dataDir = tempDataDir();
-    openAt(dataDir, [...MIGRATIONS, fakeV2]).close();
+    openAt(dataDir, [...MIGRATIONS, fakeNext]).close();
     stores = [];
     expect(() => openJobStore({ dataDir })).toThrow(
-      'the database has schema version 2, newer than this comfycord knows (1); upgrade comfycord or point it at another data directory',
+      `the database has schema version ${LATEST + 1}, newer than this comfycord knows (${LATEST}); upgrade comfycord or point it at another data directory`,
     );
   });
 
   it('refuses a migration list with gaps', () => {
     const db = new Database(':memory:');
-    expect(() => migrate(db, [MIGRATIONS[0]!, { ...fakeV2, version: 3 }])).toThrow(
+    expect(() => migrate(db, [MIGRATIONS[0]!, { ...fakeNext, version: 3 }])).toThrow(
       'migrations must be numbered 1, 2, 3, … in order; found 1, 3',
     );
     expect(db.pragma('user_version', { simple: true })).toBe(0);
     db.close();
+  });
+
+  it('v2 keeps the upload limit a job was planned for; jobs from v1 read as the default (null)', () => {
+    const dataDir = tempDataDir();
+    const v1 = new Database(join(dataDir, 'comfycord.db'));
+    migrate(v1, MIGRATIONS.slice(0, 1));
+    v1.prepare(
+      `INSERT INTO jobs (id, state, prompt_id, owner_id, command, params, workflow, created_at, updated_at)
+       VALUES ('old', 'succeeded', 'p', 'u', 'imagine', '{}', '{}', 1, 1)`,
+    ).run();
+    v1.close();
+
+    const store = openAt(dataDir, MIGRATIONS.slice(0, 2));
+    expect(userVersion(dataDir)).toBe(2);
+    expect(store.get('old')?.uploadLimit).toBeNull();
+    expect(store.insertJob(newJob('boosted', { uploadLimit: 50 * 1024 * 1024 })).uploadLimit).toBe(50 * 1024 * 1024);
+    expect(store.updateJob('old', { uploadLimit: 10 * 1024 * 1024 }).uploadLimit).toBe(10 * 1024 * 1024);
+    expect(() => store.insertJob(newJob('bad', { uploadLimit: 0 }))).toThrow('could not save job bad: CHECK constraint failed');
   });
 });

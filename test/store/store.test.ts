@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/jobs/migrations.js';
 import { openJobStore, StoreError, type JobStore } from '../../src/jobs/store.js';
 import { manualClock, newJob, tempDataDir } from './helpers.js';
 
@@ -28,7 +29,7 @@ describe('openJobStore', () => {
     open = [];
     const db = new Database(join(dataDir, 'comfycord.db'), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     db.close();
   });
 
@@ -46,7 +47,7 @@ describe('jobs', () => {
   it('inserts a queued job with everything needed to rebuild it', () => {
     const { store, clock } = setup();
     const row = store.insertJob(
-      newJob('j1', { interaction: { token: 'tok', expiresAt: clock.now() + 900_000 }, messageId: '300', parentId: 'j0' }),
+      newJob('j1', { interaction: { token: 'tok', expiresAt: clock.now() + 900_000 }, messageId: '300', parentId: 'j0', uploadLimit: 52_428_800 }),
     );
     expect(row).toMatchObject({
       id: 'j1',
@@ -67,6 +68,7 @@ describe('jobs', () => {
       outputs: null,
       delivery: 'none',
       deliveries: [],
+      uploadLimit: 52_428_800,
       parentId: 'j0',
       createdAt: clock.now(),
       updatedAt: clock.now(),

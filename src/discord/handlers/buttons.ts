@@ -5,6 +5,7 @@ import type { JobRow } from '../../jobs/store-types.js';
 import { CancelError } from '../../scheduler/errors.js';
 import type { CommandDefinition } from '../../templates/definition.js';
 import { decodeCustomId, type JobComponentId } from '../customIds.js';
+import { isUnknownMessage } from '../discordErrors.js';
 import { PROMPT_FIELD_ID, renderEditModal } from '../editModal.js';
 import { mayControlJob, moderatesJob } from '../permissions.js';
 import { accessOf } from '../wiring/access.js';
@@ -76,8 +77,14 @@ async function remove(ctx: BotContext, interaction: ButtonInteraction, row: JobR
     await ephemeral(interaction, NOT_YOUR_JOB);
     return;
   }
-  await interaction.deferUpdate();
-  await interaction.message.delete();
+  try {
+    await interaction.deferUpdate();
+    await interaction.message.delete();
+  } catch (error) {
+    // A second press of Delete (or someone else's) that arrived before the card was gone: nothing went wrong.
+    if (!isUnknownMessage(error)) throw error;
+    await ephemeral(interaction, 'This card is already deleted.');
+  }
 }
 
 function definitionOf(ctx: BotContext, command: string): CommandDefinition | undefined {

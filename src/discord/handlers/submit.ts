@@ -13,6 +13,7 @@ import type { CommandDefinition } from '../../templates/definition.js';
 import { OptionError } from '../../templates/errors.js';
 import { prepareJob } from '../../templates/prepare.js';
 import { isModerator } from '../permissions.js';
+import { uploadLimit } from '../delivery.js';
 import { INTERACTION_TOKEN_LIFETIME_MS } from '../interactionTransport.js';
 import { refusalMessage } from '../settings/format.js';
 import { startJobCard } from '../wiring/cardSession.js';
@@ -103,6 +104,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
       channelId: interaction.channelId,
       interaction: { token: interaction.token, expiresAt: interaction.createdTimestamp + INTERACTION_TOKEN_LIFETIME_MS },
       parentId: submission.parentId,
+      uploadLimit: uploadLimit(interaction.attachmentSizeLimit),
       images: Object.entries(submission.images).map(([option, image]) => ({ option, filename: image.filename, mime: 'image/png', bytes: image.bytes })),
     },
     ctx.logger,

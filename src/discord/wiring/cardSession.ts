@@ -102,7 +102,8 @@ export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
   runCard(ctx, job, definition ? promptKeyOf(definition) : null, {
     transport,
     channelId,
-    limitBytes: uploadLimit(null),
+    // The limit the live card had: planned for the default instead, files would be re-encoded for nothing.
+    limitBytes: uploadLimit(row.uploadLimit),
     messageId: () => transport.location.messageId,
     editBucket: () => 'channel',
   });
@@ -161,8 +162,11 @@ export function resultDelivery(
   owner: OwnerDm,
 ): Pick<ResultDelivery, 'planDelivery' | 'record' | 'detour'> {
   return {
-    planDelivery: (outputs, limitBytes) =>
-      planDelivery(outputs, { command: job.command, jobId: job.id, limitBytes, spoiler: spoilerResults(ctx, job.guildId) }),
+    planDelivery: (outputs, limitBytes) => {
+      // Whatever is posted from this plan is named and batched for this limit: a later attempt plans the same.
+      safely(ctx.logger, 'upload limit', () => ctx.store.updateJob(job.id, { uploadLimit: limitBytes }));
+      return planDelivery(outputs, { command: job.command, jobId: job.id, limitBytes, spoiler: spoilerResults(ctx, job.guildId) });
+    },
     record: (posted) => safely(ctx.logger, 'delivery', () => ctx.store.recordDelivery(job.id, posted)),
     detour: () => owner.detour(),
   };

@@ -69,7 +69,8 @@ async function redeliver(ctx: BotContext, row: JobRow): Promise<void> {
       editor: cardEditor(ctx, row.id, transport, channelId, owner),
       base: baseOf(ctx, row),
       ...resultDelivery(ctx, { id: row.id, command: row.command, guildId: row.guildId }, owner),
-      limitBytes: uploadLimit(null),
+      // The limit the first attempt planned with: the same files in the same messages, none re-encoded anew.
+      limitBytes: uploadLimit(row.uploadLimit),
       cardMessageId: () => transport.location.messageId,
       postBatch: (batch, n, of) => postInChannel(ctx, channelId, batch, `Results ${n} of ${of} · job ${row.id}`),
       posted: new Set(row.deliveries.flatMap((d) => d.files).map(deliveryKey)),

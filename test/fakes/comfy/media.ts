@@ -13,8 +13,8 @@ function solid(width: number, height: number, seed: string): ReturnType<typeof s
   return sharp({ create: { width, height, channels: 3, background: colourFor(seed) } });
 }
 
-export function pngImage(width: number, height: number, seed: string): Promise<Buffer> {
-  return solid(width, height, seed).png().toBuffer();
+export function pngImage(width: number, height: number, seed: string, compressionLevel = 6): Promise<Buffer> {
+  return solid(width, height, seed).png({ compressionLevel }).toBuffer();
 }
 
 export function animatedWebp(width: number, height: number, seed: string): Promise<Buffer> {

@@ -26,6 +26,12 @@ export interface FakeComfyOptions {
   maxBodyBytes?: number;
   /** History entries kept before the oldest are evicted (ComfyUI's MAXIMUM_HISTORY_SIZE, 10000). */
   maxHistory?: number;
+  /**
+   * zlib level of the PNGs the image output nodes write (default 6). The fake's pixels are flat colours, which
+   * compress to almost nothing; 0 stores them raw, so an output weighs width × height × 3 bytes as a real
+   * photograph would: the way to test uploads of many megabytes.
+   */
+  pngCompressionLevel?: number;
 }
 
 export interface ResolvedOptions {
@@ -39,6 +45,7 @@ export interface ResolvedOptions {
   manager: boolean;
   maxBodyBytes: number;
   maxHistory: number;
+  pngCompressionLevel: number;
 }
 
 const DEFAULT_MODELS: Readonly<Record<string, string[]>> = {
@@ -78,6 +85,9 @@ export function resolveOptions(options: FakeComfyOptions): ResolvedOptions {
   if (options.maxHistory !== undefined && !(Number.isInteger(options.maxHistory) && options.maxHistory > 0)) {
     throw new Error(`startFakeComfy: maxHistory must be a positive integer, got ${options.maxHistory}`);
   }
+  if (options.pngCompressionLevel !== undefined && !(Number.isInteger(options.pngCompressionLevel) && options.pngCompressionLevel >= 0 && options.pngCompressionLevel <= 9)) {
+    throw new Error(`startFakeComfy: pngCompressionLevel must be an integer from 0 to 9, got ${options.pngCompressionLevel}`);
+  }
   return {
     profile,
     apiKey: options.apiKey,
@@ -89,5 +99,6 @@ export function resolveOptions(options: FakeComfyOptions): ResolvedOptions {
     manager: options.manager ?? false,
     maxBodyBytes: options.maxBodyBytes ?? 100 * 1024 * 1024,
     maxHistory: options.maxHistory ?? 10_000,
+    pngCompressionLevel: options.pngCompressionLevel ?? 6,
   };
 }

@@ -14,6 +14,8 @@ export interface OutputRequest {
   height: number;
   /** Seeds the pixels: the node's cache signature, so different upstream values give different bytes. */
   seed: string;
+  /** zlib level of PNG outputs (the fake's `pngCompressionLevel`). */
+  pngCompressionLevel?: number;
 }
 
 interface SavedFile {
@@ -49,12 +51,12 @@ function tempPrefix(): string {
 }
 
 const preview: Writer = async (storage, r) => ({
-  images: [await save(storage, 'temp', tempPrefix(), 'png', pngImage(r.width, r.height, r.seed))],
+  images: [await save(storage, 'temp', tempPrefix(), 'png', pngImage(r.width, r.height, r.seed, r.pngCompressionLevel))],
 });
 
 const WRITERS: Readonly<Record<string, Writer>> = {
   SaveImage: async (storage, r) => ({
-    images: [await save(storage, 'output', prefixOf(r, 'ComfyUI'), 'png', pngImage(r.width, r.height, r.seed))],
+    images: [await save(storage, 'output', prefixOf(r, 'ComfyUI'), 'png', pngImage(r.width, r.height, r.seed, r.pngCompressionLevel))],
   }),
   PreviewImage: preview,
   MaskPreview: preview,
@@ -63,7 +65,7 @@ const WRITERS: Readonly<Record<string, Writer>> = {
     animated: [true],
   }),
   SaveAnimatedPNG: async (storage, r) => ({
-    images: [await save(storage, 'output', prefixOf(r, 'ComfyUI'), 'png', pngImage(r.width, r.height, r.seed))],
+    images: [await save(storage, 'output', prefixOf(r, 'ComfyUI'), 'png', pngImage(r.width, r.height, r.seed, r.pngCompressionLevel))],
     animated: [true],
   }),
   SaveWEBM: async (storage, r) => ({

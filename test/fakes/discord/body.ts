@@ -17,15 +17,23 @@ export interface ParsedBody {
   files: UploadedFile[];
 }
 
-/** Discord caps a whole request at 25 MiB; reading stops there so a runaway upload cannot eat memory. */
-const MAX_REQUEST_BYTES = 25 * 1024 * 1024 + 64 * 1024;
+const MIB = 1024 * 1024;
 
-export async function readRaw(req: IncomingMessage): Promise<Buffer> {
+/**
+ * Discord caps a whole request at 25 MiB, or at the per-file limit where that is larger (a boosted guild's 50 MiB
+ * file must fit in a request), plus room for the JSON and multipart framing. Reading stops there so a runaway
+ * upload cannot eat memory.
+ */
+export function maxRequestBytes(attachmentSizeLimit: number): number {
+  return Math.max(25 * MIB, attachmentSizeLimit) + 64 * 1024;
+}
+
+export async function readRaw(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_REQUEST_BYTES) throw apiError(413, 40005);
+    if (size > maxBytes) throw apiError(413, 40005);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);

@@ -8,6 +8,8 @@ export interface FaultSpec {
   code?: DiscordErrorCode;
   /** How many matching requests fail; default 1, `Infinity` for always. */
   times?: number;
+  /** How many matching requests go through before the first failure (e.g. the third message fails); default 0. */
+  skip?: number;
   /** Seconds, for 429s; default 0.25. */
   retryAfter?: number;
   /** For 429s: 'user' (default), 'shared', or 'global' (adds X-RateLimit-Global and global:true). */
@@ -34,6 +36,7 @@ export class FaultInjector {
     const times = spec.times ?? 1;
     if (!(times >= 1)) throw new RangeError(`failNext: times must be >= 1, got ${times}`);
     if (spec.status < 400 || spec.status > 599) throw new RangeError(`failNext: status must be 4xx or 5xx, got ${spec.status}`);
+    if (spec.skip !== undefined && !(Number.isInteger(spec.skip) && spec.skip >= 0)) throw new RangeError(`failNext: skip must be an integer >= 0, got ${spec.skip}`);
     this.#pending.push({ ...spec, times });
   }
 
@@ -50,6 +53,10 @@ export class FaultInjector {
     );
     const fault = this.#pending[index];
     if (!fault) return undefined;
+    if (fault.skip !== undefined && fault.skip > 0) {
+      fault.skip -= 1;
+      return undefined;
+    }
     fault.times -= 1;
     if (fault.times <= 0) this.#pending.splice(index, 1);
     return responseFor(fault);

@@ -210,6 +210,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     rateLimitHits,
     dmChannels,
     newId: () => ids.next(),
+    attachmentSizeLimit,
   });
   server.on('request', (req, res) => void rest.handle(req, res));
 

@@ -247,6 +247,14 @@ describe('interaction callbacks and webhooks', () => {
 });
 
 describe('faults, rate limits and waiting', () => {
+  it('lets `skip` matching requests through before a fault starts', async () => {
+    discord.faults.failNext({ method: 'GET', route: /^\/channels\/\d+$/, status: 503, skip: 1 });
+    expect(await api('GET', `/channels/${discord.channelId}`)).toMatchObject({ status: 200 });
+    expect(await api('GET', `/channels/${discord.channelId}`)).toMatchObject({ status: 503 });
+    expect(await api('GET', `/channels/${discord.channelId}`)).toMatchObject({ status: 200 });
+    expect(() => discord.faults.failNext({ route: '/x', status: 500, skip: -1 })).toThrow('skip must be an integer >= 0, got -1');
+  });
+
   it('injects errors by method and route, with Discord codes per status', async () => {
     discord.faults.failNext({ method: 'GET', route: /^\/channels\/\d+$/, status: 404, times: 2 });
     discord.faults.failNext({ route: '/gateway/bot', status: 502 });

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseBody, readRaw, type UploadedFile } from './body.js';
+import { maxRequestBytes, parseBody, readRaw, type UploadedFile } from './body.js';
 import { apiApplication, type FakeApplication } from './application.js';
 import type { Clock } from './clock.js';
 import type { CommandRegistry } from './commands.js';
@@ -64,6 +64,8 @@ export interface RestState {
   /** DM channels the bot opened, by channel id. */
   dmChannels: Map<string, DmChannel>;
   newId: () => string;
+  /** Bytes per file; a request may carry at least that much. */
+  attachmentSizeLimit: number;
 }
 
 /** Where a channel route points: a guild text channel (permissions apply) or a DM with one user. */
@@ -193,7 +195,7 @@ export class FakeRest {
     entry.route = `${route.method} ${route.template}`;
     const params = route.pattern.exec(entry.path)?.groups ?? {};
 
-    const body = await parseBody(await readRaw(req), req.headers['content-type']);
+    const body = await parseBody(await readRaw(req, maxRequestBytes(this.state.attachmentSizeLimit)), req.headers['content-type']);
     entry.json = body.json;
     entry.files = body.files.map(({ field, name, size, type }) => ({ field, name, size, type }));
 
