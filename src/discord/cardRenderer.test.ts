@@ -77,6 +77,12 @@ describe('renderCard', () => {
     expect(payload.attachments).toEqual([]);
   });
 
+  it("says a held job waits for its server's admins, with no ETA", () => {
+    const description = renderCard(view({ kind: 'queued', position: 4, of: 5, etaSeconds: null, held: true })).embeds[0]?.description ?? '';
+    expect(description).toContain("this server's admins have paused its jobs (position 4 of 5)");
+    expect(description).not.toContain('starts in about');
+  });
+
   it('clears the attachments in every state that shows no preview, and only there', () => {
     const withoutPreview: CardState[] = [
       { kind: 'queued', position: 1, of: 1 },

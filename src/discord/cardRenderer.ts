@@ -19,7 +19,7 @@ export interface PreviewImage {
 }
 
 export type CardState =
-  | { kind: 'queued'; position: number; of: number; etaSeconds?: number | null }
+  | { kind: 'queued'; position: number; of: number; etaSeconds?: number | null; held?: boolean }
   | {
       kind: 'running';
       elapsedSeconds: number;
@@ -131,6 +131,7 @@ function statusLines(view: CardView): string[] {
   switch (state.kind) {
     case 'queued': {
       const where = state.position <= 1 ? 'next in line' : `position ${state.position} of ${Math.max(state.of, state.position)}`;
+      if (state.held) return [`⏸️ Waiting: this server's admins have paused its jobs (position ${state.position} of ${Math.max(state.of, state.position)})`];
       const eta = state.etaSeconds != null ? ` · starts in about ${formatDuration(state.etaSeconds)}` : '';
       return [`⏳ Queued: ${where}${eta}`];
     }

@@ -41,7 +41,7 @@ function setup(overrides: Partial<JobCardOptions> = {}) {
   const sink = new RecordingSink();
   const posted: { names: string[]; batch: number; of: number }[] = [];
   const records: PostedResults[] = [];
-  let position: JobPosition | undefined = { global: 2, user: 0, eta: 30_000 };
+  let position: JobPosition | undefined = { global: 2, user: 0, eta: 30_000, held: false };
   let queueSize = 5;
   const options: JobCardOptions = {
     job,
@@ -136,7 +136,7 @@ describe('followJobCard', () => {
     void followJobCard(options);
     control.dispatch('comfy-1', 'p1');
     job.emit('progress', { value: 5, max: 20, node: '3', nodeTitle: 'Sampler' });
-    setPosition({ global: 0, user: 0, eta: null });
+    setPosition({ global: 0, user: 0, eta: null, held: false });
     control.requeue('backend lost');
     expect(sink.last).toEqual({ kind: 'queued', position: 1, of: 5, etaSeconds: null });
     control.dispatch('comfy-1', 'p2');
@@ -179,11 +179,11 @@ describe('followJobCard', () => {
     void followJobCard(options);
     expect(sink.updates).toHaveLength(1);
     setQueueSize(9);
-    job.emit('position', { global: 2, user: 0, eta: 30_200 });
+    job.emit('position', { global: 2, user: 0, eta: 30_200, held: false });
     expect(sink.updates).toHaveLength(1);
-    job.emit('position', { global: 2, user: 0, eta: 41_000 });
+    job.emit('position', { global: 2, user: 0, eta: 41_000, held: false });
     expect(sink.last).toEqual({ kind: 'queued', position: 3, of: 9, etaSeconds: 41 });
-    job.emit('position', { global: 1, user: 0, eta: 41_000 });
+    job.emit('position', { global: 1, user: 0, eta: 41_000, held: false });
     expect(sink.last).toEqual({ kind: 'queued', position: 2, of: 9, etaSeconds: 41 });
     expect(sink.updates).toHaveLength(3);
     control.cancel();

@@ -60,7 +60,13 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
     if (job.state === 'queued') {
       const global = position?.global ?? 0;
       const eta = position?.eta ?? null;
-      return { kind: 'queued', position: global + 1, of: Math.max(options.queueSize(), global + 1), etaSeconds: eta === null ? null : eta / 1000 };
+      return {
+        kind: 'queued',
+        position: global + 1,
+        of: Math.max(options.queueSize(), global + 1),
+        etaSeconds: eta === null ? null : eta / 1000,
+        ...(position?.held === true ? { held: true } : {}),
+      };
     }
     return { kind: 'running', elapsedSeconds: elapsedSeconds(), step, nodeTitle, preview };
   };
@@ -81,7 +87,7 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
     if (job.final) return;
     const state = liveState();
     if (state.kind === 'queued') {
-      const shown = `${state.position}|${state.etaSeconds == null ? '' : formatDuration(state.etaSeconds)}`;
+      const shown = `${state.position}|${state.etaSeconds == null ? '' : formatDuration(state.etaSeconds)}|${state.held === true}`;
       if (shown === shownQueue) return;
       shownQueue = shown;
     } else {

@@ -73,8 +73,10 @@ export interface JobPosition {
   global: number;
   /** 0-based place among the owner's own waiting jobs. */
   user: number;
-  /** Estimated milliseconds until the job finishes; null while no run time of this command is known. */
+  /** Estimated milliseconds until the job finishes; null while no run time of this command is known, or held. */
   eta: number | null;
+  /** Its server's admins paused the server's jobs: it waits behind every job that can run. */
+  held: boolean;
 }
 
 export interface JobProgress {

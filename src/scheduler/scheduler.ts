@@ -555,7 +555,10 @@ export class Scheduler implements JobAdopter {
 
   private positions(): Map<string, JobPosition> {
     const now = this.clock.now();
-    const order = this.queue.order();
+    // A paused server's jobs wait behind everyone else's (and count in no one's ETA) until its admins resume it.
+    const predicted = this.queue.order();
+    const runnable = predicted.filter((e) => !this.heldByGuild(e));
+    const order = runnable.length === predicted.length ? predicted : [...runnable, ...predicted.filter((e) => this.heldByGuild(e))];
     // Lanes are the slots of the backends that take new work; a job still running on a paused, draining or lost
     // backend frees none of them, so it is left out rather than packed into the others' lanes.
     const lanes = new Set(this.backends.filter((b) => b.healthy && !this.pausedBackends.has(b.name)));
@@ -566,13 +569,14 @@ export class Scheduler implements JobAdopter {
         const end = this.expectedEnd(e);
         return end === null ? null : Math.max(0, end - now);
       });
-    const etas = queueEtas({ running, waiting: order.map((e) => this.averages.estimate(e.job.command)), slots });
+    const etas = queueEtas({ running, waiting: runnable.map((e) => this.averages.estimate(e.job.command)), slots });
     const perUser = new Map<string, number>();
     const out = new Map<string, JobPosition>();
     order.forEach((e, global) => {
       const user = perUser.get(e.userId) ?? 0;
       perUser.set(e.userId, user + 1);
-      out.set(e.id, { global, user, eta: etas[global] ?? null });
+      const held = global >= runnable.length;
+      out.set(e.id, { global, user, eta: held ? null : (etas[global] ?? null), held });
     });
     return out;
   }
@@ -581,7 +585,7 @@ export class Scheduler implements JobAdopter {
     for (const [id, position] of this.positions()) {
       const entry = this.active.get(id);
       if (!entry) continue;
-      const key = `${position.global}/${position.user}/${position.eta === null ? '-' : Math.round(position.eta / 1000)}`;
+      const key = `${position.global}/${position.user}/${position.eta === null ? '-' : Math.round(position.eta / 1000)}/${position.held}`;
       if (key === entry.lastPosition) continue;
       entry.lastPosition = key;
       entry.job.emit('position', position);

@@ -112,8 +112,8 @@ describe('dispatch and a job’s life', () => {
     const waiting = [scheduler.submit(spec('a')), scheduler.submit(spec('b'))];
     const seen: JobPosition[] = [];
     waiting[0]!.on('position', (p) => seen.push(p));
-    expect(scheduler.position(waiting[0]!.id)).toEqual({ global: 1, user: 0, eta: 30_000 });
-    expect(scheduler.position(waiting[1]!.id)).toEqual({ global: 0, user: 0, eta: 20_000 });
+    expect(scheduler.position(waiting[0]!.id)).toEqual({ global: 1, user: 0, eta: 30_000, held: false });
+    expect(scheduler.position(waiting[1]!.id)).toEqual({ global: 0, user: 0, eta: 20_000, held: false });
     second.succeed();
     await gpu.running(2);
     expect(seen.at(-1)).toMatchObject({ global: 0, user: 0 });

@@ -46,3 +46,19 @@ describe("a server's pause and drain", () => {
     expect(order).toEqual(['a1', 'b1', 'a2']);
   });
 });
+
+describe("a paused server's place in line", () => {
+  it("its jobs wait behind every other server's and count in no one's ETA; resume puts them back in turn", () => {
+    const { scheduler } = setup();
+    scheduler.submit(inGuild('r', 'g0', 'r1')); // takes the only slot
+    scheduler.holdGuild('g1', 'paused');
+    const held = scheduler.submit(inGuild('a', 'g1', 'a1'));
+    const other = scheduler.submit(inGuild('b', 'g2', 'b1'));
+    expect(scheduler.position(other.id)).toMatchObject({ global: 0, held: false });
+    expect(scheduler.position(held.id)).toMatchObject({ global: 1, held: true, eta: null });
+
+    scheduler.holdGuild('g1', null);
+    expect(scheduler.position(held.id)).toMatchObject({ global: 0, held: false });
+    expect(scheduler.position(other.id)).toMatchObject({ global: 1, held: false });
+  });
+});
