@@ -123,7 +123,8 @@ export function channelTransport(ctx: BotContext, row: JobRow, channelId: string
 
 function cardMoved(ctx: BotContext, job: { id: string }, location: CardLocation): void {
   ctx.logger.info({ job: job.id, messageId: location.messageId }, 'job card continues on a channel message');
-  if (location.messageId) safely(ctx.logger, 'card location', () => ctx.store.updateJob(job.id, { messageId: location.messageId }));
+  // The card no longer goes through the interaction, so its token is not kept.
+  if (location.messageId) safely(ctx.logger, 'card location', () => ctx.store.updateJob(job.id, { messageId: location.messageId, interaction: null }));
 }
 
 export function cardEditor(
