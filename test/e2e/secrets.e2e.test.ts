@@ -4,6 +4,7 @@
 // than 2 KB in one field.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobTracker, type TrackedJob } from '../durability/e2e-jobs.js';
@@ -119,9 +120,27 @@ describe('secrets on the worst paths', () => {
     }
   }, 60_000);
 
+  it('keeps an interaction token in the job row only while the card still uses it', async () => {
+    const job = await tracker.submit('secret-delivered', e2e.discord.userId, { steps: 2 });
+    jobs.push(job);
+    await e2e.discord.waitFor(() => tracker.verdict(job).kind === 'delivered', { timeoutMs: 30_000, description: 'the job delivered' });
+    await e2e.bot.waitForLine((line) => line.includes('"outcome":"succeeded"') && line.includes('secret-delivered'), 10_000, 'the audit line');
+    const db = new Database(join(e2e.dataDir, 'comfycord.db'), { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.prepare('SELECT params, state, delivery, interaction_token AS token FROM jobs').all() as { params: string; state: string; delivery: string; token: string | null }[];
+      const tokens = Object.fromEntries(rows.map((r) => [(JSON.parse(r.params) as { prompt: string }).prompt, r.token === null ? 'none' : `${r.state}/${r.delivery}`]));
+      // Delivered: gone. Moved to a channel message (the DM job, token expired): gone. Only the upload whose card
+      // is still the interaction reply, with its results pending, may keep it.
+      expect(tokens).toMatchObject({ 'secret-delivered': 'none', 'secret-dm': 'none' });
+      for (const [label, token] of Object.entries(tokens)) if (token !== 'none') expect([label, token]).toEqual(['secret-upload', 'succeeded/pending']);
+    } finally {
+      db.close();
+    }
+  }, 60_000);
+
   it('left no secret and no oversized field in any log line', () => {
     const secrets = [e2e.discord.token, API_KEY, ...jobs.map((job) => job.token)];
-    expect(jobs).toHaveLength(3);
+    expect(jobs).toHaveLength(4);
     expect(e2e.bot.lines.length).toBeGreaterThan(20);
     const problems: string[] = [];
     e2e.bot.lines.forEach((line, i) => {

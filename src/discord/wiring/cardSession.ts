@@ -67,6 +67,7 @@ export function startJobCard(ctx: BotContext, interaction: CardInteraction, job:
     channelId,
     ephemeral: false,
     onMoved: (location) => cardMoved(ctx, job, location),
+    onTokenDead: () => safely(log, 'dead interaction token', () => ctx.store.updateJob(job.id, { interaction: null })),
   });
   // The reply's id lets the store (and recovery) find the card without the interaction token.
   interaction.fetchReply().then(
