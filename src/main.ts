@@ -159,6 +159,7 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
       scheduler,
       commands: (name) => registry.commands.get(name),
       maxTries: config.jobs.maxTries,
+      deliveryMaxAgeMs: config.jobs.deliveryHours * 3_600_000,
       logger,
       attach: (job, row) => {
         instrumentJob(job, metrics);

@@ -60,7 +60,11 @@ function queueReply(ctx: BotContext, userId: string) {
   const undelivered: QueuedJobView[] = ctx.store
     .pendingDeliveries()
     .filter((row) => row.ownerId === userId)
-    .map((row) => ({ jobId: row.id, command: row.command, state: 'delivering', finishedSecondsAgo: (now - (row.finishedAt ?? now)) / 1000 }));
+    .map((row) => {
+      const finishedAt = row.finishedAt ?? now;
+      const givesUpAt = finishedAt + ctx.config.jobs.deliveryHours * 3_600_000;
+      return { jobId: row.id, command: row.command, state: 'delivering', finishedSecondsAgo: (now - finishedAt) / 1000, givesUpInSeconds: (givesUpAt - now) / 1000 };
+    });
   const queued = jobs.filter((job) => job.state === 'queued').length;
   return renderQueue({ yours: [...yours, ...undelivered], queued, running: jobs.length - queued, mode: ctx.mode.value });
 }
