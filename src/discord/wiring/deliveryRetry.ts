@@ -114,7 +114,8 @@ export function startDeliveryRetry(
     const left = new Set(pending().map((row) => row.id));
     for (const id of history.keys()) if (!left.has(id)) history.delete(id);
     const progressed = due.some((row) => !left.has(row.id));
-    delay = left.size === 0 || progressed ? first : Math.min(delay * 2, max);
+    // Backs off only after rounds that tried something and got nothing through.
+    delay = due.length === 0 || left.size === 0 || progressed ? first : Math.min(delay * 2, max);
     if (due.length > 0) ctx.logger.info({ tried: due.length, left: left.size, nextInMs: delay }, 'retried pending deliveries');
   };
   const schedule = (): void => {
