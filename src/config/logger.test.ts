@@ -126,7 +126,13 @@ describe('sanitizeForLog', () => {
   });
 
   it('leaves ordinary text alone', () => {
-    const text = 'job j1 on backend local (http://127.0.0.1:8188/view?filename=a.png&type=output) took 3 s';
-    expect(scrubSecrets(text)).toBe(text);
+    for (const text of [
+      'job j1 on backend local (http://127.0.0.1:8188/view?filename=a.png&type=output) took 3 s',
+      'Bot shutting down gracefully; Bearer authentication is configured elsewhere',
+      'https://discord.com/channels/1/2/3',
+    ]) {
+      expect(scrubSecrets(text)).toBe(text);
+    }
+    expect(scrubSecrets('Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig')).not.toContain('eyJhbGci');
   });
 });

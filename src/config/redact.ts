@@ -37,8 +37,8 @@ const TEXT_RULES: readonly [RegExp, string][] = [
   [/(\/interactions\/\d+\/)[^/?#\s"'\\]+/g, `$1${REDACTED}`],
   // Credentials in query strings (ComfyUI's WebSocket takes its key as ?token=).
   [/([?&](?:token|access_token|api_key|apikey|key|password|secret)=)[^&#\s"'\\]+/gi, `$1${REDACTED}`],
-  // Authorization header values written out as text.
-  [/\b(Bearer|Bot|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, `$1 ${REDACTED}`],
+  // Authorization header values written out as text: long and not a plain word ("Bot shutting down" stays).
+  [/\b(Bearer|Bot|Basic)\s+(?=[A-Za-z-]*[0-9._~+/=])[A-Za-z0-9._~+/=-]{16,}/g, `$1 ${REDACTED}`],
   [/((?:x-api-key|authorization)["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, `$1${REDACTED}`],
   // A Discord bot token (three base64url parts) however it got into the text.
   [/\b[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}\b/g, REDACTED],
