@@ -120,8 +120,20 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
       throw error;
     }
     undo.push(() => store.close());
-    const pruned = store.prune(config.jobs.retentionDays);
-    if (pruned > 0) logger.info({ pruned }, 'old finished jobs pruned');
+    const prune = (): void => {
+      const pruned = store.prune(config.jobs.retentionDays);
+      if (pruned > 0) logger.info({ pruned }, 'old finished jobs pruned');
+    };
+    prune();
+    // Again once a day, so a bot that runs for months keeps to its retention too.
+    const pruning = setInterval(() => {
+      try {
+        prune();
+      } catch (error) {
+        logger.error({ err: error }, 'pruning old jobs failed');
+      }
+    }, 24 * 3_600_000).unref();
+    undo.push(() => clearInterval(pruning));
 
     const registry = await CommandRegistry.load({ commandsDir: config.commandsDir, templatesDir: config.templatesDir, logger });
     registry.watch();
@@ -172,6 +184,7 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
       scheduler,
       commands: (name) => registry.commands.get(name),
       maxTries: config.jobs.maxTries,
+      deliveryMaxAgeMs: config.jobs.deliveryHours * 3_600_000,
       logger,
       attach: (job, row) => {
         instrumentJob(job, metrics);

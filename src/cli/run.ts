@@ -91,7 +91,7 @@ async function runOne(args: ReturnType<typeof parseArgs>, io: CliIO): Promise<nu
       done();
     },
   });
-  const logger = createLogger({ level: 'warn', destination: toStderr });
+  const logger = createLogger({ level: 'warn', destination: toStderr, secrets: [apiKey] });
   const client = new ComfyClient({ name: 'cli', url: server, logger, ...(apiKey !== undefined && { apiKey }) });
   const backend = new ComfyBackend({ client, logger });
   await backend.start();

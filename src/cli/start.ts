@@ -33,7 +33,8 @@ export interface StartDeps {
 const processDeps: StartDeps = {
   // Imported on demand so that the other sub-commands, and tests, do not load the whole app.
   startApp: async (config, logger) => (await import('../main.js')).startApp(config, logger),
-  createLogger: (config, io) => createLogger({ level: config.logLevel, pretty: io.isTTY }),
+  createLogger: (config, io) =>
+    createLogger({ level: config.logLevel, pretty: io.isTTY, secrets: [config.discord.token, ...config.backends.map((b) => b.apiKey)] }),
   signals: process,
   exit: (code) => process.exit(code),
 };

@@ -118,6 +118,12 @@ export const configSchema = z
         maxTries: positiveInt.default(3),
         /** Finished jobs older than this are pruned from the store. */
         retentionDays: positiveInt.default(30),
+        /** Tries at results that can no longer be fetched (backend gone, output missing) before the job fails. */
+        deliveryTries: positiveInt.default(5),
+        /** Results Discord has not taken this long after the job finished are given up and the job fails. */
+        deliveryHours: positiveInt.default(24),
+        /** First wait before pending results are tried again; it doubles up to 10 minutes while nothing gets through. */
+        deliveryRetrySeconds: positiveInt.default(30),
         /**
          * A run with no WebSocket frame for this long is looked up in /history. Absent: the client's default
          * (30 s), so the resolved config shows only what was set.
@@ -125,7 +131,7 @@ export const configSchema = z
         stallSeconds: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).optional(),
       })
       .strict()
-      .default({ timeoutSeconds: 1800, maxTries: 3, retentionDays: 30 }),
+      .default({ timeoutSeconds: 1800, maxTries: 3, retentionDays: 30, deliveryTries: 5, deliveryHours: 24, deliveryRetrySeconds: 30 }),
     previews: z
       .object({
         format: z.enum(['webp', 'jpeg']).default('webp'),

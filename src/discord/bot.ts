@@ -12,7 +12,7 @@ import { readOperators } from './operators.js';
 import { enforceAllowedGuilds, isAllowedGuild } from './wiring/allowedGuilds.js';
 import type { BotContext } from './wiring/context.js';
 import { startDeliveryRetry } from './wiring/deliveryRetry.js';
-import { deliverPending } from './wiring/recoveredCards.js';
+import { abandonDelivery, deliverPending } from './wiring/recoveredCards.js';
 import { desiredCommands, syncCommands } from './wiring/registration.js';
 
 export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 'mode' | 'cards' | 'delivering' | 'operators'>;
@@ -80,7 +80,16 @@ export async function startBot(services: BotServices): Promise<Bot> {
   const onChanged = () => void register().catch((error: unknown) => logger.error({ err: error }, 're-registering slash commands failed'));
   ctx.registry.on('changed', onChanged);
   logger.info({ user: client.user?.tag, guild: config.discord.guildId ?? null }, 'discord bot ready');
-  const retry = startDeliveryRetry(ctx, (row) => deliverPending(ctx, row));
+  const retry = startDeliveryRetry(
+    ctx,
+    { deliver: (row) => deliverPending(ctx, row), giveUp: (row, reason) => abandonDelivery(ctx, row, reason) },
+    {
+      firstDelayMs: config.jobs.deliveryRetrySeconds * 1000,
+      maxDelayMs: Math.max(config.jobs.deliveryRetrySeconds * 1000, 10 * 60_000),
+      maxLostTries: config.jobs.deliveryTries,
+      maxAgeMs: config.jobs.deliveryHours * 3_600_000,
+    },
+  );
 
   return {
     context: ctx,

@@ -80,11 +80,14 @@ describe('DiscordCardTransport', () => {
   it('stops using a token Discord refused, even for the courtesy edit', async () => {
     const f = fakes();
     f.interaction.fail = new DiscordAPIError({ code: 50027, message: 'Invalid Webhook Token' }, 50027, 401, 'PATCH', '/webhooks', {});
-    const transport = new DiscordCardTransport({ interaction: f.interaction, channel: async () => f.channel, channelId: 'c1', ephemeral: false });
+    let dead = 0;
+    const transport = new DiscordCardTransport({ interaction: f.interaction, channel: async () => f.channel, channelId: 'c1', ephemeral: false, onTokenDead: () => (dead += 1) });
     await expect(transport.edit(payload)).rejects.toThrow(DiscordAPIError);
     await expect(transport.edit(payload)).rejects.toThrow(/can no longer edit/);
     await transport.post(payload);
     expect(f.replies).toHaveLength(1);
+    // Told once, so the job row can forget the token.
+    expect(dead).toBe(1);
   });
 
   it('cannot post for ephemeral replies or without a channel', async () => {

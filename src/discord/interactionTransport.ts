@@ -45,6 +45,8 @@ export interface DiscordCardTransportOptions {
   tokenLifetimeMs?: number;
   /** Told where the card now lives, so the job store can find it after a restart. */
   onMoved?: (location: CardLocation) => void;
+  /** Told once when Discord refuses the interaction token: nothing will use it again, so it need not be kept. */
+  onTokenDead?: () => void;
 }
 
 /** A card message known only by id (after a restart), edited without fetching it first. */
@@ -99,7 +101,10 @@ export class DiscordCardTransport implements CardTransport {
       await this.interaction.editReply(payload);
     } catch (error) {
       // Every further use of a refused token counts towards Discord's invalid-request ban.
-      if (classifyCardError(error).kind === 'token-invalid') this.tokenDead = true;
+      if (classifyCardError(error).kind === 'token-invalid' && !this.tokenDead) {
+        this.tokenDead = true;
+        this.options.onTokenDead?.();
+      }
       throw error;
     }
   }

@@ -7,8 +7,8 @@ import { fitEmbed, truncate } from './embedLimits.js';
 export type QueuedJobView =
   | { jobId: string; command: string; state: 'queued'; position: number; etaSeconds?: number | null; cardUrl?: string | null }
   | { jobId: string; command: string; state: 'running'; elapsedSeconds: number; cardUrl?: string | null }
-  /** Finished, but Discord has not taken its results yet (kept in the store and retried). */
-  | { jobId: string; command: string; state: 'delivering'; finishedSecondsAgo: number; cardUrl?: string | null };
+  /** Finished, but Discord has not taken its results yet (kept in the store and retried until `givesUpInSeconds`). */
+  | { jobId: string; command: string; state: 'delivering'; finishedSecondsAgo: number; givesUpInSeconds: number; cardUrl?: string | null };
 
 /** One job of the caller's server, for its admins. */
 export interface ServerJobView {
@@ -35,7 +35,10 @@ function line(job: QueuedJobView): string {
   const link = job.cardUrl ? ` · [card](${job.cardUrl})` : '';
   const what = `\`/${truncate(job.command, 40)}\``;
   if (job.state === 'running') return `▶️ ${what} running for ${formatDuration(job.elapsedSeconds)}${link}`;
-  if (job.state === 'delivering') return `📦 ${what} finished ${formatDuration(job.finishedSecondsAgo)} ago; its results are kept and will be delivered as soon as Discord takes them${link}`;
+  if (job.state === 'delivering') {
+    // Retried for a bounded time only: the member is told how long, not promised the results.
+    return `📦 ${what} finished ${formatDuration(job.finishedSecondsAgo)} ago; its results are not delivered yet and are tried again for up to ${formatDuration(Math.max(job.givesUpInSeconds, 0))} more${link}`;
+  }
   const eta = job.etaSeconds != null ? `, starts in about ${formatDuration(job.etaSeconds)}` : '';
   return `⏳ ${what} #${job.position} in line${eta}${link}`;
 }

@@ -36,8 +36,8 @@ describe('renderQueue', () => {
   });
 
   it('lists finished jobs whose results Discord has not taken yet', () => {
-    const [embed] = renderQueue({ yours: [{ jobId: 'c', command: 'imagine', state: 'delivering', finishedSecondsAgo: 90 }], queued: 0, running: 0, mode: 'open' }).embeds;
-    expect(embed?.description).toBe('📦 `/imagine` finished 1m 30s ago; its results are kept and will be delivered as soon as Discord takes them');
+    const [embed] = renderQueue({ yours: [{ jobId: 'c', command: 'imagine', state: 'delivering', finishedSecondsAgo: 90, givesUpInSeconds: 3600 }], queued: 0, running: 0, mode: 'open' }).embeds;
+    expect(embed?.description).toBe('📦 `/imagine` finished 1m 30s ago; its results are not delivered yet and are tried again for up to 1h 00m more');
   });
 
   it('says when there is nothing, and when the queue is paused or draining', () => {

@@ -3,10 +3,12 @@
 // ones are adopted on their backend, whose /history and /queue tell whether each is still pending, running,
 // finished while the bot was down, or forgotten (then it is submitted again, once, with the same workflow and
 // seed). Rows that cannot run again are failed with the reason, and succeeded jobs whose results were never
-// posted are handed back for delivery.
+// posted are handed back for delivery (or failed, when they have been pending longer than the delivery time
+// limit).
 import { silentLogger, type Logger } from '../config/logger.js';
 import type { InFlightJob, JobAdopter } from './adopter.js';
 import type { Job, JobSpec } from './job.js';
+import { deliveryOverdue, failUndeliverable, overdueReason } from './deliveryLimit.js';
 import { persistJob, type PersistenceStore } from './persistence.js';
 import { specFromRow, type CommandLookup, type RebuiltSpec } from './recovery-spec.js';
 import type { JobStore } from './store.js';
@@ -17,13 +19,17 @@ export type { CommandLookup } from './recovery-spec.js';
 const UNFINISHED: readonly JobState[] = ['queued', 'dispatched', 'running'];
 
 export interface RecoveryOptions {
-  store: Pick<JobStore, 'unfinished' | 'loadImages' | 'transition' | 'updateJob' | 'pendingDeliveries'>;
+  store: Pick<JobStore, 'unfinished' | 'loadImages' | 'transition' | 'updateJob' | 'pendingDeliveries' | 'get'>;
   /** The scheduler, through the port it implements for recovery. */
   scheduler: JobAdopter;
   /** The commands as loaded now (`name => registry.commands.get(name)`). */
   commands: CommandLookup;
   /** `config.jobs.maxTries`: a forgotten prompt is submitted again only while a try is left. */
   maxTries: number;
+  /** `config.jobs.deliveryHours` in ms: succeeded jobs whose results are pending longer than this are failed. */
+  deliveryMaxAgeMs?: number;
+  /** Epoch ms now; default Date.now. */
+  now?: () => number;
   logger?: Logger;
   /**
    * Called for every restored job while dispatch is still paused, so listeners attached here (the card)
@@ -107,7 +113,18 @@ export function recoverJobs(options: RecoveryOptions): Recovery {
     scheduler.resume();
   }
 
-  const undelivered = store.pendingDeliveries();
+  const undelivered: JobRow[] = [];
+  const now = (options.now ?? Date.now)();
+  for (const row of store.pendingDeliveries()) {
+    const maxAge = options.deliveryMaxAgeMs;
+    const error = maxAge !== undefined && deliveryOverdue(row, maxAge, now) ? failUndeliverable(store, row, overdueReason(maxAge)) : null;
+    if (error === null) {
+      undelivered.push(row);
+      continue;
+    }
+    log.warn({ job: row.id, error }, 'results pending past the delivery time limit; job failed');
+    failed.push({ row, error });
+  }
   log.info(
     { queued: queued.length, adopted: inFlight.length, failed: failed.length, undelivered: undelivered.length },
     'jobs recovered from the store',

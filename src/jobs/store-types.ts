@@ -12,7 +12,11 @@ export const FINISHED_STATES: readonly JobState[] = ['succeeded', 'failed', 'can
  */
 export type DeliveryState = 'none' | 'pending' | 'delivered';
 
-/** The interaction a job's card was created from; its token can edit the card until it expires. */
+/**
+ * The interaction a job's card was created from; its token can edit the card until it expires. Kept only while
+ * the card goes through it: dropped when the card moves to a channel message or Discord refuses the token, when
+ * the job is delivered, fails or is cancelled, and at start-up once expired.
+ */
 export interface InteractionRef {
   token: string;
   /** Epoch milliseconds. */

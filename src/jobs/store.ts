@@ -107,6 +107,8 @@ function patchToColumns(jobId: string, patch: JobPatch): Partial<Record<Column, 
   return columns;
 }
 
+const NO_TOKEN: Partial<Record<Column, SqlValue>> = { interaction_token: null, token_expires_at: null };
+
 function assertState(state: string, jobId: string): asserts state is JobState {
   if (!(JOB_STATES as readonly string[]).includes(state)) {
     throw new StoreError(`"${state}" is not a job state (job ${jobId}); expected one of ${JOB_STATES.join(', ')}`);
@@ -209,6 +211,8 @@ export class JobStore {
     for (const state of [...from, to]) assertState(state, id);
     const columns: Partial<Record<Column, SqlValue>> = { state: to };
     if (to === 'succeeded') columns.delivery = 'pending';
+    // A job that ended without results needs its card's interaction token no more.
+    if (to === 'failed' || to === 'cancelled') Object.assign(columns, NO_TOKEN);
     Object.assign(columns, patchToColumns(id, patch));
     const stamps: string[] = [];
     if (to === 'running' && patch.startedAt === undefined) stamps.push('started_at = COALESCE(started_at, @now)');
@@ -299,7 +303,10 @@ export class JobStore {
         insert.run(id, file, delivery.messageId, now);
       }
       if (delivery.complete ?? true) {
-        this.sql("UPDATE jobs SET delivery = 'delivered', updated_at = ? WHERE id = ?").run(now, id);
+        // Delivered: the card is final, so its interaction token is dropped with it.
+        this.sql(
+          "UPDATE jobs SET delivery = 'delivered', interaction_token = NULL, token_expires_at = NULL, updated_at = ? WHERE id = ?",
+        ).run(now, id);
       }
     })();
     return this.require(id);
@@ -308,6 +315,11 @@ export class JobStore {
   /** Succeeded jobs whose results are not (all) posted yet, oldest first. */
   pendingDeliveries(): JobRow[] {
     return this.rows("SELECT * FROM jobs WHERE state = 'succeeded' AND delivery = 'pending' ORDER BY finished_at, seq");
+  }
+
+  /** Drops interaction tokens past their life (kept by a run that ended first); returns how many. */
+  forgetExpiredTokens(): number {
+    return this.sql('UPDATE jobs SET interaction_token = NULL, token_expires_at = NULL WHERE token_expires_at <= ?').run(this.now()).changes;
   }
 
   /** Jobs a user created since `sinceMs` (epoch ms), in any state. */
@@ -500,7 +512,9 @@ export function openJobStore(options: JobStoreOptions): JobStore {
     if (from !== to) logger.info({ path, from, to }, 'job database schema migrated');
     const files = new InputFiles(join(options.dataDir, 'inputs'));
     const clock = options.clock ?? { now: () => Date.now() };
-    return new JobStore(db, files, () => clock.now());
+    const store = new JobStore(db, files, () => clock.now());
+    store.forgetExpiredTokens();
+    return store;
   } catch (error) {
     db.close();
     if (error instanceof StoreError) throw error;

@@ -273,6 +273,55 @@ describe('deliveries', () => {
   });
 });
 
+describe('interaction tokens', () => {
+  const token = (clock: { now(): number }) => ({ token: 'secret-interaction-token', expiresAt: clock.now() + 900_000 });
+
+  it('are dropped when the job is delivered, and not before', () => {
+    const { store, clock } = setup();
+    store.insertJob(newJob('j', { interaction: token(clock) }));
+    store.transition('j', ['queued'], 'running');
+    store.transition('j', ['running'], 'succeeded');
+    store.recordDelivery('j', { messageId: 'm1', files: ['a.png'], complete: false });
+    expect(store.get('j')?.interaction?.token).toBe('secret-interaction-token');
+    expect(store.recordDelivery('j', { messageId: 'm1', files: ['b.png'] }).interaction).toBeNull();
+  });
+
+  it('are dropped when a job fails or is cancelled', () => {
+    const { store, clock } = setup();
+    for (const id of ['f', 'c']) store.insertJob(newJob(id, { interaction: token(clock) }));
+    store.transition('f', ['queued'], 'failed', { error: 'boom' });
+    store.transition('c', ['queued'], 'cancelled');
+    expect(store.get('f')?.interaction).toBeNull();
+    expect(store.get('c')?.interaction).toBeNull();
+  });
+
+  it('are dropped at start-up once expired, and kept while still usable', () => {
+    const { store, clock, dataDir } = setup();
+    store.insertJob(newJob('old', { interaction: token(clock) }));
+    clock.advance(600_000);
+    store.insertJob(newJob('new', { interaction: token(clock) }));
+    store.close();
+    open = [];
+    clock.advance(300_001);
+    const reopened = openJobStore({ dataDir, clock });
+    open.push(reopened);
+    expect(reopened.get('old')?.interaction).toBeNull();
+    expect(reopened.get('new')?.interaction?.token).toBe('secret-interaction-token');
+  });
+
+  it('no raw column keeps a token once the card moved (updateJob with interaction null)', () => {
+    const { store, clock, dataDir } = setup();
+    store.insertJob(newJob('j', { interaction: token(clock) }));
+    store.updateJob('j', { messageId: 'm9', interaction: null });
+    store.close();
+    open = [];
+    const db = new Database(join(dataDir, 'comfycord.db'), { readonly: true });
+    const dump = JSON.stringify(db.prepare('SELECT * FROM jobs').all());
+    db.close();
+    expect(dump).not.toContain('secret-interaction-token');
+  });
+});
+
 describe('daily usage', () => {
   it('counts per user per UTC day', () => {
     const { store, clock } = setup();

@@ -64,7 +64,11 @@ function queueReply(ctx: BotContext, interaction: ChatInputCommandInteraction) {
   const undelivered: QueuedJobView[] = ctx.store
     .pendingDeliveries()
     .filter((row) => row.ownerId === userId)
-    .map((row) => ({ jobId: row.id, command: row.command, state: 'delivering', finishedSecondsAgo: (now - (row.finishedAt ?? now)) / 1000 }));
+    .map((row) => {
+      const finishedAt = row.finishedAt ?? now;
+      const givesUpAt = finishedAt + ctx.config.jobs.deliveryHours * 3_600_000;
+      return { jobId: row.id, command: row.command, state: 'delivering', finishedSecondsAgo: (now - finishedAt) / 1000, givesUpInSeconds: (givesUpAt - now) / 1000 };
+    });
   const queued = jobs.filter((job) => job.state === 'queued').length;
   // A server's admins see their server's jobs (whose, which command); other servers' never.
   const server: ServerJobView[] | undefined =

@@ -67,6 +67,7 @@ export function startJobCard(ctx: BotContext, interaction: CardInteraction, job:
     channelId,
     ephemeral: false,
     onMoved: (location) => cardMoved(ctx, job, location),
+    onTokenDead: () => safely(log, 'dead interaction token', () => ctx.store.updateJob(job.id, { interaction: null })),
   });
   // The reply's id lets the store (and recovery) find the card without the interaction token.
   interaction.fetchReply().then(
@@ -124,7 +125,8 @@ export function channelTransport(ctx: BotContext, row: JobRow, channelId: string
 
 function cardMoved(ctx: BotContext, job: { id: string }, location: CardLocation): void {
   ctx.logger.info({ job: job.id, messageId: location.messageId }, 'job card continues on a channel message');
-  if (location.messageId) safely(ctx.logger, 'card location', () => ctx.store.updateJob(job.id, { messageId: location.messageId }));
+  // The card no longer goes through the interaction, so its token is not kept.
+  if (location.messageId) safely(ctx.logger, 'card location', () => ctx.store.updateJob(job.id, { messageId: location.messageId, interaction: null }));
 }
 
 export function cardEditor(

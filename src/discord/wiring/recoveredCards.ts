@@ -1,11 +1,14 @@
 // After a restart: the cards of jobs that ended without the bot (results not yet posted, or a job that could not
 // be resumed) are brought to their final state on the message the store recorded.
+import { ComfyHttpError } from '../../comfy/errors.js';
 import type { NodeOutput, OutputFile } from '../../comfy/types.js';
+import { failUndeliverable } from '../../jobs/deliveryLimit.js';
 import type { JobRow } from '../../jobs/store-types.js';
 import { deliveryKey, uploadLimit } from '../delivery.js';
 import { deliverResults } from '../jobCard.js';
 import { cardBase, cardEditor, channelTransport, postInChannel, resultDelivery } from './cardSession.js';
 import type { BotContext } from './context.js';
+import type { RetryOutcome } from './deliveryRetry.js';
 import { OwnerDm } from './ownerDm.js';
 import { promptKeyOf } from './promptKey.js';
 
@@ -29,36 +32,40 @@ function historyOutputs(row: JobRow): Record<string, NodeOutput> {
  * Downloads a succeeded job's outputs again and posts what is not posted yet on its card (or as further
  * messages), recording each message. Skips a job whose results are being posted right now.
  */
-export async function deliverPending(ctx: BotContext, row: JobRow): Promise<void> {
-  if (ctx.delivering.has(row.id)) return;
+export async function deliverPending(ctx: BotContext, row: JobRow): Promise<RetryOutcome> {
+  if (ctx.delivering.has(row.id)) return { kind: 'retry', reason: 'its delivery was under way' };
   ctx.delivering.add(row.id);
   try {
     // The row may be older than a delivery that ended meanwhile (a retry round lists its rows up front).
     const current = ctx.store.get(row.id);
-    if (current?.delivery !== 'pending') return;
-    await redeliver(ctx, current);
+    if (current?.delivery !== 'pending') return { kind: 'done' };
+    return await redeliver(ctx, current);
   } finally {
     ctx.delivering.delete(row.id);
   }
 }
 
-async function redeliver(ctx: BotContext, row: JobRow): Promise<void> {
+async function redeliver(ctx: BotContext, row: JobRow): Promise<RetryOutcome> {
   const log = ctx.logger.child({ job: row.id });
   if (row.channelId === null) {
     log.warn('undelivered job has no channel; its results cannot be posted');
-    return;
+    return { kind: 'lost', reason: 'the job has no channel to post them in' };
   }
   const backend = ctx.backends.find((b) => b.name === row.backend);
   if (!backend) {
     log.warn({ backend: row.backend }, 'undelivered job ran on a backend that is no longer configured');
-    return;
+    return { kind: 'lost', reason: `the backend it ran on (${row.backend ?? 'unknown'}) is no longer configured` };
   }
   let files: OutputFile[];
   try {
     files = await backend.client.downloadOutputs(historyOutputs(row));
   } catch (error) {
     log.error({ err: error }, 'results of a finished job could not be downloaded again; left pending');
-    return;
+    // ComfyUI answers 404 for a file it no longer has (temp outputs are gone after it restarts).
+    if (error instanceof ComfyHttpError && error.status === 404) {
+      return { kind: 'lost', reason: `ComfyUI (${backend.name}) no longer has the output files` };
+    }
+    return { kind: 'retry', reason: `the results could not be fetched from ${backend.name}` };
   }
   const channelId = row.channelId;
   const transport = channelTransport(ctx, row, channelId);
@@ -80,7 +87,18 @@ async function redeliver(ctx: BotContext, row: JobRow): Promise<void> {
     files,
     elapsed,
   );
-  if (!result.complete) log.warn('results still not (all) posted; kept pending');
+  if (result.complete) return { kind: 'done' };
+  log.warn('results still not (all) posted; kept pending');
+  return { kind: 'retry', reason: 'Discord did not take them' };
+}
+
+/**
+ * Results that will not be delivered: the job fails with the reason (so /queue stops listing it and retention
+ * prunes it), and its card, or the owner's DMs, say why.
+ */
+export async function abandonDelivery(ctx: BotContext, row: JobRow, reason: string): Promise<void> {
+  const error = failUndeliverable(ctx.store, row, reason);
+  if (error !== null) await showUnrecoverable(ctx, row, error);
 }
 
 /** A job that could not be resumed: its card says why. */
