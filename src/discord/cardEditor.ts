@@ -9,7 +9,7 @@ import type { Logger } from '../config/logger.js';
 import { silentLogger } from '../config/logger.js';
 import { renderCard, type CardFile, type CardPayload, type CardView } from './cardRenderer.js';
 import type { ChannelPacer, EditBucket, EditTurn, EditUrgency } from './channelPacer.js';
-import { classifyCardError, loggableError, type CardFailure } from './discordErrors.js';
+import { classifyCardError, type CardFailure } from './discordErrors.js';
 
 /** Where the card lives. Implemented with discord.js in interactionTransport.ts. */
 export interface CardTransport {
@@ -304,7 +304,7 @@ export class CardEditor {
     try {
       return await slot.prepare();
     } catch (error) {
-      this.logger.warn({ jobId: slot.view.jobId, err: loggableError(error) }, 'card update could not be completed; sending it without');
+      this.logger.warn({ jobId: slot.view.jobId, err: error }, 'card update could not be completed; sending it without');
       return slot.view;
     }
   }

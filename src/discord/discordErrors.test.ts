@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
-import { classifyCardError, loggableError } from './discordErrors.js';
+import { DiscordAPIError, RateLimitError } from 'discord.js';
+import { classifyCardError } from './discordErrors.js';
 
 const apiError = (code: number, status: number, extra: Record<string, unknown> = {}) =>
   new DiscordAPIError({ code, message: `error ${code}`, ...extra }, code, status, 'PATCH', '/channels/1/messages/2', {});
@@ -35,22 +35,5 @@ describe('classifyCardError', () => {
     expect(classifyCardError(new Error('socket hang up'))).toEqual({ kind: 'other', message: 'socket hang up' });
     expect(classifyCardError('weird')).toEqual({ kind: 'other', message: 'weird' });
     expect(classifyCardError(apiError(50013, 403))).toEqual({ kind: 'forbidden', message: 'error 50013 (code 50013)' });
-  });
-});
-
-describe('loggableError', () => {
-  it('keeps what failed and how, never the request body (files) or the URL (tokens)', () => {
-    const body = { files: [{ name: 'big.png', data: Buffer.alloc(1024) }], json: { content: 'x' } };
-    const http = new HTTPError(503, 'Service Unavailable', 'POST', 'https://discord.test/webhooks/1/secret-token', body);
-    const api = new DiscordAPIError({ code: 10008, message: 'Unknown Message' }, 10008, 404, 'DELETE', '/webhooks/1/secret-token/messages/2', body);
-    for (const error of [http, api]) {
-      const logged = JSON.stringify(loggableError(error));
-      expect(logged).not.toContain('secret-token');
-      expect(logged).not.toContain('big.png');
-    }
-    expect(loggableError(http)).toEqual({ type: 'HTTPError', message: 'Service Unavailable', status: 503, method: 'POST' });
-    expect(loggableError(api)).toMatchObject({ code: 10008, status: 404, method: 'DELETE' });
-    const plain = new Error('boom');
-    expect(loggableError(plain)).toBe(plain);
   });
 });

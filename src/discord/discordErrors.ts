@@ -1,6 +1,6 @@
 // What a failed Discord request means for a job card. discord.js reports REST failures as DiscordAPIError (with
 // Discord's JSON error code) or, for routes set to reject instead of wait, RateLimitError.
-import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
+import { DiscordAPIError, RateLimitError } from 'discord.js';
 
 const DISCORD_CODES = {
   unknownChannel: 10003,
@@ -56,15 +56,4 @@ export function classifyCardError(error: unknown): CardFailure {
     return { kind: 'other', message: `${error.message} (code ${error.code}, HTTP ${error.status})` };
   }
   return { kind: 'other', message: error instanceof Error ? error.message : String(error) };
-}
-
-/**
- * A failed request for a log line. discord.js errors carry the whole request body, files included: a failed
- * upload of results would write megabytes of bytes into one line (and stall the bot while doing so), and their
- * URL can hold an interaction token. Kept: what failed and how.
- */
-export function loggableError(error: unknown): unknown {
-  if (error instanceof DiscordAPIError) return { type: error.name, message: error.message, code: error.code, status: error.status, method: error.method };
-  if (error instanceof HTTPError) return { type: error.name, message: error.message, status: error.status, method: error.method };
-  return error;
 }

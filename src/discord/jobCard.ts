@@ -8,7 +8,6 @@ import type { FinalState, Job, JobPosition, JobProgress } from '../jobs/job.js';
 import type { EncodedPreview } from '../media/preview.js';
 import type { FinishOutcome, PrepareView } from './cardEditor.js';
 import { formatDuration, type CardFile, type CardState, type CardView } from './cardRenderer.js';
-import { loggableError } from './discordErrors.js';
 import { deliveryKey, toCardFiles, type DeliveryFile, type DeliveryPlan } from './delivery.js';
 
 /** The part of CardEditor a card needs (a fake in unit tests). */
@@ -266,7 +265,7 @@ export async function deliverResults(options: ResultDelivery, outputs: readonly 
     try {
       messageId = await options.postBatch(toCardFiles(files), batch, of);
     } catch (error) {
-      log.error({ job: options.base.jobId, err: loggableError(error), batch }, 'could not post a batch of outputs; left pending for a retry');
+      log.error({ job: options.base.jobId, err: error, batch }, 'could not post a batch of outputs; left pending for a retry');
       return { outcome, delivered, complete: false };
     }
     record(messageId, files, i === later.length - 1);
@@ -288,7 +287,7 @@ async function detour(options: ResultDelivery, outputs: readonly OutputFile[], e
     try {
       messageId = await target.post({ view: i === 0 ? view : null, files: toCardFiles(files), batch: i + 1, of: batches.length });
     } catch (error) {
-      log.error({ job: options.base.jobId, err: loggableError(error), batch: i + 1 }, 'could not send the results another way either; left pending');
+      log.error({ job: options.base.jobId, err: error, batch: i + 1 }, 'could not send the results another way either; left pending');
       return { outcome, delivered, complete: false };
     }
     const names = files.map((file) => file.name);

@@ -46,6 +46,9 @@ function template(side: number, saves: number): string {
   return JSON.stringify(workflow);
 }
 
+// Pending results are tried again after 1 s (30 s by default), so the retry test waits on the retry, not a clock.
+const CONFIG = 'jobs:\n  deliveryRetrySeconds: 1\n';
+
 let e2e: E2E;
 let dirs: string;
 beforeAll(async () => {
@@ -56,7 +59,7 @@ beforeAll(async () => {
   writeFileSync(join(dirs, 'templates', 'many.json'), template(SEVEN_MIB_SIDE, OUTPUTS));
   writeFileSync(join(dirs, 'commands', 'big.yml'), command('big', 'One image over 10 MiB'));
   writeFileSync(join(dirs, 'templates', 'big.json'), template(TWELVE_MIB_SIDE, 1));
-  e2e = await startE2E({ discord: { attachmentSizeLimit: LIVE_LIMIT }, comfy: { pngCompressionLevel: 0 }, env: env() });
+  e2e = await startE2E({ discord: { attachmentSizeLimit: LIVE_LIMIT }, comfy: { pngCompressionLevel: 0 }, env: env(), configYaml: CONFIG });
 }, 60_000);
 afterAll(async () => {
   await e2e?.close();
@@ -68,7 +71,7 @@ function env(): Record<string, string> {
 }
 
 async function restartBot(): Promise<void> {
-  e2e.bot = spawnBot(e2e, { dataDir: e2e.dataDir, env: env() });
+  e2e.bot = spawnBot(e2e, { dataDir: e2e.dataDir, env: env(), configYaml: CONFIG });
   await botReady(e2e);
 }
 
@@ -123,7 +126,7 @@ describe('results planned for a 50 MiB upload limit', () => {
     const prefix = jobPrefix(card);
     await e2e.bot.waitForLine((line) => line.includes('could not post a batch of outputs'), 30_000, 'the third message to fail');
     e2e.discord.faults.clear();
-    // The bot's retry of pending deliveries comes round 30 s later.
+    // The bot's retry of pending deliveries comes round (a second on, doubling while the fault lasts).
     await allPosted(card, prefix, 60_000);
     expectEachFileOnce(card, prefix);
   }, 120_000);
@@ -140,7 +143,7 @@ describe('results planned for a 50 MiB upload limit', () => {
     await e2e.bot.kill('SIGKILL');
     e2e.discord.faults.clear();
     await restartBot();
-    // Recovery posts what is pending (or the retry of pending deliveries does, 30 s on).
+    // Recovery posts what is pending (or the retry of pending deliveries does).
     await allPosted(card, prefix, 60_000);
     expectEachFileOnce(card, prefix);
   }, 120_000);
