@@ -190,8 +190,6 @@ export interface ResultDelivery {
   posted?: ReadonlySet<string>;
   /** Asked when the final card could not be delivered: where the results may go instead, or null (left pending). */
   detour?: () => ResultDetour | null;
-  /** How many outputs get an Upscale button. */
-  upscaleCount: (plan: DeliveryPlan) => number;
   logger?: Logger;
 }
 
@@ -204,6 +202,13 @@ export interface ResultOutcome {
   complete: boolean;
 }
 
+const ACTIONABLE_IMAGE = /^image\/(png|jpeg|webp)$/;
+
+/** Images on the card itself, in order: output n of a per-output action is the n-th of them. */
+export function imageOutputCount(plan: DeliveryPlan): number {
+  return (plan.batches[0] ?? []).filter((file) => ACTIONABLE_IMAGE.test(file.mime)).length;
+}
+
 function succeededView(options: ResultDelivery, plan: DeliveryPlan, elapsedSeconds: number | null): CardView {
   return {
     ...options.base,
@@ -213,7 +218,7 @@ function succeededView(options: ResultDelivery, plan: DeliveryPlan, elapsedSecon
       notes: plan.notes,
       elapsedSeconds,
       imageName: plan.embedImage,
-      upscaleCount: options.upscaleCount(plan),
+      outputCount: imageOutputCount(plan),
     },
   };
 }

@@ -87,7 +87,19 @@ const v1: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1];
+const v2: Migration = {
+  version: 2,
+  description: 'lineage: which output of the parent and which action a job was made from',
+  up(db) {
+    db.exec(`
+      ALTER TABLE jobs ADD COLUMN parent_output INTEGER CHECK (parent_output IS NULL OR parent_output >= 1);
+      ALTER TABLE jobs ADD COLUMN parent_action TEXT;
+      CREATE INDEX jobs_parent ON jobs (parent_id) WHERE parent_id IS NOT NULL;
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2];
 
 export interface MigrationResult {
   from: number;

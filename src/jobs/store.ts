@@ -65,6 +65,8 @@ interface JobRecord {
   outputs: string | null;
   delivery: JobRow['delivery'];
   parent_id: string | null;
+  parent_output: number | null;
+  parent_action: string | null;
   created_at: number;
   updated_at: number;
   started_at: number | null;
@@ -151,9 +153,9 @@ export class JobStore {
         this
           .sql(
             `INSERT INTO jobs (id, state, prompt_id, owner_id, guild_id, channel_id, message_id, interaction_token,
-               token_expires_at, command, params, workflow, backend, parent_id, created_at, updated_at)
+               token_expires_at, command, params, workflow, backend, parent_id, parent_output, parent_action, created_at, updated_at)
              VALUES (@id, 'queued', @promptId, @ownerId, @guildId, @channelId, @messageId, @token, @expiresAt,
-               @command, @params, @workflow, @backend, @parentId, @now, @now)`,
+               @command, @params, @workflow, @backend, @parentId, @parentOutput, @parentAction, @now, @now)`,
           )
           .run({
             id: job.id,
@@ -169,6 +171,8 @@ export class JobStore {
             workflow: JSON.stringify(job.workflow),
             backend: job.backend ?? null,
             parentId: job.parentId ?? null,
+            parentOutput: job.parentOutput ?? null,
+            parentAction: job.parentAction ?? null,
             now,
           });
         const insertImage = this.sql(
@@ -463,6 +467,8 @@ export class JobStore {
       delivery: r.delivery,
       deliveries,
       parentId: r.parent_id,
+      parentOutput: r.parent_output,
+      parentAction: r.parent_action,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
       startedAt: r.started_at,

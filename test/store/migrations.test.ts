@@ -27,8 +27,9 @@ function userVersion(dataDir: string): number {
 }
 
 /** A plausible next schema: a column with a backfilled value and a new table. */
-const fakeV2: Migration = {
-  version: 2,
+const LATEST = MIGRATIONS.length;
+const fakeNext: Migration = {
+  version: LATEST + 1,
   description: 'job priority and tags',
   up(db) {
     db.exec(`ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
@@ -38,19 +39,19 @@ const fakeV2: Migration = {
 };
 
 describe('migrations', () => {
-  it('migrates a v1 database with data to v2 on open, keeping the data', () => {
+  it('migrates a database with data to the next version on open, keeping the data', () => {
     const dataDir = tempDataDir();
     const v1 = openAt(dataDir, MIGRATIONS);
     v1.insertJob(newJob('j'));
     v1.close();
     stores = [];
-    expect(userVersion(dataDir)).toBe(1);
+    expect(userVersion(dataDir)).toBe(LATEST);
 
-    const v2 = openAt(dataDir, [...MIGRATIONS, fakeV2]);
+    const v2 = openAt(dataDir, [...MIGRATIONS, fakeNext]);
     expect(v2.get('j')?.command).toBe('imagine');
     v2.close();
     stores = [];
-    expect(userVersion(dataDir)).toBe(2);
+    expect(userVersion(dataDir)).toBe(LATEST + 1);
     const db = new Database(join(dataDir, 'comfycord.db'), { readonly: true });
     expect(db.prepare('SELECT priority FROM jobs WHERE id = ?').get('j')).toEqual({ priority: 5 });
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'tags'").get()).toEqual({ name: 'tags' });
@@ -59,9 +60,26 @@ describe('migrations', () => {
 
   it('applies nothing to a database already up to date', () => {
     const db = new Database(':memory:');
-    expect(migrate(db)).toEqual({ from: 0, to: 1 });
-    expect(migrate(db)).toEqual({ from: 1, to: 1 });
+    expect(migrate(db)).toEqual({ from: 0, to: LATEST });
+    expect(migrate(db)).toEqual({ from: LATEST, to: LATEST });
     db.close();
+  });
+
+  it('gives jobs of a version 1 database no lineage beyond their parent id (migration 2)', () => {
+    const dataDir = tempDataDir();
+    const v1 = openAt(dataDir, MIGRATIONS.slice(0, 1));
+    v1.close();
+    stores = [];
+    const raw = new Database(join(dataDir, 'comfycord.db'));
+    raw.prepare(
+      `INSERT INTO jobs (id, state, prompt_id, owner_id, command, params, workflow, parent_id, created_at, updated_at)
+       VALUES ('old', 'succeeded', 'p', 'u', 'imagine', '{}', '{}', 'older', 1, 1)`,
+    ).run();
+    raw.close();
+    const current = openAt(dataDir, MIGRATIONS);
+    expect(current.get('old')).toMatchObject({ parentId: 'older', parentOutput: null, parentAction: null });
+    current.insertJob({ ...newJob('child'), parentId: 'old', parentOutput: 2, parentAction: 'vary' });
+    expect(current.get('child')).toMatchObject({ parentId: 'old', parentOutput: 2, parentAction: 'vary' });
   });
 
   it('rolls a failed migration back completely and names it', () => {
@@ -69,7 +87,7 @@ describe('migrations', () => {
     openAt(dataDir, MIGRATIONS).close();
     stores = [];
     const broken: Migration = {
-      version: 2,
+      version: LATEST + 1,
       description: 'half-done change',
       up(db) {
         db.exec('CREATE TABLE half (x INTEGER)');
@@ -77,9 +95,9 @@ describe('migrations', () => {
       },
     };
     expect(() => openJobStore({ dataDir, migrations: [...MIGRATIONS, broken] })).toThrow(
-      'migration 2 (half-done change) failed: no such table: no_such_table',
+      `migration ${LATEST + 1} (half-done change) failed: no such table: no_such_table`,
     );
-    expect(userVersion(dataDir)).toBe(1);
+    expect(userVersion(dataDir)).toBe(LATEST);
     const db = new Database(join(dataDir, 'comfycord.db'), { readonly: true });
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
     db.close();
@@ -87,16 +105,16 @@ describe('migrations', () => {
 
   it('refuses a database from a newer comfycord', () => {
     const dataDir = tempDataDir();
-    openAt(dataDir, [...MIGRATIONS, fakeV2]).close();
+    openAt(dataDir, [...MIGRATIONS, fakeNext]).close();
     stores = [];
     expect(() => openJobStore({ dataDir })).toThrow(
-      'the database has schema version 2, newer than this comfycord knows (1); upgrade comfycord or point it at another data directory',
+      `the database has schema version ${LATEST + 1}, newer than this comfycord knows (${LATEST}); upgrade comfycord or point it at another data directory`,
     );
   });
 
   it('refuses a migration list with gaps', () => {
     const db = new Database(':memory:');
-    expect(() => migrate(db, [MIGRATIONS[0]!, { ...fakeV2, version: 3 }])).toThrow(
+    expect(() => migrate(db, [MIGRATIONS[0]!, { ...fakeNext, version: 3 }])).toThrow(
       'migrations must be numbered 1, 2, 3, … in order; found 1, 3',
     );
     expect(db.pragma('user_version', { simple: true })).toBe(0);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openJobStore, StoreError, type JobStore } from '../../src/jobs/store.js';
+import { MIGRATIONS } from '../../src/jobs/migrations.js';
 import { manualClock, newJob, tempDataDir } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -28,7 +29,7 @@ describe('openJobStore', () => {
     open = [];
     const db = new Database(join(dataDir, 'comfycord.db'), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     db.close();
   });
 

@@ -7,12 +7,8 @@ import { deliverResults } from '../jobCard.js';
 import { cardBase, cardEditor, channelTransport, postInChannel, resultDelivery } from './cardSession.js';
 import type { BotContext } from './context.js';
 import { OwnerDm } from './ownerDm.js';
-import { promptKeyOf } from './promptKey.js';
 
-function baseOf(ctx: BotContext, row: JobRow) {
-  const definition = ctx.registry.commands.get(row.command);
-  return cardBase(row.id, row.ownerId, row.command, definition ? promptKeyOf(definition) : null, row.params);
-}
+const baseOf = cardBase;
 
 /** The outputs as ComfyUI's history lists them, to download them again from the backend the job ran on. */
 function historyOutputs(row: JobRow): Record<string, NodeOutput> {
@@ -73,7 +69,6 @@ async function redeliver(ctx: BotContext, row: JobRow): Promise<void> {
       cardMessageId: () => transport.location.messageId,
       postBatch: (batch, n, of) => postInChannel(ctx, channelId, batch, `Results ${n} of ${of} · job ${row.id}`),
       posted: new Set(row.deliveries.flatMap((d) => d.files).map(deliveryKey)),
-      upscaleCount: () => 0,
       logger: log,
     },
     files,
