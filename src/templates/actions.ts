@@ -95,12 +95,12 @@ function compileAction(raw: ActionFile, parent: CommandDefinition, commands: Rea
 function compileBinding(option: OptionDefinition, value: FileScalar, parent: CommandDefinition, per: 'job' | 'output'): ActionBinding {
   const where = `with.${option.name}`;
   if (value === '$output') {
-    if (option.type !== 'image') throw new ActionError(`${where}: $output is an image and "${option.name}" is a ${option.type} option`);
+    if (option.type !== 'image') throw new ActionError(`${where}: $output is an image and "${option.name}" is ${kindOf(option)}`);
     if (per !== 'output') throw new ActionError(`${where}: $output needs "per: output" (one button per image)`);
     return { kind: 'output' };
   }
   if (value === '$random') {
-    if (option.type !== 'integer') throw new ActionError(`${where}: $random draws a whole number and "${option.name}" is a ${option.type} option`);
+    if (option.type !== 'integer') throw new ActionError(`${where}: $random draws a whole number and "${option.name}" is ${kindOf(option)}`);
     return { kind: 'random' };
   }
   if (typeof value === 'string' && value.startsWith('$parent.')) {
@@ -121,6 +121,10 @@ function compileBinding(option: OptionDefinition, value: FileScalar, parent: Com
     throw error;
   }
   return { kind: 'value', value: typeof value === 'bigint' ? value.toString() : value };
+}
+
+function kindOf(option: OptionDefinition): string {
+  return `${/^[aeiou]/.test(option.type) ? 'an' : 'a'} ${option.type} option`;
 }
 
 function checkValue(option: Exclude<OptionDefinition, { type: 'image' }>, value: FileScalar): void {

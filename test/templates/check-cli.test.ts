@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgsError } from '../../src/cli/args.js';
 import { run, type CheckResult } from '../../src/cli/check.js';
 import { memoryIO } from '../../src/cli/io.js';
+import { loadCommands } from '../../src/templates/load.js';
 import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
 import { closedPort, ROOT } from './support.js';
 
@@ -61,6 +62,35 @@ describe('comfycord check', () => {
     } finally {
       await bare.close();
     }
+  });
+
+  it('checks actions: a broken action fails the check with a one-line reason, the command itself loads', async () => {
+    const commandsDir = path.join(dir, 'actions', 'commands');
+    await mkdir(commandsDir, { recursive: true });
+    await cp(path.join(ROOT, 'commands'), commandsDir, { recursive: true });
+    await writeFile(
+      path.join(commandsDir, 'zoom.yml'),
+      [
+        'name: zoom',
+        'description: d',
+        'template: txt2img.json',
+        'options: [{name: prompt, type: string, required: true, target: Positive Prompt.text}]',
+        'actions:',
+        '  - {name: again, inherit: true}',
+        '  - {name: sharpen, command: sharpen, per: output}',
+        '  - {name: up, command: upscale, per: output, with: {image: $output, strength: 2}}',
+        '  - {name: big, command: upscale, per: job, with: {model: $output}}',
+      ].join('\n'),
+    );
+    const { code, out } = await check(['--commands-dir', commandsDir, '--templates-dir', path.join(ROOT, 'templates')]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/^zoom +\| failed \| action "sharpen": runs \/sharpen, which is not a loaded command$/m);
+    expect(out).toMatch(/^ +\| +\| action "up": with.strength: \/upscale has no option "strength"$/m);
+    expect(out).toMatch(/^ +\| +\| action "big": with.model: \$output is an image and "model" is a choice option$/m);
+    expect(out).toMatch(/^imagine +\| ok +\| -$/m);
+    expect(out).toContain('1 of 6 command(s) failed (offline).');
+    const loaded = await loadCommands({ commandsDir, templatesDir: path.join(ROOT, 'templates') });
+    expect(loaded.commands.get('zoom')?.actions.map((action) => action.name)).toEqual(['again']);
   });
 
   it('lists every problem of a broken command under its name, and the broken files by name', async () => {
