@@ -1,0 +1,112 @@
+// Follow-up actions declared in command files, run by the real bot against the fakes: a per-output action to
+// another command with a remix modal and the link to its parent, a broken action skipped at load, an action
+// refused by limits under the member who pressed it, and an action whose parent output is gone.
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { currentRevision, type MessageRevision, type StoredMessage } from '../fakes/discord/index.js';
+import { buttonId, buttonIds, cardIn, describeHistory, embedOf, REPO_ROOT, titleOf, useE2E } from './harness.js';
+
+/** The shipped commands plus /sketch, whose actions are what this file exercises. */
+const commandsDir = mkdtempSync(join(tmpdir(), 'comfycord-actions-'));
+cpSync(join(REPO_ROOT, 'commands'), commandsDir, { recursive: true });
+writeFileSync(
+  join(commandsDir, 'sketch.yml'),
+  `name: sketch
+description: A quick sketch
+template: txt2img.json
+options:
+  - {name: prompt, type: string, required: true, max_length: 500, target: Positive Prompt.text}
+  - {name: seed, type: integer, min: 0, max: 1000000, default: random, target: KSampler.seed}
+outputs: [Save Image]
+limits: {daily_quota: 1}
+actions:
+  - {name: again, label: Again, emoji: "🔁", style: primary, inherit: true, with: {seed: $random}}
+  - {name: broken, command: nope}
+  - name: vary
+    label: "V{n}"
+    command: reimagine
+    per: output
+    remix: true
+    with: {image: $output, prompt: $parent.prompt, strength: 0.35}
+  - {name: upscale, label: Upscale, command: upscale, per: output, with: {image: $output}}
+`,
+);
+afterAll(() => rmSync(commandsDir, { recursive: true, force: true }));
+
+const e2e = useE2E({ env: { COMFYCORD_COMMANDS_DIR: commandsDir } });
+
+async function finalCard(token: string, state: string | RegExp = /Done|Failed|Cancelled|Not queued/): Promise<StoredMessage> {
+  try {
+    return await e2e().discord.waitFor((d) => cardIn(d, token, state), { timeoutMs: 15_000, description: `the card to reach ${state}` });
+  } catch (error) {
+    const card = e2e().discord.originalFor(token);
+    throw new Error(`${(error as Error).message}\ncard so far:\n${card ? describeHistory(card) : '(none)'}\nbot log tail:\n${e2e().bot.lines.slice(-8).join('\n')}`);
+  }
+}
+
+function field(revision: MessageRevision, name: string): string | undefined {
+  return embedOf(revision)?.fields?.find((f) => f.name === name)?.value.replace(/`/g, '');
+}
+
+interface ModalComponent {
+  components: { custom_id: string; value?: string }[];
+}
+
+async function modalOf(token: string): Promise<{ customId: string; fields: ModalComponent[] }> {
+  const data = await e2e().discord.waitFor((d) => d.interactions.find((i) => i.token === token)?.response?.data, { description: 'a modal' });
+  return { customId: data['custom_id'] as string, fields: data['components'] as ModalComponent[] };
+}
+
+let sketch: StoredMessage;
+
+describe('actions declared in a command file', () => {
+  it('skips a broken action with a one-line reason and loads the command with its other actions', async () => {
+    const line = await e2e().bot.waitForLine((l) => l.includes('action skipped'), 5_000, 'the skipped action');
+    expect(line).toContain('sketch.yml: action \\"broken\\": runs /nope, which is not a loaded command');
+    const { token } = await e2e().discord.slash('sketch', { prompt: 'a red fox' });
+    sketch = await finalCard(token, 'Done');
+    expect(buttonIds(currentRevision(sketch)).map((id) => id.split(':').slice(2).join(':'))).toEqual(['again', 'delete', 'vary:1', 'upscale:1']);
+    const labels = currentRevision(sketch).components.flatMap((row) => (row as { components: { label: string }[] }).components.map((b) => b.label));
+    expect(labels).toEqual(['Again', 'Delete', 'V1', 'Upscale 1']);
+  });
+
+  it('runs a per-output remix action on another command, prefilled from the parent, linked to it', async () => {
+    const uploads = e2e().comfy.requests.filter((r) => r.path.includes('/upload/image')).length;
+    const press = await e2e().discord.button(sketch.id, buttonId(currentRevision(sketch), 'vary'));
+    const modal = await modalOf(press.token);
+    expect(modal.fields.map((row) => row.components[0])).toEqual([expect.objectContaining({ custom_id: 'prompt', value: 'a red fox' })]);
+    const { token } = await e2e().discord.modalSubmit(modal.customId, { prompt: 'a red fox in the snow' }, { messageId: sketch.id });
+    const child = currentRevision(await finalCard(token, 'Done'));
+    expect(titleOf(child)).toBe('/reimagine · Done');
+    const { guildId, channelId } = sketch;
+    expect(embedOf(child)?.description?.split('\n')[0]).toBe(`↪️ Variation of [/sketch (image 1)](https://discord.com/channels/${guildId}/${channelId}/${sketch.id})`);
+    expect(embedOf(child)?.description).toContain('a red fox in the snow');
+    expect(field(child, 'strength')).toBe('0.35');
+    // The parent's output went to ComfyUI as the image input.
+    expect(e2e().comfy.requests.filter((r) => r.path.includes('/upload/image')).length).toBe(uploads + 1);
+    // The child has the actions of its own command file.
+    expect(buttonIds(child).map((id) => id.split(':')[2])).toEqual(['reroll', 'edit', 'delete', 'upscale']);
+  });
+
+  it('refuses an action under the limits of the member who pressed it', async () => {
+    const member = e2e().discord.addMember({ id: '9100000000000000021', username: 'sketcher', roles: [] });
+    const first = await e2e().discord.slash('sketch', { prompt: 'a blue heron' }, { userId: member.user.id });
+    const card = await finalCard(first.token, 'Done');
+    const again = await e2e().discord.button(card.id, buttonId(currentRevision(card), 'again'), { userId: member.user.id });
+    const refused = currentRevision(await finalCard(again.token, 'Not queued'));
+    expect(embedOf(refused)?.description).toBe('❌ Daily quota reached (1 job); it resets at 00:00 UTC');
+  });
+
+  it('tells the member when the parent output is gone from ComfyUI and from the card', async () => {
+    const outputDir = join(e2e().comfy.dataDir, 'output');
+    for (const name of readdirSync(outputDir)) rmSync(join(outputDir, name), { recursive: true, force: true });
+    e2e().discord.faults.failNext({ method: 'GET', route: /^\/attachments\//, status: 404, times: 5 });
+    const press = await e2e().discord.button(sketch.id, buttonId(currentRevision(sketch), 'upscale'));
+    const refused = currentRevision(await finalCard(press.token, 'Not queued'));
+    expect(titleOf(refused)).toBe('/upscale · Not queued');
+    expect(embedOf(refused)?.description).toBe('❌ image 1 of that job is no longer available (ComfyUI no longer has it and the card has no usable copy)');
+    e2e().discord.faults.clear();
+  });
+});
