@@ -53,6 +53,10 @@ function expectWithinLimits(payload: CardPayload): void {
   }
 }
 
+function payloadRows(payload: CardPayload): string[][] {
+  return payload.components.map((row) => row.components.map((b) => b.custom_id));
+}
+
 function buttonIds(payload: CardPayload): string[] {
   return payload.components.flatMap((row) => row.components.map((b) => b.custom_id));
 }
@@ -144,6 +148,17 @@ describe('renderCard', () => {
         ['job:j1:vary:2', 'V2', 3, undefined],
       ],
     ]);
+  });
+
+  it('adds U1-UN and Files to a grid card, and acts on one image on its own message', () => {
+    const grid = renderCard(view({ kind: 'succeeded', summary: '3 images', notes: [], outputCount: 3, grid: true }));
+    expect(payloadRows(grid)).toEqual([
+      ['job:j1:reroll', 'job:j1:edit', 'job:j1:files', 'job:j1:delete'],
+      ['job:j1:pick:1', 'job:j1:pick:2', 'job:j1:pick:3'],
+      ['job:j1:upscale:1', 'job:j1:upscale:2', 'job:j1:upscale:3'],
+    ]);
+    const single = renderCard(view({ kind: 'succeeded', summary: 'Image 2 of 3', notes: [], outputCount: 3, onlyOutput: 2 }));
+    expect(payloadRows(single)).toEqual([['job:j1:reroll', 'job:j1:edit', 'job:j1:delete'], ['job:j1:upscale:2']]);
   });
 
   it('gives per-output actions no buttons when there is no image', () => {

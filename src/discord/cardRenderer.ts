@@ -40,8 +40,12 @@ export type CardState =
       elapsedSeconds?: number | null;
       /** Name of a delivered image (png/jpeg/webp/gif) attached to the same message, shown as the embed image. */
       imageName?: string | null;
-      /** How many image outputs the card carries: per-output actions get a button for each. */
+      /** How many image outputs the job has: per-output actions get a button for each. */
       outputCount?: number;
+      /** The card shows them as one numbered grid: U1-UN (each image on its own message) and Files (the originals). */
+      grid?: boolean;
+      /** A message for one image of the job (a grid's U<n>): per-output actions only for that image. */
+      onlyOutput?: number;
     }
   | { kind: 'failed'; message: string }
   /** `byUserId` null: cancelled by the bot itself (shutdown, drain, time limit). */
@@ -226,18 +230,21 @@ function components(view: CardView): CardPayload['components'] {
   const perJob = declared
     .filter((action) => action.per === 'job')
     .map((action) => button(encodeCustomId({ kind: 'button', jobId, action: 'run', name: action.name }), action.label, STYLES[action.style], action.emoji));
+  if (state.grid) perJob.push(button(encodeCustomId({ kind: 'button', jobId, action: 'files' }), 'Files', ButtonStyle.Secondary, '📎'));
   if (!view.ephemeral) perJob.push(button(encodeCustomId({ kind: 'button', jobId, action: 'delete' }), 'Delete', ButtonStyle.Danger));
   // One row per per-output action, one button per image (a row holds 5).
-  const outputs = Math.min(Math.max(Math.floor(state.outputCount ?? 0), 0), BUTTONS_PER_ROW);
+  const count = Math.min(Math.max(Math.floor(state.outputCount ?? 0), 0), BUTTONS_PER_ROW);
+  const numbers = state.onlyOutput !== undefined ? [state.onlyOutput] : Array.from({ length: count }, (_, i) => i + 1);
+  const row = (make: (n: number) => APIButtonComponentWithCustomId) => ({ type: ComponentType.ActionRow as const, components: numbers.map(make) });
+  const picks = state.grid && state.onlyOutput === undefined && count > 1
+    ? [row((n) => button(encodeCustomId({ kind: 'button', jobId, action: 'pick', index: n }), `U${n}`, ButtonStyle.Secondary))]
+    : [];
   const perOutput = declared
-    .filter((action) => action.per === 'output' && outputs > 0)
-    .map((action) => ({
-      type: ComponentType.ActionRow as const,
-      components: Array.from({ length: outputs }, (_, i) =>
-        button(encodeCustomId({ kind: 'button', jobId, action: 'run', name: action.name, index: i + 1 }), outputLabel(action.label, i + 1), STYLES[action.style], action.emoji),
-      ),
-    }));
-  return [...rows(perJob), ...perOutput].slice(0, MAX_ROWS);
+    .filter((action) => action.per === 'output' && numbers.length > 0)
+    .map((action) =>
+      row((n) => button(encodeCustomId({ kind: 'button', jobId, action: 'run', name: action.name, index: n }), outputLabel(action.label, n), STYLES[action.style], action.emoji)),
+    );
+  return [...rows(perJob), ...picks, ...perOutput].slice(0, MAX_ROWS);
 }
 
 function parentLine(parent: CardParent): string {

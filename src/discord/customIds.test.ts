@@ -10,6 +10,8 @@ describe('custom ids', () => {
     { kind: 'button', jobId: 'x', action: 'run', name: 'upscale', index: 4 },
     { kind: 'modal', jobId: 'x', name: 'edit' },
     { kind: 'modal', jobId: 'x', name: 'zoom-out', index: 2 },
+    { kind: 'button', jobId: 'x', action: 'pick', index: 3 },
+    { kind: 'button', jobId: 'x', action: 'files' },
   ];
 
   it.each(samples)('round-trips %o', (id) => {
@@ -60,6 +62,9 @@ describe('custom ids', () => {
     'job:j 1:cancel',
     'jobmodal:j1:cancel',
     'jobmodal:j1:delete',
+    'job:j1:pick',
+    'jobmodal:j1:pick:1',
+    'job:j1:files:1',
     `job:j1:${'a'.repeat(21)}`,
     'other:j1:cancel',
     `job:${'a'.repeat(120)}:cancel`,

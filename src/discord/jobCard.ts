@@ -179,7 +179,7 @@ export interface ResultDelivery {
   /** The upload limit where the card lives. */
   limitBytes: number;
   /** Plans the delivery of the outputs (fitting to `limitBytes`, batching). */
-  planDelivery: (outputs: readonly OutputFile[], limitBytes: number) => Promise<DeliveryPlan>;
+  planDelivery: (outputs: readonly OutputFile[], limitBytes: number) => Promise<CardPlan>;
   /** Posts the files of the second and later batches, each as a message of its own; resolves with its id. */
   postBatch: (files: CardFile[], batch: number, of: number) => Promise<string>;
   /** The card message's id once the card landed, for the delivery record. */
@@ -202,14 +202,18 @@ export interface ResultOutcome {
   complete: boolean;
 }
 
+/** A delivery plan as the card uses it: a batch may be shown as one grid standing for several images. */
+export type CardPlan = DeliveryPlan & { imageCount?: number; grid?: boolean };
+
 const ACTIONABLE_IMAGE = /^image\/(png|jpeg|webp)$/;
 
 /** Images on the card itself, in order: output n of a per-output action is the n-th of them. */
-export function imageOutputCount(plan: DeliveryPlan): number {
+export function imageOutputCount(plan: CardPlan): number {
+  if (plan.imageCount !== undefined) return plan.imageCount;
   return (plan.batches[0] ?? []).filter((file) => ACTIONABLE_IMAGE.test(file.mime)).length;
 }
 
-function succeededView(options: ResultDelivery, plan: DeliveryPlan, elapsedSeconds: number | null): CardView {
+function succeededView(options: ResultDelivery, plan: CardPlan, elapsedSeconds: number | null): CardView {
   return {
     ...options.base,
     state: {
@@ -219,6 +223,7 @@ function succeededView(options: ResultDelivery, plan: DeliveryPlan, elapsedSecon
       elapsedSeconds,
       imageName: plan.embedImage,
       outputCount: imageOutputCount(plan),
+      ...(plan.grid && { grid: true }),
     },
   };
 }

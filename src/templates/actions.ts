@@ -9,8 +9,8 @@ import { randomCeiling } from './prepare.js';
 import { random64, randomInRange } from './random.js';
 import { checkBoolean, checkChoice, checkInteger, checkNumber, checkString } from './values.js';
 
-/** Names the card uses for its own buttons; an action may not take them. */
-const RESERVED = new Set(['cancel', 'delete']);
+/** Names the card uses for its own buttons (see discord/customIds.ts); an action may not take them. */
+const RESERVED = new Set(['cancel', 'delete', 'files', 'pick']);
 /** Discord: 5 rows of 5 buttons. Per-output actions take a row each; the Delete button shares the job row. */
 const MAX_ROWS = 5;
 const PER_ROW = 5;
@@ -53,10 +53,13 @@ function actionLabel(raw: unknown, index: number): string {
   return typeof name === 'string' && name.length > 0 ? name.slice(0, 40) : `#${index + 1}`;
 }
 
-/** Rows a card needs for these actions: the job row (with Delete) plus one row per per-output action. */
+/**
+ * Rows a card needs for these actions: the job row (with Delete and, on a grid, Files), the grid's U1-U4 row,
+ * and one row per per-output action.
+ */
 function rowsNeeded(actions: readonly ActionDefinition[]): number {
-  const perJob = actions.filter((action) => action.per === 'job').length + 1;
-  return Math.ceil(perJob / PER_ROW) + actions.filter((action) => action.per === 'output').length;
+  const perJob = actions.filter((action) => action.per === 'job').length + 2;
+  return Math.ceil(perJob / PER_ROW) + 1 + actions.filter((action) => action.per === 'output').length;
 }
 
 function compileAction(raw: ActionFile, parent: CommandDefinition, commands: ReadonlyMap<string, CommandDefinition>): ActionDefinition {

@@ -99,6 +99,46 @@ describe('actions declared in a command file', () => {
     expect(embedOf(refused)?.description).toBe('❌ Daily quota reached (1 job); it resets at 00:00 UTC');
   });
 
+  it('shows a batch as one numbered grid with U, V, Upscale and Files buttons', async () => {
+    const { token } = await e2e().discord.slash('imagine', { prompt: 'four lighthouses', batch: 4 });
+    const grid = await finalCard(token, 'Done');
+    const card = currentRevision(grid);
+    expect(embedOf(card)?.description).toContain('✅ 4 images');
+    expect(card.attachments).toHaveLength(1);
+    expect(card.attachments[0]?.contentType).toBe('image/jpeg');
+    expect(embedOf(card)?.image?.url).toBe(`attachment://${card.attachments[0]!.filename}`);
+    const rows = card.components.map((row) => (row as { components: { custom_id: string; label: string }[] }).components.map((b) => b.label));
+    expect(rows).toEqual([
+      ['reroll', 'edit', 'files', 'delete'].map((name) => ({ reroll: 'Reroll', edit: 'Edit', files: 'Files', delete: 'Delete' })[name]),
+      ['U1', 'U2', 'U3', 'U4'],
+      ['Upscale 1', 'Upscale 2', 'Upscale 3', 'Upscale 4'],
+      ['V1', 'V2', 'V3', 'V4'],
+    ]);
+
+    // U2: image 2 on a message of its own, whose per-output buttons act on image 2.
+    const pick = await e2e().discord.button(grid.id, buttonIds(card).find((id) => id.endsWith(':pick:2'))!);
+    const single = currentRevision(await finalCard(pick.token, 'Done'));
+    expect(embedOf(single)?.description).toContain('✅ Image 2 of 4');
+    expect(single.attachments.map((a) => a.contentType)).toEqual(['image/png']);
+    expect(buttonIds(single).map((id) => id.split(':').slice(2).join(':'))).toEqual(['reroll', 'edit', 'delete', 'upscale:2', 'vary:2']);
+
+    // V3: a variation of image 3, linked to the grid card.
+    const vary = await e2e().discord.button(grid.id, buttonIds(card).find((id) => id.endsWith(':vary:3'))!);
+    const child = currentRevision(await finalCard(vary.token, 'Done'));
+    expect(titleOf(child)).toBe('/reimagine · Done');
+    expect(embedOf(child)?.description?.split('\n')[0]).toBe(`↪️ Variation of [/imagine (image 3)](https://discord.com/channels/${grid.guildId}/${grid.channelId}/${grid.id})`);
+    expect(embedOf(child)?.description).toContain('four lighthouses');
+
+    // Files: the four originals, for the member who asked.
+    const files = await e2e().discord.button(grid.id, buttonIds(card).find((id) => id.endsWith(':files'))!);
+    const originals = await e2e().discord.waitFor((d) => {
+      const message = d.originalFor(files.token);
+      return message && currentRevision(message).attachments.length > 0 ? currentRevision(message) : undefined;
+    }, { description: 'the original files' });
+    expect(originals.attachments.map((a) => a.contentType)).toEqual(['image/png', 'image/png', 'image/png', 'image/png']);
+    expect(originals.flags & 64).toBe(64);
+  });
+
   it('tells the member when the parent output is gone from ComfyUI and from the card', async () => {
     const outputDir = join(e2e().comfy.dataDir, 'output');
     for (const name of readdirSync(outputDir)) rmSync(join(outputDir, name), { recursive: true, force: true });

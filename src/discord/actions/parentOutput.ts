@@ -14,7 +14,7 @@ const IMAGE_ATTACHMENT = /^image\/(png|jpeg|webp)/;
 export type OutputImage = { ok: true; image: ImageBytes } | { ok: false; reason: string };
 
 /** The parent's image outputs in delivery order: output n of a per-output button is the n-th. */
-function imageOutputs(row: JobRow): OutputRef[] {
+export function imageOutputs(row: JobRow): OutputRef[] {
   return (row.outputs ?? []).filter((ref) => IMAGE_FILE.test(ref.filename));
 }
 
@@ -38,7 +38,10 @@ export async function parentOutputImage(
       log.info({ err: error, backend: backend.name }, 'output no longer on ComfyUI; trying the card copy');
     }
   }
-  const attached = [...(cardAttachments?.values() ?? [])].filter((a) => IMAGE_ATTACHMENT.test(a.contentType ?? ''))[index - 1];
+  // The card's attachments stand for the outputs one to one only when there are as many (not on a grid card,
+  // nor on a message of one image of a batch).
+  const copies = [...(cardAttachments?.values() ?? [])].filter((a) => IMAGE_ATTACHMENT.test(a.contentType ?? ''));
+  const attached = copies.length === imageOutputs(row).length ? copies[index - 1] : undefined;
   if (attached) {
     try {
       return { ok: true, image: await imageFromUrl(option, attached.url, attached.size, attached.name) };

@@ -3,6 +3,7 @@
 import { MessageFlags, type ButtonInteraction, type ModalSubmitInteraction } from 'discord.js';
 import type { JobRow } from '../../jobs/store-types.js';
 import { CancelError } from '../../scheduler/errors.js';
+import { pickOutput, sendOriginals } from '../actions/gridButtons.js';
 import { pressAction, submitRemix } from '../actions/run.js';
 import { decodeCustomId } from '../customIds.js';
 import { isModerator, mayControlJob } from '../permissions.js';
@@ -43,6 +44,10 @@ export async function handleButton(ctx: BotContext, interaction: ButtonInteracti
       return remove(ctx, interaction, row);
     case 'run':
       return pressAction(ctx, interaction, row, id.name, id.index);
+    case 'pick':
+      return pickOutput(ctx, interaction, row, id.index);
+    case 'files':
+      return sendOriginals(ctx, interaction, row);
   }
 }
 

@@ -14,6 +14,7 @@ import { followJobCard, type JobCardResult, type ResultDelivery } from '../jobCa
 import { ChannelCardTransport } from './channelCardTransport.js';
 import type { BotContext } from './context.js';
 import { OwnerDm } from './ownerDm.js';
+import { planWithGrid } from '../actions/gridDelivery.js';
 import { parentOf } from '../actions/lineage.js';
 import { promptKeyOf } from './promptKey.js';
 
@@ -153,7 +154,7 @@ export function resultDelivery(
 ): Pick<ResultDelivery, 'planDelivery' | 'record' | 'detour'> {
   return {
     planDelivery: (outputs, limitBytes) =>
-      planDelivery(outputs, { command: job.command, jobId: job.id, limitBytes, spoiler: spoilerResults(ctx, job.guildId) }),
+      planWithGrid(outputs, limitBytes, (files) => planDelivery(files, { command: job.command, jobId: job.id, limitBytes, spoiler: spoilerResults(ctx, job.guildId) }), ctx.logger.child({ job: job.id })),
     record: (posted) => safely(ctx.logger, 'delivery', () => ctx.store.recordDelivery(job.id, posted)),
     detour: () => owner.detour(),
   };

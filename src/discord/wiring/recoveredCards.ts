@@ -1,7 +1,7 @@
 // After a restart: the cards of jobs that ended without the bot (results not yet posted, or a job that could not
 // be resumed) are brought to their final state on the message the store recorded.
 import type { NodeOutput, OutputFile } from '../../comfy/types.js';
-import type { JobRow } from '../../jobs/store-types.js';
+import type { JobRow, OutputRef } from '../../jobs/store-types.js';
 import { deliveryKey, uploadLimit } from '../delivery.js';
 import { deliverResults } from '../jobCard.js';
 import { cardBase, cardEditor, channelTransport, postInChannel, resultDelivery } from './cardSession.js';
@@ -10,10 +10,10 @@ import { OwnerDm } from './ownerDm.js';
 
 const baseOf = cardBase;
 
-/** The outputs as ComfyUI's history lists them, to download them again from the backend the job ran on. */
-function historyOutputs(row: JobRow): Record<string, NodeOutput> {
+/** The outputs (default: all of them) as ComfyUI's history lists them, to download them again from the backend. */
+export function historyOutputs(row: JobRow, refs: readonly OutputRef[] = row.outputs ?? []): Record<string, NodeOutput> {
   const outputs: Record<string, NodeOutput> = {};
-  for (const ref of row.outputs ?? []) {
+  for (const ref of refs) {
     const node = (outputs[ref.node] ??= {});
     const list = (node[ref.kind] as unknown[] | undefined) ?? [];
     node[ref.kind] = [...list, { filename: ref.filename, subfolder: ref.subfolder, type: ref.type }];
