@@ -161,6 +161,15 @@ describe('renderCard', () => {
     expect(payloadRows(single)).toEqual([['job:j1:reroll', 'job:j1:edit', 'job:j1:delete'], ['job:j1:upscale:2']]);
   });
 
+  it('shows per-image actions only where one image is shown, packed with the per-output ones', () => {
+    const declared: CardAction[] = [...actions, { name: 'pan-left', label: 'Pan', emoji: '⬅️', style: 'secondary', per: 'image' }];
+    const single = renderCard(view({ kind: 'succeeded', summary: '', notes: [], outputCount: 1 }, { actions: declared }));
+    expect(payloadRows(single)).toEqual([['job:j1:reroll', 'job:j1:edit', 'job:j1:delete'], ['job:j1:upscale:1', 'job:j1:pan-left:1']]);
+    expect(single.components[1]?.components.map((b) => b.label)).toEqual(['Upscale 1', 'Pan']);
+    const batch = renderCard(view({ kind: 'succeeded', summary: '', notes: [], outputCount: 2, grid: true }, { actions: declared }));
+    expect(payloadRows(batch).flat().some((id) => id.includes('pan-left'))).toBe(false);
+  });
+
   it('gives per-output actions no buttons when there is no image', () => {
     expect(buttonIds(renderCard(view({ kind: 'succeeded', summary: 'a text', notes: [], outputCount: 0 })))).toEqual(['job:j1:reroll', 'job:j1:edit', 'job:j1:delete']);
   });

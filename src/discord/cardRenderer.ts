@@ -207,9 +207,13 @@ function buttonEmoji(emoji: string): APIMessageComponentEmoji {
   return { name: custom[2] as string, id: custom[3] as string, ...(custom[1] === 'a' && { animated: true }) };
 }
 
-/** `{n}` in a per-output label is the output's number; without it the number is appended ("Upscale 2"). */
-function outputLabel(label: string, n: number): string {
-  return label.includes('{n}') ? label.replaceAll('{n}', String(n)) : `${label} ${n}`;
+/**
+ * `{n}` in a label is the image's number; a per-output label without it gets the number appended ("Upscale 2"),
+ * a per-image label is used as it is.
+ */
+function outputLabel(label: string, n: number, per: CardAction['per']): string {
+  if (label.includes('{n}')) return label.replaceAll('{n}', String(n));
+  return per === 'output' ? `${label} ${n}` : label;
 }
 
 function rows(buttons: APIButtonComponentWithCustomId[]): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
@@ -234,16 +238,20 @@ function components(view: CardView): CardPayload['components'] {
   if (!view.ephemeral) perJob.push(button(encodeCustomId({ kind: 'button', jobId, action: 'delete' }), 'Delete', ButtonStyle.Danger));
   // One row per per-output action, one button per image (a row holds 5).
   const count = Math.min(Math.max(Math.floor(state.outputCount ?? 0), 0), BUTTONS_PER_ROW);
-  const numbers = state.onlyOutput !== undefined ? [state.onlyOutput] : Array.from({ length: count }, (_, i) => i + 1);
+  const imageButton = (action: CardAction, n: number) =>
+    button(encodeCustomId({ kind: 'button', jobId, action: 'run', name: action.name, index: n }), outputLabel(action.label, n, action.per), STYLES[action.style], action.emoji);
+  const single = state.onlyOutput ?? (count === 1 ? 1 : null);
+  if (single !== null) {
+    // One image shown: its per-output and per-image buttons, five to a row.
+    const forImage = declared.filter((action) => action.per !== 'job').map((action) => imageButton(action, single));
+    return [...rows(perJob), ...rows(forImage)].slice(0, MAX_ROWS);
+  }
+  if (count === 0) return rows(perJob);
+  // A batch: U1-UN on a grid, then a numbered row per per-output action (per-image actions wait for U<n>).
+  const numbers = Array.from({ length: count }, (_, i) => i + 1);
   const row = (make: (n: number) => APIButtonComponentWithCustomId) => ({ type: ComponentType.ActionRow as const, components: numbers.map(make) });
-  const picks = state.grid && state.onlyOutput === undefined && count > 1
-    ? [row((n) => button(encodeCustomId({ kind: 'button', jobId, action: 'pick', index: n }), `U${n}`, ButtonStyle.Secondary))]
-    : [];
-  const perOutput = declared
-    .filter((action) => action.per === 'output' && numbers.length > 0)
-    .map((action) =>
-      row((n) => button(encodeCustomId({ kind: 'button', jobId, action: 'run', name: action.name, index: n }), outputLabel(action.label, n), STYLES[action.style], action.emoji)),
-    );
+  const picks = state.grid ? [row((n) => button(encodeCustomId({ kind: 'button', jobId, action: 'pick', index: n }), `U${n}`, ButtonStyle.Secondary))] : [];
+  const perOutput = declared.filter((action) => action.per === 'output').map((action) => row((n) => imageButton(action, n)));
   return [...rows(perJob), ...picks, ...perOutput].slice(0, MAX_ROWS);
 }
 

@@ -50,7 +50,7 @@ describe('linkActions', () => {
     [{ name: 'x', with: { sampler: 'euler' } }, 'with.sampler: /imagine has no option "sampler"'],
     [{ name: 'x', with: { model: 'other' } }, 'with.model: the option is hidden (fixed by /imagine)'],
     [{ name: 'x', with: { steps: '$output' } }, 'with.steps: $output is an image and "steps" is an integer option'],
-    [{ name: 'x', command: 'vary', with: { image: '$output', prompt: 'p' } }, 'with.image: $output needs "per: output" (one button per image)'],
+    [{ name: 'x', command: 'vary', with: { image: '$output', prompt: 'p' } }, 'with.image: $output needs "per: output" or "per: image" (a button for an image)'],
     [{ name: 'x', with: { prompt: '$random' } }, 'with.prompt: $random draws a whole number and "prompt" is a string option'],
     [{ name: 'x', with: { prompt: '$parent.colour' } }, 'with.prompt: /imagine has no option "colour"'],
     [{ name: 'x', with: { steps: '$seed' } }, 'with.steps: unknown binding $seed (use $output, $random, $parent.<option> or a constant)'],

@@ -54,12 +54,15 @@ function actionLabel(raw: unknown, index: number): string {
 }
 
 /**
- * Rows a card needs for these actions: the job row (with Delete and, on a grid, Files), the grid's U1-U4 row,
- * and one row per per-output action.
+ * Rows the fullest card needs: on a batch, the job row (with Delete and Files), the U1-U4 row and one row per
+ * per-output action; where one image is shown, the job row and the image's buttons (per-output and per-image)
+ * five to a row.
  */
 function rowsNeeded(actions: readonly ActionDefinition[]): number {
-  const perJob = actions.filter((action) => action.per === 'job').length + 2;
-  return Math.ceil(perJob / PER_ROW) + 1 + actions.filter((action) => action.per === 'output').length;
+  const count = (per: ActionDefinition['per']) => actions.filter((action) => action.per === per).length;
+  const batch = Math.ceil((count('job') + 2) / PER_ROW) + 1 + count('output');
+  const single = Math.ceil((count('job') + 1) / PER_ROW) + Math.ceil((count('output') + count('image')) / PER_ROW);
+  return Math.max(batch, single);
 }
 
 function compileAction(raw: ActionFile, parent: CommandDefinition, commands: ReadonlyMap<string, CommandDefinition>): ActionDefinition {
@@ -95,11 +98,11 @@ function compileAction(raw: ActionFile, parent: CommandDefinition, commands: Rea
   };
 }
 
-function compileBinding(option: OptionDefinition, value: FileScalar, parent: CommandDefinition, per: 'job' | 'output'): ActionBinding {
+function compileBinding(option: OptionDefinition, value: FileScalar, parent: CommandDefinition, per: ActionDefinition['per']): ActionBinding {
   const where = `with.${option.name}`;
   if (value === '$output') {
     if (option.type !== 'image') throw new ActionError(`${where}: $output is an image and "${option.name}" is ${kindOf(option)}`);
-    if (per !== 'output') throw new ActionError(`${where}: $output needs "per: output" (one button per image)`);
+    if (per === 'job') throw new ActionError(`${where}: $output needs "per: output" or "per: image" (a button for an image)`);
     return { kind: 'output' };
   }
   if (value === '$random') {

@@ -107,7 +107,8 @@ export interface ActionDefinition {
   style: ActionStyle;
   /** The command it runs (may be the parent's own). */
   command: string;
-  per: 'job' | 'output';
+  /** `output`: a numbered button per image; `image`: one button where a single image is shown (see file-schema.ts). */
+  per: 'job' | 'output' | 'image';
   /** Start from the parent's values (and image inputs) for every option both commands have. */
   inherit: boolean;
   /** Options of the target edited in a modal before the job is submitted; empty: no modal. */

@@ -107,8 +107,11 @@ export const actionFileSchema = z.strictObject({
   style: z.enum(['primary', 'secondary', 'success', 'danger']).optional(),
   /** The command the button runs; default: this command. */
   command: name.optional(),
-  /** `job`: one button; `output`: one button per image output, labelled with its number. */
-  per: z.enum(['job', 'output']).optional(),
+  /**
+   * `job`: one button; `output`: one button per image, numbered (a row of its own on a batch); `image`: one
+   * button, only where one image is shown (a single-image card, or a batch image posted with U<n>).
+   */
+  per: z.enum(['job', 'output', 'image']).optional(),
   /** Start from the parent's values for every option both commands have (image inputs included). */
   inherit: z.boolean().optional(),
   /** A modal first: `true` edits the prompt; a list names the options to edit (at most 5, Discord's modal limit). */

@@ -87,7 +87,7 @@ describe('actions declared in a command file', () => {
     // The parent's output went to ComfyUI as the image input.
     expect(e2e().comfy.requests.filter((r) => r.path.includes('/upload/image')).length).toBe(uploads + 1);
     // The child has the actions of its own command file.
-    expect(buttonIds(child).map((id) => id.split(':')[2])).toEqual(['reroll', 'edit', 'delete', 'upscale']);
+    expect(buttonIds(child).map((id) => id.split(':')[2])).toEqual(['reroll', 'edit', 'delete', 'upscale', 'vary-subtle', 'vary-strong', 'pan-left', 'pan-right', 'pan-up', 'pan-down']);
   });
 
   it('refuses an action under the limits of the member who pressed it', async () => {
@@ -120,7 +120,28 @@ describe('actions declared in a command file', () => {
     const single = currentRevision(await finalCard(pick.token, 'Done'));
     expect(embedOf(single)?.description).toContain('✅ Image 2 of 4');
     expect(single.attachments.map((a) => a.contentType)).toEqual(['image/png']);
-    expect(buttonIds(single).map((id) => id.split(':').slice(2).join(':'))).toEqual(['reroll', 'edit', 'delete', 'upscale:2', 'vary:2']);
+    expect(buttonIds(single).map((id) => id.split(':').slice(2).join(':'))).toEqual([
+      'reroll', 'edit', 'delete', 'upscale:2', 'vary:2', 'vary-subtle:2', 'vary-strong:2', 'pan-left:2', 'pan-right:2', 'pan-up:2', 'pan-down:2',
+    ]);
+    const singleMessage = e2e().discord.originalFor(pick.token)!;
+
+    // Pan ➡️ on image 2: /outpaint of that image to the right, same prompt, linked to the grid card.
+    const pan = await e2e().discord.button(singleMessage.id, buttonIds(single).find((id) => id.endsWith(':pan-right:2'))!);
+    const panned = currentRevision(await finalCard(pan.token, 'Done'));
+    expect(titleOf(panned)).toBe('/outpaint · Done');
+    expect(field(panned, 'direction')).toBe('right');
+    expect(embedOf(panned)?.description).toContain('four lighthouses');
+    expect(embedOf(panned)?.description?.split('\n')[0]).toBe(`↪️ Variation of [/imagine (image 2)](https://discord.com/channels/${grid.guildId}/${grid.channelId}/${grid.id})`);
+
+    // Vary (Subtle) on image 2 opens the remix modal first; the prompt is edited, the strength is the subtle one.
+    const subtle = await e2e().discord.button(singleMessage.id, buttonIds(single).find((id) => id.endsWith(':vary-subtle:2'))!);
+    const modal = await modalOf(subtle.token);
+    expect(modal.fields.map((row) => row.components[0])).toEqual([expect.objectContaining({ custom_id: 'prompt', value: 'four lighthouses' })]);
+    const remixed = await e2e().discord.modalSubmit(modal.customId, { prompt: 'four lighthouses at night' }, { messageId: singleMessage.id });
+    const varied = currentRevision(await finalCard(remixed.token, 'Done'));
+    expect(titleOf(varied)).toBe('/reimagine · Done');
+    expect(field(varied, 'strength')).toBe('0.35');
+    expect(embedOf(varied)?.description).toContain('four lighthouses at night');
 
     // V3: a variation of image 3, linked to the grid card.
     const vary = await e2e().discord.button(grid.id, buttonIds(card).find((id) => id.endsWith(':vary:3'))!);

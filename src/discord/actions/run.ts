@@ -36,8 +36,8 @@ function lookUp(ctx: BotContext, row: JobRow, name: string, index: number | unde
   if (!parent || !action) return `This button no longer does anything: /${row.command} has no "${name}" action any more.`;
   const target = ctx.registry.commands.get(action.command);
   if (!target) return `/${action.command} is no longer available.`;
-  if (action.per === 'output' && index === undefined) return 'This button does not say which image it is for; use the numbered buttons.';
-  return { row, parent, action, target, index: action.per === 'output' ? (index ?? null) : null };
+  if (action.per !== 'job' && index === undefined) return 'This button does not say which image it is for; use the numbered buttons.';
+  return { row, parent, action, target, index: action.per === 'job' ? null : (index ?? null) };
 }
 
 /** A button of a declared action: a remix action opens its modal, any other runs at once. */
