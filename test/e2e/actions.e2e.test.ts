@@ -121,7 +121,7 @@ describe('actions declared in a command file', () => {
     expect(embedOf(single)?.description).toContain('✅ Image 2 of 4');
     expect(single.attachments.map((a) => a.contentType)).toEqual(['image/png']);
     expect(buttonIds(single).map((id) => id.split(':').slice(2).join(':'))).toEqual([
-      'reroll', 'edit', 'delete', 'upscale:2', 'vary:2', 'vary-subtle:2', 'vary-strong:2', 'pan-left:2', 'pan-right:2', 'pan-up:2', 'pan-down:2',
+      'reroll', 'edit', 'delete', 'upscale:2', 'vary:2', 'vary-subtle:2', 'vary-strong:2', 'pan-left:2', 'pan-right:2', 'pan-up:2', 'pan-down:2', 'zoom15:2', 'zoom2:2',
     ]);
     const singleMessage = e2e().discord.originalFor(pick.token)!;
 
@@ -132,6 +132,14 @@ describe('actions declared in a command file', () => {
     expect(field(panned, 'direction')).toBe('right');
     expect(embedOf(panned)?.description).toContain('four lighthouses');
     expect(embedOf(panned)?.description?.split('\n')[0]).toBe(`↪️ Variation of [/imagine (image 2)](https://discord.com/channels/${grid.guildId}/${grid.channelId}/${grid.id})`);
+
+    // Zoom Out 2× on image 2: padded by half its size on every side (the parent's size picks the pads).
+    const zoom = await e2e().discord.button(singleMessage.id, buttonIds(single).find((id) => id.endsWith(':zoom2:2'))!);
+    const zoomed = currentRevision(await finalCard(zoom.token, 'Done'));
+    expect(titleOf(zoomed)).toBe('/zoom2 · Done');
+    expect(field(zoomed, 'size')).toBe('1:1');
+    const padded = e2e().comfy.requests.filter((r) => r.path.endsWith('/prompt') && r.method === 'POST').at(-1)?.body as { prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }> };
+    expect(Object.values(padded.prompt).find((node) => node.class_type === 'ImagePadForOutpaint')?.inputs).toMatchObject({ left: 256, right: 256, top: 256, bottom: 256 });
 
     // Vary (Subtle) on image 2 opens the remix modal first; the prompt is edited, the strength is the subtle one.
     const subtle = await e2e().discord.button(singleMessage.id, buttonIds(single).find((id) => id.endsWith(':vary-subtle:2'))!);
