@@ -89,12 +89,14 @@ const v1: Migration = {
 
 const v2: Migration = {
   version: 2,
-  description: 'lineage: which output of the parent and which action a job was made from',
+  description: 'lineage: which output of the parent and which action a job was made from; jobs by message',
   up(db) {
     db.exec(`
       ALTER TABLE jobs ADD COLUMN parent_output INTEGER CHECK (parent_output IS NULL OR parent_output >= 1);
       ALTER TABLE jobs ADD COLUMN parent_action TEXT;
       CREATE INDEX jobs_parent ON jobs (parent_id) WHERE parent_id IS NOT NULL;
+      CREATE INDEX jobs_message ON jobs (message_id) WHERE message_id IS NOT NULL;
+      CREATE INDEX deliveries_message ON deliveries (message_id);
     `);
   },
 };

@@ -244,6 +244,16 @@ export class JobStore {
     return record ? this.toRow(record) : null;
   }
 
+  /** The job whose card, or one of whose result messages, is message `messageId`. */
+  byMessage(messageId: string): JobRow | null {
+    const record = this.sql(
+      `SELECT * FROM jobs WHERE message_id = @messageId
+       UNION SELECT jobs.* FROM jobs JOIN deliveries ON deliveries.job_id = jobs.id WHERE deliveries.message_id = @messageId
+       LIMIT 1`,
+    ).get({ messageId }) as JobRecord | undefined;
+    return record ? this.toRow(record) : null;
+  }
+
   private require(id: string): JobRow {
     const row = this.get(id);
     if (!row) throw new StoreError(`no job ${id} in the store`);

@@ -168,6 +168,29 @@ describe('actions declared in a command file', () => {
     expect(originals.flags & 64).toBe(64);
   });
 
+  it('/show posts a finished job again with its buttons, by id or by link, for its owner only', async () => {
+    const jobId = /job (\S+)/.exec(embedOf(currentRevision(sketch))?.footer?.text ?? '')?.[1] ?? '';
+    const byId = await e2e().discord.slash('show', { job: jobId });
+    const shown = currentRevision(await finalCard(byId.token, 'Done'));
+    expect(embedOf(shown)?.description).toContain('a red fox');
+    expect(shown.attachments).toHaveLength(1);
+    expect(buttonIds(shown)).toEqual(buttonIds(currentRevision(sketch)));
+
+    const link = `https://discord.com/channels/${sketch.guildId}/${sketch.channelId}/${sketch.id}`;
+    const byLink = await e2e().discord.slash('show', { job: link });
+    expect(embedOf(currentRevision(await finalCard(byLink.token, 'Done')))?.footer?.text).toBe(`job ${jobId}`);
+
+    const stranger = e2e().discord.addMember({ id: '9100000000000000022', username: 'onlooker', roles: [] });
+    for (const job of [jobId, 'no-such-job']) {
+      const refused = await e2e().discord.slash('show', { job }, { userId: stranger.user.id });
+      const answer = await e2e().discord.waitFor((d) => {
+        const message = d.originalFor(refused.token);
+        return message ? currentRevision(message) : undefined;
+      }, { description: 'the refusal' });
+      expect(answer.content).toBe('No job of yours by that id or link (moderators: any job of this server).');
+    }
+  });
+
   it('tells the member when the parent output is gone from ComfyUI and from the card', async () => {
     const outputDir = join(e2e().comfy.dataDir, 'output');
     for (const name of readdirSync(outputDir)) rmSync(join(outputDir, name), { recursive: true, force: true });

@@ -11,9 +11,10 @@ import type { BotContext } from '../wiring/context.js';
 import { historyOutputs } from '../wiring/recoveredCards.js';
 import { imageOutputs } from './parentOutput.js';
 
-const GONE = 'The files of that job are no longer on ComfyUI.';
+export const GONE = 'The files of that job are no longer on ComfyUI.';
 
-async function download(ctx: BotContext, row: JobRow, refs: readonly OutputRef[]): Promise<OutputFile[] | null> {
+/** The outputs `refs` of a job, downloaded again from the ComfyUI server it ran on; null when they are gone. */
+export async function download(ctx: BotContext, row: JobRow, refs: readonly OutputRef[]): Promise<OutputFile[] | null> {
   const backend = ctx.backends.find((candidate) => candidate.name === row.backend);
   if (!backend || refs.length === 0) return null;
   try {

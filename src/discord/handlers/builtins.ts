@@ -2,6 +2,7 @@
 // default_member_permissions only hides the command) and /settings (the policy room's handlers).
 import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import { CancelError } from '../../scheduler/errors.js';
+import { handleShow } from '../actions/show.js';
 import { canAdmin } from '../permissions.js';
 import { renderHelp } from '../helpReply.js';
 import { renderQueue, type QueuedJobView } from '../queueReply.js';
@@ -38,6 +39,9 @@ export async function handleBuiltin(ctx: BotContext, interaction: ChatInputComma
       return true;
     case 'settings':
       await handleSettings(interaction, settingsDeps(ctx));
+      return true;
+    case 'show':
+      await handleShow(ctx, interaction);
       return true;
     default:
       return false;
