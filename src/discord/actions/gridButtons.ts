@@ -6,7 +6,7 @@ import type { OutputFile } from '../../comfy/types.js';
 import type { JobRow, OutputRef } from '../../jobs/store-types.js';
 import { renderCard } from '../cardRenderer.js';
 import { planDelivery, toCardFiles, uploadLimit } from '../delivery.js';
-import { cardBase } from '../wiring/cardSession.js';
+import { cardBase, spoilerResults } from '../wiring/cardSession.js';
 import type { BotContext } from '../wiring/context.js';
 import { historyOutputs } from '../wiring/recoveredCards.js';
 import { imageOutputs } from './parentOutput.js';
@@ -40,7 +40,7 @@ export async function pickOutput(ctx: BotContext, interaction: ButtonInteraction
     return;
   }
   const limitBytes = uploadLimit(interaction.attachmentSizeLimit);
-  const plan = await planDelivery(files, { command: row.command, jobId: row.id, limitBytes });
+  const plan = await planDelivery(files, { command: row.command, jobId: row.id, limitBytes, spoiler: spoilerResults(ctx, row.guildId) });
   const attached = plan.batches[0] ?? [];
   const payload = renderCard({
     ...cardBase(ctx, row),
@@ -57,7 +57,8 @@ export async function sendOriginals(ctx: BotContext, interaction: ButtonInteract
     await interaction.editReply({ content: GONE });
     return;
   }
-  const plan = await planDelivery(files, { command: row.command, jobId: row.id, limitBytes: uploadLimit(interaction.attachmentSizeLimit) });
+  const limitBytes = uploadLimit(interaction.attachmentSizeLimit);
+  const plan = await planDelivery(files, { command: row.command, jobId: row.id, limitBytes, spoiler: spoilerResults(ctx, row.guildId) });
   const [first = [], ...rest] = plan.batches;
   const notes = plan.notes.length > 0 ? `\n${plan.notes.map((note) => `• ${note}`).join('\n')}` : '';
   await interaction.editReply({ content: `The original files of job ${row.id}${notes}`, files: toCardFiles(first) });

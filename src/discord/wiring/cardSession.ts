@@ -136,7 +136,7 @@ export function cardEditor(
 }
 
 /** The guild's choice to post results as spoilers; a settings row that cannot be read means no. */
-function spoilerResults(ctx: BotContext, guildId: string | null): boolean {
+export function spoilerResults(ctx: BotContext, guildId: string | null): boolean {
   if (guildId === null) return false;
   try {
     return guildWantsSpoilers(ctx.store.guildSettings(guildId));
