@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ComfyHttp } from '../comfy/http.js';
 import { checkAgainstServer } from '../templates/live-check.js';
 import { checkUnusedTemplates, loadCommands, type Directories } from '../templates/load.js';
-import type { Problem } from '../templates/errors.js';
+import { problemText, type Problem } from '../templates/errors.js';
 import type { ServerInfo } from '../templates/server-info.js';
 import { ArgsError, parseArgs, type ParsedArgs } from './args.js';
 import type { CliIO } from './io.js';
@@ -115,7 +115,7 @@ function summarise(
       command: nameOf.get(file) ?? path.basename(file),
       file,
       status: own.length === 0 ? 'ok' : 'failed',
-      problems: own.map((problem) => (problem.option ? `option "${problem.option}": ${problem.message}` : problem.message)),
+      problems: own.map(problemText),
     };
   });
 }

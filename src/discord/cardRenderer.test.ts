@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { APIEmbed } from 'discord.js';
 import { decodeCustomId } from './customIds.js';
-import { formatDuration, progressBar, renderCard, type CardPayload, type CardState, type CardView } from './cardRenderer.js';
+import { formatDuration, progressBar, renderCard, type CardAction, type CardPayload, type CardState, type CardView } from './cardRenderer.js';
 import { EMBED_LIMITS, fitEmbed, truncate } from './embedLimits.js';
 
 const preview = { bytes: Buffer.from('RIFFxxxxWEBP'), mime: 'image/webp' as const };
 
+const actions: CardAction[] = [
+  { name: 'reroll', label: 'Reroll', style: 'primary', per: 'job' },
+  { name: 'edit', label: 'Edit', style: 'secondary', per: 'job' },
+  { name: 'upscale', label: 'Upscale', style: 'secondary', per: 'output' },
+];
+
 function view(state: CardState, extra: Partial<CardView> = {}): CardView {
-  return { jobId: 'j1', ownerId: '42', command: 'draw', promptKey: 'prompt', params: { prompt: 'a cat', seed: 7, steps: 20 }, state, ...extra };
+  return { jobId: 'j1', ownerId: '42', command: 'draw', promptKey: 'prompt', params: { prompt: 'a cat', seed: 7, steps: 20 }, actions, state, ...extra };
 }
 
 function embedTotal(embed: APIEmbed): number {
@@ -47,6 +53,10 @@ function expectWithinLimits(payload: CardPayload): void {
   }
 }
 
+function payloadRows(payload: CardPayload): string[][] {
+  return payload.components.map((row) => row.components.map((b) => b.custom_id));
+}
+
 function buttonIds(payload: CardPayload): string[] {
   return payload.components.flatMap((row) => row.components.map((b) => b.custom_id));
 }
@@ -56,7 +66,7 @@ const hostileParams = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`
 const allStates: CardState[] = [
   { kind: 'queued', position: 3, of: 9, etaSeconds: 95 },
   { kind: 'running', elapsedSeconds: 65, step: { value: 12, max: 20 }, nodes: { done: 3, total: 7 }, nodeTitle: hostile, preview },
-  { kind: 'succeeded', summary: hostile, notes: [hostile, hostile], imageName: 'draw_j1_1.png', upscaleCount: 40, elapsedSeconds: 12 },
+  { kind: 'succeeded', summary: hostile, notes: [hostile, hostile], imageName: 'draw_j1_1.png', outputCount: 40, elapsedSeconds: 12 },
   { kind: 'failed', message: hostile },
   { kind: 'cancelled', byUserId: '99' },
 ];
@@ -126,7 +136,7 @@ describe('renderCard', () => {
 
   it('offers result buttons and clears the preview when done', () => {
     const payload = renderCard(
-      view({ kind: 'succeeded', summary: '2 images', notes: ['image 2 re-encoded as JPEG to fit 10 MiB'], imageName: 'draw_j1_1.png', upscaleCount: 2 }),
+      view({ kind: 'succeeded', summary: '2 images', notes: ['image 2 re-encoded as JPEG to fit 10 MiB'], imageName: 'draw_j1_1.png', outputCount: 2 }),
     );
     expect(buttonIds(payload)).toEqual(['job:j1:reroll', 'job:j1:edit', 'job:j1:delete', 'job:j1:upscale:1', 'job:j1:upscale:2']);
     expect(payload.components).toHaveLength(2);
@@ -137,15 +147,69 @@ describe('renderCard', () => {
     expect(payload.embeds[0]?.fields?.some((f) => f.name === 'seed' && f.value === '`7`')).toBe(true);
   });
 
-  it('omits Edit without a prompt and Delete on ephemeral cards', () => {
-    const payload = renderCard(view({ kind: 'succeeded', summary: '1 image', notes: [] }, { promptKey: null, ephemeral: true }));
+  it('shows only the actions the command declares, and no Delete on ephemeral cards', () => {
+    const payload = renderCard(view({ kind: 'succeeded', summary: '1 image', notes: [], outputCount: 1 }, { actions: actions.slice(0, 1), ephemeral: true }));
     expect(buttonIds(payload)).toEqual(['job:j1:reroll']);
   });
 
-  it('caps upscale buttons so the rows stay within five', () => {
-    const payload = renderCard(view({ kind: 'succeeded', summary: '', notes: [], upscaleCount: 500 }));
-    expect(buttonIds(payload).filter((id) => id.includes('upscale'))).toHaveLength(10);
+  it('labels, styles and decorates action buttons as declared', () => {
+    const declared: CardAction[] = [
+      { name: 'vary', label: 'V{n}', style: 'success', per: 'output' },
+      { name: 'zoom', label: 'Zoom Out', emoji: '🔍', style: 'primary', per: 'job' },
+      { name: 'pan', label: 'Pan', emoji: '<:arrow:123456789012345678>', style: 'danger', per: 'job' },
+    ];
+    const payload = renderCard(view({ kind: 'succeeded', summary: '', notes: [], outputCount: 2 }, { actions: declared }));
+    expect(payload.components.map((row) => row.components.map((b) => [b.custom_id, b.label, b.style, b.emoji]))).toEqual([
+      [
+        ['job:j1:zoom', 'Zoom Out', 1, { name: '🔍' }],
+        ['job:j1:pan', 'Pan', 4, { name: 'arrow', id: '123456789012345678' }],
+        ['job:j1:delete', 'Delete', 4, undefined],
+      ],
+      [
+        ['job:j1:vary:1', 'V1', 3, undefined],
+        ['job:j1:vary:2', 'V2', 3, undefined],
+      ],
+    ]);
+  });
+
+  it('adds U1-UN and Files to a grid card, and acts on one image on its own message', () => {
+    const grid = renderCard(view({ kind: 'succeeded', summary: '3 images', notes: [], outputCount: 3, grid: true }));
+    expect(payloadRows(grid)).toEqual([
+      ['job:j1:reroll', 'job:j1:edit', 'job:j1:files', 'job:j1:delete'],
+      ['job:j1:pick:1', 'job:j1:pick:2', 'job:j1:pick:3'],
+      ['job:j1:upscale:1', 'job:j1:upscale:2', 'job:j1:upscale:3'],
+    ]);
+    const single = renderCard(view({ kind: 'succeeded', summary: 'Image 2 of 3', notes: [], outputCount: 3, onlyOutput: 2 }));
+    expect(payloadRows(single)).toEqual([['job:j1:reroll', 'job:j1:edit', 'job:j1:delete'], ['job:j1:upscale:2']]);
+  });
+
+  it('shows per-image actions only where one image is shown, packed with the per-output ones', () => {
+    const declared: CardAction[] = [...actions, { name: 'pan-left', label: 'Pan', emoji: '⬅️', style: 'secondary', per: 'image' }];
+    const single = renderCard(view({ kind: 'succeeded', summary: '', notes: [], outputCount: 1 }, { actions: declared }));
+    expect(payloadRows(single)).toEqual([['job:j1:reroll', 'job:j1:edit', 'job:j1:delete'], ['job:j1:upscale:1', 'job:j1:pan-left:1']]);
+    expect(single.components[1]?.components.map((b) => b.label)).toEqual(['Upscale 1', 'Pan']);
+    const batch = renderCard(view({ kind: 'succeeded', summary: '', notes: [], outputCount: 2, grid: true }, { actions: declared }));
+    expect(payloadRows(batch).flat().some((id) => id.includes('pan-left'))).toBe(false);
+  });
+
+  it('gives per-output actions no buttons when there is no image', () => {
+    expect(buttonIds(renderCard(view({ kind: 'succeeded', summary: 'a text', notes: [], outputCount: 0 })))).toEqual(['job:j1:reroll', 'job:j1:edit', 'job:j1:delete']);
+  });
+
+  it('caps per-output buttons so the rows stay within five', () => {
+    const many: CardAction[] = Array.from({ length: 9 }, (_, i) => ({ name: `a${i}`, label: `A${i}`, style: 'secondary', per: 'output' }));
+    const payload = renderCard(view({ kind: 'succeeded', summary: '', notes: [], outputCount: 500 }, { actions: many }));
+    expect(payload.components).toHaveLength(5);
+    expect(buttonIds(payload).filter((id) => id.startsWith('job:j1:a0:'))).toHaveLength(5);
     expectWithinLimits(payload);
+  });
+
+  it('links a job made by an action to its parent card', () => {
+    const parent = { url: 'https://discord.com/channels/1/2/3', command: 'imagine', output: 2 };
+    const payload = renderCard(view({ kind: 'queued', position: 1, of: 1 }, { parent }));
+    expect(payload.embeds[0]?.description?.split('\n')[0]).toBe('↪️ Variation of [/imagine (image 2)](https://discord.com/channels/1/2/3)');
+    const unknown = renderCard(view({ kind: 'queued', position: 1, of: 1 }, { parent: { url: null, command: null, output: null } }));
+    expect(unknown.embeds[0]?.description?.split('\n')[0]).toBe('↪️ Variation of an earlier job');
   });
 
   it('tells failures and cancellations in words, without buttons', () => {

@@ -2,6 +2,7 @@
 // as they are (editReply, channel.send, message.edit), within every Discord limit whatever the text inside.
 import {
   ButtonStyle,
+  type APIMessageComponentEmoji,
   ComponentType,
   escapeMarkdown,
   type APIActionRowComponent,
@@ -9,6 +10,7 @@ import {
   type APIEmbed,
   type APIEmbedField,
 } from 'discord.js';
+import type { ActionDefinition } from '../templates/definition.js';
 import { encodeCustomId } from './customIds.js';
 import { fitEmbed, truncate } from './embedLimits.js';
 
@@ -38,14 +40,31 @@ export type CardState =
       elapsedSeconds?: number | null;
       /** Name of a delivered image (png/jpeg/webp/gif) attached to the same message, shown as the embed image. */
       imageName?: string | null;
-      /** How many outputs get an Upscale button (0 when the guild has no upscale command). */
-      upscaleCount?: number;
+      /** How many image outputs the job has: per-output actions get a button for each. */
+      outputCount?: number;
+      /** The card shows them as one numbered grid: U1-UN (each image on its own message) and Files (the originals). */
+      grid?: boolean;
+      /** A message for one image of the job (a grid's U<n>): per-output actions only for that image. */
+      onlyOutput?: number;
     }
   | { kind: 'failed'; message: string }
   /** `byUserId` null: cancelled by the bot itself (shutdown, drain, time limit). */
   | { kind: 'cancelled'; byUserId: string | null };
 
 export type ParamValue = string | number | bigint | boolean | null;
+
+/** A follow-up button as the card shows it (the command file's action). */
+export type CardAction = Pick<ActionDefinition, 'name' | 'label' | 'emoji' | 'style' | 'per'>;
+
+/** The job this one was made from, linked on the card. */
+export interface CardParent {
+  /** The parent card's message link, or null when its card is unknown. */
+  url: string | null;
+  /** Null when the parent is no longer in the store (pruned). */
+  command: string | null;
+  /** The parent's output the action used (1-based). */
+  output: number | null;
+}
 
 export interface CardView {
   jobId: string;
@@ -63,6 +82,9 @@ export interface CardView {
   ephemeral?: boolean;
   /** Ping the owner (a fresh message posted in the channel, where they would not otherwise notice). */
   mentionOwner?: boolean;
+  /** Follow-up buttons once the job succeeded, from the command file. */
+  actions?: readonly CardAction[];
+  parent?: CardParent | null;
 }
 
 export interface CardFile {
@@ -98,8 +120,9 @@ const TITLES = {
 
 const PROMPT_MAX = 1800;
 const MESSAGE_MAX = 1500;
-const MAX_UPSCALE_BUTTONS = 10;
 const BUTTONS_PER_ROW = 5;
+const MAX_ROWS = 5;
+const LABEL_MAX = 80;
 
 function previewFileName(mime: PreviewImageMime): string {
   return mime === 'image/webp' ? 'preview.webp' : mime === 'image/png' ? 'preview.png' : 'preview.jpg';
@@ -164,12 +187,34 @@ function paramFields(params: Readonly<Record<string, ParamValue>>, promptKey: st
   }));
 }
 
-function button(
-  customId: string,
-  label: string,
-  style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger,
-): APIButtonComponentWithCustomId {
-  return { type: ComponentType.Button, custom_id: customId, label, style };
+type Style = ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Success | ButtonStyle.Danger;
+
+const STYLES = {
+  primary: ButtonStyle.Primary,
+  secondary: ButtonStyle.Secondary,
+  success: ButtonStyle.Success,
+  danger: ButtonStyle.Danger,
+} as const satisfies Record<CardAction['style'], Style>;
+
+function button(customId: string, label: string, style: Style, emoji?: string): APIButtonComponentWithCustomId {
+  const parsed = emoji === undefined ? undefined : buttonEmoji(emoji);
+  return { type: ComponentType.Button, custom_id: customId, label: truncate(label, LABEL_MAX), style, ...(parsed && { emoji: parsed }) };
+}
+
+/** A Unicode emoji as it is, or a custom one written `<:name:id>` (`<a:name:id>` when animated). */
+function buttonEmoji(emoji: string): APIMessageComponentEmoji {
+  const custom = /^<(a?):(\w{2,32}):(\d{17,20})>$/.exec(emoji);
+  if (!custom) return { name: emoji };
+  return { name: custom[2] as string, id: custom[3] as string, ...(custom[1] === 'a' && { animated: true }) };
+}
+
+/**
+ * `{n}` in a label is the image's number; a per-output label without it gets the number appended ("Upscale 2"),
+ * a per-image label is used as it is.
+ */
+function outputLabel(label: string, n: number, per: CardAction['per']): string {
+  if (label.includes('{n}')) return label.replaceAll('{n}', String(n));
+  return per === 'output' ? `${label} ${n}` : label;
 }
 
 function rows(buttons: APIButtonComponentWithCustomId[]): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
@@ -186,24 +231,43 @@ function components(view: CardView): CardPayload['components'] {
     return rows([button(encodeCustomId({ kind: 'button', jobId, action: 'cancel' }), 'Cancel', ButtonStyle.Danger)]);
   }
   if (state.kind !== 'succeeded') return [];
-  const actions = [button(encodeCustomId({ kind: 'button', jobId, action: 'reroll' }), 'Reroll', ButtonStyle.Primary)];
-  if (view.promptKey != null) {
-    actions.push(button(encodeCustomId({ kind: 'button', jobId, action: 'edit' }), 'Edit', ButtonStyle.Secondary));
+  const declared = view.actions ?? [];
+  const perJob = declared
+    .filter((action) => action.per === 'job')
+    .map((action) => button(encodeCustomId({ kind: 'button', jobId, action: 'run', name: action.name }), action.label, STYLES[action.style], action.emoji));
+  if (state.grid) perJob.push(button(encodeCustomId({ kind: 'button', jobId, action: 'files' }), 'Files', ButtonStyle.Secondary, '📎'));
+  if (!view.ephemeral) perJob.push(button(encodeCustomId({ kind: 'button', jobId, action: 'delete' }), 'Delete', ButtonStyle.Danger));
+  // One row per per-output action, one button per image (a row holds 5).
+  const count = Math.min(Math.max(Math.floor(state.outputCount ?? 0), 0), BUTTONS_PER_ROW);
+  const imageButton = (action: CardAction, n: number) =>
+    button(encodeCustomId({ kind: 'button', jobId, action: 'run', name: action.name, index: n }), outputLabel(action.label, n, action.per), STYLES[action.style], action.emoji);
+  const single = state.onlyOutput ?? (count === 1 ? 1 : null);
+  if (single !== null) {
+    // One image shown: its per-output and per-image buttons, five to a row.
+    const forImage = declared.filter((action) => action.per !== 'job').map((action) => imageButton(action, single));
+    return [...rows(perJob), ...rows(forImage)].slice(0, MAX_ROWS);
   }
-  if (!view.ephemeral) {
-    actions.push(button(encodeCustomId({ kind: 'button', jobId, action: 'delete' }), 'Delete', ButtonStyle.Danger));
-  }
-  const upscaleCount = Math.min(Math.max(Math.floor(state.upscaleCount ?? 0), 0), MAX_UPSCALE_BUTTONS);
-  const upscales = Array.from({ length: upscaleCount }, (_, i) =>
-    button(encodeCustomId({ kind: 'button', jobId, action: 'upscale', index: i + 1 }), `Upscale ${i + 1}`, ButtonStyle.Secondary),
-  );
-  return [...rows(actions), ...rows(upscales)];
+  if (count === 0) return rows(perJob);
+  // A batch: U1-UN on a grid, then a numbered row per per-output action (per-image actions wait for U<n>).
+  const numbers = Array.from({ length: count }, (_, i) => i + 1);
+  const row = (make: (n: number) => APIButtonComponentWithCustomId) => ({ type: ComponentType.ActionRow as const, components: numbers.map(make) });
+  const picks = state.grid ? [row((n) => button(encodeCustomId({ kind: 'button', jobId, action: 'pick', index: n }), `U${n}`, ButtonStyle.Secondary))] : [];
+  const perOutput = declared.filter((action) => action.per === 'output').map((action) => row((n) => imageButton(action, n)));
+  return [...rows(perJob), ...picks, ...perOutput].slice(0, MAX_ROWS);
+}
+
+function parentLine(parent: CardParent): string {
+  const which = parent.output === null ? '' : ` (image ${parent.output})`;
+  if (parent.command === null) return '↪️ Variation of an earlier job';
+  const what = `/${escapeMarkdown(parent.command)}${which}`;
+  return parent.url === null ? `↪️ Variation of ${what}` : `↪️ Variation of [${what}](${parent.url})`;
 }
 
 export function renderCard(view: CardView): CardPayload {
   const { state } = view;
   const prompt = view.promptKey != null ? view.params[view.promptKey] : null;
   const description = [
+    ...(view.parent ? [parentLine(view.parent)] : []),
     ...(prompt != null && prompt !== '' ? [`>>> ${escapeMarkdown(truncate(String(prompt), PROMPT_MAX))}`, ''] : []),
     ...statusLines(view),
   ].join('\n');

@@ -13,6 +13,7 @@ const definition: CommandDefinition = {
   guildOnly: true,
   file: 'commands/imagine.yml',
   template: 'txt2img.json',
+  actions: [],
   workflow: {},
   outputs: ['9'],
   limits: {},

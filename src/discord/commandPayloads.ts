@@ -44,7 +44,7 @@ export class CommandPayloadError extends Error {
   override readonly name = 'CommandPayloadError';
 }
 
-const BUILTIN_COMMAND_NAMES = ['queue', 'cancel', 'help', 'comfy'] as const;
+const BUILTIN_COMMAND_NAMES = ['queue', 'cancel', 'help', 'comfy', 'show'] as const;
 export const ADMIN_SUBCOMMANDS = ['status', 'pause', 'resume', 'drain'] as const;
 
 const DISCORD = {
@@ -202,6 +202,12 @@ export function builtinPayloads(options: BuiltinOptions): CommandPayload[] {
     { ...common, name: 'queue', description: 'Your jobs and the queue', options: [] },
     { ...common, name: 'cancel', description: 'Cancel all your queued and running jobs', options: [] },
     { ...common, name: 'help', description: 'What each command does', options: [] },
+    {
+      ...common,
+      name: 'show',
+      description: "Post a job's result again, with its buttons",
+      options: [{ type: ApplicationCommandOptionType.String, name: 'job', description: 'The job id (card footer) or a link to its card', required: true, max_length: 200 }],
+    },
     {
       ...common,
       name: 'comfy',

@@ -4,11 +4,14 @@ import { CUSTOM_ID_MAX, CustomIdError, decodeCustomId, encodeCustomId, type JobC
 describe('custom ids', () => {
   const samples: JobComponentId[] = [
     { kind: 'button', jobId: '01JABCDEF', action: 'cancel' },
-    { kind: 'button', jobId: 'a-b_c', action: 'reroll' },
-    { kind: 'button', jobId: 'x', action: 'edit' },
+    { kind: 'button', jobId: 'a-b_c', action: 'run', name: 'reroll' },
+    { kind: 'button', jobId: 'x', action: 'run', name: 'edit' },
     { kind: 'button', jobId: 'x', action: 'delete' },
-    { kind: 'button', jobId: 'x', action: 'upscale', index: 4 },
-    { kind: 'modal', jobId: 'x', action: 'edit' },
+    { kind: 'button', jobId: 'x', action: 'run', name: 'upscale', index: 4 },
+    { kind: 'modal', jobId: 'x', name: 'edit' },
+    { kind: 'modal', jobId: 'x', name: 'zoom-out', index: 2 },
+    { kind: 'button', jobId: 'x', action: 'pick', index: 3 },
+    { kind: 'button', jobId: 'x', action: 'files' },
   ];
 
   it.each(samples)('round-trips %o', (id) => {
@@ -19,11 +22,17 @@ describe('custom ids', () => {
 
   it('uses the documented layout', () => {
     expect(encodeCustomId({ kind: 'button', jobId: 'j1', action: 'cancel' })).toBe('job:j1:cancel');
-    expect(encodeCustomId({ kind: 'button', jobId: 'j1', action: 'upscale', index: 2 })).toBe('job:j1:upscale:2');
+    expect(encodeCustomId({ kind: 'button', jobId: 'j1', action: 'run', name: 'upscale', index: 2 })).toBe('job:j1:upscale:2');
+  });
+
+  it('reads the buttons of cards made before actions were declared in command files', () => {
+    expect(decodeCustomId('job:j1:reroll')).toEqual({ kind: 'button', jobId: 'j1', action: 'run', name: 'reroll' });
+    expect(decodeCustomId('job:j1:upscale:3')).toEqual({ kind: 'button', jobId: 'j1', action: 'run', name: 'upscale', index: 3 });
+    expect(decodeCustomId('jobmodal:j1:edit')).toEqual({ kind: 'modal', jobId: 'j1', name: 'edit' });
   });
 
   it('stays within 100 characters for the longest job id', () => {
-    const id = encodeCustomId({ kind: 'button', jobId: 'a'.repeat(64), action: 'upscale', index: 99 });
+    const id = encodeCustomId({ kind: 'button', jobId: 'a'.repeat(64), action: 'run', name: 'a'.repeat(20), index: 99 });
     expect(id.length).toBeLessThanOrEqual(CUSTOM_ID_MAX);
   });
 
@@ -31,8 +40,10 @@ describe('custom ids', () => {
     expect(() => encodeCustomId({ kind: 'button', jobId: 'a:b', action: 'cancel' })).toThrow(CustomIdError);
     expect(() => encodeCustomId({ kind: 'button', jobId: '', action: 'cancel' })).toThrow(/cannot go into a custom_id/);
     expect(() => encodeCustomId({ kind: 'button', jobId: 'a'.repeat(65), action: 'cancel' })).toThrow(CustomIdError);
-    expect(() => encodeCustomId({ kind: 'button', jobId: 'j', action: 'upscale', index: 0 })).toThrow(/upscale index 0/);
-    expect(() => encodeCustomId({ kind: 'button', jobId: 'j', action: 'upscale', index: 1.5 })).toThrow(CustomIdError);
+    expect(() => encodeCustomId({ kind: 'button', jobId: 'j', action: 'run', name: 'upscale', index: 0 })).toThrow(/upscale index 0/);
+    expect(() => encodeCustomId({ kind: 'button', jobId: 'j', action: 'run', name: 'upscale', index: 1.5 })).toThrow(CustomIdError);
+    expect(() => encodeCustomId({ kind: 'button', jobId: 'j', action: 'run', name: 'cancel' })).toThrow(CustomIdError);
+    expect(() => encodeCustomId({ kind: 'button', jobId: 'j', action: 'run', name: 'Zoom Out' })).toThrow(CustomIdError);
   });
 
   it.each([
@@ -41,9 +52,8 @@ describe('custom ids', () => {
     'job:',
     'job::cancel',
     'job:j1',
-    'job:j1:explode',
+    'job:j1:Explode',
     'job:j1:cancel:1',
-    'job:j1:upscale',
     'job:j1:upscale:0',
     'job:j1:upscale:01',
     'job:j1:upscale:100',
@@ -51,11 +61,15 @@ describe('custom ids', () => {
     'job:j1:upscale:1:x',
     'job:j 1:cancel',
     'jobmodal:j1:cancel',
-    'jobmodal:j1:edit:1',
+    'jobmodal:j1:delete',
+    'job:j1:pick',
+    'jobmodal:j1:pick:1',
+    'job:j1:files:1',
+    `job:j1:${'a'.repeat(21)}`,
     'other:j1:cancel',
     `job:${'a'.repeat(120)}:cancel`,
     'job:j1:__proto__',
-    'job:j1:constructor',
+    'job:j1:-x',
   ])('rejects %j', (garbage) => {
     expect(decodeCustomId(garbage)).toBeNull();
   });

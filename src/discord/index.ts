@@ -20,10 +20,9 @@ export {
   type CommandLike,
   type CommandPayload,
 } from './commandPayloads.js';
-export { decodeCustomId, encodeCustomId, type JobAction, type JobComponentId } from './customIds.js';
+export { decodeCustomId, encodeCustomId, type BuiltInAction, type JobComponentId } from './customIds.js';
 export { planDelivery, toCardFiles, uploadLimit, type DeliveryPlan } from './delivery.js';
 export { classifyCardError } from './discordErrors.js';
-export { PROMPT_FIELD_ID, renderEditModal } from './editModal.js';
 export { describeFailure } from './failureText.js';
 export { renderHelp, type HelpCommand } from './helpReply.js';
 export { DiscordCardTransport, existingMessage, type CardLocation } from './interactionTransport.js';

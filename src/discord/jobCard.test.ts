@@ -66,7 +66,6 @@ function setup(overrides: Partial<JobCardOptions> = {}) {
     cardMessageId: () => 'card',
     record: (message) => void records.push(message),
     cancelledBy: () => 'u9',
-    upscaleCount: () => 1,
     now: () => clock,
     ...overrides,
   };
@@ -124,7 +123,7 @@ describe('followJobCard', () => {
 
     control.succeed([{ node: '9', ref: { filename: 'x.png', subfolder: '', type: 'output' }, kind: 'images', mime: 'image/png', bytes: Buffer.from('x') }]);
     const result = await following;
-    expect(sink.finished?.view.state).toEqual({ kind: 'succeeded', summary: '1 images', notes: ['b.png: re-encoded'], elapsedSeconds: 4, imageName: 'a.png', upscaleCount: 1 });
+    expect(sink.finished?.view.state).toEqual({ kind: 'succeeded', summary: '1 images', notes: ['b.png: re-encoded'], elapsedSeconds: 4, imageName: 'a.png', outputCount: 1 });
     expect(sink.finished?.files.map((f) => f.name)).toEqual(['a.png']);
     expect(posted).toEqual([{ names: ['b.png'], batch: 2, of: 2 }]);
     expect(result).toEqual({ state: 'succeeded', outcome: { delivered: true, via: 'edit' }, delivered: ['a.png', 'b.png'], complete: true });

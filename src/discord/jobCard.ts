@@ -185,7 +185,7 @@ export interface ResultDelivery {
   /** The upload limit where the card lives. */
   limitBytes: number;
   /** Plans the delivery of the outputs (fitting to `limitBytes`, batching). */
-  planDelivery: (outputs: readonly OutputFile[], limitBytes: number) => Promise<DeliveryPlan>;
+  planDelivery: (outputs: readonly OutputFile[], limitBytes: number) => Promise<CardPlan>;
   /** Posts the files of the second and later batches, each as a message of its own; resolves with its id. */
   postBatch: (files: CardFile[], batch: number, of: number) => Promise<string>;
   /** The card message's id once the card landed, for the delivery record. */
@@ -196,8 +196,6 @@ export interface ResultDelivery {
   posted?: ReadonlySet<string>;
   /** Asked when the final card could not be delivered: where the results may go instead, or null (left pending). */
   detour?: () => ResultDetour | null;
-  /** How many outputs get an Upscale button. */
-  upscaleCount: (plan: DeliveryPlan) => number;
   logger?: Logger;
 }
 
@@ -210,7 +208,18 @@ export interface ResultOutcome {
   complete: boolean;
 }
 
-function succeededView(options: ResultDelivery, plan: DeliveryPlan, elapsedSeconds: number | null): CardView {
+/** A delivery plan as the card uses it: a batch may be shown as one grid standing for several images. */
+export type CardPlan = DeliveryPlan & { imageCount?: number; grid?: boolean };
+
+const ACTIONABLE_IMAGE = /^image\/(png|jpeg|webp)$/;
+
+/** Images on the card itself, in order: output n of a per-output action is the n-th of them. */
+export function imageOutputCount(plan: CardPlan): number {
+  if (plan.imageCount !== undefined) return plan.imageCount;
+  return (plan.batches[0] ?? []).filter((file) => ACTIONABLE_IMAGE.test(file.mime)).length;
+}
+
+function succeededView(options: ResultDelivery, plan: CardPlan, elapsedSeconds: number | null): CardView {
   return {
     ...options.base,
     state: {
@@ -219,7 +228,8 @@ function succeededView(options: ResultDelivery, plan: DeliveryPlan, elapsedSecon
       notes: plan.notes,
       elapsedSeconds,
       imageName: plan.embedImage,
-      upscaleCount: options.upscaleCount(plan),
+      outputCount: imageOutputCount(plan),
+      ...(plan.grid && { grid: true }),
     },
   };
 }

@@ -96,7 +96,21 @@ const v2: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2];
+const v3: Migration = {
+  version: 3,
+  description: 'lineage: which output of the parent and which action a job was made from; jobs by message',
+  up(db) {
+    db.exec(`
+      ALTER TABLE jobs ADD COLUMN parent_output INTEGER CHECK (parent_output IS NULL OR parent_output >= 1);
+      ALTER TABLE jobs ADD COLUMN parent_action TEXT;
+      CREATE INDEX jobs_parent ON jobs (parent_id) WHERE parent_id IS NOT NULL;
+      CREATE INDEX jobs_message ON jobs (message_id) WHERE message_id IS NOT NULL;
+      CREATE INDEX deliveries_message ON deliveries (message_id);
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3];
 
 export interface MigrationResult {
   from: number;

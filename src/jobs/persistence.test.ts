@@ -36,7 +36,7 @@ function newJob(): { job: Job; control: JobControl } {
 describe('persistJob', () => {
   it('writes the job when accepted and follows it to success, with the prompt id before the run starts', () => {
     const { job, control } = newJob();
-    persistJob(store, job, { channelId: '33', interaction: { token: 't', expiresAt: 99 }, parentId: null });
+    persistJob(store, job, { channelId: '33', interaction: { token: 't', expiresAt: 99 }, parent: null });
     expect(store.get(job.id)).toMatchObject({ state: 'queued', ownerId: '11', guildId: '22', channelId: '33', params: spec.params, interaction: { token: 't', expiresAt: 99 } });
 
     control.dispatch('comfy-1', 'prompt-1');

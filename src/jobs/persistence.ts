@@ -5,15 +5,15 @@
 import { silentLogger, type Logger } from '../config/logger.js';
 import type { Job, JobState, StateChange } from './job.js';
 import type { JobStore } from './store.js';
-import type { InteractionRef, JobRow, NewJobImage, OutputRef } from './store-types.js';
+import type { InteractionRef, JobParent, JobRow, NewJobImage, OutputRef } from './store-types.js';
 
 /** What the store keeps about a job that the job model does not know (where its card is, where it came from). */
 export interface JobPlacement {
   channelId: string | null;
   messageId?: string | null;
   interaction?: InteractionRef | null;
-  /** The job this one was made from (reroll, edit, upscale). */
-  parentId?: string | null;
+  /** The job this one was made from, and how (a follow-up action). */
+  parent?: JobParent | null;
   /** The image options' bytes as checked and normalised; saved so a retry or reroll can upload them again. */
   images?: NewJobImage[];
   /** Bytes per file where the card lives (the interaction's limit): results are planned for it, also later. */
@@ -56,7 +56,9 @@ export function persistJob(store: PersistenceStore, job: Job, placement: JobPlac
       images: placement.images ?? [],
       messageId: placement.messageId ?? null,
       interaction: placement.interaction ?? null,
-      parentId: placement.parentId ?? null,
+      parentId: placement.parent?.jobId ?? null,
+      parentOutput: placement.parent?.output ?? null,
+      parentAction: placement.parent?.action ?? null,
       uploadLimit: placement.uploadLimit ?? null,
     });
   });

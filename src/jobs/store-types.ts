@@ -66,6 +66,14 @@ export interface DeliveryRecord {
   at: number;
 }
 
+/** Where a job came from: a follow-up action pressed on another job's card. */
+export interface JobParent {
+  jobId: string;
+  /** The parent's output (1-based) for per-output actions, else null. */
+  output: number | null;
+  action: string;
+}
+
 /** What is written before the job is submitted; a new job is always 'queued'. */
 export interface NewJobRow {
   id: string;
@@ -83,10 +91,14 @@ export interface NewJobRow {
   messageId?: string | null;
   interaction?: InteractionRef | null;
   backend?: string | null;
-  /** The job this one was made from (reroll, edit, upscale). */
+  /** The job this one was made from (a follow-up action: reroll, edit, upscale, vary, ...). */
   parentId?: string | null;
   /** See JobRow.uploadLimit. */
   uploadLimit?: number | null;
+  /** Which of the parent's outputs (1-based) the action used, for per-output actions. */
+  parentOutput?: number | null;
+  /** The name of the action that made this job. */
+  parentAction?: string | null;
 }
 
 export interface JobRow {
@@ -115,6 +127,8 @@ export interface JobRow {
    */
   uploadLimit: number | null;
   parentId: string | null;
+  parentOutput: number | null;
+  parentAction: string | null;
   /** Epoch milliseconds. */
   createdAt: number;
   updatedAt: number;

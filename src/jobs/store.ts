@@ -66,6 +66,8 @@ interface JobRecord {
   delivery: JobRow['delivery'];
   upload_limit: number | null;
   parent_id: string | null;
+  parent_output: number | null;
+  parent_action: string | null;
   created_at: number;
   updated_at: number;
   started_at: number | null;
@@ -155,9 +157,10 @@ export class JobStore {
         this
           .sql(
             `INSERT INTO jobs (id, state, prompt_id, owner_id, guild_id, channel_id, message_id, interaction_token,
-               token_expires_at, command, params, workflow, backend, parent_id, upload_limit, created_at, updated_at)
+               token_expires_at, command, params, workflow, backend, parent_id, parent_output, parent_action, upload_limit,
+               created_at, updated_at)
              VALUES (@id, 'queued', @promptId, @ownerId, @guildId, @channelId, @messageId, @token, @expiresAt,
-               @command, @params, @workflow, @backend, @parentId, @uploadLimit, @now, @now)`,
+               @command, @params, @workflow, @backend, @parentId, @parentOutput, @parentAction, @uploadLimit, @now, @now)`,
           )
           .run({
             id: job.id,
@@ -174,6 +177,8 @@ export class JobStore {
             backend: job.backend ?? null,
             parentId: job.parentId ?? null,
             uploadLimit: job.uploadLimit ?? null,
+            parentOutput: job.parentOutput ?? null,
+            parentAction: job.parentAction ?? null,
             now,
           });
         const insertImage = this.sql(
@@ -244,6 +249,16 @@ export class JobStore {
 
   get(id: string): JobRow | null {
     const record = this.sql('SELECT * FROM jobs WHERE id = ?').get(id) as JobRecord | undefined;
+    return record ? this.toRow(record) : null;
+  }
+
+  /** The job whose card, or one of whose result messages, is message `messageId`. */
+  byMessage(messageId: string): JobRow | null {
+    const record = this.sql(
+      `SELECT * FROM jobs WHERE message_id = @messageId
+       UNION SELECT jobs.* FROM jobs JOIN deliveries ON deliveries.job_id = jobs.id WHERE deliveries.message_id = @messageId
+       LIMIT 1`,
+    ).get({ messageId }) as JobRecord | undefined;
     return record ? this.toRow(record) : null;
   }
 
@@ -484,6 +499,8 @@ export class JobStore {
       deliveries,
       uploadLimit: r.upload_limit,
       parentId: r.parent_id,
+      parentOutput: r.parent_output,
+      parentAction: r.parent_action,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
       startedAt: r.started_at,

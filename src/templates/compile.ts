@@ -115,6 +115,8 @@ export function compileCommand(file: string, source: CommandFile, workflow: ApiW
       workflow: deepFreeze(structuredClone(workflow)),
       options,
       outputs,
+      // Actions name other commands, so they are linked once every command is loaded (see actions.ts).
+      actions: [],
       limits: {
         ...(limits.per_user_running !== undefined && { perUserRunning: limits.per_user_running }),
         ...(limits.per_user_queued !== undefined && { perUserQueued: limits.per_user_queued }),

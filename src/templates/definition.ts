@@ -87,6 +87,35 @@ export interface CommandLimits {
   dailyQuota?: number;
 }
 
+/** Where a follow-up action takes one option's value from. */
+export type ActionBinding =
+  /** The parent's output image the button stands for (`per: output`). */
+  | { kind: 'output' }
+  /** A fresh random integer in the option's range. */
+  | { kind: 'random' }
+  /** The value the parent job used for one of its options. */
+  | { kind: 'parent'; option: string }
+  | { kind: 'value'; value: Scalar };
+
+export type ActionStyle = 'primary' | 'secondary' | 'success' | 'danger';
+
+/** A follow-up button on a finished card; checked against its target command when the commands load. */
+export interface ActionDefinition {
+  name: string;
+  label: string;
+  emoji?: string;
+  style: ActionStyle;
+  /** The command it runs (may be the parent's own). */
+  command: string;
+  /** `output`: a numbered button per image; `image`: one button where a single image is shown (see file-schema.ts). */
+  per: 'job' | 'output' | 'image';
+  /** Start from the parent's values (and image inputs) for every option both commands have. */
+  inherit: boolean;
+  /** Options of the target edited in a modal before the job is submitted; empty: no modal. */
+  remix: readonly string[];
+  bindings: Readonly<Record<string, ActionBinding>>;
+}
+
 export interface CommandDefinition {
   name: string;
   description: string;
@@ -101,6 +130,14 @@ export interface CommandDefinition {
   /** Node ids whose outputs are delivered. */
   outputs: readonly string[];
   limits: CommandLimits;
+  /** Follow-up buttons, in the order the file declares them; broken ones were skipped at load. */
+  actions: readonly ActionDefinition[];
+}
+
+/** "The prompt" of a command: the visible string option named `prompt`, else the first required visible one. */
+export function promptOptionOf(definition: Pick<CommandDefinition, 'options'>): string | null {
+  const strings = definition.options.filter((option) => option.type === 'string' && !option.hidden);
+  return (strings.find((option) => option.name === 'prompt') ?? strings.find((option) => option.required))?.name ?? null;
 }
 
 /** Every input an option may write to, for conflict and live checks. */

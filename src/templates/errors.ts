@@ -7,6 +7,8 @@ export interface Problem {
   file: string;
   /** The option concerned, when there is one. */
   option?: string;
+  /** The follow-up action concerned: the action is skipped, its command still loads. */
+  action?: string;
   message: string;
 }
 
@@ -27,5 +29,12 @@ export class DefinitionError extends Error {
 }
 
 export function formatProblem(problem: Problem): string {
-  return problem.option ? `${problem.file}: option "${problem.option}": ${problem.message}` : `${problem.file}: ${problem.message}`;
+  return `${problem.file}: ${problemText(problem)}`;
+}
+
+/** The problem without its file: `option "x": …`, `action "y": …` or the bare message. */
+export function problemText(problem: Problem): string {
+  if (problem.option) return `option "${problem.option}": ${problem.message}`;
+  if (problem.action) return `action "${problem.action}": ${problem.message}`;
+  return problem.message;
 }

@@ -93,6 +93,33 @@ const optionFileSchema = z.discriminatedUnion(
 
 const positiveInt = z.number().int().positive();
 
+/** Action names go into custom_ids next to a job id (Discord caps those at 100 characters). */
+export const ACTION_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,19}$/;
+
+/**
+ * One follow-up button. Checked action by action (not with the whole file), so a broken action is skipped and
+ * the command keeps its other actions.
+ */
+export const actionFileSchema = z.strictObject({
+  name: z.string().regex(ACTION_NAME_PATTERN, 'must be 1-20 characters: a-z, 0-9, "-" or "_", starting with a letter or digit'),
+  label: z.string().min(1, 'must not be empty').max(70, 'must be at most 70 characters').optional(),
+  emoji: z.string().min(1).max(64).optional(),
+  style: z.enum(['primary', 'secondary', 'success', 'danger']).optional(),
+  /** The command the button runs; default: this command. */
+  command: name.optional(),
+  /**
+   * `job`: one button; `output`: one button per image, numbered (a row of its own on a batch); `image`: one
+   * button, only where one image is shown (a single-image card, or a batch image posted with U<n>).
+   */
+  per: z.enum(['job', 'output', 'image']).optional(),
+  /** Start from the parent's values for every option both commands have (image inputs included). */
+  inherit: z.boolean().optional(),
+  /** A modal first: `true` edits the prompt; a list names the options to edit (at most 5, Discord's modal limit). */
+  remix: z.union([z.boolean(), z.array(name).min(1).max(5)]).optional(),
+  /** option → `$output`, `$random`, `$parent.<option>` or a constant. */
+  with: z.record(z.string(), scalar).optional(),
+});
+
 export const commandFileSchema = z.strictObject({
   name,
   description,
@@ -100,6 +127,7 @@ export const commandFileSchema = z.strictObject({
   guild_only: z.boolean().optional(),
   options: z.array(optionFileSchema).optional(),
   /** Node titles, ids (bare YAML numbers are ids) or unique classes. */
+  actions: z.array(z.unknown()).optional(),
   outputs: z.array(z.union([z.string().min(1), z.number().int().min(0).transform(String)])).min(1).optional(),
   limits: z
     .strictObject({
@@ -112,5 +140,6 @@ export const commandFileSchema = z.strictObject({
 });
 
 export type CommandFile = z.infer<typeof commandFileSchema>;
+export type ActionFile = z.infer<typeof actionFileSchema>;
 export type OptionFile = z.infer<typeof optionFileSchema>;
 export type FileScalar = z.infer<typeof scalar>;

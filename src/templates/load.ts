@@ -3,6 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApiWorkflow } from '../comfy/types.js';
+import { linkActions } from './actions.js';
 import { compileCommand, parseCommandFile } from './compile.js';
 import type { CommandDefinition } from './definition.js';
 import { DefinitionError, type Problem } from './errors.js';
@@ -62,6 +63,7 @@ export async function loadCommands({ commandsDir, templatesDir }: Directories): 
     return { commands, problems: [problem], files: [], templates };
   }
   const files = names.map((name) => path.join(commandsDir, name));
+  const rawActions = new Map<string, readonly unknown[]>();
   for (const file of files) {
     const result = await loadOne(file, templatesDir);
     if (result.template !== undefined) templates.add(path.resolve(templatesDir, result.template));
@@ -75,12 +77,20 @@ export async function loadCommands({ commandsDir, templatesDir }: Directories): 
       continue;
     }
     commands.set(result.value.name, result.value);
+    if (result.actions) rawActions.set(result.value.name, result.actions);
+  }
+  // Second pass: an action may run any command, so actions are linked once all commands are known.
+  for (const [name, raws] of rawActions) {
+    const definition = commands.get(name) as CommandDefinition;
+    const linked = linkActions(definition, raws, commands);
+    commands.set(name, { ...definition, actions: linked.actions });
+    problems.push(...linked.problems);
   }
   return { commands, problems, files, templates };
 }
 
 /** The outcome for one command file, with the template it names once that is known. */
-type Loaded = ({ ok: true; value: CommandDefinition } | { ok: false; problems: Problem[] }) & { template?: string };
+type Loaded = ({ ok: true; value: CommandDefinition; actions?: readonly unknown[] } | { ok: false; problems: Problem[] }) & { template?: string };
 
 async function loadOne(file: string, templatesDir: string): Promise<Loaded> {
   let text: string;
@@ -99,7 +109,8 @@ async function loadOne(file: string, templatesDir: string): Promise<Loaded> {
     if (!(error instanceof DefinitionError)) throw error;
     return { ok: false, problems: [{ file, message: `template ${template}: ${error.message}` }], template };
   }
-  return { ...compileCommand(file, parsed.value, workflow), template };
+  const compiled = compileCommand(file, parsed.value, workflow);
+  return compiled.ok ? { ...compiled, template, ...(parsed.value.actions && { actions: parsed.value.actions }) } : { ...compiled, template };
 }
 
 /** Templates are named relative to the templates directory and may not reach outside it. */

@@ -102,7 +102,7 @@ function resolveValue(option: ValueOption, raw: unknown): Resolved {
  * 2^64-1): Discord's integer options cannot carry larger numbers, and a person must be able to type the seed
  * shown on a card back into the command to reproduce the image.
  */
-function randomCeiling(max: bigint): bigint {
+export function randomCeiling(max: bigint): bigint {
   const safe = BigInt(Number.MAX_SAFE_INTEGER);
   return max < safe ? max : safe;
 }

@@ -55,7 +55,8 @@ export class CommandRegistry extends EventEmitter<RegistryEvents> {
       this.#commands = result.commands;
       this.#problems = result.problems;
       for (const problem of result.problems) {
-        this.#logger.error({ file: problem.file, option: problem.option }, `command skipped: ${formatProblem(problem)}`);
+        const what = problem.action === undefined ? 'command skipped' : 'action skipped';
+        this.#logger.error({ file: problem.file, option: problem.option, action: problem.action }, `${what}: ${formatProblem(problem)}`);
       }
       this.#logger.info({ commands: [...result.commands.keys()] }, `${result.commands.size} command(s) loaded`);
     });

@@ -17,6 +17,7 @@ export const INVERT: CommandDefinition = {
   guildOnly: false,
   file: 'commands/invert.yaml',
   template: 'invert.json',
+  actions: [],
   workflow: invertWorkflow(),
   options: [
     {

@@ -16,7 +16,8 @@ function row(extra: Partial<JobRow> = {}): JobRow {
   return {
     id: 'job-1', state: 'queued', promptId: 'p-1', ownerId: 'ann', guildId: 'guild-1', channelId: 'c-1', messageId: null,
     interaction: null, command: 'invert', params: {}, workflow: invertWorkflow(), images: [], backend: null, attempts: 0,
-    error: null, outputs: null, delivery: 'none', deliveries: [], uploadLimit: null, parentId: null, createdAt: 1, updatedAt: 1,
+    error: null, outputs: null, delivery: 'none', deliveries: [], uploadLimit: null, parentId: null, parentOutput: null, parentAction: null,
+    createdAt: 1, updatedAt: 1,
     startedAt: null, finishedAt: null, ...extra,
   };
 }

@@ -53,7 +53,7 @@ describe('/imagine', () => {
     expect(field(final, 'steps')).toBe('8');
     expect(field(final, 'seed')).toMatch(/^\d+$/);
     expect(final.attachments.some((a) => a.filename.startsWith('preview.'))).toBe(false);
-    expect(buttonIdsOf(final)).toEqual(['reroll', 'edit', 'delete', 'upscale']);
+    expect(buttonIdsOf(final)).toEqual(['reroll', 'edit', 'delete', 'upscale', 'vary', 'vary-subtle', 'vary-strong', 'pan-left', 'pan-right', 'pan-up', 'pan-down', 'zoom15', 'zoom2']);
     expect(e2e().discord.rateLimitHits).toEqual({});
   });
 

@@ -14,13 +14,19 @@ async function restart(signal: NodeJS.Signals): Promise<void> {
   await botReady(run);
 }
 
-it('answers the Reroll button of a card made before a restart', async () => {
+it('answers the Reroll and Upscale buttons of a card made before a restart', async () => {
   const { token } = await e2e().discord.slash('imagine', { prompt: 'before the restart' });
   const card = await e2e().discord.waitFor((d) => cardIn(d, token, 'Done'), { timeoutMs: 15_000 });
   await restart('SIGTERM');
   const again = await e2e().discord.button(card.id, buttonId(currentRevision(card), 'reroll'));
   const rerolled = currentRevision(await e2e().discord.waitFor((d) => cardIn(d, again.token, 'Done'), { timeoutMs: 15_000 }));
   expect(embedOf(rerolled)?.description).toContain('before the restart');
+  // A per-output action after the restart: the parent's output is fetched again (the card's custom_id carries
+  // only the job id, the action and the output number).
+  const upscale = await e2e().discord.button(card.id, buttonId(currentRevision(card), 'upscale'));
+  const upscaled = currentRevision(await e2e().discord.waitFor((d) => cardIn(d, upscale.token, 'Done'), { timeoutMs: 15_000 }));
+  expect(titleOf(upscaled)).toBe('/upscale · Done');
+  expect(embedOf(upscaled)?.description).toContain(`](https://discord.com/channels/${card.guildId}/${card.channelId}/${card.id})`);
 }, 60_000);
 
 it('finishes a job that was running when the process was killed, on its original card', async () => {

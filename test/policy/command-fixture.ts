@@ -25,5 +25,5 @@ const imagineOptions: OptionDefinition[] = [
 ];
 
 export function commandFixture(name = 'imagine', options: OptionDefinition[] = imagineOptions): CommandDefinition {
-  return { name, description: `Run ${name}`, guildOnly: true, file: `${name}.yaml`, template: 't.json', workflow: {}, options, outputs: ['9'], limits: {} };
+  return { name, description: `Run ${name}`, guildOnly: true, file: `${name}.yaml`, template: 't.json', workflow: {}, options, outputs: ['9'], limits: {}, actions: [] };
 }

@@ -66,6 +66,23 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('gives jobs of a version 1 database no lineage beyond their parent id (migration 2)', () => {
+    const dataDir = tempDataDir();
+    const v1 = openAt(dataDir, MIGRATIONS.slice(0, 1));
+    v1.close();
+    stores = [];
+    const raw = new Database(join(dataDir, 'comfycord.db'));
+    raw.prepare(
+      `INSERT INTO jobs (id, state, prompt_id, owner_id, command, params, workflow, parent_id, created_at, updated_at)
+       VALUES ('old', 'succeeded', 'p', 'u', 'imagine', '{}', '{}', 'older', 1, 1)`,
+    ).run();
+    raw.close();
+    const current = openAt(dataDir, MIGRATIONS);
+    expect(current.get('old')).toMatchObject({ parentId: 'older', parentOutput: null, parentAction: null });
+    current.insertJob({ ...newJob('child'), parentId: 'old', parentOutput: 2, parentAction: 'vary' });
+    expect(current.get('child')).toMatchObject({ parentId: 'old', parentOutput: 2, parentAction: 'vary' });
+  });
+
   it('rolls a failed migration back completely and names it', () => {
     const dataDir = tempDataDir();
     openAt(dataDir, MIGRATIONS).close();

@@ -37,7 +37,7 @@ describe('comfycord run', () => {
     const { code, out: stdout, err } = await cli(['imagine', 'prompt=a red fox', 'steps=3', 'seed=18446744073709551615', '--out', out, '--server', fake.url]);
     expect(err).toContain('succeeded');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^\/imagine prompt="a red fox" size=square model=v1-5-pruned-emaonly\.safetensors seed=18446744073709551615 steps=3 /);
+    expect(stdout).toMatch(/^\/imagine prompt="a red fox" size=1:1 batch=1 model=v1-5-pruned-emaonly\.safetensors seed=18446744073709551615 steps=3 /);
     const files = await readdir(out);
     expect(files).toHaveLength(1);
     const bytes = await readFile(path.join(out, files[0]!));
@@ -65,7 +65,7 @@ describe('comfycord run', () => {
     [['imagine', 'steps=3'], 'prompt is required'],
     [['imagine', 'prompt=x', 'colour=red'], '/imagine has no option "colour"'],
     [['imagine', 'prompt=x', '--image', 'x.png'], '/imagine takes no image'],
-    [['paint', 'prompt=x'], 'no command "paint" (loaded: imagine, outpaint, reimagine, resize, upscale)'],
+    [['paint', 'prompt=x'], 'no command "paint" (loaded: imagine, outpaint, reimagine, resize, upscale, zoom15, zoom2)'],
     [['reimagine', 'prompt=x'], 'image is required: attach an image'],
     [['reimagine', 'prompt=x', 'image=/no/such/file.png'], 'image: cannot read /no/such/file.png (ENOENT)'],
   ])('refuses %j before contacting the server', async (args, message) => {

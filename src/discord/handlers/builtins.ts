@@ -4,6 +4,7 @@
 import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import { CancelError } from '../../scheduler/errors.js';
 import { moderatorRoles } from '../../policy/index.js';
+import { handleShow } from '../actions/show.js';
 import { canAdmin, isModerator } from '../permissions.js';
 import { renderHelp } from '../helpReply.js';
 import { renderQueue, type QueuedJobView, type ServerJobView } from '../queueReply.js';
@@ -40,6 +41,9 @@ export async function handleBuiltin(ctx: BotContext, interaction: ChatInputComma
       return true;
     case 'settings':
       await handleSettings(interaction, settingsDeps(ctx));
+      return true;
+    case 'show':
+      await handleShow(ctx, interaction);
       return true;
     default:
       return false;

@@ -1,18 +1,15 @@
-// The buttons on job cards and the Edit modal. Each custom_id names its job, which is looked up in the store (or
-// the scheduler, for live jobs), so buttons keep working after a restart.
+// The buttons on job cards and the remix modals. Each custom_id names its job, which is looked up in the store (or
+// the scheduler, for live jobs), so buttons keep working after a restart. Follow-up actions are in ../actions/.
 import { MessageFlags, type ButtonInteraction, type ModalSubmitInteraction } from 'discord.js';
 import type { JobRow } from '../../jobs/store-types.js';
 import { CancelError } from '../../scheduler/errors.js';
-import type { CommandDefinition } from '../../templates/definition.js';
-import { decodeCustomId, type JobComponentId } from '../customIds.js';
+import { pickOutput, sendOriginals } from '../actions/gridButtons.js';
+import { pressAction, submitRemix } from '../actions/run.js';
+import { decodeCustomId } from '../customIds.js';
 import { isUnknownMessage } from '../discordErrors.js';
-import { PROMPT_FIELD_ID, renderEditModal } from '../editModal.js';
 import { mayControlJob, moderatesJob } from '../permissions.js';
 import { accessOf } from '../wiring/access.js';
 import type { BotContext } from '../wiring/context.js';
-import { promptKeyOf, randomOptionsOf } from '../wiring/promptKey.js';
-import { ImageInputError, imageFromUrl } from './command.js';
-import { refuse, submitJob } from './submit.js';
 
 const NOT_YOUR_JOB = "This is not your job: only its owner and this server's moderators can do that.";
 
@@ -46,12 +43,12 @@ export async function handleButton(ctx: BotContext, interaction: ButtonInteracti
       return cancel(ctx, interaction, row);
     case 'delete':
       return remove(ctx, interaction, row);
-    case 'reroll':
-      return rerun(ctx, interaction, row, (definition) => withoutRandom(definition, row.params));
-    case 'edit':
-      return showEditModal(ctx, interaction, row);
-    case 'upscale':
-      return upscale(ctx, interaction, row, id);
+    case 'run':
+      return pressAction(ctx, interaction, row, id.name, id.index);
+    case 'pick':
+      return pickOutput(ctx, interaction, row, id.index);
+    case 'files':
+      return sendOriginals(ctx, interaction, row);
   }
 }
 
@@ -87,88 +84,13 @@ async function remove(ctx: BotContext, interaction: ButtonInteraction, row: JobR
   }
 }
 
-function definitionOf(ctx: BotContext, command: string): CommandDefinition | undefined {
-  return ctx.registry.commands.get(command);
-}
-
-function withoutRandom(definition: CommandDefinition, params: Record<string, unknown>): Record<string, unknown> {
-  const random = new Set(randomOptionsOf(definition));
-  return Object.fromEntries(Object.entries(params).filter(([name]) => !random.has(name)));
-}
-
-/** Runs the row's command again with values made from its params; the reply to this press becomes the new card. */
-async function rerun(
-  ctx: BotContext,
-  interaction: ButtonInteraction | ModalSubmitInteraction,
-  row: JobRow,
-  values: (definition: CommandDefinition) => Record<string, unknown>,
-): Promise<void> {
-  const definition = definitionOf(ctx, row.command);
-  if (!definition) {
-    await ephemeral(interaction, `/${row.command} is no longer available.`);
-    return;
-  }
-  await interaction.deferReply();
-  const images = Object.fromEntries(ctx.store.loadImages(row.id).map((image) => [image.option, { filename: image.filename, bytes: image.bytes }]));
-  const raw = values(definition);
-  for (const option of Object.keys(images)) raw[option] = images[option]!.filename;
-  await submitJob(ctx, interaction, { definition, values: raw, images, parentId: row.id });
-}
-
-async function showEditModal(ctx: BotContext, interaction: ButtonInteraction, row: JobRow): Promise<void> {
-  const definition = definitionOf(ctx, row.command);
-  const key = definition ? promptKeyOf(definition) : null;
-  if (!definition || key === null) {
-    await ephemeral(interaction, `/${row.command} has no prompt to edit.`);
-    return;
-  }
-  const current = row.params[key];
-  const option = definition.options.find((o) => o.name === key);
-  await interaction.showModal(
-    renderEditModal({
-      jobId: row.id,
-      command: row.command,
-      prompt: typeof current === 'string' ? current : '',
-      maxLength: option?.type === 'string' ? option.maxLength : 4000,
-    }),
-  );
-}
-
-/** The Edit modal: same options and seed, the new prompt. */
+/** A remix modal: the action it belongs to runs with the edited values. */
 export async function handleModal(ctx: BotContext, interaction: ModalSubmitInteraction): Promise<void> {
   const id = decodeCustomId(interaction.customId);
   const row = id?.kind === 'modal' ? ctx.store.get(id.jobId) : null;
-  if (!row) {
+  if (!row || id?.kind !== 'modal') {
     await ephemeral(interaction, 'That job is no longer known.');
     return;
   }
-  const prompt = interaction.fields.getTextInputValue(PROMPT_FIELD_ID);
-  await rerun(ctx, interaction, row, (definition) => {
-    const key = promptKeyOf(definition);
-    return key === null ? { ...row.params } : { ...row.params, [key]: prompt };
-  });
-}
-
-/** Runs the `upscale` command on the n-th image attached to the card. */
-async function upscale(ctx: BotContext, interaction: ButtonInteraction, row: JobRow, id: Extract<JobComponentId, { action: 'upscale' }>): Promise<void> {
-  const definition = definitionOf(ctx, 'upscale');
-  const imageOption = definition?.options.find((option) => option.type === 'image');
-  if (!definition || !imageOption) {
-    await ephemeral(interaction, 'There is no /upscale command any more.');
-    return;
-  }
-  const images = [...interaction.message.attachments.values()].filter((a) => /^image\/(png|jpeg|webp)/.test(a.contentType ?? ''));
-  const source = images[id.index - 1];
-  if (!source) {
-    await ephemeral(interaction, `This card has no image ${id.index}.`);
-    return;
-  }
-  await interaction.deferReply();
-  try {
-    const image = await imageFromUrl(imageOption.name, source.url, source.size, source.name);
-    await submitJob(ctx, interaction, { definition, values: { [imageOption.name]: image.filename }, images: { [imageOption.name]: image }, parentId: row.id });
-  } catch (error) {
-    if (!(error instanceof ImageInputError)) throw error;
-    await refuse(interaction, definition.name, error.message);
-  }
+  await submitRemix(ctx, interaction, row, id.name, id.index);
 }

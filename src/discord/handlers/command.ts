@@ -9,7 +9,7 @@ import type { BotContext } from '../wiring/context.js';
 import { refuse, submitJob } from './submit.js';
 
 /** What an image option accepts before it is even downloaded, and after decoding. */
-const IMAGE_INPUT_LIMITS = { maxBytes: 25 * 1024 * 1024, maxPixels: 16 * 1024 * 1024 } as const;
+export const IMAGE_INPUT_LIMITS = { maxBytes: 25 * 1024 * 1024, maxPixels: 16 * 1024 * 1024 } as const;
 
 export class ImageInputError extends Error {
   override readonly name = 'ImageInputError';
@@ -53,5 +53,5 @@ export async function handleTemplateCommand(ctx: BotContext, interaction: ChatIn
     await refuse(interaction, definition.name, error.message);
     return;
   }
-  await submitJob(ctx, interaction, { definition, values, images, parentId: null });
+  await submitJob(ctx, interaction, { definition, values, images, parent: null });
 }

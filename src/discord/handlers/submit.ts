@@ -5,6 +5,7 @@ import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInterac
 import type { Job, JobOwner } from '../../jobs/job.js';
 import { persistJob } from '../../jobs/persistence.js';
 import { jobSpecFromPrepared, type ImageBytes } from '../../jobs/spec.js';
+import type { JobParent } from '../../jobs/store-types.js';
 import { instrumentJob } from '../../ops/instrument.js';
 import { applyDefaults, auditJob, checkAccess, checkPrompt, dmSettings, guildLimitOverrides, type AuditOutcome } from '../../policy/index.js';
 import { LimitError } from '../../scheduler/limits.js';
@@ -19,7 +20,6 @@ import { refusalMessage } from '../settings/format.js';
 import { startJobCard } from '../wiring/cardSession.js';
 import { accessOf } from '../wiring/access.js';
 import type { BotContext } from '../wiring/context.js';
-import { promptKeyOf } from '../wiring/promptKey.js';
 
 export type SubmittingInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
 
@@ -29,8 +29,8 @@ export interface Submission {
   values: Record<string, unknown>;
   /** Image options' bytes, already checked and re-encoded. */
   images: Record<string, ImageBytes>;
-  /** The job this one is made from (reroll, edit, upscale). */
-  parentId: string | null;
+  /** The job this one is made from, and by which follow-up action. */
+  parent: JobParent | null;
 }
 
 const REFUSED_COLOR = 0xed4245;
@@ -103,7 +103,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
     {
       channelId: interaction.channelId,
       interaction: { token: interaction.token, expiresAt: interaction.createdTimestamp + INTERACTION_TOKEN_LIFETIME_MS },
-      parentId: submission.parentId,
+      parent: submission.parent,
       uploadLimit: uploadLimit(interaction.attachmentSizeLimit),
       images: Object.entries(submission.images).map(([option, image]) => ({ option, filename: image.filename, mime: 'image/png', bytes: image.bytes })),
     },
@@ -111,6 +111,6 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
   );
   auditJob(ctx.logger, { ...audit, jobId: job.id, params: job.spec.params ?? {}, outcome: 'queued' });
   instrumentJob(job, ctx.metrics);
-  startJobCard(ctx, interaction, job, { promptKey: promptKeyOf(definition) });
+  startJobCard(ctx, interaction, job);
   return job;
 }

@@ -14,25 +14,18 @@ import { followJobCard, type JobCardResult, type ResultDelivery } from '../jobCa
 import { ChannelCardTransport } from './channelCardTransport.js';
 import type { BotContext } from './context.js';
 import { OwnerDm } from './ownerDm.js';
+import { planWithGrid } from '../actions/gridDelivery.js';
+import { parentOf } from '../actions/lineage.js';
 import { promptKeyOf } from './promptKey.js';
 
 type CardInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
 
-const UPSCALE_COMMAND = 'upscale';
-const EMBEDDABLE = /^image\/(png|jpeg|webp)$/;
 
 /** Resolves a channel the bot can post in, or null (unknown, not text, no access). */
 async function sendableChannel(ctx: BotContext, channelId: string | null): Promise<SendableChannels | null> {
   if (channelId === null) return null;
   const channel = await ctx.client.channels.fetch(channelId).catch(() => null);
   return channel?.isSendable() ? channel : null;
-}
-
-/** Image outputs get an Upscale button when a command named `upscale` takes an image. */
-function upscaleCount(ctx: BotContext, plan: DeliveryPlan): number {
-  const upscale = ctx.registry.commands.get(UPSCALE_COMMAND);
-  if (!upscale?.options.some((option) => option.type === 'image')) return 0;
-  return (plan.batches[0] ?? []).filter((file) => EMBEDDABLE.test(file.mime)).length;
 }
 
 function displayParams(params: Record<string, unknown>): Record<string, ParamValue> {
@@ -57,7 +50,7 @@ interface CardPlace {
 }
 
 /** A new job's card: the reply to the interaction that submitted it. */
-export function startJobCard(ctx: BotContext, interaction: CardInteraction, job: Job, options: { promptKey: string | null }): void {
+export function startJobCard(ctx: BotContext, interaction: CardInteraction, job: Job): void {
   const log = ctx.logger.child({ job: job.id });
   const channelId = interaction.channelId;
   let replyId: string | null = null;
@@ -77,7 +70,7 @@ export function startJobCard(ctx: BotContext, interaction: CardInteraction, job:
     },
     (error: unknown) => log.debug({ err: error }, 'could not read the card message id'),
   );
-  runCard(ctx, job, options.promptKey, {
+  runCard(ctx, job, {
     transport,
     channelId,
     limitBytes: uploadLimit(interaction.attachmentSizeLimit),
@@ -99,8 +92,7 @@ export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
     return;
   }
   const transport = channelTransport(ctx, row, channelId);
-  const definition = ctx.registry.commands.get(job.command);
-  runCard(ctx, job, definition ? promptKeyOf(definition) : null, {
+  runCard(ctx, job, {
     transport,
     channelId,
     // The limit the live card had: planned for the default instead, files would be re-encoded for nothing.
@@ -147,7 +139,7 @@ export function cardEditor(
 }
 
 /** The guild's choice to post results as spoilers; a settings row that cannot be read means no. */
-function spoilerResults(ctx: BotContext, guildId: string | null): boolean {
+export function spoilerResults(ctx: BotContext, guildId: string | null): boolean {
   if (guildId === null) return false;
   try {
     return guildWantsSpoilers(ctx.store.guildSettings(guildId));
@@ -167,14 +159,15 @@ export function resultDelivery(
     planDelivery: (outputs, limitBytes) => {
       // Whatever is posted from this plan is named and batched for this limit: a later attempt plans the same.
       safely(ctx.logger, 'upload limit', () => ctx.store.updateJob(job.id, { uploadLimit: limitBytes }));
-      return planDelivery(outputs, { command: job.command, jobId: job.id, limitBytes, spoiler: spoilerResults(ctx, job.guildId) });
+      const spoiler = spoilerResults(ctx, job.guildId);
+      return planWithGrid(outputs, limitBytes, (files) => planDelivery(files, { command: job.command, jobId: job.id, limitBytes, spoiler }), ctx.logger.child({ job: job.id }));
     },
     record: (posted) => safely(ctx.logger, 'delivery', () => ctx.store.recordDelivery(job.id, posted)),
     detour: () => owner.detour(),
   };
 }
 
-function runCard(ctx: BotContext, job: Job, promptKey: string | null, place: CardPlace): void {
+function runCard(ctx: BotContext, job: Job, place: CardPlace): void {
   const log = ctx.logger.child({ job: job.id });
   const { channelId, limitBytes } = place;
   const owner = new OwnerDm(ctx, job.id, job.owner.userId, channelId);
@@ -183,7 +176,7 @@ function runCard(ctx: BotContext, job: Job, promptKey: string | null, place: Car
   const card = followJobCard({
     job,
     editor: cardEditor(ctx, job.id, place.transport, channelId, owner, place.editBucket),
-    base: cardBase(job.id, job.owner.userId, job.command, promptKey, job.spec.params ?? {}),
+    base: cardBase(ctx, { id: job.id, ownerId: job.owner.userId, command: job.command, params: job.spec.params ?? {} }),
     position: () => ctx.scheduler.position(job.id),
     queueSize: () => ctx.scheduler.jobs().filter((j) => j.state === 'queued').length,
     // A frame that fails to encode is reported where the card asks for it (latestPreview), not here as well.
@@ -194,7 +187,6 @@ function runCard(ctx: BotContext, job: Job, promptKey: string | null, place: Car
     cardMessageId: place.messageId,
     postBatch: (files, batch, of) => postBatch(ctx, place, files, `Results ${batch} of ${of} · job ${job.id}`),
     cancelledBy: () => ctx.cancelledBy.get(job.id) ?? null,
-    upscaleCount: (plan) => upscaleCount(ctx, plan),
     onPreviewShown: () => ctx.metrics.previewsSent.inc(),
     logger: log,
   }).then(
@@ -210,8 +202,21 @@ function runCard(ctx: BotContext, job: Job, promptKey: string | null, place: Car
   });
 }
 
-export function cardBase(jobId: string, ownerId: string, command: string, promptKey: string | null, params: Record<string, unknown>): Omit<CardView, 'state'> {
-  return { jobId, ownerId, command, promptKey, params: displayParams(params) };
+/**
+ * What every state of a job's card shows: its command's prompt and follow-up actions (as the command file says
+ * now), its parameters and, for a job made by an action, the link to its parent's card.
+ */
+export function cardBase(ctx: BotContext, job: Pick<JobRow, 'id' | 'ownerId' | 'command' | 'params'>): Omit<CardView, 'state'> {
+  const definition = ctx.registry.commands.get(job.command);
+  return {
+    jobId: job.id,
+    ownerId: job.ownerId,
+    command: job.command,
+    promptKey: definition ? promptKeyOf(definition) : null,
+    params: displayParams(job.params),
+    actions: definition?.actions ?? [],
+    parent: parentOf(ctx, job.id),
+  };
 }
 
 /** Posts a message of further results in the card's channel; resolves with its id. */

@@ -6,7 +6,7 @@ import type { BotContext } from './context.js';
 import { DM_UPLOAD_LIMIT, OwnerDm } from './ownerDm.js';
 
 const base = { jobId: 'job-1', ownerId: 'u1', command: 'imagine', promptKey: 'prompt', params: { prompt: 'a cat' } };
-const succeeded: CardView = { ...base, state: { kind: 'succeeded', summary: '1 image', notes: [], elapsedSeconds: 3, imageName: 'a.png', upscaleCount: 0 } };
+const succeeded: CardView = { ...base, state: { kind: 'succeeded', summary: '1 image', notes: [], elapsedSeconds: 3, imageName: 'a.png', outputCount: 0 } };
 const running: CardView = { ...base, state: { kind: 'running', elapsedSeconds: 1, step: null, nodeTitle: null, preview: null } };
 
 function setup(fail?: Error) {

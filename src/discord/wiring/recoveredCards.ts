@@ -3,24 +3,20 @@
 import { ComfyHttpError } from '../../comfy/errors.js';
 import type { NodeOutput, OutputFile } from '../../comfy/types.js';
 import { failUndeliverable } from '../../jobs/deliveryLimit.js';
-import type { JobRow } from '../../jobs/store-types.js';
+import type { JobRow, OutputRef } from '../../jobs/store-types.js';
 import { deliveryKey, uploadLimit } from '../delivery.js';
 import { deliverResults } from '../jobCard.js';
 import { cardBase, cardEditor, channelTransport, postInChannel, resultDelivery } from './cardSession.js';
 import type { BotContext } from './context.js';
 import type { RetryOutcome } from './deliveryRetry.js';
 import { OwnerDm } from './ownerDm.js';
-import { promptKeyOf } from './promptKey.js';
 
-function baseOf(ctx: BotContext, row: JobRow) {
-  const definition = ctx.registry.commands.get(row.command);
-  return cardBase(row.id, row.ownerId, row.command, definition ? promptKeyOf(definition) : null, row.params);
-}
+const baseOf = cardBase;
 
-/** The outputs as ComfyUI's history lists them, to download them again from the backend the job ran on. */
-function historyOutputs(row: JobRow): Record<string, NodeOutput> {
+/** The outputs (default: all of them) as ComfyUI's history lists them, to download them again from the backend. */
+export function historyOutputs(row: JobRow, refs: readonly OutputRef[] = row.outputs ?? []): Record<string, NodeOutput> {
   const outputs: Record<string, NodeOutput> = {};
-  for (const ref of row.outputs ?? []) {
+  for (const ref of refs) {
     const node = (outputs[ref.node] ??= {});
     const list = (node[ref.kind] as unknown[] | undefined) ?? [];
     node[ref.kind] = [...list, { filename: ref.filename, subfolder: ref.subfolder, type: ref.type }];
@@ -81,7 +77,6 @@ async function redeliver(ctx: BotContext, row: JobRow): Promise<RetryOutcome> {
       cardMessageId: () => transport.location.messageId,
       postBatch: (batch, n, of) => postInChannel(ctx, channelId, batch, `Results ${n} of ${of} · job ${row.id}`),
       posted: new Set(row.deliveries.flatMap((d) => d.files).map(deliveryKey)),
-      upscaleCount: () => 0,
       logger: log,
     },
     files,

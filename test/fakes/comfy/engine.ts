@@ -281,7 +281,14 @@ export class Engine {
         if (injected !== undefined) throw new NodeFailure(id, new Error(injected), 'RuntimeError');
         let ui: NodeOutput | undefined;
         try {
-          ui = await writeOutputs(this.deps.storage, { classType: node.class_type, inputs: node.inputs, ...imageSize(item.prompt, id, this.deps.storage), seed: signature, pngCompressionLevel: this.deps.options.pngCompressionLevel });
+          ui = await writeOutputs(this.deps.storage, {
+            classType: node.class_type,
+            inputs: node.inputs,
+            ...imageSize(item.prompt, id, this.deps.storage),
+            batch: batchSize(item.prompt, id),
+            seed: signature,
+            pngCompressionLevel: this.deps.options.pngCompressionLevel,
+          });
         } catch (error) {
           throw new NodeFailure(id, error as Error);
         }

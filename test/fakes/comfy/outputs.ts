@@ -12,6 +12,8 @@ export interface OutputRequest {
   inputs: Record<string, unknown>;
   width: number;
   height: number;
+  /** Images in the batch reaching the node (an upstream batch_size): SaveImage and PreviewImage write one file each. */
+  batch?: number;
   /** Seeds the pixels: the node's cache signature, so different upstream values give different bytes. */
   seed: string;
   /** zlib level of PNG outputs (the fake's `pngCompressionLevel`). */
@@ -50,14 +52,17 @@ function tempPrefix(): string {
   return `ComfyUI_temp_${letters}`;
 }
 
-const preview: Writer = async (storage, r) => ({
-  images: [await save(storage, 'temp', tempPrefix(), 'png', pngImage(r.width, r.height, r.seed, r.pngCompressionLevel))],
-});
+/** One PNG per image of the batch, as ComfyUI's SaveImage/PreviewImage do (`prefix_00001_.png`, `_00002_`, ...). */
+async function saveBatch(storage: Storage, type: FolderType, prefix: string, r: OutputRequest): Promise<SavedFile[]> {
+  const files: SavedFile[] = [];
+  for (let i = 0; i < (r.batch ?? 1); i++) files.push(await save(storage, type, prefix, 'png', pngImage(r.width, r.height, i === 0 ? r.seed : `${r.seed}#${i}`, r.pngCompressionLevel)));
+  return files;
+}
+
+const preview: Writer = async (storage, r) => ({ images: await saveBatch(storage, 'temp', tempPrefix(), r) });
 
 const WRITERS: Readonly<Record<string, Writer>> = {
-  SaveImage: async (storage, r) => ({
-    images: [await save(storage, 'output', prefixOf(r, 'ComfyUI'), 'png', pngImage(r.width, r.height, r.seed, r.pngCompressionLevel))],
-  }),
+  SaveImage: async (storage, r) => ({ images: await saveBatch(storage, 'output', prefixOf(r, 'ComfyUI'), r) }),
   PreviewImage: preview,
   MaskPreview: preview,
   SaveAnimatedWEBP: async (storage, r) => ({

@@ -1,0 +1,204 @@
+// Follow-up actions declared in command files, run by the real bot against the fakes: a per-output action to
+// another command with a remix modal and the link to its parent, a broken action skipped at load, an action
+// refused by limits under the member who pressed it, and an action whose parent output is gone.
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { currentRevision, type MessageRevision, type StoredMessage } from '../fakes/discord/index.js';
+import { buttonId, buttonIds, cardIn, describeHistory, embedOf, REPO_ROOT, titleOf, useE2E } from './harness.js';
+
+/** The shipped commands plus /sketch, whose actions are what this file exercises. */
+const commandsDir = mkdtempSync(join(tmpdir(), 'comfycord-actions-'));
+cpSync(join(REPO_ROOT, 'commands'), commandsDir, { recursive: true });
+writeFileSync(
+  join(commandsDir, 'sketch.yml'),
+  `name: sketch
+description: A quick sketch
+template: txt2img.json
+options:
+  - {name: prompt, type: string, required: true, max_length: 500, target: Positive Prompt.text}
+  - {name: seed, type: integer, min: 0, max: 1000000, default: random, target: KSampler.seed}
+outputs: [Save Image]
+limits: {daily_quota: 1}
+actions:
+  - {name: again, label: Again, emoji: "🔁", style: primary, inherit: true, with: {seed: $random}}
+  - {name: broken, command: nope}
+  - name: vary
+    label: "V{n}"
+    command: reimagine
+    per: output
+    remix: true
+    with: {image: $output, prompt: $parent.prompt, strength: 0.35}
+  - {name: upscale, label: Upscale, command: upscale, per: output, with: {image: $output}}
+`,
+);
+afterAll(() => rmSync(commandsDir, { recursive: true, force: true }));
+
+const e2e = useE2E({ env: { COMFYCORD_COMMANDS_DIR: commandsDir } });
+
+async function finalCard(token: string, state: string | RegExp = /Done|Failed|Cancelled|Not queued/): Promise<StoredMessage> {
+  try {
+    return await e2e().discord.waitFor((d) => cardIn(d, token, state), { timeoutMs: 15_000, description: `the card to reach ${state}` });
+  } catch (error) {
+    const card = e2e().discord.originalFor(token);
+    throw new Error(`${(error as Error).message}\ncard so far:\n${card ? describeHistory(card) : '(none)'}\nbot log tail:\n${e2e().bot.lines.slice(-8).join('\n')}`);
+  }
+}
+
+function field(revision: MessageRevision, name: string): string | undefined {
+  return embedOf(revision)?.fields?.find((f) => f.name === name)?.value.replace(/`/g, '');
+}
+
+interface ModalComponent {
+  components: { custom_id: string; value?: string }[];
+}
+
+async function modalOf(token: string): Promise<{ customId: string; fields: ModalComponent[] }> {
+  const data = await e2e().discord.waitFor((d) => d.interactions.find((i) => i.token === token)?.response?.data, { description: 'a modal' });
+  return { customId: data['custom_id'] as string, fields: data['components'] as ModalComponent[] };
+}
+
+let sketch: StoredMessage;
+
+describe('actions declared in a command file', () => {
+  it('skips a broken action with a one-line reason and loads the command with its other actions', async () => {
+    const line = await e2e().bot.waitForLine((l) => l.includes('action skipped'), 5_000, 'the skipped action');
+    expect(line).toContain('sketch.yml: action \\"broken\\": runs /nope, which is not a loaded command');
+    const { token } = await e2e().discord.slash('sketch', { prompt: 'a red fox' });
+    sketch = await finalCard(token, 'Done');
+    expect(buttonIds(currentRevision(sketch)).map((id) => id.split(':').slice(2).join(':'))).toEqual(['again', 'delete', 'vary:1', 'upscale:1']);
+    const labels = currentRevision(sketch).components.flatMap((row) => (row as { components: { label: string }[] }).components.map((b) => b.label));
+    expect(labels).toEqual(['Again', 'Delete', 'V1', 'Upscale 1']);
+  });
+
+  it('runs a per-output remix action on another command, prefilled from the parent, linked to it', async () => {
+    const uploads = e2e().comfy.requests.filter((r) => r.path.includes('/upload/image')).length;
+    const press = await e2e().discord.button(sketch.id, buttonId(currentRevision(sketch), 'vary'));
+    const modal = await modalOf(press.token);
+    expect(modal.fields.map((row) => row.components[0])).toEqual([expect.objectContaining({ custom_id: 'prompt', value: 'a red fox' })]);
+    const { token } = await e2e().discord.modalSubmit(modal.customId, { prompt: 'a red fox in the snow' }, { messageId: sketch.id });
+    const child = currentRevision(await finalCard(token, 'Done'));
+    expect(titleOf(child)).toBe('/reimagine · Done');
+    const { guildId, channelId } = sketch;
+    expect(embedOf(child)?.description?.split('\n')[0]).toBe(`↪️ Variation of [/sketch (image 1)](https://discord.com/channels/${guildId}/${channelId}/${sketch.id})`);
+    expect(embedOf(child)?.description).toContain('a red fox in the snow');
+    expect(field(child, 'strength')).toBe('0.35');
+    // The parent's output went to ComfyUI as the image input.
+    expect(e2e().comfy.requests.filter((r) => r.path.includes('/upload/image')).length).toBe(uploads + 1);
+    // The child has the actions of its own command file.
+    expect(buttonIds(child).map((id) => id.split(':')[2])).toEqual(['reroll', 'edit', 'delete', 'upscale', 'vary-subtle', 'vary-strong', 'pan-left', 'pan-right', 'pan-up', 'pan-down']);
+  });
+
+  it('refuses an action under the limits of the member who pressed it', async () => {
+    const member = e2e().discord.addMember({ id: '9100000000000000021', username: 'sketcher', roles: [] });
+    const first = await e2e().discord.slash('sketch', { prompt: 'a blue heron' }, { userId: member.user.id });
+    const card = await finalCard(first.token, 'Done');
+    const again = await e2e().discord.button(card.id, buttonId(currentRevision(card), 'again'), { userId: member.user.id });
+    const refused = currentRevision(await finalCard(again.token, 'Not queued'));
+    expect(embedOf(refused)?.description).toBe('❌ Daily quota reached (1 job); it resets at 00:00 UTC');
+  });
+
+  it('shows a batch as one numbered grid with U, V, Upscale and Files buttons', async () => {
+    const { token } = await e2e().discord.slash('imagine', { prompt: 'four lighthouses', batch: 4 });
+    const grid = await finalCard(token, 'Done');
+    const card = currentRevision(grid);
+    expect(embedOf(card)?.description).toContain('✅ 4 images');
+    expect(card.attachments).toHaveLength(1);
+    expect(card.attachments[0]?.contentType).toBe('image/jpeg');
+    expect(embedOf(card)?.image?.url).toBe(`attachment://${card.attachments[0]!.filename}`);
+    const rows = card.components.map((row) => (row as { components: { custom_id: string; label: string }[] }).components.map((b) => b.label));
+    expect(rows).toEqual([
+      ['reroll', 'edit', 'files', 'delete'].map((name) => ({ reroll: 'Reroll', edit: 'Edit', files: 'Files', delete: 'Delete' })[name]),
+      ['U1', 'U2', 'U3', 'U4'],
+      ['Upscale 1', 'Upscale 2', 'Upscale 3', 'Upscale 4'],
+      ['V1', 'V2', 'V3', 'V4'],
+    ]);
+
+    // U2: image 2 on a message of its own, whose per-output buttons act on image 2.
+    const pick = await e2e().discord.button(grid.id, buttonIds(card).find((id) => id.endsWith(':pick:2'))!);
+    const single = currentRevision(await finalCard(pick.token, 'Done'));
+    expect(embedOf(single)?.description).toContain('✅ Image 2 of 4');
+    expect(single.attachments.map((a) => a.contentType)).toEqual(['image/png']);
+    expect(buttonIds(single).map((id) => id.split(':').slice(2).join(':'))).toEqual([
+      'reroll', 'edit', 'delete', 'upscale:2', 'vary:2', 'vary-subtle:2', 'vary-strong:2', 'pan-left:2', 'pan-right:2', 'pan-up:2', 'pan-down:2', 'zoom15:2', 'zoom2:2',
+    ]);
+    const singleMessage = e2e().discord.originalFor(pick.token)!;
+
+    // Pan ➡️ on image 2: /outpaint of that image to the right, same prompt, linked to the grid card.
+    const pan = await e2e().discord.button(singleMessage.id, buttonIds(single).find((id) => id.endsWith(':pan-right:2'))!);
+    const panned = currentRevision(await finalCard(pan.token, 'Done'));
+    expect(titleOf(panned)).toBe('/outpaint · Done');
+    expect(field(panned, 'direction')).toBe('right');
+    expect(embedOf(panned)?.description).toContain('four lighthouses');
+    expect(embedOf(panned)?.description?.split('\n')[0]).toBe(`↪️ Variation of [/imagine (image 2)](https://discord.com/channels/${grid.guildId}/${grid.channelId}/${grid.id})`);
+
+    // Zoom Out 2× on image 2: padded by half its size on every side (the parent's size picks the pads).
+    const zoom = await e2e().discord.button(singleMessage.id, buttonIds(single).find((id) => id.endsWith(':zoom2:2'))!);
+    const zoomed = currentRevision(await finalCard(zoom.token, 'Done'));
+    expect(titleOf(zoomed)).toBe('/zoom2 · Done');
+    expect(field(zoomed, 'size')).toBe('1:1');
+    const padded = e2e().comfy.requests.filter((r) => r.path.endsWith('/prompt') && r.method === 'POST').at(-1)?.body as { prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }> };
+    expect(Object.values(padded.prompt).find((node) => node.class_type === 'ImagePadForOutpaint')?.inputs).toMatchObject({ left: 256, right: 256, top: 256, bottom: 256 });
+
+    // Vary (Subtle) on image 2 opens the remix modal first; the prompt is edited, the strength is the subtle one.
+    const subtle = await e2e().discord.button(singleMessage.id, buttonIds(single).find((id) => id.endsWith(':vary-subtle:2'))!);
+    const modal = await modalOf(subtle.token);
+    expect(modal.fields.map((row) => row.components[0])).toEqual([expect.objectContaining({ custom_id: 'prompt', value: 'four lighthouses' })]);
+    const remixed = await e2e().discord.modalSubmit(modal.customId, { prompt: 'four lighthouses at night' }, { messageId: singleMessage.id });
+    const varied = currentRevision(await finalCard(remixed.token, 'Done'));
+    expect(titleOf(varied)).toBe('/reimagine · Done');
+    expect(field(varied, 'strength')).toBe('0.35');
+    expect(embedOf(varied)?.description).toContain('four lighthouses at night');
+
+    // V3: a variation of image 3, linked to the grid card.
+    const vary = await e2e().discord.button(grid.id, buttonIds(card).find((id) => id.endsWith(':vary:3'))!);
+    const child = currentRevision(await finalCard(vary.token, 'Done'));
+    expect(titleOf(child)).toBe('/reimagine · Done');
+    expect(embedOf(child)?.description?.split('\n')[0]).toBe(`↪️ Variation of [/imagine (image 3)](https://discord.com/channels/${grid.guildId}/${grid.channelId}/${grid.id})`);
+    expect(embedOf(child)?.description).toContain('four lighthouses');
+
+    // Files: the four originals, for the member who asked.
+    const files = await e2e().discord.button(grid.id, buttonIds(card).find((id) => id.endsWith(':files'))!);
+    const originals = await e2e().discord.waitFor((d) => {
+      const message = d.originalFor(files.token);
+      return message && currentRevision(message).attachments.length > 0 ? currentRevision(message) : undefined;
+    }, { description: 'the original files' });
+    expect(originals.attachments.map((a) => a.contentType)).toEqual(['image/png', 'image/png', 'image/png', 'image/png']);
+    expect(originals.flags & 64).toBe(64);
+  });
+
+  it('/show posts a finished job again with its buttons, by id or by link, for its owner only', async () => {
+    const jobId = /job (\S+)/.exec(embedOf(currentRevision(sketch))?.footer?.text ?? '')?.[1] ?? '';
+    const byId = await e2e().discord.slash('show', { job: jobId });
+    const shown = currentRevision(await finalCard(byId.token, 'Done'));
+    expect(embedOf(shown)?.description).toContain('a red fox');
+    expect(shown.attachments).toHaveLength(1);
+    expect(buttonIds(shown)).toEqual(buttonIds(currentRevision(sketch)));
+
+    const link = `https://discord.com/channels/${sketch.guildId}/${sketch.channelId}/${sketch.id}`;
+    const byLink = await e2e().discord.slash('show', { job: link });
+    expect(embedOf(currentRevision(await finalCard(byLink.token, 'Done')))?.footer?.text).toBe(`job ${jobId}`);
+
+    const stranger = e2e().discord.addMember({ id: '9100000000000000022', username: 'onlooker', roles: [] });
+    for (const job of [jobId, 'no-such-job']) {
+      const refused = await e2e().discord.slash('show', { job }, { userId: stranger.user.id });
+      const answer = await e2e().discord.waitFor((d) => {
+        const message = d.originalFor(refused.token);
+        return message ? currentRevision(message) : undefined;
+      }, { description: 'the refusal' });
+      expect(answer.content).toBe('No job of yours by that id or link (moderators: any job of this server).');
+    }
+  });
+
+  it('tells the member when the parent output is gone from ComfyUI and from the card', async () => {
+    const outputDir = join(e2e().comfy.dataDir, 'output');
+    for (const name of readdirSync(outputDir)) rmSync(join(outputDir, name), { recursive: true, force: true });
+    e2e().discord.faults.failNext({ method: 'GET', route: /^\/attachments\//, status: 404, times: 5 });
+    const press = await e2e().discord.button(sketch.id, buttonId(currentRevision(sketch), 'upscale'));
+    const refused = currentRevision(await finalCard(press.token, 'Not queued'));
+    expect(titleOf(refused)).toBe('/upscale · Not queued');
+    expect(embedOf(refused)?.description).toBe('❌ image 1 of that job is no longer available (ComfyUI no longer has it and the card has no usable copy)');
+    e2e().discord.faults.clear();
+  });
+});
