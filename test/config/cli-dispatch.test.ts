@@ -26,7 +26,7 @@ describe('dispatch', () => {
       expect(await dispatch([word], io)).toBe(0);
       expect(io.out()).toBe(usage());
     }
-    expect(usage()).toMatch(/start .*\n.*workflow .*\n.*run .*\n.*check .*\n.*help /);
+    expect(usage()).toMatch(/start .*\n.*workflow .*\n.*run .*\n.*check .*\n.*import .*\n.*help /);
   });
 
   it('rejects an unknown command with the help on stderr', async () => {
