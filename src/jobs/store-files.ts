@@ -1,6 +1,7 @@
 // Image inputs saved as files named by their SHA-256: a reroll reuses the same file, and a file is removed only
 // when no job refers to it any more.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { rename, writeFile } from 'node:fs/promises';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError } from './store-errors.js';
@@ -26,6 +27,22 @@ export class InputFiles {
       renameSync(temp, path);
     }
     return { sha256, size: bytes.length };
+  }
+
+  /** save(), with the write off the event loop (an input can be several megabytes). */
+  async saveAsync(bytes: Buffer): Promise<{ sha256: string; size: number }> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const path = this.pathOf(sha256);
+    if (!existsSync(path)) {
+      const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
+      await writeFile(temp, bytes);
+      await rename(temp, path);
+    }
+    return { sha256, size: bytes.length };
+  }
+
+  has(sha256: string): boolean {
+    return existsSync(this.pathOf(sha256));
   }
 
   read(sha256: string, what: string): Buffer {

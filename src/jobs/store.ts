@@ -26,6 +26,7 @@ import {
   type JobState,
   type LoadedImage,
   type NewJobRow,
+  type SavedInput,
   type StoredImage,
 } from './store-types.js';
 
@@ -144,7 +145,11 @@ export class JobStore {
       if (options.has(image.option)) throw new StoreError(`job ${job.id} has two images for option "${image.option}"`);
       options.add(image.option);
     }
-    const saved = images.map((image) => ({ ...image, ...this.files.save(image.bytes) }));
+    const saved = images.map(({ option, filename, mime, bytes, saved }) => {
+      if (bytes) return { option, filename, mime, ...this.files.save(bytes) };
+      if (!this.files.has(saved.sha256)) throw new StoreError(`job ${job.id}: input "${option}" is not saved (${saved.path} is missing)`);
+      return { option, filename, mime, sha256: saved.sha256, size: saved.size };
+    });
     const now = this.now();
     try {
       this.db.transaction(() => {
@@ -244,6 +249,20 @@ export class JobStore {
     const row = this.get(id);
     if (!row) throw new StoreError(`no job ${id} in the store`);
     return row;
+  }
+
+  /**
+   * Saves an image input ahead of its job (the job keeps only the path while it waits); a file no job refers to
+   * is removed by `dropInput` or the next prune.
+   */
+  async saveInput(bytes: Buffer): Promise<SavedInput> {
+    const { sha256, size } = await this.files.saveAsync(bytes);
+    return { sha256, size, path: this.files.pathOf(sha256) };
+  }
+
+  /** Removes a file saved by saveInput when no job refers to it (its submission was refused after all). */
+  dropInput(sha256: string): void {
+    this.removeOrphanFiles([sha256]);
   }
 
   /** The bytes of a job's image inputs, to upload them again (retry, reroll, edit). */

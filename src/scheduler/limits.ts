@@ -105,6 +105,12 @@ export class SubmissionLimiter {
 
   /** Throws LimitError when this submission breaks a limit; records it otherwise. */
   admit(userId: string, limits: Limits, load: UserLoad): void {
+    this.check(userId, limits, load);
+    this.usage.record(userId, this.clock.now());
+  }
+
+  /** Throws LimitError when this submission would break a limit; records nothing. */
+  check(userId: string, limits: Limits, load: UserLoad): void {
     const now = this.clock.now();
     const retryAt = load.nextFreeAt !== undefined ? new Date(load.nextFreeAt) : undefined;
     const runningFull = load.running >= limits.perUserRunning;
@@ -141,6 +147,14 @@ export class SubmissionLimiter {
         new Date((Math.floor(now / DAY_MS) + 1) * DAY_MS),
       );
     }
-    this.usage.record(userId, now);
+  }
+
+  /**
+   * A submission refused after it cost the bot work (a blocked prompt, an attachment downloaded and refused):
+   * it starts the user's interval like an admission, so retrying at once is refused cheaply. The daily quota is
+   * not charged.
+   */
+  noteRefused(userId: string): void {
+    this.usage.noteAttempt(userId, this.clock.now());
   }
 }

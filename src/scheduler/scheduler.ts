@@ -30,6 +30,9 @@ export interface SchedulerOptions {
   logger?: Logger;
 }
 
+/** What check() needs of a submission: its spec without the images, the workflow once options are bound. */
+export type AdmissionQuery = Omit<JobSpec, 'workflow' | 'images'> & { workflow?: JobSpec['workflow'] };
+
 export interface CancelActor {
   userId: string;
   isModerator: boolean;
@@ -136,24 +139,48 @@ export class Scheduler {
 
   /** Admits a job or throws LimitError / UnavailableError; the returned job is queued (and maybe already dispatched). */
   submit(spec: JobSpec): Job {
-    if (!this.accepting) throw new UnavailableError('draining', 'the bot is not taking new jobs right now; try again later');
     if (spec.id !== undefined && this.active.has(spec.id)) throw new Error(`job ${spec.id} is already in the scheduler`);
-    if (!this.backends.some((b) => b.healthy)) throw new UnavailableError('down', 'all backends are down');
-    const placement = this.placementOf(spec);
-    const why = this.whyNowhere(placement);
-    if (why) throw new UnavailableError('unsupported', `no backend can run this: ${why}`);
-    const overrides = [...(this.options.limitOverrides ?? []), ...(spec.limitOverrides ?? [])];
-    const limits = resolveLimits(this.options.limits, overrides, {
-      owner: spec.owner,
-      command: spec.command,
-      commandLimits: spec.commandLimits,
-    });
+    const { limits, placement } = this.admission(spec);
     this.limiter.admit(spec.owner.userId, limits, this.userLoad(spec.owner.userId));
     const entry = this.newEntry(new Job(spec, this.clock.now()), limits, placement);
     this.queue.push(entry);
     this.log.debug({ job: entry.id, user: entry.userId, command: spec.command }, 'job queued');
     this.pump();
     return entry.job;
+  }
+
+  /**
+   * Throws what submit() would throw for this submission now (LimitError / UnavailableError), admitting and
+   * recording nothing: callers run it before paying for expensive work (downloading and decoding attachments),
+   * then submit() checks again. Without a workflow, whether a backend can run it is not checked yet.
+   */
+  check(query: AdmissionQuery): void {
+    this.admission(query);
+  }
+
+  /**
+   * Every admission rule of submit(), in one place so that check() can never disagree with it: taking jobs at
+   * all, a backend up, one able to run the workflow, the owner's limits. Nothing is recorded here.
+   */
+  private admission(query: AdmissionQuery): { limits: Limits; placement: Placement } {
+    if (!this.accepting) throw new UnavailableError('draining', 'the bot is not taking new jobs right now; try again later');
+    if (!this.backends.some((b) => b.healthy)) throw new UnavailableError('down', 'all backends are down');
+    const placement = this.placementOf({ workflow: query.workflow ?? {} });
+    const why = query.workflow ? this.whyNowhere(placement) : null;
+    if (why) throw new UnavailableError('unsupported', `no backend can run this: ${why}`);
+    const overrides = [...(this.options.limitOverrides ?? []), ...(query.limitOverrides ?? [])];
+    const limits = resolveLimits(this.options.limits, overrides, {
+      owner: query.owner,
+      command: query.command,
+      commandLimits: query.commandLimits,
+    });
+    this.limiter.check(query.owner.userId, limits, this.userLoad(query.owner.userId));
+    return { limits, placement };
+  }
+
+  /** A submission refused after it cost work (see SubmissionLimiter.noteRefused): its owner's interval starts. */
+  noteRefused(userId: string): void {
+    this.limiter.noteRefused(userId);
   }
 
   /**
@@ -546,7 +573,7 @@ export class Scheduler {
     });
   }
 
-  private placementOf(spec: JobSpec): Placement {
+  private placementOf(spec: Pick<JobSpec, 'workflow'>): Placement {
     const requirements = requirementsOf(spec.workflow, this.knownModels());
     const canRunOn = new Set<Backend>();
     for (const b of this.backends) if (b.inventory && missingOn(b.inventory, requirements) === null) canRunOn.add(b);
