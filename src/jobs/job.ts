@@ -41,7 +41,9 @@ export type JobImage = {
   filename: string;
   /** Where the uploaded name goes (from the prepared job's image input). */
   target: ResolvedTarget;
-} & ({ bytes: Buffer; path?: never } | { path: string; bytes?: never });
+} & ImageContent;
+
+export type ImageContent = { bytes: Buffer; path?: never } | { path: string; bytes?: never };
 
 /** The image's bytes: in memory, or read from its file now. */
 export async function jobImageBytes(image: JobImage): Promise<Buffer> {

@@ -10,8 +10,8 @@ import { isModerator, mayControlJob } from '../permissions.js';
 import { accessOf } from '../wiring/access.js';
 import type { BotContext } from '../wiring/context.js';
 import { promptKeyOf, randomOptionsOf } from '../wiring/promptKey.js';
-import { ImageInputError, imageFromUrl } from './command.js';
-import { refuse, submitJob } from './submit.js';
+import type { ImageSource } from '../imageInputs.js';
+import { submitJob } from './submit.js';
 
 const NOT_YOUR_JOB = 'This is not your job.';
 
@@ -102,9 +102,12 @@ async function rerun(
     return;
   }
   await interaction.deferReply();
-  const images = Object.fromEntries(ctx.store.loadImages(row.id).map((image) => [image.option, { filename: image.filename, bytes: image.bytes }]));
+  // The saved inputs are reused as they are: nothing is read until the new job is uploaded.
+  const images: Record<string, ImageSource> = Object.fromEntries(
+    row.images.map(({ option, filename, mime, sha256, size, path }) => [option, { kind: 'saved', filename, mime, saved: { sha256, size, path } }]),
+  );
   const raw = values(definition);
-  for (const option of Object.keys(images)) raw[option] = images[option]!.filename;
+  for (const image of row.images) raw[image.option] = image.filename;
   await submitJob(ctx, interaction, { definition, values: raw, images, parentId: row.id });
 }
 
@@ -157,11 +160,6 @@ async function upscale(ctx: BotContext, interaction: ButtonInteraction, row: Job
     return;
   }
   await interaction.deferReply();
-  try {
-    const image = await imageFromUrl(imageOption.name, source.url, source.size, source.name);
-    await submitJob(ctx, interaction, { definition, values: { [imageOption.name]: image.filename }, images: { [imageOption.name]: image }, parentId: row.id });
-  } catch (error) {
-    if (!(error instanceof ImageInputError)) throw error;
-    await refuse(interaction, definition.name, error.message);
-  }
+  const image: ImageSource = { kind: 'attachment', url: source.url, size: source.size, name: source.name };
+  await submitJob(ctx, interaction, { definition, values: { [imageOption.name]: source.name }, images: { [imageOption.name]: image }, parentId: row.id });
 }
