@@ -1,8 +1,7 @@
-import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { inspectImageInput, type ImageInputLimits } from '../../src/media/input.js';
-import { animated, noisyImage, solid } from './images.js';
+import { animated, noisyImage, pngHeaderOnly, solid } from './images.js';
 
 const MB = 1024 * 1024;
 const limits: ImageInputLimits = { maxBytes: 20 * MB, maxPixels: 16 * MB };
@@ -124,27 +123,3 @@ describe('inspectImageInput', () => {
     });
   });
 });
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body) >>> 0);
-  return Buffer.concat([length, body, crc]);
-}
-
-/** A PNG that claims `width`×`height` and holds almost no pixel data. */
-function pngHeaderOnly(width: number, height: number): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', header),
-    pngChunk('IDAT', deflateSync(Buffer.alloc(100))),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
-}
