@@ -28,6 +28,10 @@ function tooBig(size: number | string, limit: number): AttachmentDownloadError {
   return new AttachmentDownloadError(`the image is ${shown}; the limit is ${formatBytes(limit)}`);
 }
 
+function duration(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
+}
+
 /** Throws AttachmentDownloadError (before fetching when it can); the bytes otherwise. */
 export async function downloadAttachment(url: string, declaredSize: number | null, limits: DownloadLimits): Promise<Buffer> {
   if (declaredSize !== null && declaredSize > limits.maxBytes) throw tooBig(declaredSize, limits.maxBytes);
@@ -61,7 +65,7 @@ export async function downloadAttachment(url: string, declaredSize: number | nul
     return Buffer.concat(chunks, received);
   } catch (error) {
     if (error instanceof AttachmentDownloadError) throw error;
-    if (signal.aborted) throw new AttachmentDownloadError(`the attachment could not be downloaded within ${Math.round(limits.timeoutMs / 1000)} s`);
+    if (signal.aborted) throw new AttachmentDownloadError(`the attachment could not be downloaded within ${duration(limits.timeoutMs)}`);
     throw new AttachmentDownloadError(`the attachment could not be downloaded (${error instanceof Error ? error.message : String(error)})`);
   }
 }
