@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { currentRevision, MessageFlags, type FakeDiscord, type MessageRevision } from '../fakes/discord/index.js';
+import { openJobStore } from '../../src/jobs/store.js';
 import { pngHeaderOnly } from '../media/images.js';
 import { cardIn, describeHistory, embedOf, useE2E } from './harness.js';
 
@@ -91,11 +92,11 @@ describe('a refused submission downloads nothing', () => {
 
   it('refused for its role or its limits: no download', async () => {
     const moderatorRole = e2e().discord.roleId('Moderator');
-    const allow = await e2e().discord.slash('comfy config allow', { command: 'imagine', role: moderatorRole }, { roles: ['Moderator'] });
-    expect(await ephemeralContent(allow.token)).toContain('/imagine');
+    const allow = await e2e().discord.slash('comfy config allow', { command: 'upscale', role: moderatorRole }, { roles: ['Moderator'] });
+    expect(await ephemeralContent(allow.token)).toContain('/upscale');
     const { discord } = e2e();
     const before = downloads(discord);
-    const { token } = await discord.slash('imagine', { prompt: 'a cat' }, { userId: member() });
+    const { token } = await discord.slash('upscale', {}, { userId: member(), attachments: [{ name: 'photo.jpg', bytes: await photo(), contentType: 'image/jpeg' }] });
     expect(embedOf(await finalRevision(token, 'Not queued'))?.description).toMatch(/^❌ .*role/i);
     expect(downloads(discord)).toBe(before);
 
@@ -104,6 +105,32 @@ describe('a refused submission downloads nothing', () => {
     expect((await reimagine({}, busy, 'Done')).downloaded).toBe(1);
     const second = await reimagine({}, busy);
     expect(second).toMatchObject({ text: expect.stringMatching(/^❌ Please wait \d+ s between jobs/), downloaded: 0 });
+  });
+});
+
+describe('a blocked pattern the bot cannot run', () => {
+  it('refuses nobody and is reported to the server owner once', async () => {
+    // Stored before patterns were checked with RE2 (lookaround): `/comfy config block` refuses it now.
+    const store = openJobStore({ dataDir: e2e().dataDir });
+    try {
+      store.setGuildSettings(e2e().discord.guildId, { blockedPatterns: ['cat(?=s)', 'forbidden'] });
+    } finally {
+      store.close();
+    }
+    const { discord } = e2e();
+    const first = await discord.slash('imagine', { prompt: 'two cats' }, { userId: member() });
+    await finalRevision(first.token, 'Done');
+    // The fake makes its first human member the owner.
+    const ownerId = [...discord.guild().members.values()].find((m) => !m.user.bot)!.user.id;
+    const dm = await discord.waitFor((d) => {
+      const channel = d.dmChannelFor(ownerId);
+      return channel ? d.messagesInChannel(channel).find((m) => currentRevision(m).content.includes('cat(?=s)')) : undefined;
+    }, { description: 'the DM to the server owner' });
+    expect(currentRevision(dm).content).toContain('is no longer applied');
+    const second = await discord.slash('imagine', { prompt: 'more cats' }, { userId: member() });
+    await finalRevision(second.token, 'Done');
+    const channel = discord.dmChannelFor(ownerId)!;
+    expect(discord.messagesInChannel(channel).filter((m) => currentRevision(m).content.includes('cat(?=s)'))).toHaveLength(1);
   });
 });
 

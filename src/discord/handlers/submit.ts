@@ -19,6 +19,7 @@ import { INTERACTION_TOKEN_LIFETIME_MS } from '../interactionTransport.js';
 import { refusalMessage } from '../settings/format.js';
 import { startJobCard } from '../wiring/cardSession.js';
 import { accessOf } from '../wiring/access.js';
+import { reportDisabledPattern } from '../wiring/patternReport.js';
 import type { BotContext } from '../wiring/context.js';
 import { promptKeyOf } from '../wiring/promptKey.js';
 
@@ -99,7 +100,10 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
     }
     const { values } = applyDefaults(definition, submission.values, ctx.store.userDefaults(owner.userId, definition.name));
     if (settings) {
-      const verdict = checkPrompt(settings, values, promptOptionNames(definition));
+      const guildId = owner.guildId;
+      const verdict = checkPrompt(settings, values, promptOptionNames(definition), (disabled) => {
+        if (guildId) reportDisabledPattern(ctx, guildId, disabled);
+      });
       if (verdict.blocked) {
         ctx.scheduler.noteRefused(owner.userId);
         return { outcome: 'blocked', message: verdict.reply };
