@@ -10,6 +10,7 @@ const RUNNERS: Record<BenchmarkName, () => Promise<BenchResult>> = {
   scale: async () => (await import('./scale.js')).runScale(),
   delivery: async () => (await import('./delivery.js')).runDelivery(),
   peer: async () => (await import('./peer.js')).runPeer(),
+  untrusted: async () => (await import('./untrusted.js')).runUntrusted(),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -82,26 +82,30 @@ function compiledRules(settings: GuildSettings): CompiledRules {
  * use during the check (too slow, or one RE2 cannot run) is passed to `onDisabled`, once, for the server's
  * admins to hear of; it refuses nothing.
  */
-export function checkPrompt(
+export async function checkPrompt(
   settings: GuildSettings,
   params: Record<string, unknown>,
   stringOptionNames: readonly string[],
   onDisabled: (disabled: DisabledPattern) => void = () => undefined,
-): PromptCheck {
+): Promise<PromptCheck> {
   const rules = compiledRules(settings);
   if (!rules.words && !rules.patterns) return { blocked: false };
   const reply = settings.blockedReply ?? DEFAULT_BLOCKED_REPLY;
+  const texts: { option: string; value: string }[] = [];
   for (const option of stringOptionNames) {
     const value = params[option];
     if (typeof value !== 'string' || value.length === 0) continue;
     const word = rules.words?.firstMatch(foldedForms(value));
     if (word) return { blocked: true, reply, matched: { option, kind: 'word', term: word } };
-    if (!rules.patterns) continue;
-    const { match, disabled } = rules.patterns.firstMatch([value, foldText(value)]);
-    disabled.forEach(onDisabled);
-    if (match) return { blocked: true, reply, matched: { option, kind: 'pattern', term: match.pattern } };
+    texts.push({ option, value });
   }
-  return { blocked: false };
+  if (!rules.patterns || texts.length === 0) return { blocked: false };
+  // All options in one check on the pattern worker: each text as written and folded.
+  const forms = texts.flatMap(({ value }) => [value, foldText(value)]);
+  const { match, disabled } = await rules.patterns.firstMatch(forms);
+  disabled.forEach(onDisabled);
+  if (!match) return { blocked: false };
+  return { blocked: true, reply, matched: { option: texts[Math.floor(match.text / 2)]!.option, kind: 'pattern', term: match.pattern } };
 }
 
 /**

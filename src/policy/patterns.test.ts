@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PatternWorker } from './patternWorker.js';
 import { MAX_PATTERN_LENGTH, PatternSet, patternProblem } from './patterns.js';
 
 describe('patternProblem', () => {
@@ -30,29 +31,47 @@ describe('patternProblem', () => {
 });
 
 describe('PatternSet', () => {
-  it('reports the first matching pattern and text, case-insensitively', () => {
-    const set = new PatternSet(['dog', 'c[a@]t', 'é+t']);
-    expect(set.firstMatch(['nothing', 'A C@T'])).toEqual({ match: { pattern: 'c[a@]t', text: 1 }, disabled: [] });
-    expect(set.firstMatch(['ÉÉT'])).toEqual({ match: { pattern: 'é+t', text: 0 }, disabled: [] });
-    expect(set.firstMatch(['bird'])).toEqual({ match: null, disabled: [] });
+  const worker = new PatternWorker();
+  afterAll(() => worker.close());
+
+  it('reports the first matching pattern and text, case-insensitively', async () => {
+    const set = new PatternSet(['dog', 'c[a@]t', 'é+t'], worker);
+    expect(await set.firstMatch(['nothing', 'A C@T'])).toEqual({ match: { pattern: 'c[a@]t', text: 1 }, disabled: [] });
+    expect(await set.firstMatch(['ÉÉT'])).toEqual({ match: { pattern: 'é+t', text: 0 }, disabled: [] });
+    expect(await set.firstMatch(['bird'])).toEqual({ match: null, disabled: [] });
   });
 
-  it('runs a catastrophic-backtracking pattern on a long prompt without blocking', () => {
-    const set = new PatternSet(['^(a+)+$', '(\\w+\\s?)*!x']);
-    const text = 'a'.repeat(6000) + '!';
-    set.firstMatch([text]); // compiles the automaton's states
-    const started = performance.now();
-    expect(set.firstMatch([text, 'b '.repeat(3000)])).toEqual({ match: null, disabled: [] });
-    expect(performance.now() - started).toBeLessThan(100);
+  it('runs catastrophic-backtracking shapes on long prompts off the main thread, answering correctly', async () => {
+    const set = new PatternSet(['^(a+)+$', '(\\w+\\s?)*!x'], worker);
+    expect(await set.firstMatch(['a'.repeat(6000) + '!', 'b '.repeat(3000)])).toEqual({ match: null, disabled: [] });
+    expect(await set.firstMatch(['aaaa'])).toEqual({ match: { pattern: '^(a+)+$', text: 0 }, disabled: [] });
   });
 
-  it('takes a pattern that is slow again and again out of use, reporting it once, instead of refusing prompts', () => {
-    let clock = 0;
-    const slow = new PatternSet(['cat', 'dog'], () => (clock += 20));
-    expect(slow.firstMatch(['a cat'])).toEqual({ match: { pattern: 'cat', text: 0 }, disabled: [] });
-    expect(slow.firstMatch(['a cat'])).toEqual({ match: { pattern: 'cat', text: 0 }, disabled: [] });
-    const reason = 'checking a prompt took over 5 ms 3 times (the last took 20 ms)';
-    expect(slow.firstMatch(['a cat'])).toEqual({ match: null, disabled: [{ pattern: 'cat', reason }] });
-    expect(slow.firstMatch(['a dog'])).toEqual({ match: { pattern: 'dog', text: 0 }, disabled: [] });
+  it('takes a stored pattern RE2 cannot run out of use, once, and keeps checking with the others', async () => {
+    const set = new PatternSet(['cat(?=s)', 'dogs?'], worker);
+    expect(await set.firstMatch(['cats and dogs'])).toEqual({
+      match: { pattern: 'dogs?', text: 0 },
+      disabled: [{ pattern: 'cat(?=s)', reason: expect.stringMatching(/^not a pattern this bot can run: .*lookaround/) }],
+    });
+    expect(await set.firstMatch(['cats'])).toEqual({ match: null, disabled: [] });
+  });
+
+  it('disables the pattern a check passed the hard limit on, and checks the prompt again without it', async () => {
+    // A limit no fresh worker can meet (starting the thread alone takes longer): each check times out on the
+    // first pattern left, which is disabled, and the prompt is checked again without it by a new worker, until
+    // none is left. A timed-out pattern refuses nobody.
+    const strict = new PatternWorker(0);
+    try {
+      const set = new PatternSet(['slow', 'cat'], strict);
+      expect(await set.firstMatch(['a cat'])).toEqual({
+        match: null,
+        disabled: [
+          { pattern: 'slow', reason: 'checking one prompt took over 0 ms' },
+          { pattern: 'cat', reason: 'checking one prompt took over 0 ms' },
+        ],
+      });
+    } finally {
+      await strict.close();
+    }
   });
 });

@@ -1,46 +1,34 @@
 // Admin regular expressions, run so that no pattern and no prompt can hang the bot. They run in re2js, a port of
 // RE2: matching takes time linear in the text (no backtracking, so "(a+)+$" is as cheap as "a"), and the
-// syntax that needs backtracking (backreferences, lookaround) does not compile. What is left to bound is the
-// size of a pattern's program, checked when it is added. A pattern that still takes too long again and again, or
-// a stored one RE2 cannot compile (added before, or written to the database by hand), is taken out of use and
-// handed back to be reported to the server's admins; it never refuses a member's prompt.
+// syntax that needs backtracking (backreferences, lookaround) does not compile. The size of a pattern's program
+// is bounded when it is added. Prompts are checked on a worker thread with a hard time limit (patternWorker.ts),
+// so even RE2's linear work never blocks the bot. A pattern that passes the limit, or a stored one RE2 cannot
+// compile (added before, or written to the database by hand), is taken out of use and handed back to be
+// reported to the server's admins; it never refuses a member's prompt.
 import { RE2JS } from 're2js';
+import { PatternWorker } from './patternWorker.js';
 
 export const MAX_PATTERN_LENGTH = 200;
 /** Program steps of one compiled pattern; past this a check gets slow (counted repeats blow up the program). */
 export const MAX_PATTERN_STEPS = 1000;
-/** One pattern's check of one text may take this long… */
-export const SLOW_PATTERN_MS = 5;
-/** …this many times before the pattern is taken out of use (once could be a GC pause, not the pattern). */
-export const SLOW_STRIKES = 3;
+const CANNOT_RUN = 'not a pattern this bot can run';
+const UNSUPPORTED = 'lookaround and backreferences are not supported';
 
-function compile(source: string): RE2JS {
-  return RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
-}
-
-/** Why a pattern cannot be used, or null when it can. */
-function compileProblem(source: string): { problem: string } | { re: RE2JS } {
-  let re: RE2JS;
-  try {
-    re = compile(source);
-  } catch (error) {
-    // re2js reports the case-insensitive flag as part of the pattern; the admin did not write it.
-    const reason = (error as Error).message.replace('(?i)', '').replace(/^error parsing regexp: /, '');
-    return { problem: `not a pattern this bot can run: ${reason} (lookaround and backreferences are not supported)` };
-  }
-  const steps = re.re2().numberOfInstructions();
-  if (steps > MAX_PATTERN_STEPS) {
-    return { problem: `the pattern is too complex (${steps} steps; the limit is ${MAX_PATTERN_STEPS}): use smaller repeat counts` };
-  }
-  return { re };
-}
-
-/** Why an admin pattern is refused, or null when it is acceptable. */
+/** Why an admin pattern is refused, or null when it is acceptable (checked when it is added). */
 export function patternProblem(source: string): string | null {
   if (source.length === 0) return 'the pattern is empty';
   if (source.length > MAX_PATTERN_LENGTH) return `the pattern is ${source.length} characters; the limit is ${MAX_PATTERN_LENGTH}`;
-  const compiled = compileProblem(source);
-  return 'problem' in compiled ? compiled.problem : null;
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
+  } catch (error) {
+    // re2js reports the case-insensitive flag as part of the pattern; the admin did not write it.
+    const reason = (error as Error).message.replace('(?i)', '').replace(/^error parsing regexp: /, '');
+    return `${CANNOT_RUN}: ${reason} (${UNSUPPORTED})`;
+  }
+  const steps = re.re2().numberOfInstructions();
+  if (steps > MAX_PATTERN_STEPS) return `the pattern is too complex (${steps} steps; the limit is ${MAX_PATTERN_STEPS}): use smaller repeat counts`;
+  return null;
 }
 
 /** A pattern taken out of use, and why (for the report to the server's admins). */
@@ -55,46 +43,53 @@ export interface PatternResult {
   disabled: DisabledPattern[];
 }
 
-/** Compiled admin patterns (case-insensitive, Unicode), each checked against each text. */
+let shared: PatternWorker | null = null;
+
+/** The process's one pattern worker, started on first use. */
+function sharedWorker(): PatternWorker {
+  return (shared ??= new PatternWorker());
+}
+
+/**
+ * Starts the pattern worker and loads RE2 in it: done at start-up, so the first member's prompt does not pay
+ * for starting a thread on the main one. Resolves with a function that ends it.
+ */
+export async function startPatternWorker(): Promise<() => Promise<void>> {
+  const worker = sharedWorker();
+  await worker.check(['warm up'], ['warm up']);
+  return () => worker.close();
+}
+
+/** One server's list of patterns (case-insensitive, Unicode), checked on the pattern worker. */
 export class PatternSet {
-  private readonly usable: { source: string; re: RE2JS; strikes: number }[] = [];
-  private pending: DisabledPattern[] = [];
+  private readonly disabled = new Set<string>();
 
   constructor(
     readonly sources: readonly string[],
-    private readonly now: () => number = () => performance.now(),
-  ) {
-    for (const source of sources) {
-      const compiled = compileProblem(source);
-      if ('re' in compiled) {
-        compiled.re.test('warm up'); // the first run builds the automaton's start; not a prompt's cost
-        this.usable.push({ source, re: compiled.re, strikes: 0 });
-      }
-      else this.pending.push({ pattern: source, reason: compiled.problem });
-    }
-  }
+    private readonly worker: PatternWorker = sharedWorker(),
+  ) {}
 
-  /**
-   * The first pattern matching any text (`text` is its index). A pattern found slow too often is disabled, and
-   * its answer on that check is not used: a pattern out of use refuses nobody.
-   */
-  firstMatch(texts: readonly string[]): PatternResult {
-    const disabled = this.pending;
-    this.pending = [];
-    for (const entry of [...this.usable]) {
-      for (let t = 0; t < texts.length; t++) {
-        const started = this.now();
-        const found = entry.re.test(texts[t]!);
-        const took = this.now() - started;
-        if (took > SLOW_PATTERN_MS && ++entry.strikes >= SLOW_STRIKES) {
-          this.usable.splice(this.usable.indexOf(entry), 1);
-          const reason = `checking a prompt took over ${SLOW_PATTERN_MS} ms ${SLOW_STRIKES} times (the last took ${Math.round(took)} ms)`;
-          disabled.push({ pattern: entry.source, reason });
-          break;
-        }
-        if (found) return { match: { pattern: entry.source, text: t }, disabled };
+  /** The first pattern matching any text (`text` is its index). A pattern out of use refuses nobody. */
+  async firstMatch(texts: readonly string[]): Promise<PatternResult> {
+    const disabled: DisabledPattern[] = [];
+    const disable = (pattern: string, reason: string) => {
+      if (this.disabled.has(pattern)) return;
+      this.disabled.add(pattern);
+      disabled.push({ pattern, reason });
+    };
+    for (;;) {
+      const active = this.sources.filter((source) => !this.disabled.has(source));
+      if (active.length === 0) return { match: null, disabled };
+      const outcome = await this.worker.check(active, texts);
+      if (outcome.kind === 'timed-out') {
+        // The prompt is checked again without the pattern: a slow pattern must not let prompts through unchecked
+        // by the others, nor refuse them.
+        disable(active[outcome.index]!, `checking one prompt took over ${this.worker.limitMs} ms`);
+        continue;
       }
+      for (const { index, problem } of outcome.answer.unusable) disable(active[index]!, `${CANNOT_RUN}: ${problem} (${UNSUPPORTED})`);
+      const { match } = outcome.answer;
+      return { match: match ? { pattern: active[match.index]!, text: match.text } : null, disabled };
     }
-    return { match: null, disabled };
   }
 }

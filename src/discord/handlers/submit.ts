@@ -73,7 +73,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
     return null;
   };
 
-  const checked = ((): Refusal | { values: Record<string, unknown>; prepared: PreparedJob; query: AdmissionQuery } => {
+  const checked = await (async (): Promise<Refusal | { values: Record<string, unknown>; prepared: PreparedJob; query: AdmissionQuery }> => {
     if (settings && interaction.channelId) {
       const channel = interaction.channel;
       const allowed = checkAccess({
@@ -101,7 +101,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
     const { values } = applyDefaults(definition, submission.values, ctx.store.userDefaults(owner.userId, definition.name));
     if (settings) {
       const guildId = owner.guildId;
-      const verdict = checkPrompt(settings, values, promptOptionNames(definition), (disabled) => {
+      const verdict = await checkPrompt(settings, values, promptOptionNames(definition), (disabled) => {
         if (guildId) reportDisabledPattern(ctx, guildId, disabled);
       });
       if (verdict.blocked) {
