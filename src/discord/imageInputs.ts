@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import type { JobStore, SavedInput } from '../jobs/store.js';
 import { inspectImageInput } from '../media/input.js';
+import { extensionFor } from '../media/sniff.js';
 import { AttachmentDownloadError, downloadAttachment, type DownloadLimits } from './attachmentDownload.js';
 
 export type ImageSource =
@@ -39,8 +40,6 @@ function storedName(name: string, ext: string): string {
   return `${stem}.${ext}`;
 }
 
-const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
-
 /** Downloads, checks and saves one image option (a saved one is used as it is); throws ImageInputError. */
 export async function readyImage(option: string, source: ImageSource, deps: ImageInputDeps): Promise<ReadyImage> {
   if (source.kind === 'saved') {
@@ -58,5 +57,5 @@ export async function readyImage(option: string, source: ImageSource, deps: Imag
   const checked = await inspectImageInput(bytes, { maxBytes: limits.maxBytes, maxPixels: limits.maxPixels });
   if (!checked.ok) throw new ImageInputError(`${option}: ${checked.reason}`);
   const saved = await deps.store.saveInput(checked.bytes);
-  return { filename: storedName(source.name, EXTENSIONS[checked.mime] ?? 'png'), mime: checked.mime, saved };
+  return { filename: storedName(source.name, extensionFor(checked.mime) ?? 'png'), mime: checked.mime, saved };
 }
