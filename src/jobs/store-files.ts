@@ -19,7 +19,7 @@ export class InputFiles {
 
   /** Write once (temp file + rename, so a crash never leaves a partial file under the final name). */
   save(bytes: Buffer): { sha256: string; size: number } {
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const sha256 = InputFiles.hash(bytes);
     const path = this.pathOf(sha256);
     if (!existsSync(path)) {
       const temp = `${path}.${process.pid}.tmp`;
@@ -29,9 +29,12 @@ export class InputFiles {
     return { sha256, size: bytes.length };
   }
 
+  static hash(bytes: Buffer): string {
+    return createHash('sha256').update(bytes).digest('hex');
+  }
+
   /** save(), with the write off the event loop (an input can be several megabytes). */
-  async saveAsync(bytes: Buffer): Promise<{ sha256: string; size: number }> {
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+  async saveAsync(bytes: Buffer, sha256 = InputFiles.hash(bytes)): Promise<{ sha256: string; size: number }> {
     const path = this.pathOf(sha256);
     if (!existsSync(path)) {
       const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
@@ -57,7 +60,8 @@ export class InputFiles {
   removeUnreferenced(isReferenced: (sha256: string) => boolean): number {
     let removed = 0;
     for (const name of readdirSync(this.dir)) {
-      if (SHA256_NAME.test(name) && isReferenced(name)) continue;
+      // A temp file is named after the file it becomes: kept while that one is claimed (a write in progress).
+      if (isReferenced(name.slice(0, 64)) && (SHA256_NAME.test(name) || name.endsWith('.tmp'))) continue;
       rmSync(join(this.dir, name), { force: true });
       removed += 1;
     }
