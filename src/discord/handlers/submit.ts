@@ -73,7 +73,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
     return null;
   };
 
-  const checked = await (async (): Promise<Refusal | { values: Record<string, unknown>; prepared: PreparedJob; query: AdmissionQuery }> => {
+  const checked = await (async (): Promise<Refusal | { prepared: PreparedJob; query: AdmissionQuery }> => {
     if (settings && interaction.channelId) {
       const channel = interaction.channel;
       const allowed = checkAccess({
@@ -121,7 +121,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
     } catch (error) {
       return schedulerRefusal(error);
     }
-    return { values, prepared, query };
+    return { prepared, query };
   })();
   if ('outcome' in checked) return refused(checked);
 
@@ -136,7 +136,8 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
     return refused({ outcome: 'invalid', message: error.message });
   }
   const files = Object.fromEntries(Object.entries(images).map(([option, image]) => [option, { filename: image.filename, path: image.saved.path }]));
-  const spec = { ...jobSpecFromPrepared(checked.prepared, owner, files, definition.limits), ...(checked.query.limitOverrides ? { limitOverrides: checked.query.limitOverrides } : {}) };
+  const { limitOverrides } = checked.query;
+  const spec = { ...jobSpecFromPrepared(checked.prepared, owner, files, definition.limits), ...(limitOverrides ? { limitOverrides } : {}) };
   let job: Job;
   try {
     job = ctx.scheduler.submit(spec);
