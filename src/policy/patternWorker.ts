@@ -20,7 +20,7 @@ function compiled(patterns) {
       try {
         return { re: RE2JS.compile(source, RE2JS.CASE_INSENSITIVE) };
       } catch (error) {
-        return { problem: String(error && error.message).replace('(?i)', '').replace(/^error parsing regexp: /, '') };
+        return { problem: String(error && error.message) };
       }
     });
     if (lists.size >= 64) lists.delete(lists.keys().next().value);

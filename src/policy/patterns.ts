@@ -14,6 +14,11 @@ export const MAX_PATTERN_STEPS = 1000;
 const CANNOT_RUN = 'not a pattern this bot can run';
 const UNSUPPORTED = 'lookaround and backreferences are not supported';
 
+/** re2js's compile error, as the admin wrote the pattern (re2js shows the case-insensitive flag as part of it). */
+function cannotRun(message: string): string {
+  return `${CANNOT_RUN}: ${message.replace('(?i)', '').replace(/^error parsing regexp: /, '')} (${UNSUPPORTED})`;
+}
+
 /** Why an admin pattern is refused, or null when it is acceptable (checked when it is added). */
 export function patternProblem(source: string): string | null {
   if (source.length === 0) return 'the pattern is empty';
@@ -22,9 +27,7 @@ export function patternProblem(source: string): string | null {
   try {
     re = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
   } catch (error) {
-    // re2js reports the case-insensitive flag as part of the pattern; the admin did not write it.
-    const reason = (error as Error).message.replace('(?i)', '').replace(/^error parsing regexp: /, '');
-    return `${CANNOT_RUN}: ${reason} (${UNSUPPORTED})`;
+    return cannotRun((error as Error).message);
   }
   const steps = re.re2().numberOfInstructions();
   if (steps > MAX_PATTERN_STEPS) return `the pattern is too complex (${steps} steps; the limit is ${MAX_PATTERN_STEPS}): use smaller repeat counts`;
@@ -87,7 +90,7 @@ export class PatternSet {
         disable(active[outcome.index]!, `checking one prompt took over ${this.worker.limitMs} ms`);
         continue;
       }
-      for (const { index, problem } of outcome.answer.unusable) disable(active[index]!, `${CANNOT_RUN}: ${problem} (${UNSUPPORTED})`);
+      for (const { index, problem } of outcome.answer.unusable) disable(active[index]!, cannotRun(problem));
       const { match } = outcome.answer;
       return { match: match ? { pattern: active[match.index]!, text: match.text } : null, disabled };
     }
