@@ -8,6 +8,7 @@ import { ComfyConnectionError } from './comfy/errors.js';
 import type { Config } from './config/schema.js';
 import type { Logger } from './config/logger.js';
 import { BotStartError, startBot, type Bot } from './discord/bot.js';
+import { startPatternWorker } from './policy/patterns.js';
 import { recoverJobs } from './jobs/recovery.js';
 import { openJobStore, StoreError, type JobStore } from './jobs/store.js';
 import { resumeJobCard } from './discord/wiring/cardSession.js';
@@ -138,6 +139,8 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     const registry = await CommandRegistry.load({ commandsDir: config.commandsDir, templatesDir: config.templatesDir, logger });
     registry.watch();
     undo.push(() => registry.close());
+
+    undo.push(await startPatternWorker());
 
     const metrics = createMetrics();
     const pool = createPool(config, logger, stableClientId(config.dataDir));

@@ -8,6 +8,7 @@ import { createLogger } from '../config/logger.js';
 import { limitsSchema } from '../config/schema.js';
 import type { JobImage } from '../jobs/job.js';
 import { inspectImageInput } from '../media/input.js';
+import { extensionFor } from '../media/sniff.js';
 import { ComfyBackend } from '../scheduler/comfy-backend.js';
 import { UnavailableError } from '../scheduler/errors.js';
 import { LimitError } from '../scheduler/limits.js';
@@ -133,8 +134,8 @@ async function readImages(prepared: PreparedJob): Promise<JobImage[]> {
     }
     const checked = await inspectImageInput(bytes, IMAGE_LIMITS);
     if (!checked.ok) throw new OptionError(image.option, `${image.option}: ${checked.reason}`);
-    // The media checks re-encode every input to PNG, so the uploaded name says so.
-    const filename = `${path.basename(file, path.extname(file))}.png`;
+    // The media checks may re-encode an input (a rotated photo becomes an upright JPEG): the name says what it is.
+    const filename = `${path.basename(file, path.extname(file))}.${extensionFor(checked.mime) ?? 'png'}`;
     images.push({ option: image.option, filename, bytes: checked.bytes, target: image.target });
   }
   return images;

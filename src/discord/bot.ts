@@ -3,6 +3,7 @@
 import { once } from 'node:events';
 import { Client, GatewayIntentBits, MessageFlags, type Interaction, type RESTOptions } from 'discord.js';
 import { countRateLimits } from '../ops/instrument.js';
+import { attachmentOrigins } from './attachmentDownload.js';
 import { ChannelPacers } from './channelPacer.js';
 import { handleAutocomplete } from './handlers/autocomplete.js';
 import { handleBuiltin } from './handlers/builtins.js';
@@ -15,7 +16,7 @@ import { startDeliveryRetry } from './wiring/deliveryRetry.js';
 import { abandonDelivery, deliverPending } from './wiring/recoveredCards.js';
 import { desiredCommands, syncCommands } from './wiring/registration.js';
 
-export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 'mode' | 'cards' | 'delivering' | 'operators'>;
+export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 'mode' | 'cards' | 'delivering' | 'operators' | 'imageInputs'>;
 
 export interface Bot {
   readonly context: BotContext;
@@ -50,6 +51,7 @@ export async function startBot(services: BotServices): Promise<Bot> {
     delivering: new Set(),
     // Until Discord has been asked who owns the application (right after login).
     operators: new Set(config.discord.operatorIds),
+    imageInputs: { store: services.store, origins: attachmentOrigins(config.discord.apiUrl) },
   };
   client.on('interactionCreate', (interaction) => void route(ctx, interaction));
   client.on('error', (error) => logger.error({ err: error }, 'discord client error'));

@@ -4,6 +4,7 @@
 // a job reaches exactly one final state.
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { ApiWorkflow, OutputFile, PreviewMime } from '../comfy/types.js';
 import type { LimitOverride } from '../config/schema.js';
 import type { CommandLimits } from '../templates/definition.js';
@@ -30,13 +31,23 @@ export interface JobOwner {
   roles: string[];
 }
 
-/** An image option's bytes, already validated and re-encoded by the caller; uploaded to the chosen backend. */
-export interface JobImage {
+/**
+ * An image option's content, already checked and made compact by the caller; uploaded to the chosen backend.
+ * Either the bytes themselves (the CLI's one-off runs) or a saved file that is read only at upload time, so a
+ * queued job holds no image in memory (the bot).
+ */
+export type JobImage = {
   option: string;
   filename: string;
-  bytes: Buffer;
   /** Where the uploaded name goes (from the prepared job's image input). */
   target: ResolvedTarget;
+} & ImageContent;
+
+export type ImageContent = { bytes: Buffer; path?: never } | { path: string; bytes?: never };
+
+/** The image's bytes: in memory, or read from its file now. */
+export async function jobImageBytes(image: JobImage): Promise<Buffer> {
+  return image.bytes ?? readFile(image.path);
 }
 
 export interface JobSpec {
@@ -117,7 +128,7 @@ export interface JobSnapshot {
   command: string;
   workflow: ApiWorkflow;
   params: Record<string, unknown>;
-  images: { option: string; filename: string; base64: string; target: ResolvedTarget }[];
+  images: ({ option: string; filename: string; target: ResolvedTarget } & ({ base64: string } | { path: string }))[];
   outputs: string[] | null;
   commandLimits: CommandLimits | null;
   state: JobState;
@@ -230,7 +241,7 @@ export class Job extends EventEmitter<JobEvents> {
       images: (spec.images ?? []).map((i) => ({
         option: i.option,
         filename: i.filename,
-        base64: i.bytes.toString('base64'),
+        ...(i.bytes ? { base64: i.bytes.toString('base64') } : { path: i.path }),
         target: structuredClone(i.target),
       })),
       outputs: spec.outputs ? [...spec.outputs] : null,
@@ -261,7 +272,12 @@ export function specFromSnapshot(s: JobSnapshot): JobSpec {
     command: s.command,
     workflow: s.workflow,
     params: s.params,
-    images: s.images.map((i) => ({ option: i.option, filename: i.filename, bytes: Buffer.from(i.base64, 'base64'), target: i.target })),
+    images: s.images.map((i) => ({
+      option: i.option,
+      filename: i.filename,
+      ...('base64' in i ? { bytes: Buffer.from(i.base64, 'base64') } : { path: i.path }),
+      target: i.target,
+    })),
     ...(s.outputs ? { outputs: s.outputs } : {}),
     ...(s.commandLimits ? { commandLimits: s.commandLimits } : {}),
   };

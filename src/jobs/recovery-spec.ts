@@ -1,9 +1,9 @@
 // Rebuilding a job's spec from its store row after a restart. The row keeps what the user chose (bound
-// workflow with its seed, parameters, image bytes); what the command file decides (where images go, which
+// workflow with its seed, parameters, saved image files); what the command file decides (where images go, which
 // outputs are delivered, the command's limits) is taken from the command as it is loaded now.
 import type { CommandDefinition } from '../templates/definition.js';
 import type { JobImage, JobSpec } from './job.js';
-import type { JobRow, LoadedImage } from './store-types.js';
+import type { JobRow, StoredImage } from './store-types.js';
 
 export type CommandLookup = (name: string) => CommandDefinition | undefined;
 
@@ -11,10 +11,11 @@ export type CommandLookup = (name: string) => CommandDefinition | undefined;
 export type RebuiltSpec = { ok: true; spec: JobSpec } | { ok: false; problem: string };
 
 /**
- * `images` are the row's saved image inputs (`store.loadImages`). A job without images runs again even when
+ * `images` are the row's saved image inputs, found on disk (the job reads them only when it is uploaded). A job
+ * without images runs again even when
  * its command was removed: its workflow is complete, only the output filter and command limits are lost.
  */
-export function specFromRow(row: JobRow, images: readonly LoadedImage[], commands: CommandLookup): RebuiltSpec {
+export function specFromRow(row: JobRow, images: readonly Pick<StoredImage, 'option' | 'filename' | 'path'>[], commands: CommandLookup): RebuiltSpec {
   const command = commands(row.command);
   if (!command && images.length > 0) {
     return { ok: false, problem: `the command /${row.command} no longer exists, so its image input cannot be placed` };
@@ -32,7 +33,7 @@ export function specFromRow(row: JobRow, images: readonly LoadedImage[], command
         problem: `/${row.command} now puts image "${image.option}" into ${option.target.ref}, which this job's workflow does not have`,
       };
     }
-    jobImages.push({ option: image.option, filename: image.filename, bytes: image.bytes, target: option.target });
+    jobImages.push({ option: image.option, filename: image.filename, path: image.path, target: option.target });
   }
   return {
     ok: true,

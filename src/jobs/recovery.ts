@@ -5,6 +5,7 @@
 // seed). Rows that cannot run again are failed with the reason, and succeeded jobs whose results were never
 // posted are handed back for delivery (or failed, when they have been pending longer than the delivery time
 // limit).
+import { existsSync } from 'node:fs';
 import { silentLogger, type Logger } from '../config/logger.js';
 import type { InFlightJob, JobAdopter } from './adopter.js';
 import type { Job, JobSpec } from './job.js';
@@ -12,14 +13,14 @@ import { deliveryOverdue, failUndeliverable, overdueReason } from './deliveryLim
 import { persistJob, type PersistenceStore } from './persistence.js';
 import { specFromRow, type CommandLookup, type RebuiltSpec } from './recovery-spec.js';
 import type { JobStore } from './store.js';
-import type { JobRow, JobState, LoadedImage } from './store-types.js';
+import type { JobRow, JobState } from './store-types.js';
 
 export type { CommandLookup } from './recovery-spec.js';
 
 const UNFINISHED: readonly JobState[] = ['queued', 'dispatched', 'running'];
 
 export interface RecoveryOptions {
-  store: Pick<JobStore, 'unfinished' | 'loadImages' | 'transition' | 'updateJob' | 'pendingDeliveries' | 'get'>;
+  store: Pick<JobStore, 'unfinished' | 'transition' | 'updateJob' | 'pendingDeliveries' | 'get'>;
   /** The scheduler, through the port it implements for recovery. */
   scheduler: JobAdopter;
   /** The commands as loaded now (`name => registry.commands.get(name)`). */
@@ -67,7 +68,7 @@ export function recoverJobs(options: RecoveryOptions): Recovery {
   const failed: UnrecoverableJob[] = [];
 
   for (const row of store.unfinished()) {
-    const rebuilt = rebuild(row, store, commands, log);
+    const rebuilt = rebuild(row, commands, log);
     if (!rebuilt.ok) {
       const error = `could not be resumed after a restart: ${rebuilt.problem}`;
       store.transition(row.id, UNFINISHED, 'failed', { error });
@@ -148,14 +149,12 @@ function keepPersisted(store: RecoveryOptions['store'], job: Job, row: JobRow, l
   persistJob(existing, job, { channelId: row.channelId }, log);
 }
 
-function rebuild(row: JobRow, store: RecoveryOptions['store'], commands: CommandLookup, log: Logger): RebuiltSpec {
-  let images: LoadedImage[];
-  try {
-    images = store.loadImages(row.id);
-  } catch (error) {
-    // The detail names paths on the server: it goes to the log, the owner gets the gist.
-    log.error({ job: row.id, err: error instanceof Error ? error.message : String(error) }, 'saved input images unreadable');
+function rebuild(row: JobRow, commands: CommandLookup, log: Logger): RebuiltSpec {
+  const missing = row.images.find((image) => !existsSync(image.path));
+  if (missing) {
+    // The path is the server's: it goes to the log, the owner gets the gist.
+    log.error({ job: row.id, option: missing.option, path: missing.path }, 'saved input image missing');
     return { ok: false, problem: 'its saved input images could not be read' };
   }
-  return specFromRow(row, images, commands);
+  return specFromRow(row, row.images, commands);
 }

@@ -2,23 +2,22 @@
 // targets, because the upload and binding happen on the backend the job is dispatched to.
 import type { CommandLimits } from '../templates/definition.js';
 import type { PreparedJob } from '../templates/prepare.js';
-import type { JobImage, JobOwner, JobSpec } from './job.js';
+import type { ImageContent, JobImage, JobOwner, JobSpec } from './job.js';
 
-export interface ImageBytes {
-  filename: string;
-  bytes: Buffer;
-}
+/** An image option's file: its bytes, or where it is saved. */
+export type ImageFile = { filename: string } & ImageContent;
 
 export function jobSpecFromPrepared(
   prepared: PreparedJob,
   owner: JobOwner,
-  images: Readonly<Record<string, ImageBytes>> = {},
+  images: Readonly<Record<string, ImageFile>> = {},
   commandLimits?: CommandLimits,
 ): JobSpec {
   const jobImages: JobImage[] = prepared.images.map((input) => {
     const file = Object.hasOwn(images, input.option) ? images[input.option] : undefined;
     if (!file) throw new Error(`/${prepared.command}: image option "${input.option}" has no file`);
-    return { option: input.option, filename: file.filename, bytes: file.bytes, target: input.target };
+    const content: ImageContent = file.bytes ? { bytes: file.bytes } : { path: file.path };
+    return { option: input.option, filename: file.filename, ...content, target: input.target };
   });
   return {
     owner,

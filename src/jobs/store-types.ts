@@ -34,11 +34,19 @@ export interface OutputRef {
 }
 
 /** An image option's bytes as the user sent them (already checked and normalised). */
-export interface NewJobImage {
+/** An image input of a new job: its bytes, or a file already saved with `JobStore.saveInput`. */
+export type NewJobImage = {
   option: string;
   filename: string;
   mime: string;
-  bytes: Buffer;
+} & ({ bytes: Buffer; saved?: never } | { saved: SavedInput; bytes?: never });
+
+/** A file in the store's content-addressed input folder. */
+export interface SavedInput {
+  sha256: string;
+  size: number;
+  /** Absolute path of the saved file. */
+  path: string;
 }
 
 /** An image option saved under the data dir (content-addressed, so rerolls share one file). */

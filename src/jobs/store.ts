@@ -26,6 +26,7 @@ import {
   type JobState,
   type LoadedImage,
   type NewJobRow,
+  type SavedInput,
   type StoredImage,
 } from './store-types.js';
 
@@ -135,6 +136,8 @@ export class JobStore {
   private readonly files: InputFiles;
   private readonly now: () => number;
   private readonly statements = new Map<string, Statement>();
+  /** Inputs saved by saveInput whose job row is not written yet. */
+  private readonly claimed = new Set<string>();
 
   constructor(db: Db, files: InputFiles, now: () => number) {
     this.db = db;
@@ -150,7 +153,12 @@ export class JobStore {
       if (options.has(image.option)) throw new StoreError(`job ${job.id} has two images for option "${image.option}"`);
       options.add(image.option);
     }
-    const saved = images.map((image) => ({ ...image, ...this.files.save(image.bytes) }));
+    const saved = images.map(({ option, filename, mime, bytes, saved }) => {
+      if (bytes) return { option, filename, mime, ...this.files.save(bytes) };
+      if (!this.files.has(saved.sha256)) throw new StoreError(`job ${job.id}: input "${option}" is not saved (${saved.path} is missing)`);
+      this.claimed.delete(saved.sha256);
+      return { option, filename, mime, sha256: saved.sha256, size: saved.size };
+    });
     const now = this.now();
     try {
       this.db.transaction(() => {
@@ -266,6 +274,29 @@ export class JobStore {
     const row = this.get(id);
     if (!row) throw new StoreError(`no job ${id} in the store`);
     return row;
+  }
+
+  /**
+   * Saves an image input ahead of its job (the job keeps only the path while it waits); a file no job refers to
+   * is removed by `dropInput` or the next prune.
+   */
+  async saveInput(bytes: Buffer): Promise<SavedInput> {
+    const sha256 = InputFiles.hash(bytes);
+    // Claimed from before the write until a job row refers to it, so a prune meanwhile leaves it (and its temp file).
+    this.claimed.add(sha256);
+    try {
+      await this.files.saveAsync(bytes, sha256);
+    } catch (error) {
+      this.claimed.delete(sha256);
+      throw error;
+    }
+    return { sha256, size: bytes.length, path: this.files.pathOf(sha256) };
+  }
+
+  /** Removes a file saved by saveInput when no job refers to it (its submission was refused after all). */
+  dropInput(sha256: string): void {
+    this.claimed.delete(sha256);
+    this.removeOrphanFiles([sha256]);
   }
 
   /** The bytes of a job's image inputs, to upload them again (retry, reroll, edit). */
@@ -431,7 +462,7 @@ export class JobStore {
       this.sql('DELETE FROM daily_usage WHERE day < ?').run(utcDay(cutoff));
       return changes;
     })();
-    this.files.removeUnreferenced((sha) => this.isReferenced(sha));
+    this.files.removeUnreferenced((sha) => this.claimed.has(sha) || this.isReferenced(sha));
     return deleted;
   }
 

@@ -1,7 +1,9 @@
-// User attachments used as image inputs: checked by content, then normalised to an upright, metadata-free PNG.
+// User attachments used as image inputs: checked by content, decoded once under a pixel limit, and kept compact
+// (see inspectImageInput).
 import sharp, { type Metadata } from 'sharp';
 import { formatBytes, formatMegapixels } from './format.js';
 import { sniffType } from './sniff.js';
+import { stripMetadata } from './strip.js';
 
 export type InputFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'avif' | 'tiff';
 
@@ -25,14 +27,43 @@ export interface ImageInputLimits {
   animated?: 'reject' | 'first-frame';
 }
 
+/** What is kept of an input: the sender's own bytes (metadata stripped) or a compact re-encoding. */
+export type StoredInputFormat = 'png' | 'jpeg' | 'webp';
+
 export type ImageInputResult =
-  | { ok: true; bytes: Buffer; width: number; height: number; format: InputFormat }
+  | {
+      ok: true;
+      bytes: Buffer;
+      width: number;
+      height: number;
+      /** The format the member sent. */
+      format: InputFormat;
+      /** The format of `bytes`. */
+      stored: StoredInputFormat;
+      mime: string;
+      /** `bytes` are the member's own, only metadata removed (else a re-encoding). */
+      original: boolean;
+    }
   | { ok: false; reason: string };
 
 function reject(reason: string): ImageInputResult {
   return { ok: false, reason };
 }
 
+const STORED_MIME: Record<StoredInputFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
+const LOSSLESS_SOURCES: ReadonlySet<InputFormat> = new Set(['png', 'gif', 'tiff']);
+
+function tooLarge(width: number, height: number, maxPixels: number): ImageInputResult {
+  return reject(`the image is too large (${width}×${height}, the limit is ${formatMegapixels(maxPixels)})`);
+}
+
+/**
+ * Checks an attachment by content and keeps it compact: the header says its size (nothing is decoded past the
+ * pixel limit), the image is decoded exactly once, and what is kept is the member's own file with its metadata
+ * stripped when it is an upright, still PNG, JPEG or WebP — else one re-encoding, upright and without metadata:
+ * PNG for lossless sources or transparency, JPEG for photos. Never a PNG of a photo (a 10 MB JPEG of 4096²
+ * would become ~47 MB).
+ */
 export async function inspectImageInput(bytes: Buffer, limits: ImageInputLimits): Promise<ImageInputResult> {
   const type = sniffType(bytes);
   if (!type) return reject('that file is not an image');
@@ -47,30 +78,38 @@ export async function inspectImageInput(bytes: Buffer, limits: ImageInputLimits)
 
   let meta: Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    // The header only: sharp's own pixel limit would make a huge image look like a broken one.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
     return reject(`that ${type.label} image could not be read (it looks corrupt)`);
   }
   const { width, height } = meta;
   if (!width || !height) return reject(`that ${type.label} image has no size (it looks corrupt)`);
-  const pixels = width * height;
-  if (pixels > limits.maxPixels) {
-    return reject(
-      `the image is ${width}×${height} (${formatMegapixels(pixels)}); the limit is ${formatMegapixels(limits.maxPixels)}`,
-    );
-  }
-  if ((meta.pages ?? 1) > 1 && (limits.animated ?? 'reject') === 'reject') {
+  if (width * height > limits.maxPixels) return tooLarge(width, height, limits.maxPixels);
+  const animated = (meta.pages ?? 1) > 1;
+  if (animated && (limits.animated ?? 'reject') === 'reject') {
     return reject('animated images are not accepted here; send a still image');
   }
 
+  const upright = (meta.orientation ?? 1) === 1;
+  const keepable = !animated && upright && (format === 'png' || format === 'jpeg' || format === 'webp');
+  // 'truncated' fails on cut-off data but tolerates harmless encoder warnings; the first page only.
+  const decoder = sharp(bytes, { failOn: 'truncated', limitInputPixels: limits.maxPixels });
   try {
-    // Decoding the first page only; 'truncated' fails on cut-off data but tolerates harmless encoder warnings.
-    const { data, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: limits.maxPixels })
-      .autoOrient()
-      .png()
-      .toBuffer({ resolveWithObject: true });
-    return { ok: true, bytes: data, width: info.width, height: info.height, format };
-  } catch {
+    if (keepable) {
+      const stripped = stripMetadata(bytes, format);
+      if (stripped) {
+        await decoder.stats(); // the one decode: every pixel read, nothing kept
+        return { ok: true, bytes: stripped, width, height, format, stored: format, mime: STORED_MIME[format], original: true };
+      }
+    }
+    const stored: StoredInputFormat = meta.hasAlpha || LOSSLESS_SOURCES.has(format) ? 'png' : 'jpeg';
+    const pipeline = decoder.autoOrient();
+    const encoded = stored === 'png' ? pipeline.png() : pipeline.jpeg({ quality: 92, chromaSubsampling: '4:4:4' });
+    const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
+    return { ok: true, bytes: data, width: info.width, height: info.height, format, stored, mime: STORED_MIME[stored], original: false };
+  } catch (error) {
+    if (/pixel limit/i.test(String(error))) return tooLarge(width, height, limits.maxPixels);
     return reject(`that ${type.label} image could not be decoded (it looks corrupt or truncated)`);
   }
 }

@@ -18,29 +18,29 @@ const base: SubmissionInput = {
 };
 
 describe('admitSubmission', () => {
-  it('admits with saved values merged under explicit ones, reporting stale ones', () => {
-    expect(admitSubmission({ ...base, explicit: { prompt: 'a cat', steps: 5 } })).toEqual({
+  it('admits with saved values merged under explicit ones, reporting stale ones', async () => {
+    expect(await admitSubmission({ ...base, explicit: { prompt: 'a cat', steps: 5 } })).toEqual({
       outcome: 'admitted',
       values: { prompt: 'a cat', steps: 5 },
       dropped: [{ option: 'gone', reason: '/imagine no longer has an option "gone"' }],
     });
   });
 
-  it('refuses a disallowed channel before anything else', () => {
-    expect(admitSubmission({ ...base, channelId: '11', explicit: { prompt: 'gore' } })).toMatchObject({
+  it('refuses a disallowed channel before anything else', async () => {
+    expect(await admitSubmission({ ...base, channelId: '11', explicit: { prompt: 'gore' } })).toMatchObject({
       outcome: 'refused-access',
       refusal: { reason: 'channel', channelIds: ['10'] },
     });
   });
 
-  it('checks saved text values as well as typed ones', () => {
-    expect(admitSubmission({ ...base, saved: { negative: 'gore' } })).toMatchObject({
+  it('checks saved text values as well as typed ones', async () => {
+    expect(await admitSubmission({ ...base, saved: { negative: 'gore' } })).toMatchObject({
       outcome: 'blocked',
       matched: { option: 'negative', kind: 'word', term: 'gore' },
     });
   });
 
-  it('applies only saved values in DMs', () => {
-    expect(admitSubmission({ ...base, settings: null, channelId: 'dm', explicit: { prompt: 'gore' } })).toMatchObject({ outcome: 'admitted' });
+  it('applies only saved values in DMs', async () => {
+    expect(await admitSubmission({ ...base, settings: null, channelId: 'dm', explicit: { prompt: 'gore' } })).toMatchObject({ outcome: 'admitted' });
   });
 });

@@ -26,7 +26,7 @@ export type Admission =
   | { outcome: 'blocked'; reply: string; matched: BlockedMatch; values: Record<string, unknown> };
 
 /** `values` of an admitted submission go to prepareJob; the outcomes match the audit log's. */
-export function admitSubmission(input: SubmissionInput): Admission {
+export async function admitSubmission(input: SubmissionInput): Promise<Admission> {
   if (input.settings) {
     const access = checkAccess({
       settings: input.settings,
@@ -40,7 +40,7 @@ export function admitSubmission(input: SubmissionInput): Admission {
   }
   const { values, dropped } = applyDefaults(input.command, input.explicit, input.saved);
   if (input.settings) {
-    const check = checkPrompt(input.settings, values, promptOptionNames(input.command));
+    const check = await checkPrompt(input.settings, values, promptOptionNames(input.command));
     if (check.blocked) return { outcome: 'blocked', reply: check.reply, matched: check.matched, values };
   }
   return { outcome: 'admitted', values, dropped };

@@ -1,19 +1,17 @@
 // Blocked words and patterns, checked on a job's text options before it is queued. Words match whole words only,
 // case-insensitively, in every folded variant of the text (see fold.ts for exactly which disguises are caught);
-// patterns are the admin's regular expressions, run under a time budget (see patterns.ts).
+// patterns are the admin's regular expressions, run in linear time (see patterns.ts).
 import type { GuildSettings } from '../jobs/store-settings.js';
 import type { CommandDefinition } from '../templates/definition.js';
 import { foldText, foldedForms, type FoldedForms } from './fold.js';
-import { PatternSet } from './patterns.js';
+import { PatternSet, type DisabledPattern } from './patterns.js';
 
 export const DEFAULT_BLOCKED_REPLY = 'Your prompt contains something this server does not allow. Please change it and try again.';
-export const UNCHECKED_REPLY = 'Your prompt could not be checked against this server\'s blocked patterns, so it was not queued. Please tell a moderator.';
 
 export interface BlockedMatch {
   /** The option whose value was refused. */
   option: string;
-  /** `timeout`: a pattern ran out of time; the prompt is refused rather than let through unchecked. */
-  kind: 'word' | 'pattern' | 'timeout';
+  kind: 'word' | 'pattern';
   /** The blocked word or pattern as the admin wrote it (for the audit log and moderators, not the user). */
   term: string;
 }
@@ -80,25 +78,34 @@ function compiledRules(settings: GuildSettings): CompiledRules {
 
 /**
  * Checks the string values of `stringOptionNames` in `params` (the values after user defaults are applied, so a
- * saved default cannot smuggle a word past the check). Non-string values are ignored.
+ * saved default cannot smuggle a word past the check). Non-string values are ignored. A pattern taken out of
+ * use during the check (too slow, or one RE2 cannot run) is passed to `onDisabled`, once, for the server's
+ * admins to hear of; it refuses nothing.
  */
-export function checkPrompt(settings: GuildSettings, params: Record<string, unknown>, stringOptionNames: readonly string[]): PromptCheck {
+export async function checkPrompt(
+  settings: GuildSettings,
+  params: Record<string, unknown>,
+  stringOptionNames: readonly string[],
+  onDisabled: (disabled: DisabledPattern) => void = () => undefined,
+): Promise<PromptCheck> {
   const rules = compiledRules(settings);
   if (!rules.words && !rules.patterns) return { blocked: false };
   const reply = settings.blockedReply ?? DEFAULT_BLOCKED_REPLY;
+  const texts: { option: string; value: string }[] = [];
   for (const option of stringOptionNames) {
     const value = params[option];
     if (typeof value !== 'string' || value.length === 0) continue;
     const word = rules.words?.firstMatch(foldedForms(value));
     if (word) return { blocked: true, reply, matched: { option, kind: 'word', term: word } };
-    const pattern = rules.patterns?.firstMatch([value, foldText(value)]);
-    if (!pattern) continue;
-    if ('timedOut' in pattern) {
-      return { blocked: true, reply: UNCHECKED_REPLY, matched: { option, kind: 'timeout', term: settings.blockedPatterns.join(' | ') } };
-    }
-    if (pattern.matched) return { blocked: true, reply, matched: { option, kind: 'pattern', term: pattern.pattern } };
+    texts.push({ option, value });
   }
-  return { blocked: false };
+  if (!rules.patterns || texts.length === 0) return { blocked: false };
+  // All options in one check on the pattern worker: each text as written and folded.
+  const forms = texts.flatMap(({ value }) => [value, foldText(value)]);
+  const { match, disabled } = await rules.patterns.firstMatch(forms);
+  disabled.forEach(onDisabled);
+  if (!match) return { blocked: false };
+  return { blocked: true, reply, matched: { option: texts[Math.floor(match.text / 2)]!.option, kind: 'pattern', term: match.pattern } };
 }
 
 /**

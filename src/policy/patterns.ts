@@ -1,107 +1,98 @@
-// Admin regular expressions, kept from hanging the bot. Two guards, because neither is enough alone:
-//   1. when a pattern is added (`patternProblem`): at most 200 characters, compiles with the `iu` flags, no
-//      backreferences, and no repeated group that itself holds a repetition or alternatives ("(a+)+", "(\w+ )*",
-//      "(a|ab)*") — the shapes behind catastrophic backtracking. This refuses a few harmless patterns; the
-//      message says how to rewrite them.
-//   2. when prompts are checked (`PatternSet.firstMatch`): every pattern runs inside one `vm` script with a
-//      wall-clock timeout, so a pattern that slipped past (1) — written to the database by hand, or polynomial
-//      like "\s*\s*\s*x" — costs at most the budget and the prompt is refused as "could not be checked".
-import vm from 'node:vm';
+// Admin regular expressions, run so that no pattern and no prompt can hang the bot. They run in re2js, a port of
+// RE2: matching takes time linear in the text (no backtracking, so "(a+)+$" is as cheap as "a"), and the
+// syntax that needs backtracking (backreferences, lookaround) does not compile. The size of a pattern's program
+// is bounded when it is added. Prompts are checked on a worker thread with a hard time limit (patternWorker.ts),
+// so even RE2's linear work never blocks the bot. A pattern that passes the limit, or a stored one RE2 cannot
+// compile (added before, or written to the database by hand), is taken out of use and handed back to be
+// reported to the server's admins; it never refuses a member's prompt.
+import { RE2JS } from 're2js';
+import { PatternWorker } from './patternWorker.js';
 
 export const MAX_PATTERN_LENGTH = 200;
-const DEFAULT_PATTERN_BUDGET_MS = 250;
+/** Program steps of one compiled pattern; past this a check gets slow (counted repeats blow up the program). */
+export const MAX_PATTERN_STEPS = 1000;
+const CANNOT_RUN = 'not a pattern this bot can run';
+const UNSUPPORTED = 'lookaround and backreferences are not supported';
 
-const QUANTIFIER_BRACES = /^\{\d+(,\d*)?\}/;
+/** re2js's compile error, as the admin wrote the pattern (re2js shows the case-insensitive flag as part of it). */
+function cannotRun(message: string): string {
+  return `${CANNOT_RUN}: ${message.replace('(?i)', '').replace(/^error parsing regexp: /, '')} (${UNSUPPORTED})`;
+}
 
-/** Why an admin pattern is refused, or null when it is acceptable. */
+/** Why an admin pattern is refused, or null when it is acceptable (checked when it is added). */
 export function patternProblem(source: string): string | null {
   if (source.length === 0) return 'the pattern is empty';
   if (source.length > MAX_PATTERN_LENGTH) return `the pattern is ${source.length} characters; the limit is ${MAX_PATTERN_LENGTH}`;
+  let re: RE2JS;
   try {
-    new RegExp(source, 'iu');
+    re = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
   } catch (error) {
-    return `not a valid regular expression: ${(error as Error).message}`;
+    return cannotRun((error as Error).message);
   }
-  if (/\\(?:[1-9]|k<)/.test(source)) return 'backreferences (\\1, \\k<name>) are not allowed';
-  return nestedRepetition(source);
-}
-
-/** Scans groups: a group followed by a repetition must contain no repetition and no "|". */
-function nestedRepetition(source: string): string | null {
-  const open: { risky: boolean; start: number }[] = [];
-  const markAll = (): void => open.forEach((group) => (group.risky = true));
-  let i = 0;
-  while (i < source.length) {
-    const char = source[i]!;
-    if (char === '\\') {
-      i += 2;
-      continue;
-    }
-    if (char === '[') {
-      // Skip a character class; inside it "(", "+" and "|" are literal.
-      i += 1;
-      while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
-      i += 1;
-      continue;
-    }
-    if (char === '(') {
-      open.push({ risky: false, start: i });
-      i += source[i + 1] === '?' ? 2 : 1; // "(?:", "(?=", "(?<name>": the "?" is syntax, not a repetition
-      continue;
-    }
-    if (char === '|') markAll();
-    if (char === '*' || char === '+' || char === '?' || (char === '{' && QUANTIFIER_BRACES.test(source.slice(i)))) {
-      markAll();
-    }
-    if (char === ')') {
-      const group = open.pop();
-      const next = source.slice(i + 1);
-      const repeated = /^[*+]/.test(next) || QUANTIFIER_BRACES.test(next);
-      if (group && group.risky && repeated) {
-        const text = source.slice(group.start, i + 2);
-        return `the repeated group ${text} contains a repetition or "|", which can take exponential time; repeat a character class instead (e.g. [a-z ]+)`;
-      }
-    }
-    i += 1;
-  }
+  const steps = re.re2().numberOfInstructions();
+  if (steps > MAX_PATTERN_STEPS) return `the pattern is too complex (${steps} steps; the limit is ${MAX_PATTERN_STEPS}): use smaller repeat counts`;
   return null;
 }
 
-export type PatternResult = { matched: false } | { matched: true; pattern: string; text: number } | { timedOut: true };
+/** A pattern taken out of use, and why (for the report to the server's admins). */
+export interface DisabledPattern {
+  pattern: string;
+  reason: string;
+}
 
-/** Compiled admin patterns (case-insensitive, Unicode), run against texts under a time budget. */
+export interface PatternResult {
+  match: { pattern: string; text: number } | null;
+  /** Patterns taken out of use by this check (each is returned once, by the check that disabled it). */
+  disabled: DisabledPattern[];
+}
+
+let shared: PatternWorker | null = null;
+
+/** The process's one pattern worker, started on first use. */
+function sharedWorker(): PatternWorker {
+  return (shared ??= new PatternWorker());
+}
+
+/**
+ * Starts the pattern worker and loads RE2 in it: done at start-up, so the first member's prompt does not pay
+ * for starting a thread on the main one. Resolves with a function that ends it.
+ */
+export async function startPatternWorker(): Promise<() => Promise<void>> {
+  const worker = sharedWorker();
+  await worker.check(['warm up'], ['warm up']);
+  return () => worker.close();
+}
+
+/** One server's list of patterns (case-insensitive, Unicode), checked on the pattern worker. */
 export class PatternSet {
-  private readonly context: vm.Context;
-  private static readonly script = new vm.Script(
-    `result = null;
-     outer: for (let p = 0; p < patterns.length; p++) {
-       for (let t = 0; t < texts.length; t++) {
-         if (patterns[p].test(texts[t])) { result = [p, t]; break outer; }
-       }
-     }`,
-  );
+  private readonly disabled = new Set<string>();
 
   constructor(
     readonly sources: readonly string[],
-    private readonly budgetMs = DEFAULT_PATTERN_BUDGET_MS,
-  ) {
-    // No "g" flag: `test` keeps no lastIndex state between checks.
-    this.context = vm.createContext({ patterns: sources.map((source) => new RegExp(source, 'iu')), texts: [], result: null });
-  }
+    private readonly worker: PatternWorker = sharedWorker(),
+  ) {}
 
-  /** The first pattern matching any text (`text` is its index), or `timedOut` when the budget ran out. */
-  firstMatch(texts: readonly string[]): PatternResult {
-    this.context.texts = [...texts];
-    try {
-      PatternSet.script.runInContext(this.context, { timeout: this.budgetMs });
-    } catch (error) {
-      if ((error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return { timedOut: true };
-      throw error;
-    } finally {
-      this.context.texts = [];
+  /** The first pattern matching any text (`text` is its index). A pattern out of use refuses nobody. */
+  async firstMatch(texts: readonly string[]): Promise<PatternResult> {
+    const disabled: DisabledPattern[] = [];
+    const disable = (pattern: string, reason: string) => {
+      if (this.disabled.has(pattern)) return;
+      this.disabled.add(pattern);
+      disabled.push({ pattern, reason });
+    };
+    for (;;) {
+      const active = this.sources.filter((source) => !this.disabled.has(source));
+      if (active.length === 0) return { match: null, disabled };
+      const outcome = await this.worker.check(active, texts);
+      if (outcome.kind === 'timed-out') {
+        // The prompt is checked again without the pattern: a slow pattern must not let prompts through unchecked
+        // by the others, nor refuse them.
+        disable(active[outcome.index]!, `checking one prompt took over ${this.worker.limitMs} ms`);
+        continue;
+      }
+      for (const { index, problem } of outcome.answer.unusable) disable(active[index]!, cannotRun(problem));
+      const { match } = outcome.answer;
+      return { match: match ? { pattern: active[match.index]!, text: match.text } : null, disabled };
     }
-    const found = this.context.result as [number, number] | null;
-    if (!found) return { matched: false };
-    return { matched: true, pattern: this.sources[found[0]]!, text: found[1] };
   }
 }

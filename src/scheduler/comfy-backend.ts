@@ -7,7 +7,7 @@ import { ComfyConnectionError, ComfyValidationError, failedNode } from '../comfy
 import type { PromptRun } from '../comfy/prompt.js';
 import type { PromptEvent, TerminalPromptEvent } from '../comfy/types.js';
 import { silentLogger, type Logger } from '../config/logger.js';
-import type { JobSpec } from '../jobs/job.js';
+import { jobImageBytes, type JobSpec } from '../jobs/job.js';
 import { bindImages } from '../templates/prepare.js';
 import {
   BackendUnavailableError,
@@ -116,7 +116,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
     try {
       const uploaded: Record<string, string> = {};
       for (const image of spec.images ?? []) {
-        const result = await this.client.upload(image.bytes, image.filename, { kind: 'image' });
+        const result = await this.client.upload(await jobImageBytes(image), image.filename, { kind: 'image' });
         uploaded[image.option] = result.subfolder ? `${result.subfolder}/${result.name}` : result.name;
       }
       const workflow = (spec.images ?? []).length

@@ -179,6 +179,12 @@ export class SubmissionLimiter {
    * the daily quota); records it otherwise.
    */
   admit(userId: string, limits: Limits, user: Load, guild: GuildLoad): void {
+    this.check(userId, limits, user, guild);
+    this.usage.record(userId, this.clock.now());
+  }
+
+  /** Throws LimitError when this submission would break a limit; records nothing. */
+  check(userId: string, limits: Limits, user: Load, guild: GuildLoad): void {
     const now = this.clock.now();
     const waits = checkLoad(userHolder(limits), user, false);
     checkLoad(guildHolder(limits, guild.guildId), guild, waits);
@@ -199,6 +205,14 @@ export class SubmissionLimiter {
         new Date((Math.floor(now / DAY_MS) + 1) * DAY_MS),
       );
     }
-    this.usage.record(userId, now);
+  }
+
+  /**
+   * A submission refused after it cost the bot work (a blocked prompt, an attachment downloaded and refused):
+   * it starts the user's interval like an admission, so retrying at once is refused cheaply. The daily quota is
+   * not charged.
+   */
+  noteRefused(userId: string): void {
+    this.usage.noteAttempt(userId, this.clock.now());
   }
 }

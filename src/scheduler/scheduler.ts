@@ -11,7 +11,7 @@ import { systemClock, type Clock } from './clock.js';
 import { CancelError, UnavailableError, UnknownBackendError } from './errors.js';
 import { RunTimeAverages, queueEtas } from './eta.js';
 import { FairQueue, type QueueItem } from './fair-queue.js';
-import { SubmissionLimiter, resolveLimits, type Load } from './limits.js';
+import { SubmissionLimiter, resolveLimits, type GuildLoad, type Load } from './limits.js';
 import { missingOn, requirementsOf, whyNowhere, type Requirements } from './requirements.js';
 import { RunStopper, type StopEnding, type Stoppable } from './run-stopper.js';
 import { SlotLedger } from './slot-ledger.js';
@@ -35,6 +35,9 @@ export interface SchedulerOptions {
 
 /** What a server's admins set for their own server's jobs; other servers are unaffected. */
 export type GuildHold = 'paused' | 'draining';
+
+/** What check() needs of a submission: its spec without the images, the workflow once options are bound. */
+export type AdmissionQuery = Omit<JobSpec, 'workflow' | 'images'> & { workflow?: JobSpec['workflow'] };
 
 export interface CancelActor {
   userId: string;
@@ -120,29 +123,55 @@ export class Scheduler implements JobAdopter {
 
   /** Admits a job or throws LimitError / UnavailableError; the returned job is queued (and maybe already dispatched). */
   submit(spec: JobSpec): Job {
-    if (!this.accepting) throw new UnavailableError('draining', 'the bot is not taking new jobs right now; try again later');
-    if (spec.owner.guildId !== null && this.guildHolds.get(spec.owner.guildId) === 'draining') {
-      throw new UnavailableError('draining', "this server's admins have stopped taking new jobs for now; try again later");
-    }
     if (spec.id !== undefined && this.active.has(spec.id)) throw new Error(`job ${spec.id} is already in the scheduler`);
-    if (!this.backends.some((b) => b.healthy)) throw new UnavailableError('down', 'all backends are down');
-    const placement = this.placementOf(spec);
-    const why = this.whyNowhere(placement);
-    if (why) throw new UnavailableError('unsupported', `no backend can run this: ${why}`);
-    const overrides = [...(this.options.limitOverrides ?? []), ...(spec.limitOverrides ?? [])];
-    const limits = resolveLimits(this.options.limits, overrides, {
-      owner: spec.owner,
-      command: spec.command,
-      commandLimits: spec.commandLimits,
-    });
-    const { userId, guildId } = spec.owner;
-    const guild = { guildId, ...this.loadOf((e) => e.guildId === guildId) };
-    this.limiter.admit(userId, limits, this.loadOf((e) => e.userId === userId), guild);
+    const { limits, placement, user, guild } = this.admission(spec);
+    this.limiter.admit(spec.owner.userId, limits, user, guild);
     const entry = this.newEntry(new Job(spec, this.clock.now()), limits, placement);
     this.queue.push(entry);
     this.log.debug({ job: entry.id, user: entry.userId, command: spec.command }, 'job queued');
     this.pump();
     return entry.job;
+  }
+
+  /**
+   * Throws what submit() would throw for this submission now (LimitError / UnavailableError), admitting and
+   * recording nothing: callers run it before paying for expensive work (downloading and decoding attachments),
+   * then submit() checks again. Without a workflow, whether a backend can run it is not checked yet.
+   */
+  check(query: AdmissionQuery): void {
+    const { limits, user, guild } = this.admission(query);
+    this.limiter.check(query.owner.userId, limits, user, guild);
+  }
+
+  /**
+   * Every admission rule of submit() but the limiter's, in one place so that check() can never disagree with it:
+   * taking jobs at all (the bot, the owner's server), a backend up, one able to run the workflow; and what the
+   * limiter needs to judge the owner's limits. Nothing is recorded here.
+   */
+  private admission(query: AdmissionQuery): { limits: Limits; placement: Placement; user: Load; guild: GuildLoad } {
+    if (!this.accepting) throw new UnavailableError('draining', 'the bot is not taking new jobs right now; try again later');
+    const { userId, guildId } = query.owner;
+    if (guildId !== null && this.guildHolds.get(guildId) === 'draining') {
+      throw new UnavailableError('draining', "this server's admins have stopped taking new jobs for now; try again later");
+    }
+    if (!this.backends.some((b) => b.healthy)) throw new UnavailableError('down', 'all backends are down');
+    const placement = this.placementOf({ workflow: query.workflow ?? {} });
+    const why = query.workflow ? this.whyNowhere(placement) : null;
+    if (why) throw new UnavailableError('unsupported', `no backend can run this: ${why}`);
+    const overrides = [...(this.options.limitOverrides ?? []), ...(query.limitOverrides ?? [])];
+    const limits = resolveLimits(this.options.limits, overrides, {
+      owner: query.owner,
+      command: query.command,
+      commandLimits: query.commandLimits,
+    });
+    const user = this.loadOf((e) => e.userId === userId);
+    const guild = { guildId, ...this.loadOf((e) => e.guildId === guildId) };
+    return { limits, placement, user, guild };
+  }
+
+  /** A submission refused after it cost work (see SubmissionLimiter.noteRefused): its owner's interval starts. */
+  noteRefused(userId: string): void {
+    this.limiter.noteRefused(userId);
   }
 
   /**
@@ -501,7 +530,7 @@ export class Scheduler implements JobAdopter {
     });
   }
 
-  private placementOf(spec: JobSpec): Placement {
+  private placementOf(spec: Pick<JobSpec, 'workflow'>): Placement {
     const requirements = requirementsOf(spec.workflow, this.knownModels());
     const canRunOn = new Set<Backend>();
     for (const b of this.backends) if (b.inventory && missingOn(b.inventory, requirements) === null) canRunOn.add(b);

@@ -9,6 +9,8 @@ export interface SubmissionUsage {
   lastAt(userId: string): number | undefined;
   /** Counts one admission at `now`. */
   record(userId: string, now: number): void;
+  /** A refused attempt at `now`: starts the interval (`lastAt`), not counted in the day. */
+  noteAttempt(userId: string, now: number): void;
 }
 
 /** Forgets everything with the process. */
@@ -27,6 +29,10 @@ export class MemoryUsage implements SubmissionUsage {
 
   record(userId: string, now: number): void {
     this.daily.set(userId, { day: utcDay(now), count: this.countOnDay(userId, now) + 1 });
+    this.last.set(userId, now);
+  }
+
+  noteAttempt(userId: string, now: number): void {
     this.last.set(userId, now);
   }
 }
@@ -52,6 +58,8 @@ export function storeUsage(store: UsageStore): SubmissionUsage {
       inStore(userId, 'count the submission', () => store.addUsage(userId));
       last.set(userId, now);
     },
+    // Kept in memory only: a restart forgives a refused attempt, never an admission.
+    noteAttempt: (userId, now) => void last.set(userId, now),
   };
 }
 

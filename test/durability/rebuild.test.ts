@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { specFromRow } from '../../src/jobs/recovery-spec.js';
-import type { JobRow, LoadedImage } from '../../src/jobs/store.js';
+import type { JobRow, StoredImage } from '../../src/jobs/store.js';
 import type { CommandDefinition } from '../../src/templates/definition.js';
 import type { FakeComfy } from '../fakes/comfy/index.js';
 import { commands, INVERT, invertWorkflow } from './commands.js';
@@ -22,7 +22,7 @@ function row(extra: Partial<JobRow> = {}): JobRow {
   };
 }
 
-const picture: LoadedImage = { option: 'picture', filename: 'cat.png', mime: 'image/png', bytes: Buffer.from('png bytes') };
+const picture: StoredImage = { option: 'picture', filename: 'cat.png', mime: 'image/png', sha256: 'a'.repeat(64), size: 9, path: '/data/inputs/cat' };
 
 describe('specFromRow', () => {
   it('takes image targets, outputs and limits from the command as loaded now', () => {
@@ -35,7 +35,7 @@ describe('specFromRow', () => {
         command: 'invert',
         workflow: invertWorkflow(),
         params: {},
-        images: [{ option: 'picture', filename: 'cat.png', bytes: picture.bytes, target: { nodeId: '10', matchedBy: 'title', ref: 'Source.image', input: 'image' } }],
+        images: [{ option: 'picture', filename: 'cat.png', path: picture.path, target: { nodeId: '10', matchedBy: 'title', ref: 'Source.image', input: 'image' } }],
         outputs: ['12'],
         commandLimits: { perUserQueued: 2 },
       },
@@ -80,7 +80,7 @@ describe('recovering rows that need care', () => {
   async function queueImageJob(first: BotLife): Promise<string> {
     first.scheduler.pause();
     const bytes = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#123456' } }).png().toBuffer();
-    const rebuilt = specFromRow(row({ id: 'img-1' }), [{ ...picture, bytes }], commands);
+    const rebuilt = specFromRow(row({ id: 'img-1' }), [picture], commands);
     if (!rebuilt.ok) throw new Error(rebuilt.problem);
     return first.submit(rebuilt.spec, [{ option: 'picture', filename: 'cat.png', mime: 'image/png', bytes }]).id;
   }

@@ -1,4 +1,5 @@
 // Test images made with sharp at run time: no binary fixtures.
+import { crc32, deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 
 /** A diagonal gradient with pseudo-random noise of ±amplitude (0 = smooth, 127 = incompressible). */
@@ -39,4 +40,28 @@ export async function noisyAnimation(frames: number, size: number): Promise<Buff
     Array.from({ length: frames }, (_, i) => noisyImage(size, size, 40 + i).png().toBuffer()),
   );
   return sharp(stills, { join: { animated: true } }).gif().toBuffer();
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body) >>> 0);
+  return Buffer.concat([length, body, crc]);
+}
+
+/** A PNG that claims `width`×`height` and holds almost no pixel data (a decompression bomb in a few hundred bytes). */
+export function pngHeaderOnly(width: number, height: number): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8;
+  header[9] = 2;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', deflateSync(Buffer.alloc(100))),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }

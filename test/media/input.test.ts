@@ -1,22 +1,44 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { inspectImageInput, type ImageInputLimits } from '../../src/media/input.js';
-import { sniffMime } from '../../src/media/sniff.js';
-import { animated, noisyImage, solid } from './images.js';
+import { animated, noisyImage, pngHeaderOnly, solid } from './images.js';
 
 const MB = 1024 * 1024;
 const limits: ImageInputLimits = { maxBytes: 20 * MB, maxPixels: 16 * MB };
 
 describe('inspectImageInput', () => {
-  it('accepts a JPEG and returns an upright PNG without metadata', async () => {
+  it('re-encodes a rotated JPEG once: upright, without metadata, still a JPEG (never a PNG of a photo)', async () => {
     // 40×20 stored with EXIF orientation 6 (rotate 90° clockwise to display): upright it is 20×40.
     const jpeg = await noisyImage(40, 20, 3).jpeg().withMetadata({ orientation: 6 }).toBuffer();
     const result = await inspectImageInput(jpeg, limits);
-    expect(result).toMatchObject({ ok: true, width: 20, height: 40, format: 'jpeg' });
+    expect(result).toMatchObject({ ok: true, width: 20, height: 40, format: 'jpeg', stored: 'jpeg', mime: 'image/jpeg', original: false });
     if (!result.ok) throw new Error(result.reason);
-    expect(sniffMime(result.bytes)).toBe('image/png');
     const meta = await sharp(result.bytes).metadata();
-    expect([meta.width, meta.height, meta.orientation, meta.exif]).toEqual([20, 40, undefined, undefined]);
+    expect([meta.format, meta.width, meta.height, meta.orientation, meta.exif]).toEqual(['jpeg', 20, 40, undefined, undefined]);
+  });
+
+  it('keeps an upright PNG, JPEG or WebP byte for byte in its pixels, with its metadata stripped', async () => {
+    const exif = { IFD0: { Copyright: 'secret place', Artist: 'someone' } };
+    for (const format of ['png', 'jpeg', 'webp'] as const) {
+      const sent = await noisyImage(48, 32, 9).toFormat(format).withExif(exif).toBuffer();
+      expect((await sharp(sent).metadata()).exif).toBeDefined();
+      const result = await inspectImageInput(sent, limits);
+      expect(result).toMatchObject({ ok: true, format, stored: format, original: true, width: 48, height: 32 });
+      if (!result.ok) throw new Error(result.reason);
+      expect(result.bytes.includes('secret place')).toBe(false);
+      expect((await sharp(result.bytes).metadata()).exif).toBeUndefined();
+      expect(result.bytes.length).toBeLessThanOrEqual(sent.length);
+      const [before, after] = await Promise.all([sharp(sent).raw().toBuffer(), sharp(result.bytes).raw().toBuffer()]);
+      expect(after.equals(before)).toBe(true);
+    }
+  });
+
+  it('stores a large photo as compact as it came, not as a PNG several times its size', async () => {
+    const photo = await noisyImage(1024, 1024, 40).jpeg({ quality: 95 }).toBuffer();
+    const result = await inspectImageInput(photo, limits);
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.stored).toBe('jpeg');
+    expect(result.bytes.length).toBeLessThanOrEqual(photo.length);
   });
 
   it('accepts PNG, WebP and still GIF', async () => {
@@ -66,7 +88,15 @@ describe('inspectImageInput', () => {
       .toBuffer();
     expect(await inspectImageInput(huge, limits)).toEqual({
       ok: false,
-      reason: 'the image is 5000×5000 (25 megapixels); the limit is 16.8 megapixels',
+      reason: 'the image is too large (5000×5000, the limit is 16.8 megapixels)',
+    });
+  });
+
+  it('says "too large", not "corrupt", for a header past what the decoder itself would open', async () => {
+    // A 30000×30000 PNG (900 megapixels) in a few hundred bytes: a decompression bomb.
+    expect(await inspectImageInput(pngHeaderOnly(30_000, 30_000), limits)).toEqual({
+      ok: false,
+      reason: 'the image is too large (30000×30000, the limit is 16.8 megapixels)',
     });
   });
 

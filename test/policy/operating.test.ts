@@ -57,8 +57,8 @@ describe('operating a server', () => {
         },
       }),
     });
-    const submit = (channelId: string, prompt: string) => {
-      const admission = admitSubmission({
+    const submit = async (channelId: string, prompt: string) => {
+      const admission = await admitSubmission({
         settings: store.guildSettings('1'),
         command: imagine,
         channelId,
@@ -72,10 +72,10 @@ describe('operating a server', () => {
       return admission;
     };
 
-    const wrongChannel = submit('11', 'a cat');
+    const wrongChannel = await submit('11', 'a cat');
     expect(wrongChannel.outcome === 'refused-access' && refusalMessage(wrongChannel.refusal)).toBe('/imagine can only be used in <#10>.');
-    expect(submit('10', 'a g0re scene')).toMatchObject({ outcome: 'blocked', reply: 'Not here.' });
-    expect(submit('10', 'a cat')).toEqual({ outcome: 'admitted', values: { prompt: 'a cat', steps: 25 }, dropped: [] });
+    expect(await submit('10', 'a g0re scene')).toMatchObject({ outcome: 'blocked', reply: 'Not here.' });
+    expect(await submit('10', 'a cat')).toEqual({ outcome: 'admitted', values: { prompt: 'a cat', steps: 25 }, dropped: [] });
 
     const owner = { userId: '7', guildId: '1', roles: ['20'] };
     expect(memberLimits({ limits: limitsSchema.parse({}), limitOverrides: [], settings: store.guildSettings('1'), owner, command: 'imagine' }).perUserQueued).toBe(6);

@@ -78,3 +78,30 @@ describe('limits through the scheduler', () => {
     expect(e.message).toBe('Daily quota reached (2 jobs); it resets at 00:00 UTC');
   });
 });
+
+describe('the side-effect-free pre-check', () => {
+  it('refuses what submit would refuse, records nothing, and a refusal after work starts the interval only', () => {
+    const { scheduler, clock } = setup({ limits: { minIntervalSeconds: 60, dailyQuota: 2 } });
+    // Checking as often as you like admits nothing: the interval and the quota are untouched.
+    for (let i = 0; i < 5; i += 1) scheduler.check(spec('a'));
+    scheduler.submit(spec('a'));
+    expect(refusal(() => scheduler.check(spec('a'))).limit).toBe('interval');
+    expect(() => scheduler.check(spec('b'))).not.toThrow();
+
+    // b's blocked prompt: b waits out the interval like after a job, but the day's quota is not charged.
+    scheduler.noteRefused('b');
+    expect(refusal(() => scheduler.check(spec('b'))).message).toMatch(/^Please wait 60 s between jobs/);
+    clock.advance(60_000);
+    scheduler.submit(spec('b'));
+    clock.advance(60_000);
+    expect(() => scheduler.submit(spec('b'))).not.toThrow();
+    clock.advance(60_000);
+    expect(refusal(() => scheduler.check(spec('b'))).limit).toBe('daily');
+  });
+
+  it('checks the workflow only when it is given: the limits come before the options', () => {
+    const { scheduler } = setup({ limits: { perUserQueued: 0, perUserRunning: 0 } });
+    const { workflow: _workflow, ...withoutWorkflow } = spec('a');
+    expect(refusal(() => scheduler.check(withoutWorkflow)).limit).toBe('running');
+  });
+});

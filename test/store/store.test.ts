@@ -115,6 +115,24 @@ describe('jobs', () => {
     expect(store.get('taken')?.images).toEqual([]);
   });
 
+  it('keeps an input saved ahead of its job through a prune, and drops it when the submission is refused', async () => {
+    const { store, dataDir } = setup();
+    const saved = await store.saveInput(Buffer.from('ahead'));
+    expect(readFileSync(saved.path, 'utf8')).toBe('ahead');
+    store.prune(1); // no row refers to it yet, but its submission is still on its way
+    expect(existsSync(saved.path)).toBe(true);
+    const row = store.insertJob(newJob('a', { images: [{ option: 'image', filename: 'a.jpg', mime: 'image/jpeg', saved }] }));
+    expect(row.images).toMatchObject([{ sha256: saved.sha256, size: 5, path: saved.path }]);
+
+    const refused = await store.saveInput(Buffer.from('refused'));
+    store.dropInput(refused.sha256);
+    expect(existsSync(refused.path)).toBe(false);
+    expect(readdirSync(join(dataDir, 'inputs'))).toEqual([saved.sha256]);
+    expect(() => store.insertJob(newJob('b', { images: [{ option: 'image', filename: 'r.jpg', mime: 'image/jpeg', saved: refused }] }))).toThrow(
+      /job b: input "image" is not saved/,
+    );
+  });
+
   it('says which image file is missing', () => {
     const { store } = setup();
     const row = store.insertJob(newJob('a', { images: [{ option: 'image', filename: 'c.png', mime: 'image/png', bytes: Buffer.from('c') }] }));

@@ -57,7 +57,7 @@ describe('comfycord run', () => {
     expect(upload).toBeDefined();
     const sent = fake.requests.findLast((request) => request.method === 'POST' && request.path.endsWith('/prompt'));
     const image = (sent?.body as { prompt: Record<string, { inputs: Record<string, unknown> }> }).prompt['10']?.inputs.image;
-    expect(image).toMatch(/cat\.png$/);
+    expect(image).toMatch(/cat\.jpg$/);
   });
 
   it.each([

@@ -1,39 +1,46 @@
 // The parent's output image a per-output action works on: downloaded again from the ComfyUI server the parent
 // ran on (full quality), else the copy attached to the card the button is on (possibly re-encoded to fit the
-// upload limit). Either way it is checked and normalised like an attachment a member uploads.
+// upload limit). It is a deferred image source: nothing is fetched until the submission has passed its cheap
+// checks, and then it is checked and normalised like an attachment a member uploads.
 import type { Attachment, Collection } from 'discord.js';
-import type { ImageBytes } from '../../jobs/spec.js';
 import type { JobRow, OutputRef } from '../../jobs/store-types.js';
-import { inspectImageInput } from '../../media/input.js';
-import { IMAGE_INPUT_LIMITS, ImageInputError, imageFromUrl } from '../handlers/command.js';
+import { sniffMime } from '../../media/sniff.js';
+import { IMAGE_INPUT_LIMITS, ImageInputError, download, type ImageSource } from '../imageInputs.js';
 import type { BotContext } from '../wiring/context.js';
 
 const IMAGE_FILE = /\.(png|jpe?g|webp)$/i;
 const IMAGE_ATTACHMENT = /^image\/(png|jpeg|webp)/;
-
-export type OutputImage = { ok: true; image: ImageBytes } | { ok: false; reason: string };
 
 /** The parent's image outputs in delivery order: output n of a per-output button is the n-th. */
 export function imageOutputs(row: JobRow): OutputRef[] {
   return (row.outputs ?? []).filter((ref) => IMAGE_FILE.test(ref.filename));
 }
 
-export async function parentOutputImage(
-  ctx: Pick<BotContext, 'backends' | 'logger'>,
+export function parentOutputSource(
+  ctx: Pick<BotContext, 'backends' | 'logger' | 'imageInputs'>,
   row: JobRow,
   index: number,
   option: string,
   cardAttachments: Collection<string, Attachment> | null,
-): Promise<OutputImage> {
+): Extract<ImageSource, { kind: 'deferred' }> {
+  return { kind: 'deferred', name: `${row.id.slice(0, 24)}_${index}.png`, load: () => loadParentOutput(ctx, row, index, option, cardAttachments) };
+}
+
+async function loadParentOutput(
+  ctx: Pick<BotContext, 'backends' | 'logger' | 'imageInputs'>,
+  row: JobRow,
+  index: number,
+  option: string,
+  cardAttachments: Collection<string, Attachment> | null,
+): Promise<Buffer> {
   const log = ctx.logger.child({ job: row.id, output: index });
   const ref = imageOutputs(row)[index - 1];
   const backend = ctx.backends.find((candidate) => candidate.name === row.backend);
   if (ref && backend) {
     try {
       const { bytes } = await backend.client.http.view(ref);
-      const checked = await inspectImageInput(bytes, IMAGE_INPUT_LIMITS);
-      if (checked.ok) return { ok: true, image: { filename: `${row.id.slice(0, 24)}_${index}.png`, bytes: checked.bytes } };
-      log.warn({ reason: checked.reason }, 'the output ComfyUI returned is not a usable image; trying the card copy');
+      if (sniffMime(bytes)?.startsWith('image/')) return bytes;
+      log.warn('the output ComfyUI returned is not an image; trying the card copy');
     } catch (error) {
       log.info({ err: error, backend: backend.name }, 'output no longer on ComfyUI; trying the card copy');
     }
@@ -44,11 +51,11 @@ export async function parentOutputImage(
   const attached = copies.length === imageOutputs(row).length ? copies[index - 1] : undefined;
   if (attached) {
     try {
-      return { ok: true, image: await imageFromUrl(option, attached.url, attached.size, attached.name) };
+      return await download(option, attached.url, attached.size, IMAGE_INPUT_LIMITS, ctx.imageInputs.origins);
     } catch (error) {
       if (!(error instanceof ImageInputError)) throw error;
       log.info({ reason: error.message }, 'the card copy of the output could not be used either');
     }
   }
-  return { ok: false, reason: `image ${index} of that job is no longer available (ComfyUI no longer has it and the card has no usable copy)` };
+  throw new ImageInputError(`image ${index} of that job is no longer available (ComfyUI no longer has it and the card has no usable copy)`);
 }

@@ -3,13 +3,13 @@
 // parent job, edited in a modal first for `remix` actions, and submitted through the one submission path, under
 // the member who pressed it: access, blocked words, option ranges and limits apply as for the slash command.
 import { MessageFlags, type ButtonInteraction, type ModalSubmitInteraction } from 'discord.js';
-import type { ImageBytes } from '../../jobs/spec.js';
 import type { JobRow } from '../../jobs/store-types.js';
 import { actionValues } from '../../templates/actions.js';
 import type { ActionDefinition, CommandDefinition, OptionDefinition } from '../../templates/definition.js';
-import { refuse, submitJob } from '../handlers/submit.js';
+import { submitJob } from '../handlers/submit.js';
+import type { ImageSource } from '../imageInputs.js';
 import type { BotContext } from '../wiring/context.js';
-import { parentOutputImage } from './parentOutput.js';
+import { parentOutputSource } from './parentOutput.js';
 import { renderRemixModal } from './remixModal.js';
 
 type ActionInteraction = ButtonInteraction | ModalSubmitInteraction;
@@ -99,23 +99,21 @@ async function submitAction(
 ): Promise<void> {
   const computed = actionValues(action, target, { command: parent, params: row.params, images: row.images.map((image) => image.option) });
   const values: Record<string, unknown> = { ...computed.values, ...edits };
-  const images: Record<string, ImageBytes> = {};
-  const reused = Object.entries(computed.parentImages);
-  if (reused.length > 0) {
-    const stored = new Map(ctx.store.loadImages(row.id).map((image) => [image.option, image]));
-    for (const [option, source] of reused) {
-      const image = stored.get(source);
-      if (image) images[option] = { filename: image.filename, bytes: image.bytes };
-    }
+  // Image sources only: the parent's saved inputs are reused as they are, and its output is fetched once the
+  // submission has passed the cheap checks.
+  const images: Record<string, ImageSource> = {};
+  const stored = new Map(row.images.map((image) => [image.option, image]));
+  for (const [option, source] of Object.entries(computed.parentImages)) {
+    const image = stored.get(source);
+    if (!image) continue;
+    const { filename, mime, sha256, size, path } = image;
+    images[option] = { kind: 'saved', filename, mime, saved: { sha256, size, path } };
+    values[option] = filename;
   }
   if (computed.outputOption !== null && index !== null) {
-    const output = await parentOutputImage(ctx, row, index, computed.outputOption, cardAttachments);
-    if (!output.ok) {
-      await refuse(interaction, target.name, output.reason);
-      return;
-    }
-    images[computed.outputOption] = output.image;
+    const output = parentOutputSource(ctx, row, index, computed.outputOption, cardAttachments);
+    images[computed.outputOption] = output;
+    values[computed.outputOption] = output.name;
   }
-  for (const [option, image] of Object.entries(images)) values[option] = image.filename;
   await submitJob(ctx, interaction, { definition: target, values, images, parent: { jobId: row.id, output: index, action: action.name } });
 }

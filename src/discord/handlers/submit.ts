@@ -1,24 +1,27 @@
-// One submission, whatever started it (a slash command, Reroll, Edit, Upscale): policy checks, prepareJob,
-// scheduler.submit, the store row, and the job card that follows the job. The interaction is already deferred,
+// One submission, whatever started it (a slash command, Reroll, Edit, Upscale): the checks in the order of
+// their cost, then the images, scheduler.submit, the store row, and the job card that follows the job. The interaction is already deferred,
 // so its reply becomes the card (or the refusal).
 import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction } from 'discord.js';
 import type { Job, JobOwner } from '../../jobs/job.js';
 import { persistJob } from '../../jobs/persistence.js';
-import { jobSpecFromPrepared, type ImageBytes } from '../../jobs/spec.js';
+import { jobSpecFromPrepared } from '../../jobs/spec.js';
 import type { JobParent } from '../../jobs/store-types.js';
 import { instrumentJob } from '../../ops/instrument.js';
-import { applyDefaults, auditJob, checkAccess, checkPrompt, dmSettings, guildLimitOverrides, type AuditOutcome } from '../../policy/index.js';
+import { applyDefaults, auditJob, checkAccess, checkPrompt, dmSettings, guildLimitOverrides, promptOptionNames, type AuditOutcome } from '../../policy/index.js';
 import { LimitError } from '../../scheduler/limits.js';
 import { UnavailableError } from '../../scheduler/errors.js';
+import type { AdmissionQuery } from '../../scheduler/scheduler.js';
 import type { CommandDefinition } from '../../templates/definition.js';
 import { OptionError } from '../../templates/errors.js';
-import { prepareJob } from '../../templates/prepare.js';
+import { prepareJob, type PreparedJob } from '../../templates/prepare.js';
+import { ImageInputError, readyImage, type ImageSource, type ReadyImage } from '../imageInputs.js';
 import { isModerator } from '../permissions.js';
 import { uploadLimit } from '../delivery.js';
 import { INTERACTION_TOKEN_LIFETIME_MS } from '../interactionTransport.js';
 import { refusalMessage } from '../settings/format.js';
 import { startJobCard } from '../wiring/cardSession.js';
 import { accessOf } from '../wiring/access.js';
+import { reportDisabledPattern } from '../wiring/patternReport.js';
 import type { BotContext } from '../wiring/context.js';
 
 export type SubmittingInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
@@ -27,8 +30,8 @@ export interface Submission {
   definition: CommandDefinition;
   /** Raw option values as Discord sent them (image options hold their file name). */
   values: Record<string, unknown>;
-  /** Image options' bytes, already checked and re-encoded. */
-  images: Record<string, ImageBytes>;
+  /** Where each image option's file comes from; fetched only once every cheap check has passed. */
+  images: Record<string, ImageSource>;
   /** The job this one is made from, and by which follow-up action. */
   parent: JobParent | null;
 }
@@ -43,8 +46,22 @@ export async function refuse(interaction: SubmittingInteraction, command: string
   });
 }
 
-type Checked = { ok: true; job: Job } | { ok: false; outcome: AuditOutcome; message: string };
+type Refusal = { outcome: AuditOutcome; message: string };
 
+/** The scheduler's refusals (limits, paused or draining, no backend able to run it) as a member reads them. */
+function schedulerRefusal(error: unknown): Refusal {
+  if (error instanceof LimitError || error instanceof UnavailableError) return { outcome: 'refused-limit', message: error.message };
+  throw error;
+}
+
+/**
+ * The one submission path, for every entry point. Untrusted input pays for cheap checks first, in this order:
+ * where and by whom (channel, role); whether the bot (or the server) takes jobs and the member's limits —
+ * side-effect-free, before the blocked lists so a refused member's retries are turned away by their interval
+ * without running the lists again —; blocked words and patterns; the options; whether a backend can run it.
+ * Only then are attachments downloaded and decoded, and the scheduler admits the job for real (its checks run
+ * again). A refusal after work was done (a blocked prompt, a refused image) starts the member's interval.
+ */
 export async function submitJob(ctx: BotContext, interaction: SubmittingInteraction, submission: Submission): Promise<Job | null> {
   const { definition } = submission;
   const access = accessOf(interaction);
@@ -52,8 +69,13 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
   // In a DM no server policy exists: the operator's DM policy applies instead.
   const settings = interaction.guildId ? ctx.store.guildSettings(interaction.guildId) : dmSettings(ctx.config.dmPolicy);
   const audit = { userId: owner.userId, guildId: owner.guildId, channelId: interaction.channelId, command: definition.name };
+  const refused = async (refusal: Refusal): Promise<null> => {
+    auditJob(ctx.logger, { ...audit, jobId: null, params: submission.values, outcome: refusal.outcome, detail: refusal.message });
+    await refuse(interaction, definition.name, refusal.message);
+    return null;
+  };
 
-  const checked = ((): Checked => {
+  const checked = await (async (): Promise<Refusal | { prepared: PreparedJob; query: AdmissionQuery }> => {
     if (settings && interaction.channelId) {
       const channel = interaction.channel;
       const allowed = checkAccess({
@@ -64,38 +86,67 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
         roleIds: owner.roles,
         isModerator: isModerator(access, { moderatorRoles: [...ctx.config.discord.moderatorRoles, ...settings.moderatorRoles] }),
       });
-      if (!allowed.ok) return { ok: false, outcome: 'refused-access', message: refusalMessage(allowed) };
+      if (!allowed.ok) return { outcome: 'refused-access', message: refusalMessage(allowed) };
+    }
+    // The guild's per-role limits apply on top of the configured ones (admission only).
+    const query: AdmissionQuery = {
+      owner,
+      command: definition.name,
+      ...(definition.limits ? { commandLimits: definition.limits } : {}),
+      ...(settings && owner.guildId ? { limitOverrides: guildLimitOverrides(owner.guildId, settings) } : {}),
+    };
+    try {
+      ctx.scheduler.check(query);
+    } catch (error) {
+      return schedulerRefusal(error);
     }
     const { values } = applyDefaults(definition, submission.values, ctx.store.userDefaults(owner.userId, definition.name));
-    let prepared;
+    if (settings) {
+      const guildId = owner.guildId;
+      const verdict = await checkPrompt(settings, values, promptOptionNames(definition), (disabled) => {
+        if (guildId) reportDisabledPattern(ctx, guildId, disabled);
+      });
+      if (verdict.blocked) {
+        ctx.scheduler.noteRefused(owner.userId);
+        return { outcome: 'blocked', message: verdict.reply };
+      }
+    }
+    let prepared: PreparedJob;
     try {
       prepared = prepareJob(definition, values);
     } catch (error) {
-      if (error instanceof OptionError) return { ok: false, outcome: 'invalid', message: error.message };
+      if (error instanceof OptionError) return { outcome: 'invalid', message: error.message };
       throw error;
     }
-    if (settings) {
-      const strings = definition.options.filter((o) => o.type === 'string').map((o) => o.name);
-      const verdict = checkPrompt(settings, prepared.params, strings);
-      if (verdict.blocked) return { ok: false, outcome: 'blocked', message: verdict.reply };
-    }
-    const spec = jobSpecFromPrepared(prepared, owner, submission.images, definition.limits);
-    // The guild's per-role limits apply on top of the configured ones (admission only).
-    if (settings && owner.guildId) spec.limitOverrides = guildLimitOverrides(owner.guildId, settings);
     try {
-      return { ok: true, job: ctx.scheduler.submit(spec) };
+      ctx.scheduler.check({ ...query, workflow: prepared.workflow });
     } catch (error) {
-      if (error instanceof LimitError || error instanceof UnavailableError) return { ok: false, outcome: 'refused-limit', message: error.message };
-      throw error;
+      return schedulerRefusal(error);
     }
+    return { prepared, query };
   })();
+  if ('outcome' in checked) return refused(checked);
 
-  if (!checked.ok) {
-    auditJob(ctx.logger, { ...audit, jobId: null, params: submission.values, outcome: checked.outcome, detail: checked.message });
-    await refuse(interaction, definition.name, checked.message);
-    return null;
+  // The expensive part: downloads and decoding, for a submission that passed every check above.
+  const images: Record<string, ReadyImage> = {};
+  try {
+    for (const [option, source] of Object.entries(submission.images)) images[option] = await readyImage(option, source, ctx.imageInputs);
+  } catch (error) {
+    if (!(error instanceof ImageInputError)) throw error;
+    forget(ctx, images);
+    ctx.scheduler.noteRefused(owner.userId);
+    return refused({ outcome: 'invalid', message: error.message });
   }
-  const { job } = checked;
+  const files = Object.fromEntries(Object.entries(images).map(([option, image]) => [option, { filename: image.filename, path: image.saved.path }]));
+  const { limitOverrides } = checked.query;
+  const spec = { ...jobSpecFromPrepared(checked.prepared, owner, files, definition.limits), ...(limitOverrides ? { limitOverrides } : {}) };
+  let job: Job;
+  try {
+    job = ctx.scheduler.submit(spec);
+  } catch (error) {
+    forget(ctx, images);
+    return refused(schedulerRefusal(error));
+  }
   // Synchronously after submit: the row, with the prompt id, is written before the backend request leaves.
   persistJob(
     ctx.store,
@@ -105,7 +156,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
       interaction: { token: interaction.token, expiresAt: interaction.createdTimestamp + INTERACTION_TOKEN_LIFETIME_MS },
       parent: submission.parent,
       uploadLimit: uploadLimit(interaction.attachmentSizeLimit),
-      images: Object.entries(submission.images).map(([option, image]) => ({ option, filename: image.filename, mime: 'image/png', bytes: image.bytes })),
+      images: Object.entries(images).map(([option, image]) => ({ option, filename: image.filename, mime: image.mime, saved: image.saved })),
     },
     ctx.logger,
   );
@@ -113,4 +164,9 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
   instrumentJob(job, ctx.metrics);
   startJobCard(ctx, interaction, job);
   return job;
+}
+
+/** Input files saved for a submission that was refused after all (those another job uses stay). */
+function forget(ctx: BotContext, images: Record<string, ReadyImage>): void {
+  for (const image of Object.values(images)) ctx.store.dropInput(image.saved.sha256);
 }

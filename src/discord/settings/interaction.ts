@@ -53,10 +53,10 @@ export class SettingsError extends Error {
  * Replies with what `produce` returns, or with the sentence of a SettingsError or StoreError (the store names the
  * setting it refused); anything else is a bug and propagates.
  */
-export async function answer(interaction: SettingsInteraction, produce: () => string): Promise<void> {
+export async function answer(interaction: SettingsInteraction, produce: () => string | Promise<string>): Promise<void> {
   let content: string;
   try {
-    content = produce();
+    content = await produce();
   } catch (error) {
     if (error instanceof SettingsError) content = error.message;
     else if (error instanceof StoreError) content = `Not saved: ${error.message}`;

@@ -27,13 +27,13 @@ function show(interaction: SettingsInteraction, deps: SettingsDeps): string {
 }
 
 /** A saved prompt is checked against the server's blocked list now, not only when it is used. */
-function refuseBlocked(interaction: SettingsInteraction, deps: SettingsDeps, option: string, value: unknown): void {
+async function refuseBlocked(interaction: SettingsInteraction, deps: SettingsDeps, option: string, value: unknown): Promise<void> {
   if (interaction.guildId === null || typeof value !== 'string') return;
-  const check = checkPrompt(deps.store.guildSettings(interaction.guildId), { [option]: value }, [option]);
+  const check = await checkPrompt(deps.store.guildSettings(interaction.guildId), { [option]: value }, [option]);
   if (check.blocked) throw new SettingsError(check.reply);
 }
 
-function set(interaction: SettingsInteraction, deps: SettingsDeps): string {
+async function set(interaction: SettingsInteraction, deps: SettingsDeps): Promise<string> {
   const command = commandNamed(deps, requiredString(interaction, 'command'));
   const option = requiredString(interaction, 'option').trim();
   const raw = requiredString(interaction, 'value');
@@ -44,7 +44,7 @@ function set(interaction: SettingsInteraction, deps: SettingsDeps): string {
     if (error instanceof OptionError) throw new SettingsError(`Not saved: ${error.message}.`);
     throw error;
   }
-  refuseBlocked(interaction, deps, option, value);
+  await refuseBlocked(interaction, deps, option, value);
   // Stale values are dropped on every save, so the stored set only ever holds values that fit.
   const { valid } = checkDefaults(command, deps.store.userDefaults(interaction.user.id, command.name));
   deps.store.setUserDefaults(interaction.user.id, command.name, { ...valid, [option]: value });

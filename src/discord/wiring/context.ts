@@ -10,6 +10,7 @@ import type { Metrics } from '../../ops/metrics.js';
 import type { Scheduler } from '../../scheduler/scheduler.js';
 import type { CommandRegistry } from '../../templates/registry.js';
 import type { ChannelPacer } from '../channelPacer.js';
+import type { ImageInputDeps } from '../imageInputs.js';
 
 export interface BackendHandle {
   name: string;
@@ -41,4 +42,6 @@ export interface BotContext {
   cards: Set<Promise<unknown>>;
   /** Jobs whose results are being posted right now; the retry of pending deliveries skips them. */
   delivering: Set<string>;
+  /** Where image inputs are downloaded from and saved to. */
+  imageInputs: ImageInputDeps;
 }
