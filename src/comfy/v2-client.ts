@@ -9,7 +9,7 @@ import { ComfyConnectionError, ComfyV2Error } from './errors.js';
 import { ComfyHttp } from './http.js';
 import { sniffMime } from './outputs.js';
 import { PromptRun } from './prompt.js';
-import type { ApiWorkflow, NodeOutput, OutputFile } from './types.js';
+import type { ApiWorkflow, AssetReference, NodeOutput, OutputFile } from './types.js';
 import { DEFAULT_V2_TIMING, delay, V2Follower, type V2Timing } from './v2-follow.js';
 import { V2Http, type V2Job } from './v2-http.js';
 import { downloadV2Outputs } from './v2-outputs.js';
@@ -23,12 +23,6 @@ export interface ComfyV2ClientOptions {
   logger?: Logger;
   requestTimeoutMs?: number;
   timing?: Partial<V2Timing> & { cancelConfirmMs?: number };
-}
-
-/** `{"__type":"core/ASSET","info":{…}}`: what goes where a filename would in the workflow. */
-export interface AssetReference {
-  __type: 'core/ASSET';
-  info: { id: string; hash?: string; file_path?: string };
 }
 
 export class ComfyV2Client {

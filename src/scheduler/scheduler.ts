@@ -1,6 +1,6 @@
 // Decides when and where each job runs: admits it (limits), queues it fairly, dispatches it to the least
 // loaded healthy backend that can run it, follows the run, puts it back after a lost backend, and cancels.
-import { randomUUID } from 'node:crypto';
+import { dispatchId } from './dispatch-key.js';
 import type { LimitOverride, Limits } from '../config/schema.js';
 import { silentLogger, type Logger } from '../config/logger.js';
 import { Job, JobControl, type FinalState, type JobPosition, type JobSpec } from '../jobs/job.js';
@@ -324,7 +324,7 @@ export class Scheduler {
   }
 
   private dispatch(entry: Entry, backend: Backend): void {
-    const promptId = randomUUID();
+    const promptId = dispatchId(entry.id, entry.job.attempt + 1);
     this.hold(entry, backend);
     // Emitted before the submit call so a durable store has the prompt id before ComfyUI does.
     entry.control.dispatch(backend.name, promptId);

@@ -67,21 +67,6 @@ describe('ComfyV2Client on the proxy profile', () => {
     expect(fake.requests.find((r) => r.method === 'POST' && r.path === '/api/v2/jobs')?.idempotencyKey).toBe('key-ksampler');
   });
 
-  it('never lets the normalised progress go backwards', async () => {
-    const { c, fake, fakeComfy } = await setup();
-    fakeComfy.hold();
-    const run = await c.submit(KSAMPLER, 'key-mono');
-    const normalised: number[] = [];
-    run.subscribe((e) => {
-      if (e.type === 'progress' && e.max === 100) normalised.push(e.value);
-    });
-    await fake.next('stream-open');
-    fakeComfy.release();
-    await run.finished;
-    expect(normalised.length).toBeGreaterThan(0);
-    expect([...normalised].sort((a, b) => a - b)).toEqual(normalised);
-  });
-
   it('re-reads a transient expired and ends with the success', async () => {
     const { c, fake } = await setup();
     fake.faults.expireNextPoll();

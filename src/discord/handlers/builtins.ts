@@ -5,7 +5,7 @@ import { CancelError } from '../../scheduler/errors.js';
 import { canAdmin } from '../permissions.js';
 import { renderHelp } from '../helpReply.js';
 import { renderQueue, type QueuedJobView } from '../queueReply.js';
-import { renderStatus, type BackendStatusView } from '../statusReply.js';
+import { renderStatus, type BackendStatus, type BackendStatusView } from '../statusReply.js';
 import { handleComfyConfig } from '../settings/guildConfig.js';
 import { handleSettings } from '../settings/userSettings.js';
 import type { SettingsDeps } from '../settings/interaction.js';
@@ -142,7 +142,15 @@ function control(ctx: BotContext, sub: string, backend: BackendHandle | null): s
   return `Unknown subcommand ${sub}.`;
 }
 
-async function statusOf(backend: BackendHandle): Promise<BackendStatusView> {
+async function statusOf(backend: BackendHandle): Promise<BackendStatus> {
+  return { ...(await classicStatusOf(backend)), api: backend.api };
+}
+
+async function classicStatusOf(backend: BackendHandle): Promise<BackendStatusView> {
+  if (!backend.client) {
+    // A v2 endpoint with no classic URL: only its own health probe is known.
+    return backend.healthy ? { name: backend.name, up: true, running: null, pending: null } : { name: backend.name, up: false, error: 'the Comfy API v2 endpoint does not answer (see the log)' };
+  }
   if (!backend.healthy) {
     const error = await backend.client.http.systemStats().then(
       () => 'reconnecting',

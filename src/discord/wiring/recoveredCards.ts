@@ -49,8 +49,9 @@ async function redeliver(ctx: BotContext, row: JobRow): Promise<void> {
     return;
   }
   const backend = ctx.backends.find((b) => b.name === row.backend);
-  if (!backend) {
-    log.warn({ backend: row.backend }, 'undelivered job ran on a backend that is no longer configured');
+  if (!backend?.client) {
+    // A v2 endpoint's output URLs are not kept, and without a classic URL there is no /view to ask.
+    log.warn({ backend: row.backend }, backend ? 'undelivered job ran on a v2 backend without a classic URL; its results cannot be downloaded again' : 'undelivered job ran on a backend that is no longer configured');
     return;
   }
   let files: OutputFile[];
