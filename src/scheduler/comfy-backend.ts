@@ -37,6 +37,7 @@ export interface ComfyBackendOptions {
 }
 
 export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend {
+  readonly api = 'classic' as const;
   readonly name: string;
   readonly capacity: number;
   readonly weight: number;
