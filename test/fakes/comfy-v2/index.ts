@@ -80,6 +80,8 @@ export interface FakeComfyV2 {
     expireNextPoll(): void;
     /** The next submit creates the job, then the connection is cut before the 201 (an ambiguous failure). */
     cutNextSubmitResponse(): void;
+    /** Submits create their job but their 201 waits until the returned function is called (a client killed meanwhile never reads it). */
+    holdSubmitResponses(): () => void;
     /** The next request whose path matches answers this error envelope (with `Retry-After` when given). */
     failNext(path: RegExp, status: number, code: string, message: string, retryAfter?: number): void;
     /** Close every open stream without a terminal status. */
@@ -129,6 +131,7 @@ class FakeV2Server implements FakeComfyV2 {
   private readonly failures: { path: RegExp; status: number; code: string; message: string; retryAfter?: number }[] = [];
   private expirePoll = false;
   private cutSubmit = false;
+  private submitGate: Promise<void> | undefined;
   /** Signed-URL tokens that still work (cloud). */
   private signedTokens = new Map<string, { filename: string; subfolder: string; type: string }>();
 
@@ -155,6 +158,14 @@ class FakeV2Server implements FakeComfyV2 {
   readonly faults: FakeComfyV2['faults'] = {
     expireNextPoll: () => void (this.expirePoll = true),
     cutNextSubmitResponse: () => void (this.cutSubmit = true),
+    holdSubmitResponses: () => {
+      let release!: () => void;
+      this.submitGate = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        this.submitGate = undefined;
+        release();
+      };
+    },
     failNext: (path, status, code, message, retryAfter) => void this.failures.push({ path, status, code, message, ...(retryAfter !== undefined ? { retryAfter } : {}) }),
     dropStreams: () => {
       for (const stream of [...this.streams.keys()]) stream.drop();
@@ -336,6 +347,7 @@ class FakeV2Server implements FakeComfyV2 {
       this.cutSubmit = false;
       return void res.socket?.destroy();
     }
+    if (this.submitGate) await this.submitGate;
     json(res, 201, { ...this.jobShape(record, origin), status: 'queued', queue_position: null, progress: null, outputs: [], error: null });
   }
 
