@@ -151,6 +151,17 @@ describe('V2Backend in the scheduler', () => {
     expect(vb.healthy).toBe(true);
   });
 
+  it('insufficient_credits fails the job in plain words instead of retrying it', async () => {
+    const clock = new ManualClock();
+    const { backend, fake } = await v2(await comfy(), { classic: true, clock });
+    const s = scheduler([backend], clock);
+    fake.faults.failNext(/^\/api\/v2\/jobs$/, 402, 'insufficient_credits', 'Insufficient credits.');
+    const j = s.submit(job('a', INVERT));
+    await expect(j.done).resolves.toBe('failed');
+    expect(j.error).toMatch(/run out of credits/);
+    expect(fake.jobIds).toHaveLength(0);
+  });
+
   it('after a crash between the submit and its 201, the restored job is adopted by its key, not submitted twice', async () => {
     const clock = new ManualClock();
     const upstream = await comfy();
