@@ -107,6 +107,12 @@ export class ComfyV2Client {
     return this.startFollowing(new PromptRun(jobId, Number.NaN, {}), undefined);
   }
 
+  /** Stops following a job (the caller gave up on it); its run emits nothing more. */
+  unfollow(jobId: string): void {
+    this.followers.get(jobId)?.stop();
+    this.followers.delete(jobId);
+  }
+
   /** The job as the server says now; undefined when unknown. */
   job(jobId: string): Promise<V2Job | undefined> {
     return this.http.job(jobId);

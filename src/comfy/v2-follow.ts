@@ -68,6 +68,7 @@ export class V2Follower {
         attempt += 1;
       }
     } catch (err) {
+      if (this.stopped) return;
       this.log.warn({ job: this.jobId, err: err instanceof Error ? err.message : String(err) }, 'v2 job could not be followed');
       this.run.emit({ type: 'failed', promptId: this.jobId, reason: { kind: 'lost', message: `following job ${this.jobId} failed: ${err instanceof Error ? err.message : String(err)}` } });
     }
@@ -127,9 +128,23 @@ export class V2Follower {
     return this.applyPolled(job);
   }
 
-  /** GET the job; a 404 ends the run as lost (undefined). */
+  /**
+   * GET the job; a 404 ends the run as lost (undefined). An unreachable server, a 5xx or a 429 is waited out
+   * (the backend decides when a run is lost), so a blip never makes the bot give up on a job that still runs.
+   */
   private async poll(): Promise<V2Job | undefined> {
-    const job = await this.http.job(this.jobId);
+    let job: V2Job | undefined;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        job = await this.http.job(this.jobId);
+        break;
+      } catch (err) {
+        const transient = err instanceof ComfyConnectionError || (err instanceof ComfyV2Error && (err.status >= 500 || err.status === 429));
+        if (!transient || this.stopped) throw err;
+        const wait = err instanceof ComfyV2Error && err.retryAfterMs !== undefined ? err.retryAfterMs : this.timing.reconnectMs[Math.min(attempt, this.timing.reconnectMs.length - 1)]!;
+        await delay(wait);
+      }
+    }
     if (job) return job;
     this.run.emit({ type: 'failed', promptId: this.jobId, reason: { kind: 'lost', message: `job ${this.jobId} is unknown to ${this.http.name} (past retention, or the server lost it)` } });
     return undefined;

@@ -22,6 +22,7 @@ import {
 } from './backend.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { forward, WrappedRun } from './comfy-backend.js';
+import { delay } from '../comfy/v2-follow.js';
 import { UNCHECKED_INVENTORY, type Inventory } from './requirements.js';
 
 export interface V2BackendOptions {
@@ -60,6 +61,8 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
   private probing: Promise<void> | null = null;
   private stopped = false;
   private readonly runs = new Set<WrappedRun>();
+  /** Runs given up on while the endpoint was unreachable: cancelled when it answers again. */
+  private readonly abandoned = new Set<string>();
   /** Idempotency key (the scheduler's prompt id) → the server's job id, for runs adopted after a restart. */
   private readonly jobIds = new Map<string, string>();
 
@@ -127,11 +130,22 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
    * same attempt submitted again with the same key, which the server refuses if it did get it.
    */
   follow(spec: JobSpec, promptId: string): BackendRun {
+    let wrapped: WrappedRun | undefined;
     const inner = (async (): Promise<PromptRun> => {
-      if (await this.client.job(promptId)) return this.client.follow(promptId);
-      return this.client.adopt(promptId, await this.bound(spec, promptId));
+      // While the endpoint is unreachable, keep asking: giving up here would submit the job again elsewhere.
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          if (await this.client.job(promptId)) return this.client.follow(promptId);
+          return await this.client.adopt(promptId, await this.bound(spec, promptId));
+        } catch (error) {
+          if (!(error instanceof ComfyConnectionError) || this.stopped || (wrapped && !this.runs.has(wrapped))) throw error;
+          this.setHealthy(false);
+          await delay(Math.min(1_000 * 2 ** attempt, 10_000));
+        }
+      }
     })();
-    return this.wrap(promptId, inner, spec);
+    wrapped = this.wrap(promptId, inner, spec);
+    return wrapped;
   }
 
   cancel(promptId: string): Promise<CancelResult> {
@@ -192,6 +206,7 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
     if (healthy) {
       if (this.lostTimer) this.clock.clearTimeout(this.lostTimer);
       this.lostTimer = null;
+      this.cancelAbandoned();
     } else {
       this.lostTimer = this.clock.setTimeout(() => this.declareLost(), this.lostAfterMs);
     }
@@ -201,11 +216,27 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
   private declareLost(): void {
     this.lostTimer = null;
     const seconds = Math.round(this.lostAfterMs / 1000);
-    for (const run of [...this.runs]) run.end({ type: 'lost', message: `it has been unreachable for ${seconds} s` });
+    for (const run of [...this.runs]) {
+      // The job runs elsewhere now: this one is cancelled once the endpoint answers again, so it cannot run twice.
+      this.abandoned.add(run.promptId);
+      run.end({ type: 'lost', message: `it has been unreachable for ${seconds} s` });
+    }
+  }
+
+  private cancelAbandoned(): void {
+    for (const id of [...this.abandoned]) {
+      this.abandoned.delete(id);
+      const jobId = this.jobIds.get(id) ?? id;
+      this.client.unfollow(jobId);
+      this.client.cancel(jobId).then(
+        (result) => this.log.info({ job: jobId, result }, 'abandoned v2 job cancelled'),
+        (error: unknown) => this.log.warn({ job: jobId, err: error instanceof Error ? error.message : String(error) }, 'abandoned v2 job not cancelled'),
+      );
+    }
   }
 
   /** A run whose prompt may still be on its way (adoption); events are relayed once it is there. */
-  private wrap(key: string, inner: Promise<PromptRun>, spec: JobSpec): BackendRun {
+  private wrap(key: string, inner: Promise<PromptRun>, spec: JobSpec): WrappedRun {
     const listeners = new Set<(event: RunEvent) => void>();
     const wrapped = new WrappedRun(
       key,
@@ -221,6 +252,12 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
     this.runs.add(wrapped);
     inner.then(
       (run) => {
+        if (!this.runs.has(wrapped)) {
+          // Declared lost before the run was found: it is abandoned like any other.
+          this.abandoned.add(run.promptId);
+          if (this.up) this.cancelAbandoned();
+          return;
+        }
         // Adopted under its key: the store keeps the key, so a cancel by key must reach the server's job id.
         if (run.promptId !== key) this.jobIds.set(key, run.promptId);
         run.subscribe((event: PromptEvent) => {

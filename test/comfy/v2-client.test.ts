@@ -88,6 +88,18 @@ describe('ComfyV2Client on the proxy profile', () => {
     expect(fake.requests.filter((r) => r.path.endsWith('/events')).length).toBeGreaterThanOrEqual(2);
   });
 
+  it('waits out a 5xx on the reconciling poll instead of giving the job up', async () => {
+    const { c, fake, fakeComfy } = await setup();
+    fakeComfy.hold();
+    const run = await c.submit(KSAMPLER, 'key-blip');
+    await fake.next('stream-open');
+    fake.faults.failNext(/^\/api\/v2\/jobs\/[^/]+$/, 503, 'upstream_error', 'Upstream request failed.');
+    fake.faults.dropStreams();
+    await fake.next('stream-open');
+    fakeComfy.release();
+    expect((await run.finished).type).toBe('done');
+  });
+
   it('treats a silent stream as dead (watchdog) and reconnects', async () => {
     const { c, fake, fakeComfy } = await setup({}, {}, { timing: { ...FAST, silenceMs: 100 } });
     fakeComfy.hold();

@@ -449,8 +449,9 @@ class FakeV2Server implements FakeComfyV2 {
       },
     });
     this.streams.set(stream, id);
-    this.events.emit('stream-open', id);
     await stream.open();
+    // Once the bridge to ComfyUI is up and the snapshot sent: from here on no frame of the job is missed.
+    this.events.emit('stream-open', id);
   }
 
   private async cancel(id: string, origin: string, res: ServerResponse): Promise<void> {
