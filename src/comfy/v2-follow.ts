@@ -57,8 +57,9 @@ export class V2Follower {
           job = await this.poll();
           if (!job) return;
           if (await this.applyPolled(job)) return;
-        } else {
-          this.applySnapshot(job);
+        } else if (await this.applyPolled(job)) {
+          // Adopted already finished (or the 201 of a job that ended at once).
+          return;
         }
         const terminal = await this.stream();
         if (terminal) {
