@@ -145,6 +145,7 @@ export class ComfyV2Client {
     if (queue.pending.some((item) => item[1] === jobId)) {
       await this.classic.deleteFromQueue([jobId]);
       this.log.info({ job: jobId }, 'v2 cancel did not dequeue the job; removed it from the classic queue instead');
+      this.followers.get(jobId)?.recheck();
       return 'dequeued';
     }
     if (queue.running.some((item) => item[1] === jobId)) {

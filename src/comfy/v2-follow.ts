@@ -75,6 +75,11 @@ export class V2Follower {
     }
   }
 
+  /** Drops the current stream so the job is polled now (a dequeued job's stream would say nothing more). */
+  recheck(): void {
+    this.abort?.abort();
+  }
+
   stop(): void {
     this.stopped = true;
     this.abort?.abort();

@@ -182,6 +182,20 @@ describe('ComfyV2Client on the proxy profile', () => {
     expect(fakeComfy.history.get(run.promptId)?.status?.status_str).toBe('error');
   });
 
+  it('cancels a queued job the proxy leaves queued by dequeuing it from ComfyUI; its `expired` reads as cancelled', async () => {
+    const { fake, fakeComfy } = await setup();
+    const c = new ComfyV2Client({ name: 'v2', url: fake.url, classicUrl: fakeComfy.url, timing: FAST });
+    cleanup.push(() => c.close());
+    fakeComfy.hold();
+    const running = await c.submit(KSAMPLER, 'key-first');
+    const queued = await c.submit(SIMPLE, 'key-second');
+    await expect(c.cancel(queued.promptId)).resolves.toBe('dequeued');
+    expect((await queued.finished).type).toBe('interrupted');
+    fakeComfy.release();
+    expect((await running.finished).type).toBe('done');
+    expect(fakeComfy.history.has(queued.promptId)).toBe(false);
+  });
+
   it('refreshes output URLs that stopped working by re-reading the job', async () => {
     const { c, fake } = await setup();
     const run = await c.submit(SIMPLE, 'key-urls');
