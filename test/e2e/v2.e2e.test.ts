@@ -64,7 +64,7 @@ describe('a v2 backend', () => {
     const stopped = currentRevision(await e2e().discord.waitFor((d) => cardIn(d, token, 'Cancelled'), { timeoutMs: 20_000, description: 'the Cancelled card' }));
     expect(embedOf(stopped)?.description).toContain('Cancelled by');
     expect(v2().requests.some((r) => r.path.endsWith('/cancel'))).toBe(true);
-    expect(e2e().bot.lines.some((l) => l.includes('sent the classic targeted interrupt instead'))).toBe(true);
+    await expect(e2e().bot.waitForLine((l) => l.includes('sent the classic targeted interrupt instead'), 5_000, 'the fallback in the log')).resolves.toContain('"job"');
   }, 60_000);
 
   it('after a SIGKILL between the submit and its 201, the restarted bot adopts the job instead of submitting it again', async () => {
@@ -73,20 +73,25 @@ describe('a v2 backend', () => {
     const before = v2().jobIds.length;
     const { token } = await e2e().discord.slash('imagine', { prompt: 'killed before the 201' });
     const [jobId] = await created;
+    // The card's message id reaches the store right after the reply exists; wait for the bot to have read it.
+    await e2e().discord.waitFor((d) => d.requests.some((r) => r.method === 'GET' && r.path.endsWith('/messages/@original') && r.path.includes(token)));
     await e2e().bot.kill('SIGKILL');
     release();
     e2e().bot = spawnBot(e2e(), { dataDir: e2e().dataDir, env: { COMFY_URL: `v2:${v2().url}|${e2e().comfy.url}` } });
     await botReady(e2e());
+    // The card shows the result: on the original reply, or on a channel message when the reply was never
+    // edited before the kill (the card's own recovery decides which).
     const done = await e2e().discord.waitFor((d) => {
-      const card = d.originalFor(token);
-      return card && titleOf(currentRevision(card)).endsWith('Done') ? card : undefined;
-    }, { timeoutMs: 20_000, description: "the original card to show the result" }).catch((error: Error) => {
+      const original = d.originalFor(token);
+      const channel = original ? d.messagesInChannel(original.channelId) : [];
+      return [original, ...channel].find((m) => m && titleOf(currentRevision(m)).endsWith('Done') && JSON.stringify(currentRevision(m).embeds).includes('killed before the 201'));
+    }, { timeoutMs: 20_000, description: 'the card to show the result' }).catch((error: Error) => {
       const card = e2e().discord.originalFor(token);
       throw new Error(`${error.message}\n${card ? describeHistory(card) : '(no card)'}\n${e2e().bot.lines.slice(-20).join('\n')}`);
     });
     expect(currentRevision(done).attachments.length).toBeGreaterThan(0);
     expect(v2().jobIds.length).toBe(before + 1);
     expect(v2().jobIds).toContain(jobId);
-    expect(e2e().bot.lines.some((l) => l.includes('adopted by its Idempotency-Key'))).toBe(true);
+    await expect(e2e().bot.waitForLine((l) => l.includes('adopted by its Idempotency-Key'), 5_000, 'the adoption in the log')).resolves.toContain(jobId!);
   }, 90_000);
 });
