@@ -19,7 +19,8 @@ import { healthReport, instrumentBackends, instrumentJob, instrumentQueue } from
 import { createMetrics } from './ops/metrics.js';
 import { startOpsServer, type OpsServer } from './ops/server.js';
 import { ComfyBackend } from './scheduler/comfy-backend.js';
-import { createScheduler } from './scheduler/from-config.js';
+import { createScheduler, createV2Backend } from './scheduler/from-config.js';
+import type { V2Backend } from './scheduler/v2-backend.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 import { storeUsage } from './scheduler/usage.js';
 import { CommandRegistry } from './templates/registry.js';
@@ -32,8 +33,10 @@ export class StartupError extends Error {
 interface Pooled {
   name: string;
   url: string;
-  client: ComfyClient;
-  backend: ComfyBackend;
+  api: 'classic' | 'v2';
+  /** ComfyUI's own routes; for a v2 backend, its classic URL's (none without one). */
+  client: ComfyClient | undefined;
+  backend: ComfyBackend | V2Backend;
   readonly healthy: boolean;
 }
 
@@ -64,6 +67,11 @@ function stableClientId(dataDir: string): string {
 /** One client + backend per configured backend; the clients are kept for /comfy status and autocomplete. */
 function createPool(config: Config, logger: Logger, clientId: string): Pooled[] {
   return config.backends.map((b) => {
+    if (b.api === 'v2') {
+      const backend = createV2Backend(b, { logger });
+      const client = b.classicUrl !== undefined ? new ComfyClient({ name: b.name, url: b.classicUrl, clientId, logger }) : undefined;
+      return { name: b.name, url: b.url, api: 'v2', client, backend, get healthy() { return backend.healthy; } };
+    }
     const client = new ComfyClient({
       name: b.name,
       url: b.url,
@@ -76,6 +84,7 @@ function createPool(config: Config, logger: Logger, clientId: string): Pooled[] 
     return {
       name: b.name,
       url: b.url,
+      api: 'classic',
       client,
       backend,
       get healthy() {
@@ -89,7 +98,7 @@ function createPool(config: Config, logger: Logger, clientId: string): Pooled[] 
 async function unreachable(pool: Pooled[]): Promise<string> {
   const reasons = await Promise.all(
     pool.map((p) =>
-      p.client.http.systemStats().then(
+      (p.api === 'v2' || !p.client ? Promise.reject(new Error('the Comfy API v2 endpoint did not answer its probe')) : p.client.http.systemStats()).then(
         () => `${p.url} answers but its WebSocket or node list could not be read`,
         (error: unknown) => `${p.url} (${error instanceof ComfyConnectionError ? error.code : error instanceof Error ? error.message : String(error)})`,
       ),

@@ -3,7 +3,6 @@
 // first dispatch and end, and its own CPU time and peak memory.
 import { configSchema, type Limits } from '../../src/config/schema.js';
 import type { Job } from '../../src/jobs/job.js';
-import type { ComfyBackend } from '../../src/scheduler/comfy-backend.js';
 import { createBackendPool, createScheduler } from '../../src/scheduler/from-config.js';
 import type { Scheduler } from '../../src/scheduler/scheduler.js';
 import type { JobRecord, PlannedJob } from '../fairness.js';
@@ -24,7 +23,7 @@ export interface ScaleReport extends ProcessFigures {
   wallMs: number;
 }
 
-const backends: ComfyBackend[] = [];
+const backends: ReturnType<typeof createBackendPool> = [];
 let scheduler: Scheduler | undefined;
 
 async function run(p: ScaleParams): Promise<ScaleReport> {

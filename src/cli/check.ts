@@ -49,7 +49,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stderr.write(`comfycord check: unexpected argument "${args.positional[0]}"\n${HELP}`);
     return 2;
   }
-  const server = liveServer(args, io.env);
+  const server = discoveryServer(liveServer(args, io.env), io);
   const dirs = directories(args.values, io.env);
   const loaded = await loadCommands(dirs);
   const problems = [...loaded.problems, ...(await checkUnusedTemplates(dirs.templatesDir, loaded.templates))];
@@ -85,6 +85,19 @@ function liveServer(args: ParsedArgs, env: NodeJS.ProcessEnv): ServerChoice | un
   const server = configuredServer(args.values, env);
   if (server === undefined && args.values.has('api-key')) throw new ArgsError('--api-key needs a server: give --server URL or set COMFY_URL');
   return server;
+}
+
+/**
+ * A v2 endpoint has no node discovery: its nodes are checked on the ComfyUI behind it when COMFY_URL names one
+ * (`v2:URL|COMFYUI_URL`), otherwise not at all, and the check says so.
+ */
+function discoveryServer(server: ServerChoice | undefined, io: CliIO): ServerChoice | undefined {
+  if (server?.api !== 'v2') return server;
+  if (server.classicUrl !== undefined) return { url: server.classicUrl };
+  io.stderr.write(
+    `comfycord check: ${server.url} is a Comfy API v2 endpoint, which cannot list its nodes and models: they are not checked (name the ComfyUI behind it as COMFY_URL=v2:${server.url}|http://…:8188 to check them)\n`,
+  );
+  return undefined;
 }
 
 /** Each node class and model folder is asked for once, however many commands use it. */

@@ -1,11 +1,14 @@
 // Where the CLI finds ComfyUI: `--server`/`--api-key`, then COMFY_URL/COMFY_API_KEY (as the bot reads them), then
 // the local default. One helper so `run`, `check` and `workflow` can never disagree.
-import { DEFAULT_COMFY_URL } from '../config/env.js';
+import { backendFromUrl, DEFAULT_COMFY_URL } from '../config/env.js';
 import { ArgsError } from './args.js';
 
 export interface ServerChoice {
   url: string;
   apiKey?: string;
+  /** COMFY_URL named a Comfy API v2 endpoint (`v2:URL`), with the ComfyUI behind it when given (`v2:URL|URL`). */
+  api?: 'v2';
+  classicUrl?: string;
 }
 
 /** The server a command that needs one talks to: the flag, else COMFY_URL, else http://127.0.0.1:8188. */
@@ -21,7 +24,10 @@ export function configuredServer(values: ReadonlyMap<string, string>, env: NodeJ
   if (!fromEnv) return undefined;
   // The bot accepts a comma-separated list; one CLI run talks to one server.
   if (fromEnv.includes(',')) throw new ArgsError(`COMFY_URL lists several servers ("${fromEnv}"); pick one with --server URL`);
-  return withApiKey(checkedUrl('COMFY_URL', fromEnv), values, env);
+  const entry = backendFromUrl(fromEnv);
+  const choice = withApiKey(checkedUrl('COMFY_URL', entry.url), values, env);
+  if (!entry.api) return choice;
+  return entry.classicUrl !== undefined ? { ...choice, api: entry.api, classicUrl: checkedUrl('COMFY_URL', entry.classicUrl) } : { ...choice, api: entry.api };
 }
 
 function withApiKey(url: string, values: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv): ServerChoice {

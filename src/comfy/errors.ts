@@ -1,6 +1,7 @@
 // Typed failures of the ComfyUI client. Every error names the backend and the route it came from, so a
 // log line or a Discord message can say where things went wrong without any extra context.
 import { comboOptions } from './combo.js';
+import { isObject } from './messages.js';
 import type { ApiWorkflow, ExecutionFailure, NodeError, ValidationReason } from './types.js';
 
 export interface ErrorPlace {
@@ -202,4 +203,72 @@ function describeProblem(p: ValidationProblem): string {
 export function failedNode(failure: ExecutionFailure): string | null {
   if (!failure.nodeType) return null;
   return failure.nodeId ? `${failure.nodeType} (node ${failure.nodeId})` : failure.nodeType;
+}
+
+/** One per-node reason of a v2 `invalid_workflow`, from either shape the servers send. */
+export interface V2NodeProblem {
+  nodeId: string;
+  classType: string | null;
+  field: string | null;
+  reason: string;
+}
+
+/**
+ * A v2 error envelope `{error:{code,message,details}}`. `retryAfterMs` is set from `Retry-After` on 429s
+ * (`queue_full`, `rate_limited`, `too_many_streams`, `deployment_not_ready`).
+ */
+export class ComfyV2Error extends ComfyError {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+  readonly retryAfterMs: number | undefined;
+  readonly problems: V2NodeProblem[];
+  constructor(place: ErrorPlace, status: number, code: string, message: string, details: unknown, retryAfterMs?: number, options?: { cause?: unknown }) {
+    const problems = code === 'invalid_workflow' ? v2Problems(details) : [];
+    super(place, v2Explanation(status, code, message, problems), options);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.retryAfterMs = retryAfterMs;
+    this.problems = problems;
+  }
+
+  /** One line per problem, e.g. "EmptyImage (node 1).width: Value -5 smaller than min of 1". */
+  describe(): string[] {
+    return this.problems.map((p) => `${p.classType ? `${p.classType} (node ${p.nodeId})` : `node ${p.nodeId}`}${p.field ? `.${p.field}` : ''}: ${p.reason}`);
+  }
+}
+
+function v2Explanation(status: number, code: string, message: string, problems: V2NodeProblem[]): string {
+  switch (code) {
+    case 'insufficient_credits':
+      return 'the Comfy account has run out of credits: top it up on platform.comfy.org';
+    case 'unauthorized':
+      return 'the API key was refused (HTTP 401): check the backend apiKey';
+    case 'workflow_format_ui':
+      return 'the workflow is in UI format; export it with "Export (API)"';
+    case 'invalid_workflow':
+      return problems.length ? `workflow rejected: ${problems.map((p) => `${p.field ?? `node ${p.nodeId}`}: ${p.reason}`).join('; ')}` : `workflow rejected: ${message}`;
+    default:
+      return `HTTP ${status} ${code}: ${message}`;
+  }
+}
+
+/** The spec's `node_errors[id] = [{field, reason}]` and ComfyUI's native `{errors:[…], class_type}` both read. */
+function v2Problems(details: unknown): V2NodeProblem[] {
+  const nodeErrors = isObject(details) && isObject(details.node_errors) ? details.node_errors : {};
+  const problems: V2NodeProblem[] = [];
+  for (const [nodeId, entry] of Object.entries(nodeErrors)) {
+    if (Array.isArray(entry)) {
+      for (const item of entry) {
+        if (isObject(item)) problems.push({ nodeId, classType: null, field: typeof item.field === 'string' ? item.field : null, reason: String(item.reason ?? '') });
+      }
+    } else if (isObject(entry) && Array.isArray(entry.errors)) {
+      const classType = typeof entry.class_type === 'string' ? entry.class_type : null;
+      for (const reason of entry.errors as ValidationReason[]) {
+        problems.push({ nodeId, classType, field: reason.extra_info?.input_name ?? null, reason: describeReason(reason) });
+      }
+    }
+  }
+  return problems;
 }

@@ -427,7 +427,7 @@ export class ComfyHttp {
   }
 }
 
-function tryJson(bytes: Buffer): unknown {
+export function tryJson(bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch {
@@ -435,12 +435,12 @@ function tryJson(bytes: Buffer): unknown {
   }
 }
 
-function header(headers: RawResponse['headers'], name: string): string | undefined {
+export function header(headers: RawResponse['headers'], name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
-function errorCode(err: unknown, timeoutMs: number): string {
+export function errorCode(err: unknown, timeoutMs: number): string {
   const e = err as { name?: string; code?: string; cause?: { code?: string } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
   return e.code ?? e.cause?.code ?? (err instanceof Error ? err.message : String(err));

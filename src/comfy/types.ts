@@ -5,7 +5,13 @@
 /** A link from another node's output: `["<srcNodeId>", <outputIndex>]`. */
 export type NodeLink = [string, number];
 
-export type InputValue = string | number | boolean | null | NodeLink | { __value__: unknown } | unknown[];
+/** Comfy API v2: an uploaded asset, written where a filename would go (the server swaps in its file name). */
+export interface AssetReference {
+  __type: 'core/ASSET';
+  info: { id: string; hash?: string; file_path?: string };
+}
+
+export type InputValue = string | number | boolean | null | NodeLink | { __value__: unknown } | AssetReference | unknown[];
 
 /** One node of an API-format workflow ("Export (API)"). Node ids are strings and may be non-numeric. */
 export interface ApiNode {

@@ -89,9 +89,22 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   origins.push({ path: ['backends'], name: 'COMFY_URL', raw: urlList });
   const apiKey = read(env, 'COMFY_API_KEY');
   const backends = urls.map((url, index): Settings => {
+    const entry = backendFromUrl(url);
     origins.push({ path: ['backends', index, 'url'], name: 'COMFY_URL', raw: url });
+    if (entry.classicUrl !== undefined) origins.push({ path: ['backends', index, 'classicUrl'], name: 'COMFY_URL', raw: url });
     if (apiKey !== undefined) origins.push({ path: ['backends', index, 'apiKey'], name: 'COMFY_API_KEY', raw: apiKey });
-    return apiKey === undefined ? { name: `comfy-${index + 1}`, url } : { name: `comfy-${index + 1}`, url, apiKey };
+    return { name: `comfy-${index + 1}`, ...entry, ...(apiKey !== undefined ? { apiKey } : {}) };
   });
   return { settings, backends, origins };
+}
+
+/**
+ * One COMFY_URL entry: a ComfyUI URL, or `v2:<url>` for a Comfy API v2 endpoint, optionally followed by
+ * `|<url>` naming the ComfyUI behind it (discovery and interrupt fallback), e.g.
+ * `v2:http://127.0.0.1:8189|http://127.0.0.1:8188` or `v2:https://cloud.comfy.org`.
+ */
+export function backendFromUrl(entry: string): { url: string; api?: 'v2'; classicUrl?: string } {
+  if (!entry.startsWith('v2:')) return { url: entry };
+  const [url = '', classicUrl] = entry.slice(3).split('|');
+  return classicUrl === undefined ? { url, api: 'v2' } : { url, api: 'v2', classicUrl };
 }

@@ -16,8 +16,13 @@ const backendSchema = z
     capacity: positiveInt.default(1),
     /** Preference when several backends are equally loaded (higher first). */
     weight: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).default(1),
+    /** `v2`: a Comfy API v2 endpoint (Comfy Cloud, a Comfy API deployment, comfy-api-proxy) instead of ComfyUI's own API. */
+    api: z.enum(['classic', 'v2'], { error: 'must be "classic" or "v2"' }).default('classic'),
+    /** v2 only: the ComfyUI behind the endpoint, for node/model discovery and the targeted-interrupt fallback. */
+    classicUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.classicUrl === undefined || b.api === 'v2', { error: 'is only used with api: v2', path: ['classicUrl'] });
 export type BackendConfig = z.infer<typeof backendSchema>;
 
 /** Per-user limits and per-server caps; every field optional in overrides, resolved by `resolveLimits` in the scheduler. */

@@ -92,6 +92,18 @@ describe('renderStatus', () => {
     expect(embed?.description).toBe('0 of 1 up · 0 jobs waiting · accepting jobs · this server: ⏸️ paused by its admins');
   });
 
+  it('names Comfy API v2 backends, whose queue may not be visible', () => {
+    const [embed] = renderStatus({
+      backends: [
+        { name: 'cloud', api: 'v2', up: true, running: null, pending: null },
+        { name: 'proxy', api: 'v2', up: false, error: 'HTTP 401 unauthorized' },
+      ],
+      mode: 'open',
+      queued: 0,
+    }).embeds;
+    expect(embed?.fields?.map((f) => f.value)).toEqual(['🟢 up · Comfy API v2 · queue not visible', '🔴 down · Comfy API v2: HTTP 401 unauthorized']);
+  });
+
   it('is red when nothing is up', () => {
     expect(renderStatus({ backends: [{ name: 'a', up: false, error: 'x' }], mode: 'open', queued: 0 }).embeds[0]?.color).toBe(0xed4245);
   });

@@ -7,8 +7,9 @@ export type BackendStatusView =
   | {
       name: string;
       up: true;
-      running: number;
-      pending: number;
+      /** Null where the queue cannot be seen (a v2 endpoint without a classic URL). */
+      running: number | null;
+      pending: number | null;
       /** First GPU of system_stats; absent on CPU-only or cloud backends. */
       vram?: { freeBytes: number; totalBytes: number } | null;
       version?: string | null;
@@ -16,8 +17,11 @@ export type BackendStatusView =
   /** `error` only in an operator's view. */
   | { name: string; up: false; error?: string; downForSeconds?: number | null };
 
+/** A backend's status line plus the API the bot speaks to it. */
+export type BackendStatus = BackendStatusView & { api?: 'classic' | 'v2' };
+
 export interface StatusView {
-  backends: readonly BackendStatusView[];
+  backends: readonly BackendStatus[];
   mode: 'open' | 'paused' | 'draining';
   queued: number;
   /** The pause or drain of the server the status was asked in, set by its admins. */
@@ -34,12 +38,14 @@ function vramText(vram: { freeBytes: number; totalBytes: number }): string {
   return `VRAM ${gigabytes(used)} of ${gigabytes(vram.totalBytes)} used (${percent}%)`;
 }
 
-function backendValue(backend: BackendStatusView): string {
+function backendValue(backend: BackendStatus): string {
+  const api = backend.api === 'v2' ? ' · Comfy API v2' : '';
   if (!backend.up) {
     const since = backend.downForSeconds != null ? ` for ${Math.round(backend.downForSeconds)}s` : '';
-    return `🔴 down${since}${backend.error === undefined ? '' : `: ${truncate(backend.error, 300)}`}`;
+    return `🔴 down${since}${api}${backend.error === undefined ? '' : `: ${truncate(backend.error, 300)}`}`;
   }
-  const lines = [`🟢 up · ${backend.running} running, ${backend.pending} waiting`];
+  const queue = backend.running === null || backend.pending === null ? 'queue not visible' : `${backend.running} running, ${backend.pending} waiting`;
+  const lines = [`🟢 up${api} · ${queue}`];
   if (backend.vram) lines.push(vramText(backend.vram));
   if (backend.version) lines.push(`ComfyUI ${truncate(backend.version, 40)}`);
   return lines.join('\n');

@@ -65,7 +65,7 @@ export function instrumentJob(job: Job, metrics: Pick<Metrics, 'jobs' | 'waitSec
 }
 
 /** What the backend metrics and the health report read of a backend. */
-export type BackendHealthSource = Pick<Backend, 'name' | 'healthy'>;
+export type BackendHealthSource = Pick<Backend, 'name' | 'healthy' | 'api'>;
 
 function assertUniqueNames(backends: readonly BackendHealthSource[], purpose: string): void {
   const seen = new Set<string>();
@@ -83,7 +83,7 @@ export function instrumentBackends(
   assertUniqueNames(backends, 'backend metrics');
   const detachers = backends.map((backend) => {
     const set = (healthy: boolean): void => {
-      metrics.backendUp.set({ backend: backend.name }, healthy ? 1 : 0);
+      metrics.backendUp.set({ backend: backend.name, api: backend.api ?? 'classic' }, healthy ? 1 : 0);
     };
     set(backend.healthy);
     backend.on('health', set);

@@ -19,7 +19,7 @@ export interface Metrics {
   /** HTTP 429 answers from Discord, by route. */
   discordRateLimited: Counter<'route'>;
   /** 1 when the backend is reachable and accepting work, else 0. */
-  backendUp: Gauge<'backend'>;
+  backendUp: Gauge<'backend' | 'api'>;
 }
 
 export interface MetricsOptions {
@@ -63,8 +63,8 @@ export function createMetrics({ processMetrics = true }: MetricsOptions = {}): M
     }),
     backendUp: new Gauge({
       name: 'comfycord_backend_up',
-      help: '1 when the ComfyUI backend is reachable, else 0.',
-      labelNames: ['backend'],
+      help: '1 when the ComfyUI backend is reachable, else 0; api is classic or v2.',
+      labelNames: ['backend', 'api'],
       registers,
     }),
   };

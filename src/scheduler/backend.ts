@@ -52,6 +52,8 @@ export interface BackendEvents {
 
 export interface Backend {
   readonly name: string;
+  /** The API spoken to it: ComfyUI's own (the default) or Comfy API v2. Labels metrics and status. */
+  readonly api?: 'classic' | 'v2';
   /** Jobs submitted to it at once. */
   readonly capacity: number;
   /** Preference between equally loaded backends (higher first). */

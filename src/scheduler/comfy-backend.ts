@@ -37,6 +37,7 @@ export interface ComfyBackendOptions {
 }
 
 export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend {
+  readonly api = 'classic' as const;
   readonly name: string;
   readonly capacity: number;
   readonly weight: number;
@@ -252,7 +253,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
   }
 }
 
-function forward(event: PromptEvent, listener: (event: RunEvent) => void): void {
+export function forward(event: PromptEvent, listener: (event: RunEvent) => void): void {
   switch (event.type) {
     case 'started':
       return listener({ type: 'started' });
@@ -268,7 +269,7 @@ function forward(event: PromptEvent, listener: (event: RunEvent) => void): void 
 }
 
 /** A run whose end comes from the prompt or from the backend declaring it lost, whichever is first. */
-class WrappedRun implements BackendRun {
+export class WrappedRun implements BackendRun {
   readonly finished: Promise<RunOutcome>;
   private resolve!: (outcome: RunOutcome) => void;
   private ended = false;

@@ -12,7 +12,18 @@ export interface Requirements {
 export interface Inventory {
   nodeClasses: ReadonlySet<string>;
   models: ReadonlySet<string>;
+  /** Set when the backend cannot be asked (a v2 endpoint without discovery): every node and model is assumed. */
+  unchecked?: true;
 }
+
+/** A set that claims every member and lists none: the inventory of a backend whose nodes cannot be checked. */
+class AnySet extends Set<string> {
+  override has(): boolean {
+    return true;
+  }
+}
+
+export const UNCHECKED_INVENTORY: Inventory = { nodeClasses: new AnySet(), models: new AnySet(), unchecked: true };
 
 const MODEL_EXTENSIONS = /\.(safetensors|sft|ckpt|pt|pth|bin|gguf|onnx)$/i;
 

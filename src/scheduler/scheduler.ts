@@ -1,7 +1,7 @@
 // Decides when and where each job runs: admits it (limits), queues it fairly, dispatches it to the least
 // loaded healthy backend that can run it, follows the run, puts it back after a lost backend, and cancels.
 // Stopping a submitted run (cancel, time limit, grace, abandon) is RunStopper's (run-stopper.ts).
-import { randomUUID } from 'node:crypto';
+import { dispatchId } from './dispatch-key.js';
 import type { LimitOverride, Limits } from '../config/schema.js';
 import { silentLogger, type Logger } from '../config/logger.js';
 import type { InFlightJob, JobAdopter } from '../jobs/adopter.js';
@@ -364,7 +364,7 @@ export class Scheduler implements JobAdopter {
   }
 
   private dispatch(entry: Entry, backend: Backend): void {
-    const promptId = randomUUID();
+    const promptId = dispatchId(entry.id, entry.job.attempt + 1);
     this.hold(entry, backend);
     // Emitted before the submit call so a durable store has the prompt id before ComfyUI does.
     entry.control.dispatch(backend.name, promptId);

@@ -1,6 +1,6 @@
 // Turning a user's values into a workflow. Values are set on a deep copy of the parsed template at resolved
 // inputs, never spliced into JSON text, so no value can add, remove or rewire a node.
-import type { ApiWorkflow } from '../comfy/types.js';
+import type { ApiWorkflow, AssetReference } from '../comfy/types.js';
 import type { CommandDefinition, ImageOption, OptionDefinition, Scalar, Write } from './definition.js';
 import { OptionError } from './errors.js';
 import { random64, randomInRange } from './random.js';
@@ -125,7 +125,7 @@ function choiceWrites(option: Extract<OptionDefinition, { type: 'choice' }>, nam
   return { param: name, writes: choice.writes };
 }
 
-function setInput(workflow: ApiWorkflow, write: Write): void {
+function setInput(workflow: ApiWorkflow, write: { target: Write['target']; value: Write['value'] | AssetReference }): void {
   const node = workflow[write.target.nodeId];
   if (!node) throw new Error(`target node ${write.target.nodeId} vanished from the workflow copy`);
   node.inputs[write.target.input] = write.value;
@@ -133,13 +133,13 @@ function setInput(workflow: ApiWorkflow, write: Write): void {
 
 /**
  * The prepared workflow with each image input set to the name the backend's upload returned
- * (`subfolder/name` when the upload went to a subfolder).
+ * (`subfolder/name` when the upload went to a subfolder), or to the asset reference of a v2 backend.
  */
-export function bindImages(prepared: PreparedJob, uploaded: Record<string, string>): ApiWorkflow {
+export function bindImages(prepared: PreparedJob, uploaded: Record<string, string | AssetReference>): ApiWorkflow {
   const workflow = structuredClone(prepared.workflow);
   for (const image of prepared.images) {
     const name = Object.hasOwn(uploaded, image.option) ? uploaded[image.option] : undefined;
-    if (typeof name !== 'string' || name.length === 0) {
+    if (name === undefined || name === '') {
       throw new Error(`bindImages: no uploaded file name for image option "${image.option}" of /${prepared.command}`);
     }
     setInput(workflow, { target: image.target, value: name });

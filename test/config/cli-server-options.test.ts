@@ -31,6 +31,14 @@ describe('serverFrom (run, workflow)', () => {
   });
 });
 
+describe('v2: entries of COMFY_URL', () => {
+  it('carry the API kind and the ComfyUI behind the endpoint', () => {
+    expect(serverFrom(flags(), { COMFY_URL: 'v2:http://a:8189|http://a:8188' })).toEqual({ url: 'http://a:8189', api: 'v2', classicUrl: 'http://a:8188' });
+    expect(serverFrom(flags(), { COMFY_URL: 'v2:https://cloud.comfy.org', COMFY_API_KEY: 'k' })).toEqual({ url: 'https://cloud.comfy.org', apiKey: 'k', api: 'v2' });
+    expect(() => serverFrom(flags(), { COMFY_URL: 'v2:http://a:8189|gpu' })).toThrow(new ArgsError('COMFY_URL: must be an http(s) URL (got "gpu")'));
+  });
+});
+
 describe('configuredServer (check)', () => {
   it('is undefined without --server and COMFY_URL, so check stays offline', () => {
     expect(configuredServer(flags(), { COMFY_API_KEY: 'k' })).toBeUndefined();

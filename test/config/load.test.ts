@@ -25,7 +25,7 @@ function problems(env: NodeJS.ProcessEnv): string[] {
 describe('loadConfig defaults', () => {
   it('runs with no settings at all: one local ComfyUI, dirs under cwd, HTTP server off', () => {
     const config = loadConfig({ env: {}, cwd });
-    expect(config.backends).toEqual([{ name: 'comfy-1', url: 'http://127.0.0.1:8188', capacity: 1, weight: 1 }]);
+    expect(config.backends).toEqual([{ name: 'comfy-1', url: 'http://127.0.0.1:8188', capacity: 1, weight: 1, api: 'classic' }]);
     expect(config.discord).toEqual({ apiUrl: 'https://discord.com/api', moderatorRoles: [], priorityRoles: [], operatorIds: [] });
     expect(config.commandsDir).toBe(join(cwd, 'commands'));
     expect(config.templatesDir).toBe(join(cwd, 'templates'));
@@ -70,7 +70,7 @@ describe('loadConfig environment variables', () => {
       allowedGuilds: ['555'],
     });
     expect(config.backends).toEqual([
-      { name: 'comfy-1', url: 'http://gpu:8188', apiKey: 'comfy-key', capacity: 1, weight: 1 },
+      { name: 'comfy-1', url: 'http://gpu:8188', apiKey: 'comfy-key', capacity: 1, weight: 1, api: 'classic' },
     ]);
     expect(isCloudBackend(config.backends[0]!)).toBe(true);
     expect(config.commandsDir).toBe('/srv/commands');
@@ -89,6 +89,15 @@ describe('loadConfig environment variables', () => {
     expect(config.backends.some(isCloudBackend)).toBe(false);
   });
 
+  it('reads v2: entries of COMFY_URL as Comfy API v2 backends, with the ComfyUI behind them after |', () => {
+    const config = loadConfig({ cwd, env: { COMFY_URL: 'http://a:8188, v2:http://a:8189|http://a:8188, v2:https://cloud.comfy.org' } });
+    expect(config.backends.map((b) => [b.url, b.api, b.classicUrl])).toEqual([
+      ['http://a:8188', 'classic', undefined],
+      ['http://a:8189', 'v2', 'http://a:8188'],
+      ['https://cloud.comfy.org', 'v2', undefined],
+    ]);
+  });
+
   it('treats an empty variable as not set', () => {
     const config = loadConfig({ cwd, env: { COMFY_URL: '', LOG_LEVEL: '', COMFYCORD_HTTP_PORT: ' ' } });
     expect(config.backends[0]?.url).toBe('http://127.0.0.1:8188');
@@ -102,6 +111,7 @@ describe('loadConfig error lines name the variable', () => {
     [{ COMFY_URL: 'localhost:8188' }, 'COMFY_URL: must be an http(s) URL (got "localhost:8188")'],
     [{ COMFY_URL: 'http://a:8188,ftp://b' }, 'COMFY_URL: must be an http(s) URL (got "ftp://b")'],
     [{ COMFY_URL: ' , ' }, 'COMFY_URL: must list at least one backend (got ",")'],
+    [{ COMFY_URL: 'v2:http://a:8189|localhost' }, 'COMFY_URL: must be an http(s) URL (got "v2:http://a:8189|localhost")'],
     [{ DISCORD_API_URL: 'discord.com' }, 'DISCORD_API_URL: must be an http(s) URL (got "discord.com")'],
     [{ DISCORD_GUILD_ID: 'my-guild' }, 'DISCORD_GUILD_ID: must be a Discord snowflake (digits) (got "my-guild")'],
     [{ COMFYCORD_OPERATOR_IDS: '123,me' }, 'COMFYCORD_OPERATOR_IDS: must be a Discord snowflake (digits) (got "me")'],
@@ -144,8 +154,8 @@ describe('loadConfig config file', () => {
     expect(config.discord.guildId).toBe('42');
     expect(config.discord.priorityRoles).toEqual(['7']);
     expect(config.backends).toEqual([
-      { name: 'local', url: 'http://127.0.0.1:8188', capacity: 2, weight: 1 },
-      { name: 'cloud', url: 'https://cloud.comfy.org', apiKey: 'k', capacity: 1, weight: 0.5 },
+      { name: 'local', url: 'http://127.0.0.1:8188', capacity: 2, weight: 1, api: 'classic' },
+      { name: 'cloud', url: 'https://cloud.comfy.org', apiKey: 'k', capacity: 1, weight: 0.5, api: 'classic' },
     ]);
     expect(config.backends.map(isCloudBackend)).toEqual([false, true]);
     expect(config.limits).toEqual({ perUserRunning: 1, perUserQueued: 5, minIntervalSeconds: 0, dailyQuota: 20 });
@@ -190,7 +200,7 @@ describe('loadConfig config file', () => {
     expect(withFile.backends.map((b) => b.name)).toEqual(['local', 'cloud']);
     const empty = write('empty-backends.yml', 'backends: []\n');
     const fallback = loadConfig({ cwd, env: { COMFYCORD_CONFIG: empty, COMFY_URL: 'http://other:1' } });
-    expect(fallback.backends).toEqual([{ name: 'comfy-1', url: 'http://other:1', capacity: 1, weight: 1 }]);
+    expect(fallback.backends).toEqual([{ name: 'comfy-1', url: 'http://other:1', capacity: 1, weight: 1, api: 'classic' }]);
   });
 
   it('accepts an empty file', () => {
@@ -202,6 +212,11 @@ describe('loadConfig config file error lines', () => {
   function fileProblems(name: string, text: string, env: NodeJS.ProcessEnv = {}): string[] {
     return problems({ ...env, COMFYCORD_CONFIG: write(name, text) });
   }
+
+  it('allows classicUrl only on an api: v2 backend', () => {
+    const text = 'backends:\n  - { name: a, url: "http://a:1", classicUrl: "http://a:2" }\n';
+    expect(fileProblems('config.yml', text)).toEqual(['config.yml backends[0].classicUrl: is only used with api: v2 (got "http://a:2")']);
+  });
 
   it('names the file and the key path', () => {
     const text = 'backends:\n  - { name: a, url: "http://a:1" }\n  - { name: b, url: "http://b:1", capacity: 0 }\n';

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { startFakeComfy, type FakeComfy, type FakeComfyOptions } from '../fakes/comfy/index.js';
+import { startFakeComfyV2, type FakeComfyV2, type FakeV2Profile } from '../fakes/comfy-v2/index.js';
 import {
   currentRevision,
   MessageFlags,
@@ -128,6 +129,8 @@ export interface E2E extends Fakes {
   dataDir: string;
   /** A temp folder for this run (holds dataDir and the config file). */
   root: string;
+  /** The fake Comfy API v2 endpoint in front of `comfy`, when the run uses one (`v2` option). */
+  v2: FakeComfyV2 | undefined;
   /** Kills the bot (SIGKILL if SIGTERM is not enough) and closes both fakes. Call in afterAll. */
   close(): Promise<void>;
 }
@@ -139,6 +142,11 @@ export interface E2EOptions {
   /** Extra environment; a function when it needs the fakes' addresses. */
   env?: Record<string, string> | ((fakes: Fakes) => Record<string, string>);
   logLevel?: string;
+  /**
+   * Put a fake Comfy API v2 endpoint in front of the fake ComfyUI and point the bot at it
+   * (`COMFY_URL=v2:<endpoint>|<ComfyUI>`, so discovery and the interrupt fallback use the ComfyUI).
+   */
+  v2?: { profile?: FakeV2Profile };
 }
 
 /** Both fakes and the bot, registered and connected. */
@@ -149,15 +157,22 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   // The shipped templates name this checkpoint; the fake's default list does not have it.
   const comfy = await startFakeComfy({ models: { checkpoints: [TEMPLATE_CHECKPOINT, 'sdxl.safetensors'] }, ...options.comfy });
   const fakes = { discord, comfy };
-  const bot = spawnBot(fakes, { dataDir, ...pick(options, fakes) });
+  const v2 = options.v2 ? await startFakeComfyV2({ upstream: comfy.url, ...options.v2 }) : undefined;
+  const picked = pick(options, fakes);
+  if (v2) {
+    picked.env = { COMFY_URL: `v2:${v2.url}|${comfy.url}`, ...(v2.profile === 'cloud' ? { COMFY_API_KEY: 'cloud-key' } : {}), ...picked.env };
+  }
+  const bot = spawnBot(fakes, { dataDir, ...picked });
   const e2e: E2E = {
     ...fakes,
+    v2,
     bot,
     dataDir,
     root,
     async close() {
       // The bot may have been replaced by a restart (durability tests): stop the current one.
       await stopBot(e2e.bot);
+      await v2?.close();
       await discord.close();
       await comfy.close();
       rmSync(root, { recursive: true, force: true });

@@ -251,25 +251,25 @@ describe('instrumentBackends', () => {
     const metrics = freshMetrics();
     const server = await opsServer(metrics);
     const gpu1 = new BackendDouble('gpu1');
-    const cloud = new BackendDouble('cloud');
+    const cloud = Object.assign(new BackendDouble('cloud'), { api: 'v2' as const });
     cloud.healthy = false;
     const detach = instrumentBackends([gpu1, cloud], metrics);
 
     let s = await scrape(server);
-    expect(s.value('comfycord_backend_up', { backend: 'gpu1' })).toBe(1);
-    expect(s.value('comfycord_backend_up', { backend: 'cloud' })).toBe(0);
+    expect(s.value('comfycord_backend_up', { backend: 'gpu1', api: 'classic' })).toBe(1);
+    expect(s.value('comfycord_backend_up', { backend: 'cloud', api: 'v2' })).toBe(0);
 
     gpu1.setHealthy(false);
     cloud.setHealthy(true);
     s = await scrape(server);
-    expect(s.value('comfycord_backend_up', { backend: 'gpu1' })).toBe(0);
-    expect(s.value('comfycord_backend_up', { backend: 'cloud' })).toBe(1);
+    expect(s.value('comfycord_backend_up', { backend: 'gpu1', api: 'classic' })).toBe(0);
+    expect(s.value('comfycord_backend_up', { backend: 'cloud', api: 'v2' })).toBe(1);
 
     detach();
     expect(gpu1.listenerCount('health')).toBe(0);
     gpu1.setHealthy(true);
     s = await scrape(server);
-    expect(s.value('comfycord_backend_up', { backend: 'gpu1' })).toBe(0);
+    expect(s.value('comfycord_backend_up', { backend: 'gpu1', api: 'classic' })).toBe(0);
   });
 
   it('refuses two backends with one name, which would share one series', () => {

@@ -69,7 +69,7 @@ describe('ops server /metrics and other routes', () => {
     metrics.runSeconds.observe({ command: 'imagine', backend: 'comfy-1' }, 12);
     metrics.previewsSent.inc(2);
     metrics.discordRateLimited.inc({ route: 'PATCH /webhooks/:id/:token/messages/:id' });
-    metrics.backendUp.set({ backend: 'comfy-1' }, 1);
+    metrics.backendUp.set({ backend: 'comfy-1', api: 'classic' }, 1);
     const res = await fetch(`${server.url}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -80,7 +80,7 @@ describe('ops server /metrics and other routes', () => {
     expect(text).toContain('comfycord_job_run_seconds_sum{command="imagine",backend="comfy-1"} 12');
     expect(text).toContain('comfycord_previews_sent_total 2');
     expect(text).toContain('comfycord_discord_rate_limited_total{route="PATCH /webhooks/:id/:token/messages/:id"} 1');
-    expect(text).toContain('comfycord_backend_up{backend="comfy-1"} 1');
+    expect(text).toContain('comfycord_backend_up{backend="comfy-1",api="classic"} 1');
   });
 
   it('includes process metrics unless turned off, each registry separate', async () => {

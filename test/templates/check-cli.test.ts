@@ -159,6 +159,16 @@ describe('comfycord check', () => {
     }
   });
 
+  it('checks a v2 COMFY_URL against the ComfyUI named behind it, and says nodes are unchecked without one', async () => {
+    const behind = memoryIO({ COMFY_URL: `v2:http://127.0.0.1:9|${fake.url}` });
+    expect(await run(shipped, behind)).toBe(0);
+    expect(behind.out()).toContain(`All 5 command(s) pass (against ${fake.url}).`);
+    const alone = memoryIO({ COMFY_URL: 'v2:https://cloud.example' });
+    expect(await run(shipped, alone)).toBe(0);
+    expect(alone.out()).toContain('pass (offline)');
+    expect(alone.err()).toContain('https://cloud.example is a Comfy API v2 endpoint, which cannot list its nodes and models: they are not checked');
+  });
+
   it('refuses server options that cannot be used', async () => {
     await expect(check([...shipped, '--offline', '--server', fake.url])).rejects.toThrow(new ArgsError('--offline and --server contradict each other'));
     await expect(check([...shipped, '--offline', '--api-key', 'k'])).rejects.toThrow(new ArgsError('--api-key has no use with --offline'));

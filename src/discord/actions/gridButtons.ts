@@ -16,7 +16,8 @@ export const GONE = 'The files of that job are no longer on ComfyUI.';
 /** The outputs `refs` of a job, downloaded again from the ComfyUI server it ran on; null when they are gone. */
 export async function download(ctx: BotContext, row: JobRow, refs: readonly OutputRef[]): Promise<OutputFile[] | null> {
   const backend = ctx.backends.find((candidate) => candidate.name === row.backend);
-  if (!backend || refs.length === 0) return null;
+  // A v2 endpoint without a classic URL keeps no /view to ask again.
+  if (!backend?.client || refs.length === 0) return null;
   try {
     return await backend.client.downloadOutputs(historyOutputs(row, refs));
   } catch (error) {

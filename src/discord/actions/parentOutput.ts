@@ -36,7 +36,7 @@ async function loadParentOutput(
   const log = ctx.logger.child({ job: row.id, output: index });
   const ref = imageOutputs(row)[index - 1];
   const backend = ctx.backends.find((candidate) => candidate.name === row.backend);
-  if (ref && backend) {
+  if (ref && backend?.client) {
     try {
       const { bytes } = await backend.client.http.view(ref);
       if (sniffMime(bytes)?.startsWith('image/')) return bytes;

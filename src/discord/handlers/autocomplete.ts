@@ -12,12 +12,15 @@ const LIST_TTL_MS = 30_000;
 const lists = new WeakMap<BotContext['backends'][number], ServerInfo>();
 
 function serverInfo(ctx: BotContext): ServerInfo {
-  const backend = ctx.backends.find((b) => b.healthy) ?? ctx.backends[0];
-  if (!backend) throw new Error('no backend is configured');
+  // Lists come from ComfyUI's own routes: v2 endpoints without a classic URL have none to offer.
+  const listed = ctx.backends.filter((b) => b.client !== undefined);
+  const backend = listed.find((b) => b.healthy) ?? listed[0];
+  const client = backend?.client;
+  if (!backend || !client) throw new Error('no backend with ComfyUI lists is configured');
   let info = lists.get(backend);
   if (!info) {
     info = cachedServerInfo(
-      { objectInfo: (nodeClass) => backend.client.http.objectInfoFor(nodeClass), models: (folder) => backend.client.http.models(folder) },
+      { objectInfo: (nodeClass) => client.http.objectInfoFor(nodeClass), models: (folder) => client.http.models(folder) },
       LIST_TTL_MS,
     );
     lists.set(backend, info);

@@ -8,7 +8,7 @@ import { handleShow } from '../actions/show.js';
 import { canAdmin, isModerator } from '../permissions.js';
 import { renderHelp } from '../helpReply.js';
 import { renderQueue, type QueuedJobView, type ServerJobView } from '../queueReply.js';
-import { renderStatus, type BackendStatusView } from '../statusReply.js';
+import { renderStatus, type BackendStatus, type BackendStatusView } from '../statusReply.js';
 import { handleComfyConfig } from '../settings/guildConfig.js';
 import { handleSettings } from '../settings/userSettings.js';
 import type { SettingsDeps } from '../settings/interaction.js';
@@ -210,14 +210,18 @@ function controlServer(ctx: BotContext, sub: string, guildId: string): string {
   return "Resumed for this server: its jobs start again.";
 }
 
-/** A backend's health; why it is down only for operators (the error names its address). */
-async function statusOf(backend: BackendHandle, operator: boolean): Promise<BackendStatusView> {
+/** A backend's health and API kind; why it is down only for operators (the error names its address). */
+async function statusOf(backend: BackendHandle, operator: boolean): Promise<BackendStatus> {
   const view = await probe(backend);
-  if (view.up || operator) return view;
-  return { name: view.name, up: false };
+  if (view.up || operator) return { ...view, api: backend.api };
+  return { name: view.name, up: false, api: backend.api };
 }
 
 async function probe(backend: BackendHandle): Promise<BackendStatusView> {
+  if (!backend.client) {
+    // A v2 endpoint with no classic URL: only its own health probe is known.
+    return backend.healthy ? { name: backend.name, up: true, running: null, pending: null } : { name: backend.name, up: false, error: 'the Comfy API v2 endpoint does not answer (see the log)' };
+  }
   if (!backend.healthy) {
     const error = await backend.client.http.systemStats().then(
       () => 'reconnecting',

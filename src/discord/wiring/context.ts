@@ -14,7 +14,10 @@ import type { ImageInputDeps } from '../imageInputs.js';
 
 export interface BackendHandle {
   name: string;
-  client: ComfyClient;
+  /** Which API the bot speaks to it: ComfyUI's own, or Comfy API v2. */
+  api: 'classic' | 'v2';
+  /** ComfyUI's own routes (status, lists, re-downloads); absent for a v2 endpoint with no classic URL configured. */
+  client: ComfyClient | undefined;
   readonly healthy: boolean;
 }
 

@@ -52,6 +52,11 @@ async function redeliver(ctx: BotContext, row: JobRow): Promise<RetryOutcome> {
     log.warn({ backend: row.backend }, 'undelivered job ran on a backend that is no longer configured');
     return { kind: 'lost', reason: `the backend it ran on (${row.backend ?? 'unknown'}) is no longer configured` };
   }
+  if (!backend.client) {
+    // A v2 endpoint's output URLs are not kept, and without a classic URL there is no /view to ask.
+    log.warn({ backend: row.backend }, 'undelivered job ran on a v2 backend without a classic URL; its results cannot be downloaded again');
+    return { kind: 'lost', reason: `the backend it ran on (${backend.name}) speaks Comfy API v2 without a classic URL, so its results cannot be fetched again` };
+  }
   let files: OutputFile[];
   try {
     files = await backend.client.downloadOutputs(historyOutputs(row));

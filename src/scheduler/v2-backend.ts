@@ -1,0 +1,316 @@
+// The Backend over one Comfy API v2 endpoint (Comfy Cloud, a Comfy API deployment, or comfy-api-proxy in front
+// of a ComfyUI), beside comfy-backend.ts so one pool mixes both kinds. The scheduler's dispatch id is the
+// Idempotency-Key; the server's job id replaces it once the 201 is read. Discovery stays classic: node classes and
+// models from the classic URL's /object_info when one is configured, otherwise nothing is checked.
+import { EventEmitter } from 'node:events';
+import { ComfyConnectionError, ComfyV2Error, failedNode } from '../comfy/errors.js';
+import { ComfyHttp } from '../comfy/http.js';
+import type { PromptRun } from '../comfy/prompt.js';
+import type { AssetReference, PromptEvent, TerminalPromptEvent } from '../comfy/types.js';
+import type { ComfyV2Client } from '../comfy/v2-client.js';
+import { silentLogger, type Logger } from '../config/logger.js';
+import { jobImageBytes, type JobSpec } from '../jobs/job.js';
+import { bindImages } from '../templates/prepare.js';
+import {
+  BackendUnavailableError,
+  type Backend,
+  type BackendEvents,
+  type BackendRun,
+  type CancelResult,
+  type RunEvent,
+  type RunOutcome,
+} from './backend.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { forward, WrappedRun } from './comfy-backend.js';
+import { delay } from '../comfy/v2-follow.js';
+import { UNCHECKED_INVENTORY, type Inventory } from './requirements.js';
+
+export interface V2BackendOptions {
+  client: ComfyV2Client;
+  /** The ComfyUI behind the endpoint, for node and model discovery (the proxy's upstream, usually :8188). */
+  classicUrl?: string;
+  capacity?: number;
+  weight?: number;
+  clock?: Clock;
+  logger?: Logger;
+  probeIntervalMs?: number;
+  inventoryRefreshMs?: number;
+  lostAfterMs?: number;
+}
+
+/** 429s that say "not now": the job goes back to the queue and the backend rests for Retry-After. */
+const BUSY_CODES = new Set(['queue_full', 'rate_limited', 'deployment_not_ready']);
+
+export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
+  readonly api = 'v2' as const;
+  readonly name: string;
+  readonly capacity: number;
+  readonly weight: number;
+  private readonly client: ComfyV2Client;
+  private readonly discovery: ComfyHttp | undefined;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly probeIntervalMs: number;
+  private readonly inventoryRefreshMs: number;
+  private readonly lostAfterMs: number;
+  private up = false;
+  private inv: Inventory | undefined;
+  private inventoryAt = -Infinity;
+  private probeTimer: TimerHandle | null = null;
+  private lostTimer: TimerHandle | null = null;
+  private probing: Promise<void> | null = null;
+  private stopped = false;
+  private readonly runs = new Set<WrappedRun>();
+  /** Runs given up on while the endpoint was unreachable: cancelled when it answers again. */
+  private readonly abandoned = new Set<string>();
+  /** Idempotency key (the scheduler's prompt id) → the server's job id, for runs adopted after a restart. */
+  private readonly jobIds = new Map<string, string>();
+
+  constructor(options: V2BackendOptions) {
+    super();
+    this.client = options.client;
+    this.name = options.client.name;
+    this.discovery = options.classicUrl ? new ComfyHttp({ name: `${options.client.name} (discovery)`, url: options.classicUrl }) : undefined;
+    this.capacity = options.capacity ?? 1;
+    this.weight = options.weight ?? 1;
+    this.clock = options.clock ?? systemClock;
+    this.log = (options.logger ?? silentLogger).child({ backend: this.name, api: 'v2' });
+    this.probeIntervalMs = options.probeIntervalMs ?? 10_000;
+    this.inventoryRefreshMs = options.inventoryRefreshMs ?? 300_000;
+    this.lostAfterMs = options.lostAfterMs ?? 60_000;
+  }
+
+  get healthy(): boolean {
+    return this.up;
+  }
+
+  get inventory(): Inventory | undefined {
+    return this.inv;
+  }
+
+  /** Whether node classes and models are checked before dispatch (a classic URL is configured). */
+  get discovers(): boolean {
+    return this.discovery !== undefined;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.probe();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
+    if (this.lostTimer) this.clock.clearTimeout(this.lostTimer);
+    this.probeTimer = null;
+    this.lostTimer = null;
+    await this.client.close();
+  }
+
+  probe(): Promise<void> {
+    this.probing ??= this.probeOnce().finally(() => {
+      this.probing = null;
+      this.scheduleProbe(this.probeIntervalMs);
+    });
+    return this.probing;
+  }
+
+  async run(spec: JobSpec, promptId: string): Promise<BackendRun> {
+    try {
+      const run = await this.client.submit(await this.bound(spec, promptId), promptId);
+      return this.wrap(run.promptId, Promise.resolve(run), spec);
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  /**
+   * After a restart: `promptId` is either the server's job id (the 201 was read) or still the Idempotency-Key (the
+   * bot died before it). A job id is followed; a key is looked up, and only if the server has no trace of it is the
+   * same attempt submitted again with the same key, which the server refuses if it did get it.
+   */
+  follow(spec: JobSpec, promptId: string): BackendRun {
+    let wrapped: WrappedRun | undefined;
+    const inner = (async (): Promise<PromptRun> => {
+      // While the endpoint is unreachable, keep asking: giving up here would submit the job again elsewhere.
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          if (await this.client.job(promptId)) return this.client.follow(promptId);
+          return await this.client.adopt(promptId, await this.bound(spec, promptId));
+        } catch (error) {
+          if (!(error instanceof ComfyConnectionError) || this.stopped || (wrapped && !this.runs.has(wrapped))) throw error;
+          this.setHealthy(false);
+          await delay(Math.min(1_000 * 2 ** attempt, 10_000));
+        }
+      }
+    })();
+    wrapped = this.wrap(promptId, inner, spec);
+    return wrapped;
+  }
+
+  cancel(promptId: string): Promise<CancelResult> {
+    return this.client.cancel(this.jobIds.get(promptId) ?? promptId);
+  }
+
+  // ---- internals ----------------------------------------------------------------------------------------
+
+  /** The job's workflow with each image option bound to an uploaded (or deduplicated) asset. */
+  private async bound(spec: JobSpec, promptId: string): Promise<JobSpec['workflow']> {
+    const images = spec.images ?? [];
+    if (images.length === 0) return spec.workflow;
+    const uploaded: Record<string, AssetReference> = {};
+    for (const image of images) uploaded[image.option] = await this.client.uploadImage(await jobImageBytes(image), image.filename, `${promptId}-${image.option}`);
+    return bindImages(
+      { command: spec.command, workflow: spec.workflow, params: {}, images: images.map((i) => ({ option: i.option, target: i.target, ref: null })), outputs: [] },
+      uploaded,
+    );
+  }
+
+  private async probeOnce(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.client.probe();
+      if (this.clock.now() - this.inventoryAt >= this.inventoryRefreshMs) await this.readInventory();
+      this.setHealthy(true);
+    } catch (error) {
+      this.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'probe failed');
+      this.setHealthy(false);
+    }
+  }
+
+  private scheduleProbe(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
+    this.probeTimer = this.clock.setTimeout(() => {
+      this.probeTimer = null;
+      void this.probe();
+    }, delayMs);
+  }
+
+  private async readInventory(): Promise<void> {
+    if (!this.discovery) {
+      if (!this.inv) this.log.info('no classic URL for discovery: node classes and models are not checked on this backend');
+      this.inv = UNCHECKED_INVENTORY;
+    } else {
+      const [info, folders] = await Promise.all([this.discovery.objectInfo(), this.discovery.modelFolders()]);
+      const lists = await Promise.all(folders.map((folder) => this.discovery!.models(folder).catch(() => [] as string[])));
+      this.inv = { nodeClasses: new Set(Object.keys(info)), models: new Set(lists.flat()) };
+    }
+    this.inventoryAt = this.clock.now();
+    this.emit('inventory');
+  }
+
+  private setHealthy(healthy: boolean): void {
+    if (healthy === this.up) return;
+    this.up = healthy;
+    if (healthy) {
+      if (this.lostTimer) this.clock.clearTimeout(this.lostTimer);
+      this.lostTimer = null;
+      this.cancelAbandoned();
+    } else {
+      this.lostTimer = this.clock.setTimeout(() => this.declareLost(), this.lostAfterMs);
+    }
+    this.emit('health', healthy);
+  }
+
+  private declareLost(): void {
+    this.lostTimer = null;
+    const seconds = Math.round(this.lostAfterMs / 1000);
+    for (const run of [...this.runs]) {
+      // The job runs elsewhere now: this one is cancelled once the endpoint answers again, so it cannot run twice.
+      this.abandoned.add(run.promptId);
+      run.end({ type: 'lost', message: `it has been unreachable for ${seconds} s` });
+    }
+  }
+
+  private cancelAbandoned(): void {
+    for (const id of [...this.abandoned]) {
+      this.abandoned.delete(id);
+      const jobId = this.jobIds.get(id) ?? id;
+      this.client.unfollow(jobId);
+      this.client.cancel(jobId).then(
+        (result) => this.log.info({ job: jobId, result }, 'abandoned v2 job cancelled'),
+        (error: unknown) => this.log.warn({ job: jobId, err: error instanceof Error ? error.message : String(error) }, 'abandoned v2 job not cancelled'),
+      );
+    }
+  }
+
+  /** A run whose prompt may still be on its way (adoption); events are relayed once it is there. */
+  private wrap(key: string, inner: Promise<PromptRun>, spec: JobSpec): WrappedRun {
+    const listeners = new Set<(event: RunEvent) => void>();
+    const wrapped = new WrappedRun(
+      key,
+      (listener) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      () => {
+        this.runs.delete(wrapped);
+        this.jobIds.delete(key);
+      },
+    );
+    this.runs.add(wrapped);
+    inner.then(
+      (run) => {
+        if (!this.runs.has(wrapped)) {
+          // Declared lost before the run was found: it is abandoned like any other.
+          this.abandoned.add(run.promptId);
+          if (this.up) this.cancelAbandoned();
+          return;
+        }
+        // Adopted under its key: the store keeps the key, so a cancel by key must reach the server's job id.
+        if (run.promptId !== key) this.jobIds.set(key, run.promptId);
+        run.subscribe((event: PromptEvent) => {
+          for (const listener of [...listeners]) forward(event, listener);
+        });
+        void run.finished.then(async (terminal) => wrapped.end(await this.outcome(run.promptId, terminal, spec)));
+      },
+      (error: unknown) => {
+        const explained = this.explain(error);
+        wrapped.end(explained instanceof BackendUnavailableError ? { type: 'lost', message: explained.message } : { type: 'failed', message: explained.message });
+      },
+    );
+    return wrapped;
+  }
+
+  private async outcome(jobId: string, terminal: TerminalPromptEvent, spec: JobSpec): Promise<RunOutcome> {
+    if (terminal.type === 'interrupted') return { type: 'interrupted' };
+    if (terminal.type === 'failed') {
+      const reason = terminal.reason;
+      if (reason.kind === 'execution') {
+        const f = reason.failure;
+        const node = failedNode(f);
+        return { type: 'failed', message: `${node ? `${node} failed` : 'the workflow failed'}: ${f.exceptionMessage}`.trim() };
+      }
+      return { type: 'lost', message: reason.message };
+    }
+    try {
+      return { type: 'done', outputs: await this.client.downloadOutputs(jobId, terminal.outputs, spec.outputs) };
+    } catch (error) {
+      return { type: 'failed', message: `the outputs could not be downloaded from ${this.name}: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  private explain(error: unknown): Error {
+    if (error instanceof ComfyConnectionError || (error instanceof ComfyV2Error && error.status >= 500)) {
+      this.setHealthy(false);
+      return new BackendUnavailableError(this.name, error.message, { cause: error });
+    }
+    if (error instanceof ComfyV2Error && BUSY_CODES.has(error.code)) {
+      // Not now: the job returns to the queue (another backend may take it) and this one rests as asked.
+      const restMs = error.retryAfterMs ?? 5_000;
+      this.log.info({ code: error.code, retryAfterMs: restMs }, 'v2 backend busy; resting before the next job');
+      this.setHealthy(false);
+      this.scheduleProbe(restMs);
+      return new BackendUnavailableError(this.name, `${error.code}: retry after ${Math.round(restMs / 1000)} s`, { cause: error });
+    }
+    if (error instanceof ComfyV2Error && error.code === 'insufficient_credits') {
+      this.log.error({ code: error.code }, 'the Comfy account of this backend is out of credits');
+      return new Error(`${this.name} cannot run jobs: the Comfy account has run out of credits (the bot's operator must top it up)`, { cause: error });
+    }
+    if (error instanceof ComfyV2Error && error.code === 'invalid_workflow') {
+      return new Error(`Comfy refused the workflow: ${error.describe().join('; ') || error.message}`, { cause: error });
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
