@@ -87,7 +87,25 @@ const v1: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1];
+const v2: Migration = {
+  version: 2,
+  description: "servers' own commands (command file and template, per guild)",
+  up(db) {
+    db.exec(`
+      CREATE TABLE guild_commands (
+        guild_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        command_file TEXT NOT NULL,
+        template TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (guild_id, name)
+      );
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2];
 
 export interface MigrationResult {
   from: number;

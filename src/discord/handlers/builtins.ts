@@ -10,6 +10,7 @@ import { renderQueue, type QueuedJobView, type ServerJobView } from '../queueRep
 import { renderStatus, type BackendStatusView } from '../statusReply.js';
 import { handleComfyConfig } from '../settings/guildConfig.js';
 import { handleSettings } from '../settings/userSettings.js';
+import { handleServerCommand } from '../serverCommands/handlers.js';
 import type { SettingsDeps } from '../settings/interaction.js';
 import { accessOf } from '../wiring/access.js';
 import type { BackendHandle, BotContext } from '../wiring/context.js';
@@ -118,6 +119,14 @@ async function comfy(ctx: BotContext, interaction: ChatInputCommandInteraction):
   }
   const sub = interaction.options.getSubcommand(true);
   const operator = ctx.operators.has(interaction.user.id);
+  if (interaction.options.getSubcommandGroup(false) === 'command') {
+    if (!isServerAdmin(ctx, interaction)) {
+      await interaction.reply({ ...EPHEMERAL, content: "Only this server's admins (Manage Server or a moderator role) can manage its commands." });
+      return;
+    }
+    await handleServerCommand(ctx, interaction);
+    return;
+  }
   if (!operator && !isServerAdmin(ctx, interaction)) {
     await interaction.reply({ ...EPHEMERAL, content: `Only this server's admins (Manage Server or a moderator role) and the bot's operators can use /comfy ${sub}.` });
     return;

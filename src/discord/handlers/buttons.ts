@@ -8,7 +8,7 @@ import { decodeCustomId, type JobComponentId } from '../customIds.js';
 import { PROMPT_FIELD_ID, renderEditModal } from '../editModal.js';
 import { mayControlJob, moderatesJob } from '../permissions.js';
 import { accessOf } from '../wiring/access.js';
-import type { BotContext } from '../wiring/context.js';
+import { commandFor, type BotContext } from '../wiring/context.js';
 import { promptKeyOf, randomOptionsOf } from '../wiring/promptKey.js';
 import { ImageInputError, imageFromUrl } from './command.js';
 import { refuse, submitJob } from './submit.js';
@@ -80,8 +80,8 @@ async function remove(ctx: BotContext, interaction: ButtonInteraction, row: JobR
   await interaction.message.delete();
 }
 
-function definitionOf(ctx: BotContext, command: string): CommandDefinition | undefined {
-  return ctx.registry.commands.get(command);
+function definitionOf(ctx: BotContext, command: string, guildId: string | null): CommandDefinition | undefined {
+  return commandFor(ctx, guildId, command);
 }
 
 function withoutRandom(definition: CommandDefinition, params: Record<string, unknown>): Record<string, unknown> {
@@ -96,7 +96,7 @@ async function rerun(
   row: JobRow,
   values: (definition: CommandDefinition) => Record<string, unknown>,
 ): Promise<void> {
-  const definition = definitionOf(ctx, row.command);
+  const definition = definitionOf(ctx, row.command, row.guildId);
   if (!definition) {
     await ephemeral(interaction, `/${row.command} is no longer available.`);
     return;
@@ -109,7 +109,7 @@ async function rerun(
 }
 
 async function showEditModal(ctx: BotContext, interaction: ButtonInteraction, row: JobRow): Promise<void> {
-  const definition = definitionOf(ctx, row.command);
+  const definition = definitionOf(ctx, row.command, row.guildId);
   const key = definition ? promptKeyOf(definition) : null;
   if (!definition || key === null) {
     await ephemeral(interaction, `/${row.command} has no prompt to edit.`);
@@ -144,7 +144,7 @@ export async function handleModal(ctx: BotContext, interaction: ModalSubmitInter
 
 /** Runs the `upscale` command on the n-th image attached to the card. */
 async function upscale(ctx: BotContext, interaction: ButtonInteraction, row: JobRow, id: Extract<JobComponentId, { action: 'upscale' }>): Promise<void> {
-  const definition = definitionOf(ctx, 'upscale');
+  const definition = definitionOf(ctx, 'upscale', interaction.guildId);
   const imageOption = definition?.options.find((option) => option.type === 'image');
   if (!definition || !imageOption) {
     await ephemeral(interaction, 'There is no /upscale command any more.');

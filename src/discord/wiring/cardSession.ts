@@ -12,7 +12,7 @@ import { planDelivery, uploadLimit, type DeliveryPlan } from '../delivery.js';
 import { DiscordCardTransport, type CardLocation } from '../interactionTransport.js';
 import { followJobCard, type JobCardResult, type ResultDelivery } from '../jobCard.js';
 import { ChannelCardTransport } from './channelCardTransport.js';
-import type { BotContext } from './context.js';
+import { commandFor, type BotContext } from './context.js';
 import { OwnerDm } from './ownerDm.js';
 import { promptKeyOf } from './promptKey.js';
 
@@ -98,7 +98,7 @@ export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
     return;
   }
   const transport = channelTransport(ctx, row, channelId);
-  const definition = ctx.registry.commands.get(job.command);
+  const definition = commandFor(ctx, job.owner.guildId, job.command);
   runCard(ctx, job, definition ? promptKeyOf(definition) : null, {
     transport,
     channelId,

@@ -8,6 +8,8 @@ import type { JobStore } from '../../jobs/store.js';
 import type { PreviewEncoder } from '../../media/preview.js';
 import type { Metrics } from '../../ops/metrics.js';
 import type { Scheduler } from '../../scheduler/scheduler.js';
+import type { CommandDefinition } from '../../templates/definition.js';
+import { lookupCommand, type GuildCommandSet } from '../../templates/guild-commands.js';
 import type { CommandRegistry } from '../../templates/registry.js';
 import type { ChannelPacer } from '../channelPacer.js';
 
@@ -27,6 +29,8 @@ export interface BotContext {
   scheduler: Scheduler;
   store: JobStore;
   registry: CommandRegistry;
+  /** Servers' own commands (`/comfy command add`); look names up with `commandFor`. */
+  guildCommands: GuildCommandSet;
   backends: readonly BackendHandle[];
   previews: PreviewEncoder;
   metrics: Metrics;
@@ -41,4 +45,9 @@ export interface BotContext {
   cards: Set<Promise<unknown>>;
   /** Jobs whose results are being posted right now; the retry of pending deliveries skips them. */
   delivering: Set<string>;
+}
+
+/** The command a name means where the interaction happens: a global one, else that server's own. */
+export function commandFor(ctx: Pick<BotContext, 'registry' | 'guildCommands'>, guildId: string | null, name: string): CommandDefinition | undefined {
+  return lookupCommand(ctx.registry.commands, ctx.guildCommands, guildId, name);
 }

@@ -5,12 +5,12 @@ import type { JobRow } from '../../jobs/store-types.js';
 import { deliveryKey, uploadLimit } from '../delivery.js';
 import { deliverResults } from '../jobCard.js';
 import { cardBase, cardEditor, channelTransport, postInChannel, resultDelivery } from './cardSession.js';
-import type { BotContext } from './context.js';
+import { commandFor, type BotContext } from './context.js';
 import { OwnerDm } from './ownerDm.js';
 import { promptKeyOf } from './promptKey.js';
 
 function baseOf(ctx: BotContext, row: JobRow) {
-  const definition = ctx.registry.commands.get(row.command);
+  const definition = commandFor(ctx, row.guildId, row.command);
   return cardBase(row.id, row.ownerId, row.command, definition ? promptKeyOf(definition) : null, row.params);
 }
 

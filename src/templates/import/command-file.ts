@@ -23,10 +23,10 @@ export function templateText(workflow: ApiWorkflow): string {
   return `${JSON.stringify(workflow, null, 2)}\n`;
 }
 
-export function commandFileText(name: string, source: string, options: readonly ProposedOption[]): string {
+export function commandFileText(name: string, source: string, options: readonly ProposedOption[], description = `Run the ${name} workflow`): string {
   const file: CommandFile = {
     name,
-    description: `Run the ${name} workflow`.slice(0, 100),
+    description: description.slice(0, 100),
     template: `${name}.json`,
     options: options.map((entry) => entry.option),
   };
