@@ -26,9 +26,10 @@ function userVersion(dataDir: string): number {
   }
 }
 
+const LATEST = MIGRATIONS.length;
 /** A plausible next schema: a column with a backfilled value and a new table. */
 const fakeV2: Migration = {
-  version: 2,
+  version: LATEST + 1,
   description: 'job priority and tags',
   up(db) {
     db.exec(`ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
@@ -38,19 +39,19 @@ const fakeV2: Migration = {
 };
 
 describe('migrations', () => {
-  it('migrates a v1 database with data to v2 on open, keeping the data', () => {
+  it('migrates a database with data to the next version on open, keeping the data', () => {
     const dataDir = tempDataDir();
     const v1 = openAt(dataDir, MIGRATIONS);
     v1.insertJob(newJob('j'));
     v1.close();
     stores = [];
-    expect(userVersion(dataDir)).toBe(1);
+    expect(userVersion(dataDir)).toBe(LATEST);
 
     const v2 = openAt(dataDir, [...MIGRATIONS, fakeV2]);
     expect(v2.get('j')?.command).toBe('imagine');
     v2.close();
     stores = [];
-    expect(userVersion(dataDir)).toBe(2);
+    expect(userVersion(dataDir)).toBe(LATEST + 1);
     const db = new Database(join(dataDir, 'comfycord.db'), { readonly: true });
     expect(db.prepare('SELECT priority FROM jobs WHERE id = ?').get('j')).toEqual({ priority: 5 });
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'tags'").get()).toEqual({ name: 'tags' });
@@ -59,8 +60,8 @@ describe('migrations', () => {
 
   it('applies nothing to a database already up to date', () => {
     const db = new Database(':memory:');
-    expect(migrate(db)).toEqual({ from: 0, to: 1 });
-    expect(migrate(db)).toEqual({ from: 1, to: 1 });
+    expect(migrate(db)).toEqual({ from: 0, to: LATEST });
+    expect(migrate(db)).toEqual({ from: LATEST, to: LATEST });
     db.close();
   });
 
@@ -69,7 +70,7 @@ describe('migrations', () => {
     openAt(dataDir, MIGRATIONS).close();
     stores = [];
     const broken: Migration = {
-      version: 2,
+      version: LATEST + 1,
       description: 'half-done change',
       up(db) {
         db.exec('CREATE TABLE half (x INTEGER)');
@@ -77,9 +78,9 @@ describe('migrations', () => {
       },
     };
     expect(() => openJobStore({ dataDir, migrations: [...MIGRATIONS, broken] })).toThrow(
-      'migration 2 (half-done change) failed: no such table: no_such_table',
+      `migration ${LATEST + 1} (half-done change) failed: no such table: no_such_table`,
     );
-    expect(userVersion(dataDir)).toBe(1);
+    expect(userVersion(dataDir)).toBe(LATEST);
     const db = new Database(join(dataDir, 'comfycord.db'), { readonly: true });
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
     db.close();
@@ -90,7 +91,7 @@ describe('migrations', () => {
     openAt(dataDir, [...MIGRATIONS, fakeV2]).close();
     stores = [];
     expect(() => openJobStore({ dataDir })).toThrow(
-      'the database has schema version 2, newer than this comfycord knows (1); upgrade comfycord or point it at another data directory',
+      `the database has schema version ${LATEST + 1}, newer than this comfycord knows (${LATEST}); upgrade comfycord or point it at another data directory`,
     );
   });
 
@@ -101,5 +102,18 @@ describe('migrations', () => {
     );
     expect(db.pragma('user_version', { simple: true })).toBe(0);
     db.close();
+  });
+
+  it('v2 adds the servers\' own commands to a v1 database that has jobs', () => {
+    const dataDir = tempDataDir();
+    const v1 = openAt(dataDir, MIGRATIONS.slice(0, 1));
+    v1.insertJob(newJob('j'));
+    v1.close();
+    stores = [];
+    const store = openAt(dataDir, MIGRATIONS);
+    expect(store.get('j')?.command).toBe('imagine');
+    expect(store.guildCommands()).toEqual([]);
+    expect(store.insertGuildCommand({ guildId: '1', name: 'fox', commandFile: 'name: fox', template: '{}', createdBy: '2' })).toBe(true);
+    expect(store.guildCommands('1').map((row) => row.name)).toEqual(['fox']);
   });
 });

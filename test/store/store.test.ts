@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openJobStore, StoreError, type JobStore } from '../../src/jobs/store.js';
+import { MIGRATIONS } from '../../src/jobs/migrations.js';
 import { manualClock, newJob, tempDataDir } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -28,7 +29,7 @@ describe('openJobStore', () => {
     open = [];
     const db = new Database(join(dataDir, 'comfycord.db'), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     db.close();
   });
 
@@ -338,5 +339,25 @@ describe('prune', () => {
     expect(store.usage('user-1')).toBe(1);
     expect(store.prune(30)).toBe(0);
     expect(() => store.prune(0)).toThrow('prune needs a positive number of days, got 0');
+  });
+});
+
+describe("servers' own commands", () => {
+  it('keeps them per server, refuses a second of the same name there, and removes them', () => {
+    const { store, clock, dataDir } = setup();
+    const row = { guildId: '10', name: 'fox', commandFile: 'name: fox\n', template: '{"1":{}}', createdBy: '7' };
+    expect(store.insertGuildCommand(row)).toBe(true);
+    expect(store.insertGuildCommand({ ...row, commandFile: 'other' })).toBe(false);
+    expect(store.insertGuildCommand({ ...row, guildId: '11' })).toBe(true);
+    expect(store.guildCommands('10')).toEqual([{ ...row, createdAt: clock.now() }]);
+    expect(store.guildCommands().map((r) => r.guildId)).toEqual(['10', '11']);
+    store.close();
+    open = [];
+    const reopened = setup(dataDir).store;
+    expect(reopened.guildCommands('10')[0]?.commandFile).toBe('name: fox\n');
+    expect(reopened.deleteGuildCommand('10', 'fox')).toBe(true);
+    expect(reopened.deleteGuildCommand('10', 'fox')).toBe(false);
+    expect(reopened.guildCommands('10')).toEqual([]);
+    expect(reopened.guildCommands('11')).toHaveLength(1);
   });
 });
