@@ -8,6 +8,7 @@ import { handleAutocomplete } from './handlers/autocomplete.js';
 import { handleBuiltin } from './handlers/builtins.js';
 import { handleButton, handleModal } from './handlers/buttons.js';
 import { handleTemplateCommand } from './handlers/command.js';
+import { Drafts } from './serverCommands/draft.js';
 import { handleDraftComponent } from './serverCommands/handlers.js';
 import { guildPayloads, syncGuildCommands } from './serverCommands/registration.js';
 import { readOperators } from './operators.js';
@@ -17,7 +18,7 @@ import { startDeliveryRetry } from './wiring/deliveryRetry.js';
 import { deliverPending } from './wiring/recoveredCards.js';
 import { desiredCommands, syncCommands } from './wiring/registration.js';
 
-export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 'mode' | 'cards' | 'delivering' | 'operators'>;
+export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 'mode' | 'cards' | 'delivering' | 'operators' | 'drafts'>;
 
 export interface Bot {
   readonly context: BotContext;
@@ -49,6 +50,7 @@ export async function startBot(services: BotServices): Promise<Bot> {
     cancelledBy: new Map(),
     mode: { value: 'open' },
     cards: new Set(),
+    drafts: new Drafts(),
     delivering: new Set(),
     // Until Discord has been asked who owns the application (right after login).
     operators: new Set(config.discord.operatorIds),

@@ -88,6 +88,8 @@ describe('a server command from a UI-format workflow', () => {
     expect(e2e().discord.commands().commands.map((c) => c['name'])).not.toContain('foxes');
     expect(guildNames(BETA)).not.toContain('foxes');
     await expect(e2e().discord.slash('foxes', { [prompt]: 'x' }, { userId: BETA_ADMIN, guildId: BETA })).rejects.toThrow(/not registered/);
+    expect(await answer('help', {}, ALPHA, MEMBER)).toContain('foxes');
+    expect(await answer('help', {}, BETA, BETA_ADMIN)).not.toContain('foxes');
   }, 60_000);
 
   it('runs through the normal submission path and delivers', async () => {

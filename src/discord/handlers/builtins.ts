@@ -34,7 +34,7 @@ export async function handleBuiltin(ctx: BotContext, interaction: ChatInputComma
       await cancelAll(ctx, interaction);
       return true;
     case 'help':
-      await interaction.reply({ ...EPHEMERAL, ...helpReply(ctx, isAdmin(interaction)) });
+      await interaction.reply({ ...EPHEMERAL, ...helpReply(ctx, isAdmin(interaction), interaction.guildId) });
       return true;
     case 'comfy':
       await comfy(ctx, interaction);
@@ -82,8 +82,10 @@ function queueReply(ctx: BotContext, interaction: ChatInputCommandInteraction) {
   return renderQueue({ yours: [...yours, ...undelivered], queued, running: jobs.length - queued, mode: ctx.mode.value, serverMode, ...(server ? { server } : {}) });
 }
 
-function helpReply(ctx: BotContext, admin: boolean) {
-  const commands = [...ctx.registry.commands.values()].map((definition) => ({
+function helpReply(ctx: BotContext, admin: boolean, guildId: string | null) {
+  // This server's own commands too, unless a global one of the same name hides them.
+  const own = guildId === null ? [] : ctx.guildCommands.commandsOf(guildId).filter((definition) => !ctx.registry.commands.has(definition.name));
+  const commands = [...ctx.registry.commands.values(), ...own].map((definition) => ({
     name: definition.name,
     description: definition.description,
     options: definition.options.filter((o) => !o.hidden).map((o) => ({ name: o.name, description: o.description, required: o.required })),

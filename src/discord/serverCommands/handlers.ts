@@ -13,7 +13,7 @@ import { commandInputFrom } from '../commandInput.js';
 import { BUILTIN_COMMAND_NAMES, commandPayload, CommandPayloadError } from '../commandPayloads.js';
 import type { BotContext } from '../wiring/context.js';
 import { downloadCapped, DownloadError } from './download.js';
-import { applyLimits, decodeDraftCustomId, DESCRIPTION_FIELD, Drafts, keptOptions, LIMITS_FIELD, renderDraft, renderDraftModal, setDescription, type Draft } from './draft.js';
+import { applyLimits, decodeDraftCustomId, DESCRIPTION_FIELD, keptOptions, LIMITS_FIELD, renderDraft, renderDraftModal, setDescription, type Draft } from './draft.js';
 import { syncGuildCommands } from './registration.js';
 
 const EPHEMERAL = { flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;
@@ -22,8 +22,6 @@ export const MAX_WORKFLOW_BYTES = 2 * 1024 * 1024;
 /** Discord allows 100 commands per server. */
 const MAX_SERVER_COMMANDS = 100;
 const RESERVED = new Set<string>([...BUILTIN_COMMAND_NAMES, 'settings']);
-
-const drafts = new Drafts();
 
 export async function handleServerCommand(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {
   const guildId = interaction.guildId;
@@ -110,7 +108,7 @@ async function add(ctx: BotContext, interaction: ChatInputCommandInteraction, gu
   if (options.length > MAX_OPTIONS) {
     return void (await fail(`the workflow gives ${options.length} options and Discord allows ${MAX_OPTIONS} per command; remove some inputs from the workflow, or ask an operator to write the command file by hand.`));
   }
-  const draft = drafts.create({ guildId, userId: interaction.user.id, name, source: file.name, workflow: conversion.workflow, options, notes: conversion.notes }, Date.now());
+  const draft = ctx.drafts.create({ guildId, userId: interaction.user.id, name, source: file.name, workflow: conversion.workflow, options, notes: conversion.notes }, Date.now());
   await interaction.editReply(renderDraft(draft));
 }
 
@@ -150,7 +148,7 @@ async function convertOnBackends(ctx: BotContext, parsed: unknown): Promise<Conv
 export async function handleDraftComponent(ctx: BotContext, interaction: StringSelectMenuInteraction | ButtonInteraction | ModalSubmitInteraction): Promise<boolean> {
   const id = decodeDraftCustomId(interaction.customId);
   if (!id) return false;
-  const draft = drafts.get(id.draftId, interaction.user.id, Date.now());
+  const draft = ctx.drafts.get(id.draftId, interaction.user.id, Date.now());
   if (!draft) {
     await interaction.reply({ ...EPHEMERAL, content: 'This proposal has expired or is not yours; run /comfy command add again.' });
     return true;
@@ -160,7 +158,7 @@ export async function handleDraftComponent(ctx: BotContext, interaction: StringS
     return true;
   }
   if (id.action === 'cancel') {
-    drafts.delete(draft.id);
+    ctx.drafts.delete(draft.id);
     await update(interaction, { content: `/${draft.name} was not added.`, embeds: [], components: [] });
     return true;
   }
@@ -220,10 +218,17 @@ async function save(ctx: BotContext, interaction: StringSelectMenuInteraction | 
   if (!ctx.store.insertGuildCommand({ ...stored, createdBy: interaction.user.id })) {
     return void (await interaction.reply({ ...EPHEMERAL, content: `Not saved: this server already has /${draft.name}.` }));
   }
-  drafts.delete(draft.id);
+  ctx.drafts.delete(draft.id);
   ctx.guildCommands.put(draft.guildId, compiled.value);
   ctx.logger.info({ guild: draft.guildId, user: interaction.user.id, command: draft.name, options: compiled.value.options.length }, 'server command added');
   await interaction.deferUpdate();
-  await syncGuildCommands(ctx, draft.guildId);
+  try {
+    await syncGuildCommands(ctx, draft.guildId);
+  } catch (error) {
+    // Stored already: the next start-up registers it again.
+    ctx.logger.error({ err: error, guild: draft.guildId, command: draft.name }, 'registering a server command failed');
+    await interaction.editReply({ content: `Saved /${draft.name}, but Discord did not take the registration yet; it is retried when the bot restarts.`, embeds: [], components: [] });
+    return;
+  }
   await interaction.editReply({ content: `Saved /${draft.name} in this server only. Try it now; /comfy command export gives its files back.`, embeds: [], components: [] });
 }

@@ -9,6 +9,7 @@ import type { PreviewEncoder } from '../../media/preview.js';
 import type { Metrics } from '../../ops/metrics.js';
 import type { Scheduler } from '../../scheduler/scheduler.js';
 import type { CommandDefinition } from '../../templates/definition.js';
+import type { Drafts } from '../serverCommands/draft.js';
 import { lookupCommand, type GuildCommandSet } from '../../templates/guild-commands.js';
 import type { CommandRegistry } from '../../templates/registry.js';
 import type { ChannelPacer } from '../channelPacer.js';
@@ -31,6 +32,8 @@ export interface BotContext {
   registry: CommandRegistry;
   /** Servers' own commands (`/comfy command add`); look names up with `commandFor`. */
   guildCommands: GuildCommandSet;
+  /** Server commands being added: the proposals admins are still adjusting. */
+  drafts: Drafts;
   backends: readonly BackendHandle[];
   previews: PreviewEncoder;
   metrics: Metrics;
