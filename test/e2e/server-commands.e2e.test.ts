@@ -150,6 +150,15 @@ describe('bad input gets one line and nothing is saved', () => {
     expect(await answer('comfy command list')).toContain('no commands of its own');
   }, 30_000);
 
+  it('refuses a file declared larger than the cap without downloading it', async () => {
+    const big = json('big.json', `{"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+    const { text } = await add('big', big);
+    expect(text).toMatch(/^Not added: big\.json is \d+ KiB; a workflow file may be at most 2048 KiB\.$/);
+    expect(e2e().discord.requests.filter((r) => r.route === 'GET /attachments/:id/:name' && r.path.includes('big.json'))).toEqual([]);
+    // The same route does serve the files the bot does download.
+    expect(e2e().discord.requests.some((r) => r.route === 'GET /attachments/:id/:name')).toBe(true);
+  });
+
   it('refuses the name of a global command, saying which wins', async () => {
     const { text } = await add('imagine', json('a.json', STOCK_UI.toString()));
     expect(text).toMatch(/global commands; a server command cannot take its name/);
