@@ -111,6 +111,7 @@ describe('a server command from a UI-format workflow', () => {
     expect(files.map((f) => f.filename).sort()).toEqual(['foxes.json', 'foxes.yaml']);
     const yaml = files.find((f) => f.filename === 'foxes.yaml')!.bytes.toString();
     expect(yaml).toContain('name: foxes');
+    expect(yaml).toContain('proposed by `/comfy command add My Foxes.json`');
     expect(yaml).toContain('description: Foxes on demand');
     const template = JSON.parse(files.find((f) => f.filename === 'foxes.json')!.bytes.toString()) as Record<string, { class_type: string }>;
     expect(Object.values(template).map((n) => n.class_type)).toContain('KSampler');

@@ -7,8 +7,8 @@ import { ImportError, convertWorkflow, type Catalogue, type Conversion } from '.
 import { commandFileText, isCommandName, MAX_OPTIONS, templateText } from '../../templates/import/command-file.js';
 import { JsonSyntaxError, parseExactJson } from '../../templates/import/exact-json.js';
 import { proposeCommand } from '../../templates/import/propose.js';
-import { compileGuildCommand, guildCommandFile } from '../../templates/guild-commands.js';
-import { formatProblem } from '../../templates/errors.js';
+import type { CommandDefinition } from '../../templates/definition.js';
+import { compileGuildCommand } from '../../templates/guild-commands.js';
 import { commandInputFrom } from '../commandInput.js';
 import { BUILTIN_COMMAND_NAMES, commandPayload, CommandPayloadError } from '../commandPayloads.js';
 import type { BotContext } from '../wiring/context.js';
@@ -198,23 +198,12 @@ async function save(ctx: BotContext, interaction: StringSelectMenuInteraction | 
   const stored = {
     guildId: draft.guildId,
     name: draft.name,
-    commandFile: commandFileText(draft.name, draft.source, keptOptions(draft), draft.description).replace('`comfycord import', '`/comfy command add'),
+    commandFile: commandFileText(draft.name, `/comfy command add ${draft.source}`, keptOptions(draft), draft.description),
     template: templateText(draft.workflow),
   };
   const compiled = compileGuildCommand(stored);
-  let refusal: string | undefined;
-  if (!compiled.ok) refusal = compiled.problems.map(formatProblem).join('; ');
-  else {
-    try {
-      commandPayload(commandInputFrom(compiled.value));
-    } catch (error) {
-      if (!(error instanceof CommandPayloadError)) throw error;
-      refusal = `Discord would refuse it: ${error.message}`;
-    }
-  }
-  if (refusal !== undefined || !compiled.ok) {
-    return void (await interaction.reply({ ...EPHEMERAL, content: `Not saved: ${(refusal ?? '').replace(guildCommandFile(draft.guildId, draft.name) + ': ', '')}`.slice(0, 2000) }));
-  }
+  const refusal = compiled.ok ? payloadProblem(compiled.value) : compiled.problems.map((p) => (p.option ? `option "${p.option}": ${p.message}` : p.message)).join('; ');
+  if (refusal !== null || !compiled.ok) return void (await interaction.reply({ ...EPHEMERAL, content: `Not saved: ${refusal}`.slice(0, 2000) }));
   if (!ctx.store.insertGuildCommand({ ...stored, createdBy: interaction.user.id })) {
     return void (await interaction.reply({ ...EPHEMERAL, content: `Not saved: this server already has /${draft.name}.` }));
   }
@@ -231,4 +220,15 @@ async function save(ctx: BotContext, interaction: StringSelectMenuInteraction | 
     return;
   }
   await interaction.editReply({ content: `Saved /${draft.name} in this server only. Try it now; /comfy command export gives its files back.`, embeds: [], components: [] });
+}
+
+/** What Discord would refuse in the command's registration, or null. */
+function payloadProblem(definition: CommandDefinition): string | null {
+  try {
+    commandPayload(commandInputFrom(definition));
+    return null;
+  } catch (error) {
+    if (!(error instanceof CommandPayloadError)) throw error;
+    return `Discord would refuse it: ${error.message}`;
+  }
 }
