@@ -160,6 +160,16 @@ describe('bad input gets one line and nothing is saved', () => {
     expect(e2e().discord.requests.some((r) => r.route === 'GET /attachments/:id/:name')).toBe(true);
   });
 
+  it('refuses at Save what the backend would refuse (a checkpoint it does not have), saving nothing', async () => {
+    const { token } = await add('nockpt', json('nockpt.json', STOCK_UI.toString().replace('sd15.safetensors', 'gone.safetensors')));
+    const message = originalOf(token);
+    const save = currentRevision(message).components.flatMap((row) => (row as { components: Record<string, unknown>[] }).components).find((c) => String(c['custom_id']).endsWith(':save'))!;
+    const click = await e2e().discord.button(message.id, String(save['custom_id']), { userId: ADMIN, guildId: ALPHA });
+    expect((await ephemeralAnswerOf(e2e().discord, click.token)).content).toMatch(/^Not saved: .*"gone\.safetensors"/);
+    expect(guildNames(ALPHA)).toEqual([]);
+    expect(await answer('comfy command list')).toContain('no commands of its own');
+  });
+
   it('refuses the name of a global command, saying which wins', async () => {
     const { text } = await add('imagine', json('a.json', STOCK_UI.toString()));
     expect(text).toMatch(/global commands; a server command cannot take its name/);

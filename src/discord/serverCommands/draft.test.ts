@@ -9,13 +9,13 @@ const options = (): ProposedOption[] => [
 ];
 
 function draft() {
-  return new Drafts().create({ guildId: '1', userId: '2', name: 'fox', source: 'fox.json', workflow: {}, options: options(), notes: [] }, 0);
+  return new Drafts().create({ guildId: '1', userId: '2', name: 'fox', source: 'fox.json', workflow: {}, options: options(), notes: [], server: { objectInfo: async () => undefined, models: async () => [] } }, 0);
 }
 
 describe('a server command draft', () => {
   it('belongs to the admin who started it, until it expires', () => {
     const drafts = new Drafts();
-    const made = drafts.create({ guildId: '1', userId: '2', name: 'fox', source: 'fox.json', workflow: {}, options: options(), notes: [] }, 1000);
+    const made = drafts.create({ guildId: '1', userId: '2', name: 'fox', source: 'fox.json', workflow: {}, options: options(), notes: [], server: { objectInfo: async () => undefined, models: async () => [] } }, 1000);
     expect(drafts.get(made.id, '2', 1000)).toBe(made);
     expect(drafts.get(made.id, '3', 1000)).toBeUndefined();
     expect(drafts.get(made.id, '2', 1000 + DRAFT_LIFETIME_MS)).toBeUndefined();

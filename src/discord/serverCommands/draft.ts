@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { ButtonStyle, ComponentType, TextInputStyle, type APIActionRowComponent, type APIComponentInMessageActionRow, type APIEmbed, type APIModalInteractionResponseCallbackData } from 'discord.js';
 import type { ApiWorkflow } from '../../comfy/types.js';
 import type { ProposedOption } from '../../templates/import/propose.js';
+import type { ServerInfo } from '../../templates/server-info.js';
 import { truncate } from '../embedLimits.js';
 
 export const DRAFT_LIFETIME_MS = 15 * 60_000;
@@ -23,6 +24,8 @@ export interface Draft {
   kept: Set<string>;
   description: string;
   notes: string[];
+  /** The node descriptions and model lists of the backend it was converted against, for the check at Save. */
+  server: ServerInfo;
   expiresAt: number;
 }
 

@@ -11,7 +11,10 @@ import type { CommandDefinition } from '../../templates/definition.js';
 import { compileGuildCommand } from '../../templates/guild-commands.js';
 import { commandInputFrom } from '../commandInput.js';
 import { BUILTIN_COMMAND_NAMES, commandPayload, CommandPayloadError } from '../commandPayloads.js';
-import type { BotContext } from '../wiring/context.js';
+import type { BackendHandle, BotContext } from '../wiring/context.js';
+import { checkAgainstServer } from '../../templates/live-check.js';
+import type { Problem } from '../../templates/errors.js';
+import type { ServerInfo } from '../../templates/server-info.js';
 import { downloadCapped, DownloadError } from './download.js';
 import { applyLimits, decodeDraftCustomId, DESCRIPTION_FIELD, keptOptions, LIMITS_FIELD, renderDraft, renderDraftModal, setDescription, type Draft } from './draft.js';
 import { syncGuildCommands } from './registration.js';
@@ -103,16 +106,17 @@ async function add(ctx: BotContext, interaction: ChatInputCommandInteraction, gu
   }
   const converted = await convertOnBackends(ctx, parsed);
   if (!converted.ok) return void (await fail(converted.message));
-  const { conversion, catalogue } = converted;
+  const { conversion, catalogue, backend } = converted;
   const options = proposeCommand(conversion.workflow, catalogue);
   if (options.length > MAX_OPTIONS) {
     return void (await fail(`the workflow gives ${options.length} options and Discord allows ${MAX_OPTIONS} per command; remove some inputs from the workflow, or ask an operator to write the command file by hand.`));
   }
-  const draft = ctx.drafts.create({ guildId, userId: interaction.user.id, name, source: file.name, workflow: conversion.workflow, options, notes: conversion.notes }, Date.now());
+  const server: ServerInfo = { objectInfo: async (nodeClass) => catalogue[nodeClass], models: (folder) => backend.client.http.models(folder) };
+  const draft = ctx.drafts.create({ guildId, userId: interaction.user.id, name, source: file.name, workflow: conversion.workflow, options, notes: conversion.notes, server }, Date.now());
   await interaction.editReply(renderDraft(draft));
 }
 
-type Converted = { ok: true; conversion: Conversion; catalogue: Catalogue } | { ok: false; message: string };
+type Converted = { ok: true; conversion: Conversion; catalogue: Catalogue; backend: BackendHandle } | { ok: false; message: string };
 
 /** Converts against the first healthy backend that has every node; otherwise names what is missing. */
 async function convertOnBackends(ctx: BotContext, parsed: unknown): Promise<Converted> {
@@ -134,7 +138,7 @@ async function convertOnBackends(ctx: BotContext, parsed: unknown): Promise<Conv
       if (error instanceof ImportError) return { ok: false, message: `${/^not /.test(error.message) ? 'the file is ' : 'the file: '}${error.message}.` };
       throw error;
     }
-    if (conversion.problems.length === 0) return { ok: true, conversion, catalogue };
+    if (conversion.problems.length === 0) return { ok: true, conversion, catalogue, backend };
     if (!best || conversion.problems.length < best.problems.length) best = conversion;
   }
   if (reached === 0) return { ok: false, message: 'no ComfyUI backend is reachable right now to read its nodes; try again later.' };
@@ -202,7 +206,7 @@ async function save(ctx: BotContext, interaction: StringSelectMenuInteraction | 
     template: templateText(draft.workflow),
   };
   const compiled = compileGuildCommand(stored);
-  const refusal = compiled.ok ? payloadProblem(compiled.value) : compiled.problems.map((p) => (p.option ? `option "${p.option}": ${p.message}` : p.message)).join('; ');
+  const refusal = compiled.ok ? (payloadProblem(compiled.value) ?? (await liveProblem(ctx, draft, compiled.value))) : problemText(compiled.problems);
   if (refusal !== null || !compiled.ok) return void (await interaction.reply({ ...EPHEMERAL, content: `Not saved: ${refusal}`.slice(0, 2000) }));
   if (!ctx.store.insertGuildCommand({ ...stored, createdBy: interaction.user.id })) {
     return void (await interaction.reply({ ...EPHEMERAL, content: `Not saved: this server already has /${draft.name}.` }));
@@ -231,4 +235,20 @@ function payloadProblem(definition: CommandDefinition): string | null {
     if (!(error instanceof CommandPayloadError)) throw error;
     return `Discord would refuse it: ${error.message}`;
   }
+}
+
+/** What `comfycord check --server` would say against the backend the workflow was converted on, or null. */
+async function liveProblem(ctx: BotContext, draft: Draft, definition: CommandDefinition): Promise<string | null> {
+  try {
+    const problems = await checkAgainstServer(definition, draft.server);
+    return problems.length === 0 ? null : problemText(problems);
+  } catch (error) {
+    // The conversion already read this backend's nodes; a backend gone quiet since does not block the save.
+    ctx.logger.warn({ err: error, guild: draft.guildId, command: draft.name }, 'could not check a server command against its backend');
+    return null;
+  }
+}
+
+function problemText(problems: readonly Problem[]): string {
+  return problems.map((p) => (p.option ? `option "${p.option}": ${p.message}` : p.message)).join('; ');
 }
