@@ -89,6 +89,8 @@ describe('a server command from a UI-format workflow', () => {
     expect(guildNames(BETA)).not.toContain('foxes');
     await expect(e2e().discord.slash('foxes', { [prompt]: 'x' }, { userId: BETA_ADMIN, guildId: BETA })).rejects.toThrow(/not registered/);
     expect(await answer('help', {}, ALPHA, MEMBER)).toContain('foxes');
+    // Members can save their own values for it, like for any command.
+    expect(await answer('settings set', { command: 'foxes', option: 'steps', value: '12' }, ALPHA, MEMBER)).toContain('12');
     expect(await answer('help', {}, BETA, BETA_ADMIN)).not.toContain('foxes');
   }, 60_000);
 

@@ -13,12 +13,12 @@ import { handleSettings } from '../settings/userSettings.js';
 import { handleServerCommand } from '../serverCommands/handlers.js';
 import type { SettingsDeps } from '../settings/interaction.js';
 import { accessOf } from '../wiring/access.js';
-import type { BackendHandle, BotContext } from '../wiring/context.js';
+import { commandsIn, type BackendHandle, type BotContext } from '../wiring/context.js';
 
 const EPHEMERAL = { flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;
 
-function settingsDeps(ctx: BotContext): SettingsDeps {
-  return { store: ctx.store, commands: () => ctx.registry.commands };
+function settingsDeps(ctx: BotContext, guildId: string | null): SettingsDeps {
+  return { store: ctx.store, commands: () => commandsIn(ctx, guildId) };
 }
 
 function isAdmin(interaction: ChatInputCommandInteraction): boolean {
@@ -40,7 +40,7 @@ export async function handleBuiltin(ctx: BotContext, interaction: ChatInputComma
       await comfy(ctx, interaction);
       return true;
     case 'settings':
-      await handleSettings(interaction, settingsDeps(ctx));
+      await handleSettings(interaction, settingsDeps(ctx, interaction.guildId));
       return true;
     default:
       return false;
@@ -83,9 +83,7 @@ function queueReply(ctx: BotContext, interaction: ChatInputCommandInteraction) {
 }
 
 function helpReply(ctx: BotContext, admin: boolean, guildId: string | null) {
-  // This server's own commands too, unless a global one of the same name hides them.
-  const own = guildId === null ? [] : ctx.guildCommands.commandsOf(guildId).filter((definition) => !ctx.registry.commands.has(definition.name));
-  const commands = [...ctx.registry.commands.values(), ...own].map((definition) => ({
+  const commands = [...commandsIn(ctx, guildId).values()].map((definition) => ({
     name: definition.name,
     description: definition.description,
     options: definition.options.filter((o) => !o.hidden).map((o) => ({ name: o.name, description: o.description, required: o.required })),
@@ -116,7 +114,7 @@ async function comfy(ctx: BotContext, interaction: ChatInputCommandInteraction):
       await interaction.reply({ ...EPHEMERAL, content: "Only members with the Manage Server permission can change this server's settings." });
       return;
     }
-    await handleComfyConfig(interaction, settingsDeps(ctx));
+    await handleComfyConfig(interaction, settingsDeps(ctx, interaction.guildId));
     return;
   }
   const sub = interaction.options.getSubcommand(true);

@@ -54,3 +54,11 @@ export interface BotContext {
 export function commandFor(ctx: Pick<BotContext, 'registry' | 'guildCommands'>, guildId: string | null, name: string): CommandDefinition | undefined {
   return lookupCommand(ctx.registry.commands, ctx.guildCommands, guildId, name);
 }
+
+/** Every command usable in a server: the global ones, then that server's own that no global one hides. */
+export function commandsIn(ctx: Pick<BotContext, 'registry' | 'guildCommands'>, guildId: string | null): ReadonlyMap<string, CommandDefinition> {
+  if (guildId === null) return ctx.registry.commands;
+  const all = new Map(ctx.registry.commands);
+  for (const definition of ctx.guildCommands.commandsOf(guildId)) if (!all.has(definition.name)) all.set(definition.name, definition);
+  return all;
+}
