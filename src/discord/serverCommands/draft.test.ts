@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProposedOption } from '../../templates/import/propose.js';
-import { applyLimits, decodeDraftCustomId, draftCustomId, Drafts, DRAFT_LIFETIME_MS, keptOptions, renderDraft, setDescription } from './draft.js';
+import { applyLimits, decodeDraftCustomId, draftCustomId, Drafts, DRAFT_LIFETIME_MS, keptOptions, renderDraft, renderDraftModal, setDescription } from './draft.js';
 
 const options = (): ProposedOption[] => [
   { option: { name: 'prompt', type: 'string', description: 'Prompt', required: true, target: '6.text' }, why: 'text' },
@@ -42,6 +42,16 @@ describe('a server command draft', () => {
       ['steps', 30, 30],
       ['cfg', 10, 7],
     ]);
+  });
+
+  it("prefills the form with the maxima, leaving out a seed's 64-bit range", () => {
+    const d = draft();
+    d.options.push({ option: { name: 'seed', type: 'integer', description: 'Seed', min: 0, max: 18446744073709551615n, default: 'random', target: '3.seed' }, why: 'seed' });
+    d.kept.add('seed');
+    const limits = JSON.stringify(renderDraftModal(d).components[1]);
+    expect(limits).toContain('steps 100, cfg 30');
+    expect(limits).not.toContain('seed');
+    expect(applyLimits(d, 'seed 18446744073709551615')).toMatch(/too large for a limit/);
   });
 
   it('refuses limits it cannot apply, changing nothing', () => {

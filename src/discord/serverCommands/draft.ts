@@ -129,7 +129,8 @@ export function renderDraft(draft: Draft): { embeds: APIEmbed[]; components: API
 
 export function renderDraftModal(draft: Draft): APIModalInteractionResponseCallbackData {
   const limits = keptOptions(draft)
-    .filter((entry) => (entry.option.type === 'integer' || entry.option.type === 'number') && entry.option.max !== undefined)
+    // A seed's range (up to 2^64) is not a limit, and would not survive the round trip through a number.
+    .filter((entry) => (entry.option.type === 'integer' || entry.option.type === 'number') && typeof entry.option.max === 'number' && Number.isSafeInteger(Math.trunc(entry.option.max)))
     .map((entry) => `${entry.option.name} ${String((entry.option as { max: unknown }).max)}`)
     .join(', ');
   return {
@@ -173,6 +174,7 @@ export function applyLimits(draft: Draft, text: string): string | null {
     if (!entry || (entry.option.type !== 'integer' && entry.option.type !== 'number')) return `"${name}" is not a kept number option of /${draft.name}`;
     const max = Number(value);
     if (entry.option.type === 'integer' && !Number.isInteger(max)) return `${name} takes whole numbers; "${value}" is not one`;
+    if (!Number.isSafeInteger(Math.trunc(max))) return `${name}: ${value} is too large for a limit`;
     const min = typeof entry.option.min === 'number' ? entry.option.min : undefined;
     if (min !== undefined && max < min) return `${name}: the maximum ${max} is below its minimum ${min}`;
     changes.push([entry, max]);

@@ -8,13 +8,13 @@ import { commandFileText, isCommandName, MAX_OPTIONS, templateText } from '../..
 import { JsonSyntaxError, parseExactJson } from '../../templates/import/exact-json.js';
 import { proposeCommand } from '../../templates/import/propose.js';
 import type { CommandDefinition } from '../../templates/definition.js';
+import type { Problem } from '../../templates/errors.js';
 import { compileGuildCommand } from '../../templates/guild-commands.js';
+import { checkAgainstServer } from '../../templates/live-check.js';
+import type { ServerInfo } from '../../templates/server-info.js';
 import { commandInputFrom } from '../commandInput.js';
 import { BUILTIN_COMMAND_NAMES, commandPayload, CommandPayloadError } from '../commandPayloads.js';
 import type { BackendHandle, BotContext } from '../wiring/context.js';
-import { checkAgainstServer } from '../../templates/live-check.js';
-import type { Problem } from '../../templates/errors.js';
-import type { ServerInfo } from '../../templates/server-info.js';
 import { downloadCapped, DownloadError } from './download.js';
 import { applyLimits, decodeDraftCustomId, DESCRIPTION_FIELD, keptOptions, LIMITS_FIELD, renderDraft, renderDraftModal, setDescription, type Draft } from './draft.js';
 import { syncGuildCommands } from './registration.js';
