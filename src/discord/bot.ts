@@ -77,7 +77,11 @@ export async function startBot(services: BotServices): Promise<Bot> {
       devGuild === undefined ? desiredCommands(ctx.registry.commands.values(), ctx.backends.map((b) => b.name), logger) : guildPayloads(ctx, devGuild),
       logger,
     );
-    for (const guildId of ctx.guildCommands.guildIds()) if (guildId !== devGuild) await syncGuildCommands(ctx, guildId);
+    for (const guildId of ctx.guildCommands.guildIds()) {
+      if (guildId === devGuild) continue;
+      // One server's refusal (the bot was removed from it, say) must not keep the bot from starting for the others.
+      await syncGuildCommands(ctx, guildId).catch((error: unknown) => logger.error({ err: error, guild: guildId }, "registering a server's own commands failed"));
+    }
   };
   try {
     await register();

@@ -3,6 +3,7 @@
 // exists only in that server; every bad input gets one clear line and nothing is saved.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { currentRevision, type StoredMessage } from '../fakes/discord/index.js';
 import { botReady, ephemeralAnswerOf, finalCardOf, REPO_ROOT, spawnBot, stopBot, TEMPLATE_CHECKPOINT, useE2E } from './harness.js';
@@ -12,6 +13,8 @@ const BETA = '8200000000000000002';
 const ADMIN = '9400000000000000001';
 const MEMBER = '9400000000000000002';
 const BETA_ADMIN = '9400000000000000003';
+/** A server the bot is not in (any more). */
+const GONE = '8200000000000000099';
 const STOCK_UI = readFileSync(join(REPO_ROOT, 'test/fixtures/import/stock.ui.json'));
 
 const e2e = useE2E({
@@ -50,9 +53,10 @@ function originalOf(token: string): StoredMessage {
 
 const guildNames = (guildId: string) => e2e().discord.commands(guildId).commands.map((c) => c['name']);
 
-async function restart(): Promise<void> {
+async function restart(whileStopped: () => void = () => undefined): Promise<void> {
   const run = e2e();
   await stopBot(run.bot);
+  whileStopped();
   run.bot = spawnBot(run, { dataDir: run.dataDir });
   await botReady(run);
 }
@@ -102,7 +106,14 @@ describe('a server command from a UI-format workflow', () => {
 
   it('is listed, survives a restart, is exported and removed', async () => {
     expect(await answer('comfy command list')).toMatch(/\/foxes\*\* Foxes on demand/);
-    await restart();
+    // A command stored for a server the bot has since left: Discord refuses its registration (404 Unknown Guild),
+    // which is logged and does not keep the bot from starting.
+    await restart(() => {
+      const db = new Database(join(e2e().dataDir, 'comfycord.db'));
+      db.prepare('INSERT INTO guild_commands SELECT ?, name, command_file, template, created_by, created_at FROM guild_commands WHERE name = ?').run(GONE, 'foxes');
+      db.close();
+    });
+    await e2e().bot.waitForLine((line) => line.includes("registering a server's own commands failed") && line.includes(GONE), 5000, 'the refused registration');
     expect(guildNames(ALPHA)).toContain('foxes');
     const { token } = await e2e().discord.slash('foxes', { [prompt]: 'after the restart' }, { userId: MEMBER, guildId: ALPHA });
     expect(currentRevision(await finalCardOf(e2e(), token, 'Done')).attachments.length).toBeGreaterThan(0);
