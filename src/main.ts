@@ -23,6 +23,7 @@ import { createScheduler, createV2Backend } from './scheduler/from-config.js';
 import type { V2Backend } from './scheduler/v2-backend.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 import { storeUsage } from './scheduler/usage.js';
+import { GuildCommandSet, lookupCommand } from './templates/guild-commands.js';
 import { CommandRegistry } from './templates/registry.js';
 
 /** A start-up failure a person can act on; its message is one line. */
@@ -151,6 +152,10 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
 
     undo.push(await startPatternWorker());
 
+    // Servers' own commands (`/comfy command add`) live in the store; a broken one is logged and left out.
+    const { set: guildCommands, problems: guildCommandProblems } = GuildCommandSet.from(store.guildCommands());
+    for (const problem of guildCommandProblems) logger.error(`server command skipped: ${problem}`);
+
     const metrics = createMetrics();
     const pool = createPool(config, logger, stableClientId(config.dataDir));
     undo.push(() => Promise.all(pool.map((p) => p.backend.stop())).then(() => undefined));
@@ -180,6 +185,7 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
         scheduler,
         store,
         registry,
+        guildCommands,
         backends: pool,
         previews: new PreviewEncoder({ format: config.previews.format, maxSize: config.previews.maxSize }),
         metrics,
@@ -194,7 +200,7 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     const recovery = recoverJobs({
       store,
       scheduler,
-      commands: (name) => registry.commands.get(name),
+      commands: (name, guildId) => lookupCommand(registry.commands, guildCommands, guildId, name),
       maxTries: config.jobs.maxTries,
       deliveryMaxAgeMs: config.jobs.deliveryHours * 3_600_000,
       logger,

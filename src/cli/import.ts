@@ -140,7 +140,7 @@ async function write(io: CliIO, request: WriteRequest): Promise<number> {
   const taken = [];
   for (const file of [templateFile, commandFile, path.join(request.commandsDir, `${request.name}.yml`)]) if (await exists(file)) taken.push(file);
   if (taken.length > 0) throw new ImportFailure(taken.map((file) => `${file} already exists; pick another --name or remove it first`));
-  const yamlText = commandFileText(request.name, request.source, request.options);
+  const yamlText = commandFileText(request.name, `comfycord import ${request.source}`, request.options);
   const jsonText = templateText(request.conversion.workflow);
   await mkdir(request.templatesDir, { recursive: true });
   await mkdir(request.commandsDir, { recursive: true });

@@ -65,7 +65,7 @@ describe('downloadAttachment', () => {
 
   it('refuses a declared size over the limit without fetching anything', async () => {
     const before = hits.length;
-    await expect(downloadAttachment(`${origin}/small`, 30 * MB, limits())).rejects.toThrow('the image is 30 MB; the limit is 2 MB');
+    await expect(downloadAttachment(`${origin}/small`, 30 * MB, limits())).rejects.toThrow('the file is 30 MB; the limit is 2 MB');
     expect(hits.length).toBe(before);
   });
 
@@ -79,8 +79,8 @@ describe('downloadAttachment', () => {
   });
 
   it('stops reading once the bytes pass the limit, whatever size was declared', async () => {
-    await expect(downloadAttachment(`${origin}/lying-length`, 1000, limits())).rejects.toThrow('the image is over 2 MB; the limit is 2 MB');
-    await expect(downloadAttachment(`${origin}/big-length`, null, limits())).rejects.toThrow('the image is 5 MB; the limit is 2 MB');
+    await expect(downloadAttachment(`${origin}/lying-length`, 1000, limits())).rejects.toThrow('the file is over 2 MB; the limit is 2 MB');
+    await expect(downloadAttachment(`${origin}/big-length`, null, limits())).rejects.toThrow('the file is 5 MB; the limit is 2 MB');
   });
 
   it('follows no redirect, and reports HTTP errors', async () => {

@@ -25,7 +25,7 @@ export function attachmentOrigins(apiUrl: string): Set<string> {
 
 function tooBig(size: number | string, limit: number): AttachmentDownloadError {
   const shown = typeof size === 'number' ? formatBytes(size) : size;
-  return new AttachmentDownloadError(`the image is ${shown}; the limit is ${formatBytes(limit)}`);
+  return new AttachmentDownloadError(`the file is ${shown}; the limit is ${formatBytes(limit)}`);
 }
 
 function duration(ms: number): string {

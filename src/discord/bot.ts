@@ -9,14 +9,17 @@ import { handleAutocomplete } from './handlers/autocomplete.js';
 import { handleBuiltin } from './handlers/builtins.js';
 import { handleButton, handleModal } from './handlers/buttons.js';
 import { handleTemplateCommand } from './handlers/command.js';
+import { Drafts } from './serverCommands/draft.js';
+import { handleDraftComponent } from './serverCommands/handlers.js';
+import { guildPayloads, syncGuildCommands } from './serverCommands/registration.js';
 import { readOperators } from './operators.js';
 import { enforceAllowedGuilds, isAllowedGuild } from './wiring/allowedGuilds.js';
-import type { BotContext } from './wiring/context.js';
+import { commandFor, type BotContext } from './wiring/context.js';
 import { startDeliveryRetry } from './wiring/deliveryRetry.js';
 import { abandonDelivery, deliverPending } from './wiring/recoveredCards.js';
 import { desiredCommands, syncCommands } from './wiring/registration.js';
 
-export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 'mode' | 'cards' | 'delivering' | 'operators' | 'imageInputs'>;
+export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 'mode' | 'cards' | 'delivering' | 'operators' | 'imageInputs' | 'drafts'>;
 
 export interface Bot {
   readonly context: BotContext;
@@ -48,6 +51,7 @@ export async function startBot(services: BotServices): Promise<Bot> {
     cancelledBy: new Map(),
     mode: { value: 'open' },
     cards: new Set(),
+    drafts: new Drafts(),
     delivering: new Set(),
     // Until Discord has been asked who owns the application (right after login).
     operators: new Set(config.discord.operatorIds),
@@ -67,12 +71,20 @@ export async function startBot(services: BotServices): Promise<Bot> {
   }
   ctx.operators = await readOperators(client.rest, config.discord.operatorIds, logger);
   const stopGuildWatch = enforceAllowedGuilds(client, config.discord.allowedGuilds, logger);
-  const register = () =>
-    syncCommands(
-      { rest: client.rest, applicationId: client.application!.id, guildId: config.discord.guildId },
-      desiredCommands(ctx.registry.commands.values(), ctx.backends.map((b) => b.name), logger),
+  // Servers' own commands go to their guild; in DISCORD_GUILD_ID they share the one list with the bot's.
+  const register = async () => {
+    const devGuild = config.discord.guildId;
+    await syncCommands(
+      { rest: client.rest, applicationId: client.application!.id, guildId: devGuild },
+      devGuild === undefined ? desiredCommands(ctx.registry.commands.values(), ctx.backends.map((b) => b.name), logger) : guildPayloads(ctx, devGuild),
       logger,
     );
+    for (const guildId of ctx.guildCommands.guildIds()) {
+      if (guildId === devGuild) continue;
+      // One server's refusal (the bot was removed from it, say) must not keep the bot from starting for the others.
+      await syncGuildCommands(ctx, guildId).catch((error: unknown) => logger.error({ err: error, guild: guildId }, "registering a server's own commands failed"));
+    }
+  };
   try {
     await register();
   } catch (error) {
@@ -115,11 +127,12 @@ async function route(ctx: BotContext, interaction: Interaction): Promise<void> {
       return;
     }
     if (interaction.isAutocomplete()) return await handleAutocomplete(ctx, interaction);
+    if ((interaction.isButton() || interaction.isStringSelectMenu() || interaction.isModalSubmit()) && (await handleDraftComponent(ctx, interaction))) return;
     if (interaction.isButton()) return await handleButton(ctx, interaction);
     if (interaction.isModalSubmit()) return await handleModal(ctx, interaction);
     if (!interaction.isChatInputCommand()) return;
     if (await handleBuiltin(ctx, interaction)) return;
-    const definition = ctx.registry.commands.get(interaction.commandName);
+    const definition = commandFor(ctx, interaction.guildId, interaction.commandName);
     if (!definition) {
       await interaction.reply({ content: `/${interaction.commandName} is not available any more.`, flags: MessageFlags.Ephemeral });
       return;

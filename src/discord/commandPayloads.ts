@@ -44,7 +44,7 @@ export class CommandPayloadError extends Error {
   override readonly name = 'CommandPayloadError';
 }
 
-const BUILTIN_COMMAND_NAMES = ['queue', 'cancel', 'help', 'comfy', 'show'] as const;
+export const BUILTIN_COMMAND_NAMES = ['queue', 'cancel', 'help', 'comfy', 'show'] as const;
 export const ADMIN_SUBCOMMANDS = ['status', 'pause', 'resume', 'drain'] as const;
 
 const DISCORD = {

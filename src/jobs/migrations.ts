@@ -110,7 +110,25 @@ const v3: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3];
+const v4: Migration = {
+  version: 4,
+  description: "servers' own commands (command file and template, per guild)",
+  up(db) {
+    db.exec(`
+      CREATE TABLE guild_commands (
+        guild_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        command_file TEXT NOT NULL,
+        template TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (guild_id, name)
+      );
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4];
 
 export interface MigrationResult {
   from: number;

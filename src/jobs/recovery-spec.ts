@@ -5,7 +5,8 @@ import type { CommandDefinition } from '../templates/definition.js';
 import type { JobImage, JobSpec } from './job.js';
 import type { JobRow, StoredImage } from './store-types.js';
 
-export type CommandLookup = (name: string) => CommandDefinition | undefined;
+/** A command by name as the job's server sees it (a server's own commands exist in that server only). */
+export type CommandLookup = (name: string, guildId: string | null) => CommandDefinition | undefined;
 
 /** A spec, or why the row cannot run again (said to the job's owner). */
 export type RebuiltSpec = { ok: true; spec: JobSpec } | { ok: false; problem: string };
@@ -16,7 +17,7 @@ export type RebuiltSpec = { ok: true; spec: JobSpec } | { ok: false; problem: st
  * its command was removed: its workflow is complete, only the output filter and command limits are lost.
  */
 export function specFromRow(row: JobRow, images: readonly Pick<StoredImage, 'option' | 'filename' | 'path'>[], commands: CommandLookup): RebuiltSpec {
-  const command = commands(row.command);
+  const command = commands(row.command, row.guildId);
   if (!command && images.length > 0) {
     return { ok: false, problem: `the command /${row.command} no longer exists, so its image input cannot be placed` };
   }

@@ -163,3 +163,13 @@ export type JobPatch = Partial<
     | 'finishedAt'
   >
 >;
+
+/** A command a server's admins added from Discord: its command file (YAML) and template (API JSON) as text. */
+export interface GuildCommandRow {
+  guildId: string;
+  name: string;
+  commandFile: string;
+  template: string;
+  createdBy: string;
+  createdAt: number;
+}

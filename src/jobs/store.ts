@@ -21,6 +21,7 @@ import {
   FINISHED_STATES,
   JOB_STATES,
   type DeliveryRecord,
+  type GuildCommandRow,
   type JobPatch,
   type JobRow,
   type JobState,
@@ -420,6 +421,30 @@ export class JobStore {
       ).run(guildId, JSON.stringify(settings), this.now());
       return settings;
     })();
+  }
+
+  /** A server's own commands (`/comfy command add`), or every server's when no guild is given. */
+  guildCommands(guildId?: string): GuildCommandRow[] {
+    const rows = (
+      guildId === undefined
+        ? this.sql('SELECT * FROM guild_commands ORDER BY guild_id, name').all()
+        : this.sql('SELECT * FROM guild_commands WHERE guild_id = ? ORDER BY name').all(guildId)
+    ) as { guild_id: string; name: string; command_file: string; template: string; created_by: string; created_at: number }[];
+    return rows.map((r) => ({ guildId: r.guild_id, name: r.name, commandFile: r.command_file, template: r.template, createdBy: r.created_by, createdAt: r.created_at }));
+  }
+
+  /** Saves a new server command; false when the server already has one of that name (nothing changed). */
+  insertGuildCommand(row: Omit<GuildCommandRow, 'createdAt'>): boolean {
+    const { changes } = this.sql(
+      `INSERT INTO guild_commands (guild_id, name, command_file, template, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (guild_id, name) DO NOTHING`,
+    ).run(row.guildId, row.name, row.commandFile, row.template, row.createdBy, this.now());
+    return changes === 1;
+  }
+
+  /** Removes a server command; false when there was none. */
+  deleteGuildCommand(guildId: string, name: string): boolean {
+    return this.sql('DELETE FROM guild_commands WHERE guild_id = ? AND name = ?').run(guildId, name).changes === 1;
   }
 
   userDefaults(userId: string, command: string): UserDefaults {

@@ -42,6 +42,17 @@ describe('specFromRow', () => {
     });
   });
 
+  it("looks a job's command up in the job's own server (a server's own command exists there only)", () => {
+    const asked: [string, string | null][] = [];
+    const lookup = (name: string, guildId: string | null) => {
+      asked.push([name, guildId]);
+      return guildId === 'guild-1' ? commands(name) : undefined;
+    };
+    expect(specFromRow(row(), [picture], lookup).ok).toBe(true);
+    expect(specFromRow(row({ guildId: 'guild-2' }), [picture], lookup).ok).toBe(false);
+    expect(asked).toEqual([['invert', 'guild-1'], ['invert', 'guild-2']]);
+  });
+
   it('runs a job without images again even when its command is gone', () => {
     const rebuilt = specFromRow(row({ command: 'retired' }), [], commands);
     expect(rebuilt.ok && rebuilt.spec).toMatchObject({ command: 'retired', images: [] });

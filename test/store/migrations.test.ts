@@ -140,4 +140,20 @@ describe('migrations', () => {
     expect(store.updateJob('old', { uploadLimit: 10 * 1024 * 1024 }).uploadLimit).toBe(10 * 1024 * 1024);
     expect(() => store.insertJob(newJob('bad', { uploadLimit: 0 }))).toThrow('could not save job bad: CHECK constraint failed');
   });
+
+  it("v4 adds the servers' own commands to a database that has jobs", () => {
+    const dataDir = tempDataDir();
+    const v1 = new Database(join(dataDir, 'comfycord.db'));
+    migrate(v1, MIGRATIONS.slice(0, 1));
+    v1.prepare(
+      `INSERT INTO jobs (id, state, prompt_id, owner_id, command, params, workflow, created_at, updated_at)
+       VALUES ('j', 'succeeded', 'p', 'u', 'imagine', '{}', '{}', 1, 1)`,
+    ).run();
+    v1.close();
+    const store = openAt(dataDir, MIGRATIONS);
+    expect(store.get('j')?.command).toBe('imagine');
+    expect(store.guildCommands()).toEqual([]);
+    expect(store.insertGuildCommand({ guildId: '1', name: 'fox', commandFile: 'name: fox', template: '{}', createdBy: '2' })).toBe(true);
+    expect(store.guildCommands('1').map((row) => row.name)).toEqual(['fox']);
+  });
 });

@@ -409,3 +409,23 @@ describe('prune', () => {
     expect(() => store.prune(0)).toThrow('prune needs a positive number of days, got 0');
   });
 });
+
+describe("servers' own commands", () => {
+  it('keeps them per server, refuses a second of the same name there, and removes them', () => {
+    const { store, clock, dataDir } = setup();
+    const row = { guildId: '10', name: 'fox', commandFile: 'name: fox\n', template: '{"1":{}}', createdBy: '7' };
+    expect(store.insertGuildCommand(row)).toBe(true);
+    expect(store.insertGuildCommand({ ...row, commandFile: 'other' })).toBe(false);
+    expect(store.insertGuildCommand({ ...row, guildId: '11' })).toBe(true);
+    expect(store.guildCommands('10')).toEqual([{ ...row, createdAt: clock.now() }]);
+    expect(store.guildCommands().map((r) => r.guildId)).toEqual(['10', '11']);
+    store.close();
+    open = [];
+    const reopened = setup(dataDir).store;
+    expect(reopened.guildCommands('10')[0]?.commandFile).toBe('name: fox\n');
+    expect(reopened.deleteGuildCommand('10', 'fox')).toBe(true);
+    expect(reopened.deleteGuildCommand('10', 'fox')).toBe(false);
+    expect(reopened.guildCommands('10')).toEqual([]);
+    expect(reopened.guildCommands('11')).toHaveLength(1);
+  });
+});

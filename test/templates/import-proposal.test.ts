@@ -26,7 +26,7 @@ describe('proposed commands', () => {
     '%s: the proposal compiles into a loadable command',
     async (name) => {
       const { options, workflowText } = await propose(name);
-      const parsed = parseCommandFile(`${name}.yaml`, commandFileText(name, `${name}.ui.json`, options));
+      const parsed = parseCommandFile(`${name}.yaml`, commandFileText(name, `comfycord import ${name}.ui.json`, options));
       expect(parsed.ok ? [] : parsed.problems).toEqual([]);
       if (!parsed.ok) return;
       const compiled = compileCommand(`${name}.yaml`, parsed.value, parseApiWorkflow(workflowText));

@@ -8,7 +8,7 @@ import { actionValues } from '../../templates/actions.js';
 import type { ActionDefinition, CommandDefinition, OptionDefinition } from '../../templates/definition.js';
 import { submitJob } from '../handlers/submit.js';
 import type { ImageSource } from '../imageInputs.js';
-import type { BotContext } from '../wiring/context.js';
+import { commandFor, type BotContext } from '../wiring/context.js';
 import { parentOutputSource } from './parentOutput.js';
 import { renderRemixModal } from './remixModal.js';
 
@@ -31,10 +31,10 @@ function ephemeral(interaction: ActionInteraction, content: string): Promise<unk
 /** The action a button names, or the reason it no longer does anything (told to the member). */
 function lookUp(ctx: BotContext, row: JobRow, name: string, index: number | undefined): Pressed | string {
   if (row.state !== 'succeeded') return 'That job has no results to work from.';
-  const parent = ctx.registry.commands.get(row.command);
+  const parent = commandFor(ctx, row.guildId, row.command);
   const action = parent?.actions.find((candidate) => candidate.name === name);
   if (!parent || !action) return `This button no longer does anything: /${row.command} has no "${name}" action any more.`;
-  const target = ctx.registry.commands.get(action.command);
+  const target = commandFor(ctx, row.guildId, action.command);
   if (!target) return `/${action.command} is no longer available.`;
   if (action.per !== 'job' && index === undefined) return 'This button does not say which image it is for; use the numbered buttons.';
   return { row, parent, action, target, index: action.per === 'job' ? null : (index ?? null) };

@@ -5,7 +5,7 @@ import { choicesFor } from '../../templates/choices.js';
 import { cachedServerInfo, type ServerInfo } from '../../templates/server-info.js';
 import { autocompleteChoices } from '../autocomplete.js';
 import { settingsAutocomplete } from '../settings/userSettings.js';
-import type { BotContext } from '../wiring/context.js';
+import { commandFor, commandsIn, type BotContext } from '../wiring/context.js';
 
 /** How long a backend's lists are reused across keystrokes: short enough that a newly installed model shows soon. */
 const LIST_TTL_MS = 30_000;
@@ -32,10 +32,10 @@ async function choices(ctx: BotContext, interaction: AutocompleteInteraction): P
   const focused = interaction.options.getFocused(true);
   const typed = String(focused.value);
   if (interaction.commandName === 'settings') {
-    return settingsAutocomplete({ name: focused.name, value: typed }, interaction.options.getString('command'), ctx.registry.commands);
+    return settingsAutocomplete({ name: focused.name, value: typed }, interaction.options.getString('command'), commandsIn(ctx, interaction.guildId));
   }
   if (interaction.commandName === 'comfy') return autocompleteChoices(ctx.backends.map((b) => b.name), typed);
-  const definition = ctx.registry.commands.get(interaction.commandName);
+  const definition = commandFor(ctx, interaction.guildId, interaction.commandName);
   if (!definition) return [];
   return choicesFor(definition, focused.name, serverInfo(ctx), typed);
 }

@@ -11,14 +11,15 @@ import { renderQueue, type QueuedJobView, type ServerJobView } from '../queueRep
 import { renderStatus, type BackendStatus, type BackendStatusView } from '../statusReply.js';
 import { handleComfyConfig } from '../settings/guildConfig.js';
 import { handleSettings } from '../settings/userSettings.js';
+import { handleServerCommand } from '../serverCommands/handlers.js';
 import type { SettingsDeps } from '../settings/interaction.js';
 import { accessOf } from '../wiring/access.js';
-import type { BackendHandle, BotContext } from '../wiring/context.js';
+import { commandsIn, type BackendHandle, type BotContext } from '../wiring/context.js';
 
 const EPHEMERAL = { flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;
 
-function settingsDeps(ctx: BotContext): SettingsDeps {
-  return { store: ctx.store, commands: () => ctx.registry.commands };
+function settingsDeps(ctx: BotContext, guildId: string | null): SettingsDeps {
+  return { store: ctx.store, commands: () => commandsIn(ctx, guildId) };
 }
 
 function isAdmin(interaction: ChatInputCommandInteraction): boolean {
@@ -34,13 +35,13 @@ export async function handleBuiltin(ctx: BotContext, interaction: ChatInputComma
       await cancelAll(ctx, interaction);
       return true;
     case 'help':
-      await interaction.reply({ ...EPHEMERAL, ...helpReply(ctx, isAdmin(interaction)) });
+      await interaction.reply({ ...EPHEMERAL, ...helpReply(ctx, isAdmin(interaction), interaction.guildId) });
       return true;
     case 'comfy':
       await comfy(ctx, interaction);
       return true;
     case 'settings':
-      await handleSettings(interaction, settingsDeps(ctx));
+      await handleSettings(interaction, settingsDeps(ctx, interaction.guildId));
       return true;
     case 'show':
       await handleShow(ctx, interaction);
@@ -89,8 +90,8 @@ function queueReply(ctx: BotContext, interaction: ChatInputCommandInteraction) {
   return renderQueue({ yours: [...yours, ...undelivered], queued, running: jobs.length - queued, mode: ctx.mode.value, serverMode, ...(server ? { server } : {}) });
 }
 
-function helpReply(ctx: BotContext, admin: boolean) {
-  const commands = [...ctx.registry.commands.values()].map((definition) => ({
+function helpReply(ctx: BotContext, admin: boolean, guildId: string | null) {
+  const commands = [...commandsIn(ctx, guildId).values()].map((definition) => ({
     name: definition.name,
     description: definition.description,
     options: definition.options.filter((o) => !o.hidden).map((o) => ({ name: o.name, description: o.description, required: o.required })),
@@ -121,11 +122,19 @@ async function comfy(ctx: BotContext, interaction: ChatInputCommandInteraction):
       await interaction.reply({ ...EPHEMERAL, content: "Only members with the Manage Server permission can change this server's settings." });
       return;
     }
-    await handleComfyConfig(interaction, settingsDeps(ctx));
+    await handleComfyConfig(interaction, settingsDeps(ctx, interaction.guildId));
     return;
   }
   const sub = interaction.options.getSubcommand(true);
   const operator = ctx.operators.has(interaction.user.id);
+  if (interaction.options.getSubcommandGroup(false) === 'command') {
+    if (!isServerAdmin(ctx, interaction)) {
+      await interaction.reply({ ...EPHEMERAL, content: "Only this server's admins (Manage Server or a moderator role) can manage its commands." });
+      return;
+    }
+    await handleServerCommand(ctx, interaction);
+    return;
+  }
   if (!operator && !isServerAdmin(ctx, interaction)) {
     await interaction.reply({ ...EPHEMERAL, content: `Only this server's admins (Manage Server or a moderator role) and the bot's operators can use /comfy ${sub}.` });
     return;

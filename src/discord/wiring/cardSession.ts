@@ -12,7 +12,7 @@ import { planDelivery, uploadLimit, type DeliveryPlan } from '../delivery.js';
 import { DiscordCardTransport, type CardLocation } from '../interactionTransport.js';
 import { followJobCard, type JobCardResult, type ResultDelivery } from '../jobCard.js';
 import { ChannelCardTransport } from './channelCardTransport.js';
-import type { BotContext } from './context.js';
+import { commandFor, type BotContext } from './context.js';
 import { OwnerDm } from './ownerDm.js';
 import { planWithGrid } from '../actions/gridDelivery.js';
 import { parentOf } from '../actions/lineage.js';
@@ -176,7 +176,7 @@ function runCard(ctx: BotContext, job: Job, place: CardPlace): void {
   const card = followJobCard({
     job,
     editor: cardEditor(ctx, job.id, place.transport, channelId, owner, place.editBucket),
-    base: cardBase(ctx, { id: job.id, ownerId: job.owner.userId, command: job.command, params: job.spec.params ?? {} }),
+    base: cardBase(ctx, { id: job.id, ownerId: job.owner.userId, guildId: job.owner.guildId, command: job.command, params: job.spec.params ?? {} }),
     position: () => ctx.scheduler.position(job.id),
     queueSize: () => ctx.scheduler.jobs().filter((j) => j.state === 'queued').length,
     // A frame that fails to encode is reported where the card asks for it (latestPreview), not here as well.
@@ -206,8 +206,8 @@ function runCard(ctx: BotContext, job: Job, place: CardPlace): void {
  * What every state of a job's card shows: its command's prompt and follow-up actions (as the command file says
  * now), its parameters and, for a job made by an action, the link to its parent's card.
  */
-export function cardBase(ctx: BotContext, job: Pick<JobRow, 'id' | 'ownerId' | 'command' | 'params'>): Omit<CardView, 'state'> {
-  const definition = ctx.registry.commands.get(job.command);
+export function cardBase(ctx: BotContext, job: Pick<JobRow, 'id' | 'ownerId' | 'guildId' | 'command' | 'params'>): Omit<CardView, 'state'> {
+  const definition = commandFor(ctx, job.guildId, job.command);
   return {
     jobId: job.id,
     ownerId: job.ownerId,

@@ -8,6 +8,9 @@ import type { JobStore } from '../../jobs/store.js';
 import type { PreviewEncoder } from '../../media/preview.js';
 import type { Metrics } from '../../ops/metrics.js';
 import type { Scheduler } from '../../scheduler/scheduler.js';
+import type { CommandDefinition } from '../../templates/definition.js';
+import type { Drafts } from '../serverCommands/draft.js';
+import { lookupCommand, type GuildCommandSet } from '../../templates/guild-commands.js';
 import type { CommandRegistry } from '../../templates/registry.js';
 import type { ChannelPacer } from '../channelPacer.js';
 import type { ImageInputDeps } from '../imageInputs.js';
@@ -31,6 +34,10 @@ export interface BotContext {
   scheduler: Scheduler;
   store: JobStore;
   registry: CommandRegistry;
+  /** Servers' own commands (`/comfy command add`); look names up with `commandFor`. */
+  guildCommands: GuildCommandSet;
+  /** Server commands being added: the proposals admins are still adjusting. */
+  drafts: Drafts;
   backends: readonly BackendHandle[];
   previews: PreviewEncoder;
   metrics: Metrics;
@@ -47,4 +54,17 @@ export interface BotContext {
   delivering: Set<string>;
   /** Where image inputs are downloaded from and saved to. */
   imageInputs: ImageInputDeps;
+}
+
+/** The command a name means where the interaction happens: a global one, else that server's own. */
+export function commandFor(ctx: Pick<BotContext, 'registry' | 'guildCommands'>, guildId: string | null, name: string): CommandDefinition | undefined {
+  return lookupCommand(ctx.registry.commands, ctx.guildCommands, guildId, name);
+}
+
+/** Every command usable in a server: the global ones, then that server's own that no global one hides. */
+export function commandsIn(ctx: Pick<BotContext, 'registry' | 'guildCommands'>, guildId: string | null): ReadonlyMap<string, CommandDefinition> {
+  if (guildId === null) return ctx.registry.commands;
+  const all = new Map(ctx.registry.commands);
+  for (const definition of ctx.guildCommands.commandsOf(guildId)) if (!all.has(definition.name)) all.set(definition.name, definition);
+  return all;
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../../config/logger.js';
 import type { CommandDefinition } from '../../templates/definition.js';
 import { commandInputFrom } from '../commandInput.js';
 import { buildCommandPayloads, commandDifferences, type CommandLike, type CommandPayload } from '../commandPayloads.js';
+import { comfyCommandGroup } from '../serverCommands/payloads.js';
 import { comfyConfigGroup, settingsCommandPayload } from '../settings/payloads.js';
 
 export interface RegistrationTarget {
@@ -23,8 +24,9 @@ export function desiredCommands(commands: Iterable<CommandDefinition>, backendNa
     logger.error({ command: shadowed.name, file: shadowed.file }, 'command not registered: "settings" is a built-in command; rename it');
   }
   // `/comfy config …` belongs to the settings room; it lives under the admin-only /comfy.
+  // `/comfy command …` (servers' own commands) lives there too.
   const withConfig = payloads.map((payload) =>
-    payload.name === 'comfy' ? { ...payload, options: [...(payload.options ?? []), comfyConfigGroup()] } : payload,
+    payload.name === 'comfy' ? { ...payload, options: [...(payload.options ?? []), comfyConfigGroup(), comfyCommandGroup()] } : payload,
   );
   return [...withConfig, settingsCommandPayload()];
 }

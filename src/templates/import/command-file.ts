@@ -23,12 +23,13 @@ export function templateText(workflow: ApiWorkflow): string {
   return `${JSON.stringify(workflow, null, 2)}\n`;
 }
 
-export function commandFileText(name: string, source: string, options: readonly ProposedOption[]): string {
+/** `origin` says what proposed it ("comfycord import fox.json"), for the file's first comment line. */
+export function commandFileText(name: string, origin: string, options: readonly ProposedOption[], description = `Run the ${name} workflow`): string {
   const file: CommandFile = {
     name,
-    description: `Run the ${name} workflow`.slice(0, 100),
+    description: description.slice(0, 100),
     template: `${name}.json`,
     options: options.map((entry) => entry.option),
   };
-  return `# /${name}, proposed by \`comfycord import ${source}\`; edit freely (format: commands/README.md).\n${stringify(file)}`;
+  return `# /${name}, proposed by \`${origin}\`; edit freely (format: commands/README.md).\n${stringify(file)}`;
 }

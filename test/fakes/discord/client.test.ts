@@ -160,6 +160,37 @@ describe('fake Discord driven by an unmodified discord.js client', () => {
     await expect(discord.button(card.id, 'job:1:cancel')).rejects.toThrow(/has no component 'job:1:cancel'/);
   });
 
+  it('delivers the values picked in a string select, checked against its options and counts', async () => {
+    const select = { type: 3, custom_id: 'keep', min_values: 1, max_values: 2, options: ['a', 'b', 'c'].map((v) => ({ label: v, value: v })) };
+    const replied = bot.nextInteraction(async (raw) => {
+      const response = await chatInputCommand(raw).reply({ content: 'pick', components: [{ type: 1, components: [select] }], withResponse: true });
+      return response.resource!.message!;
+    });
+    await discord.slash('ping');
+    const message = await replied;
+    await expect(discord.select(message.id, 'keep', ['z'])).rejects.toThrow(/offers no z/);
+    await expect(discord.select(message.id, 'keep', [])).rejects.toThrow(/takes 1 to 2 values, got 0/);
+    await expect(discord.select(message.id, 'keep', ['a', 'b', 'c'])).rejects.toThrow(/takes 1 to 2 values, got 3/);
+    const picked = bot.nextInteraction(async (i) => {
+      if (!i.isStringSelectMenu()) throw new Error('expected a string select');
+      await i.update({ content: `kept ${i.values.join(',')}`, components: [] });
+      return i.values;
+    });
+    await discord.select(message.id, 'keep', ['a', 'c']);
+    expect(await picked).toEqual(['a', 'c']);
+    expect(currentRevision(discord.message(message.id)!).content).toBe('kept a,c');
+  });
+
+  it('refuses a select that shares its row or offers no options (50035)', async () => {
+    const replied = bot.nextInteraction(async (raw) =>
+      chatInputCommand(raw)
+        .reply({ content: 'x', components: [{ type: 1, components: [{ type: 3, custom_id: 's', options: [] }] }] })
+        .then(() => 'sent', (error: Error) => error.message),
+    );
+    await discord.slash('ping');
+    expect(await replied).toMatch(/Invalid Form Body/);
+  });
+
   it('shows a modal and delivers its submitted fields', async () => {
     const shown = bot.nextInteraction(async (raw) => {
       await chatInputCommand(raw).showModal({

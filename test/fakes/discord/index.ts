@@ -129,6 +129,8 @@ export interface FakeDiscord {
   autocomplete(name: string, options: Record<string, OptionValue>, focused: string, opts?: InvokeOptions & { timeoutMs?: number }): Promise<unknown[]>;
   button(messageId: string, customId: string, opts?: InvokeOptions): Promise<InteractionHandle>;
   modalSubmit(customId: string, fields: Record<string, string>, opts?: InvokeOptions & { messageId?: string }): Promise<InteractionHandle>;
+  /** Picks `values` in a string select menu of a message (checked against its options, min_values and max_values). */
+  select(messageId: string, customId: string, values: string[], opts?: InvokeOptions): Promise<InteractionHandle>;
   /** Resolves with the predicate's first truthy result, re-checked on every request/message/interaction event. */
   waitFor<T>(predicate: (discord: FakeDiscord) => T | undefined | null | false, opts?: WaitOptions): Promise<T>;
   /** Moves the manual clock; throws unless started with clock: 'manual'. */
@@ -413,6 +415,23 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       if (component['disabled'] === true) throw new Error(`fake Discord: component '${customId}' on ${messageId} is disabled`);
       const ctx = invocation(opts, message);
       const interaction = await dispatch(InteractionType.Component, ctx, { custom_id: customId, component_type: component['type'] }, { sourceMessageId: messageId });
+      return { id: interaction.id, token: interaction.token };
+    },
+
+    async select(messageId, customId, values, opts = {}) {
+      const message = store.get(messageId);
+      if (!message || message.deleted) throw new Error(`fake Discord: cannot pick in '${customId}': message ${messageId} does not exist`);
+      const component = customIdsIn(currentRevision(message).components).get(customId);
+      if (!component || component['type'] !== 3) throw new Error(`fake Discord: message ${messageId} has no string select '${customId}'`);
+      if (component['disabled'] === true) throw new Error(`fake Discord: select '${customId}' on ${messageId} is disabled`);
+      const offered = new Set(((component['options'] as Record<string, unknown>[] | undefined) ?? []).map((o) => o['value']));
+      const unknown = values.filter((value) => !offered.has(value));
+      if (unknown.length > 0) throw new Error(`fake Discord: select '${customId}' offers no ${unknown.join(', ')}`);
+      const min = (component['min_values'] as number | undefined) ?? 1;
+      const max = (component['max_values'] as number | undefined) ?? 1;
+      if (values.length < min || values.length > max) throw new Error(`fake Discord: select '${customId}' takes ${min} to ${max} values, got ${values.length}`);
+      const ctx = invocation(opts, message);
+      const interaction = await dispatch(InteractionType.Component, ctx, { custom_id: customId, component_type: 3, values }, { sourceMessageId: messageId });
       return { id: interaction.id, token: interaction.token };
     },
 

@@ -161,6 +161,15 @@ function componentErrors(components: unknown): FieldError[] {
     const children = isObject(row) ? row['components'] : undefined;
     if (!Array.isArray(children)) return;
     if (children.length > 5) errors.push(tooLong(['components', ri, 'components'], 5));
+    // A select menu fills its row alone and offers 1 to 25 options (discord-notes: components).
+    const selects = children.filter((child: unknown) => isObject(child) && child['type'] === 3);
+    if (selects.length > 0 && children.length > 1) {
+      errors.push({ path: ['components', ri, 'components'], code: 'COMPONENT_LAYOUT_WIDTH_EXCEEDED', message: 'The specified component exceeds the maximum width' });
+    }
+    for (const select of selects as Record<string, unknown>[]) {
+      const options = select['options'];
+      if (!Array.isArray(options) || options.length < 1 || options.length > 25) errors.push(tooLong(['components', ri, 'components', 0, 'options'], 25));
+    }
     children.forEach((child: unknown, ci) => {
       const customId = isObject(child) ? child['custom_id'] : undefined;
       if (customId === undefined) return;
