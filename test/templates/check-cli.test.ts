@@ -162,7 +162,7 @@ describe('comfycord check', () => {
   it('checks a v2 COMFY_URL against the ComfyUI named behind it, and says nodes are unchecked without one', async () => {
     const behind = memoryIO({ COMFY_URL: `v2:http://127.0.0.1:9|${fake.url}` });
     expect(await run(shipped, behind)).toBe(0);
-    expect(behind.out()).toContain(`All 5 command(s) pass (against ${fake.url}).`);
+    expect(behind.out()).toContain(`All 7 command(s) pass (against ${fake.url}).`);
     const alone = memoryIO({ COMFY_URL: 'v2:https://cloud.example' });
     expect(await run(shipped, alone)).toBe(0);
     expect(alone.out()).toContain('pass (offline)');
