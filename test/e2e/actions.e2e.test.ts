@@ -125,18 +125,28 @@ describe('actions declared in a command file', () => {
     ]);
     const singleMessage = e2e().discord.originalFor(pick.token)!;
 
-    // Pan ➡️ on image 2: /outpaint of that image to the right, same prompt, linked to the grid card.
+    // Pan ➡️ on image 2 (remix): the prompt in a modal first, edited; then /outpaint of that image to the right,
+    // with the edited prompt, linked to the grid card.
     const pan = await e2e().discord.button(singleMessage.id, buttonIds(single).find((id) => id.endsWith(':pan-right:2'))!);
-    const panned = currentRevision(await finalCard(pan.token, 'Done'));
+    const panModal = await modalOf(pan.token);
+    expect(panModal.fields.map((row) => row.components[0])).toEqual([expect.objectContaining({ custom_id: 'prompt', value: 'four lighthouses' })]);
+    const panSubmit = await e2e().discord.modalSubmit(panModal.customId, { prompt: 'four lighthouses and a harbour' }, { messageId: singleMessage.id });
+    const panned = currentRevision(await finalCard(panSubmit.token, 'Done'));
     expect(titleOf(panned)).toBe('/outpaint · Done');
     expect(field(panned, 'direction')).toBe('right');
-    expect(embedOf(panned)?.description).toContain('four lighthouses');
+    expect(embedOf(panned)?.description).toContain('four lighthouses and a harbour');
     expect(embedOf(panned)?.description?.split('\n')[0]).toBe(`↪️ Variation of [/imagine (image 2)](https://discord.com/channels/${grid.guildId}/${grid.channelId}/${grid.id})`);
 
-    // Zoom Out 2× on image 2: padded by half its size on every side (the parent's size picks the pads).
+    // Zoom Out 2× on image 2 (remix, the prompt submitted as prefilled): padded by half its size on every side
+    // (the parent's size picks the pads), same prompt.
     const zoom = await e2e().discord.button(singleMessage.id, buttonIds(single).find((id) => id.endsWith(':zoom2:2'))!);
-    const zoomed = currentRevision(await finalCard(zoom.token, 'Done'));
+    const zoomModal = await modalOf(zoom.token);
+    expect(zoomModal.customId).toMatch(/:zoom2:2$/);
+    expect(zoomModal.fields.map((row) => row.components[0])).toEqual([expect.objectContaining({ custom_id: 'prompt', value: 'four lighthouses' })]);
+    const zoomSubmit = await e2e().discord.modalSubmit(zoomModal.customId, { prompt: 'four lighthouses' }, { messageId: singleMessage.id });
+    const zoomed = currentRevision(await finalCard(zoomSubmit.token, 'Done'));
     expect(titleOf(zoomed)).toBe('/zoom2 · Done');
+    expect(embedOf(zoomed)?.description).toContain('four lighthouses');
     expect(field(zoomed, 'size')).toBe('1:1');
     const padded = e2e().comfy.requests.filter((r) => r.path.endsWith('/prompt') && r.method === 'POST').at(-1)?.body as { prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }> };
     expect(Object.values(padded.prompt).find((node) => node.class_type === 'ImagePadForOutpaint')?.inputs).toMatchObject({ left: 256, right: 256, top: 256, bottom: 256 });
