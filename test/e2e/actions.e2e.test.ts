@@ -4,6 +4,7 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { currentRevision, type MessageRevision, type StoredMessage } from '../fakes/discord/index.js';
 import { buttonId, buttonIds, cardIn, describeHistory, embedOf, REPO_ROOT, titleOf, useE2E } from './harness.js';
@@ -212,3 +213,64 @@ describe('actions declared in a command file', () => {
     e2e().discord.faults.clear();
   });
 });
+
+describe('/blend', () => {
+  const picture = (width: number, height: number, background: string): Promise<Buffer> =>
+    sharp({ create: { width, height, channels: 3, background } }).png().toBuffer();
+  const lastPrompt = (): Record<string, { class_type: string; inputs: Record<string, unknown> }> =>
+    (e2e().comfy.requests.filter((r) => r.path.endsWith('/prompt') && r.method === 'POST').at(-1)?.body as { prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }> }).prompt;
+  const classes = (graph: ReturnType<typeof lastPrompt>): string[] => Object.values(graph).map((node) => node.class_type).sort();
+
+  it('blends two attachments: the unused Blend nodes are bypassed, ComfyUI accepts the graph', async () => {
+    const attachments = [
+      { name: 'a.png', bytes: await picture(640, 480, '#aa3311'), contentType: 'image/png' },
+      { name: 'b.png', bytes: await picture(300, 500, '#1133aa'), contentType: 'image/png' },
+    ];
+    const { token } = await e2e().discord.slash('blend', { prompt: 'a sunset over the sea' }, { attachments });
+    const card = currentRevision(await finalCard(token, 'Done'));
+    expect(titleOf(card)).toBe('/blend · Done');
+    expect(embedOf(card)?.description).toContain('a sunset over the sea');
+    const graph = lastPrompt();
+    expect(classes(graph).filter((c) => c === 'LoadImage' || c === 'ImageBlend')).toEqual(['ImageBlend', 'LoadImage', 'LoadImage']);
+    const loaded = Object.values(graph).filter((node) => node.class_type === 'LoadImage').map((node) => node.inputs['image']);
+    expect(new Set(loaded).size).toBe(2);
+    // The blend of the two feeds the encoder directly.
+    const encode = Object.values(graph).find((node) => node.class_type === 'VAEEncode')!;
+    expect(graph[(encode.inputs['pixels'] as [string, number])[0]]?.class_type).toBe('ImageBlend');
+    expect(buttonIds(card).map((id) => id.split(':')[2])).toEqual(['reroll', 'edit', 'delete', 'upscale', 'vary-subtle', 'vary-strong', 'pan-left', 'pan-right', 'pan-up', 'pan-down', 'zoom15', 'zoom2']);
+  });
+
+  it('blends four attachments through three Blend nodes', async () => {
+    const colours = ['#aa3311', '#1133aa', '#11aa33', '#dddd22'];
+    const attachments = await Promise.all(colours.map(async (colour, i) => ({ name: `p${i + 1}.png`, bytes: await picture(256 + 64 * i, 256, colour), contentType: 'image/png' })));
+    const uploads = e2e().comfy.requests.filter((r) => r.path.includes('/upload/image')).length;
+    const { token } = await e2e().discord.slash('blend', { size: '16:9' }, { attachments });
+    expect(titleOf(currentRevision(await finalCard(token, 'Done')))).toBe('/blend · Done');
+    expect(e2e().comfy.requests.filter((r) => r.path.includes('/upload/image')).length).toBe(uploads + 4);
+    const graph = lastPrompt();
+    expect(classes(graph).filter((c) => c === 'LoadImage' || c === 'ImageBlend')).toEqual(['ImageBlend', 'ImageBlend', 'ImageBlend', 'LoadImage', 'LoadImage', 'LoadImage', 'LoadImage']);
+    expect(Object.values(graph).find((node) => node.class_type === 'ImageScale')?.inputs).toMatchObject({ width: 912, height: 512 });
+  });
+
+  it('needs two images: Discord itself refuses one, since image1 and image2 are required options', async () => {
+    type Registered = { name: string; options?: { name: string; type: number; required?: boolean }[] };
+    const registered = (e2e().discord.commands().commands as Registered[]).find((command) => command.name === 'blend')!;
+    const images = (registered.options ?? []).filter((option) => option.type === 11).map((option) => [option.name, option.required === true]);
+    expect(images).toEqual([['image1', true], ['image2', true], ['image3', false], ['image4', false]]);
+    const one = [{ name: 'a.png', bytes: await picture(64, 64, '#aa3311'), contentType: 'image/png' }];
+    await expect(e2e().discord.slash('blend', {}, { attachments: one })).rejects.toThrow(/required option\(s\) missing: image2/);
+  });
+
+  it('refuses a non-image among the attachments before anything reaches ComfyUI', async () => {
+    const uploads = e2e().comfy.requests.filter((r) => r.path.includes('/upload/image')).length;
+    const attachments = [
+      { name: 'a.png', bytes: await picture(64, 64, '#aa3311'), contentType: 'image/png' },
+      { name: 'notes.txt', bytes: Buffer.from('not a picture'), contentType: 'text/plain' },
+    ];
+    const { token } = await e2e().discord.slash('blend', {}, { attachments });
+    const refused = currentRevision(await finalCard(token, 'Not queued'));
+    expect(embedOf(refused)?.description).toBe('❌ image2: that file is not an image');
+    expect(e2e().comfy.requests.filter((r) => r.path.includes('/upload/image')).length).toBe(uploads);
+  });
+});
+
