@@ -202,6 +202,29 @@ describe('actions declared in a command file', () => {
     }
   });
 
+  it('refuses an action under the access rules of the member who pressed it (/comfy config allow)', async () => {
+    const { token } = await e2e().discord.slash('imagine', { prompt: 'a lone pine' });
+    const card = await finalCard(token, 'Done');
+    const moderator = e2e().discord.roleId('Moderator');
+    const allow = await e2e().discord.slash('comfy config allow', { command: 'upscale', role: moderator }, { roles: ['Moderator'] });
+    await e2e().discord.waitFor((d) => d.originalFor(allow.token), { description: 'the settings answer' });
+    try {
+      // The owner of the card, without the role: refused, nothing queued.
+      const prompts = e2e().comfy.requests.filter((r) => r.path.endsWith('/prompt') && r.method === 'POST').length;
+      const pressed = await e2e().discord.button(card.id, buttonId(currentRevision(card), 'upscale'));
+      const refused = currentRevision(await finalCard(pressed.token, 'Not queued'));
+      expect(titleOf(refused)).toBe('/upscale · Not queued');
+      expect(embedOf(refused)?.description).toBe(`❌ To use /upscale you need the role <@&${moderator}>.`);
+      expect(e2e().comfy.requests.filter((r) => r.path.endsWith('/prompt') && r.method === 'POST').length).toBe(prompts);
+      // The same button pressed by a member with the role runs.
+      const allowed = await e2e().discord.button(card.id, buttonId(currentRevision(card), 'upscale'), { roles: ['Moderator'] });
+      expect(titleOf(currentRevision(await finalCard(allowed.token, 'Done')))).toBe('/upscale · Done');
+    } finally {
+      const open = await e2e().discord.slash('comfy config disallow', { command: 'upscale' }, { roles: ['Moderator'] });
+      await e2e().discord.waitFor((d) => d.originalFor(open.token), { description: 'the settings answer' });
+    }
+  });
+
   it('tells the member when the parent output is gone from ComfyUI and from the card', async () => {
     const outputDir = join(e2e().comfy.dataDir, 'output');
     for (const name of readdirSync(outputDir)) rmSync(join(outputDir, name), { recursive: true, force: true });
