@@ -179,6 +179,26 @@ describe('actions declared in a command file', () => {
     expect(originals.flags & 64).toBe(64);
   });
 
+  it('attaches a batch\'s originals under its grid when the server says so (/comfy config originals)', async () => {
+    const settingsAnswer = async (options: Record<string, boolean>): Promise<string> => {
+      const { token } = await e2e().discord.slash('comfy config originals', options, { roles: ['Moderator'] });
+      return e2e().discord.waitFor((d) => d.originalFor(token) && currentRevision(d.originalFor(token)!).content, { description: 'the settings answer' });
+    };
+    expect(await settingsAnswer({ on: true })).toBe('A batch\'s original files are now attached under its grid.');
+    try {
+      const { token } = await e2e().discord.slash('imagine', { prompt: 'two boats', batch: 2 });
+      const card = currentRevision(await finalCard(token, 'Done'));
+      expect(card.attachments.map((a) => a.contentType)).toEqual(['image/jpeg', 'image/png', 'image/png']);
+      expect(embedOf(card)?.image?.url).toBe(`attachment://${card.attachments[0]!.filename}`);
+      expect(embedOf(card)?.description).toContain('✅ 2 images');
+      expect(buttonIds(card).filter((id) => /:pick:\d$/.test(id))).toHaveLength(2);
+    } finally {
+      expect(await settingsAnswer({ on: false })).toBe('A batch\'s original files now come with its Files button only.');
+    }
+    const { token } = await e2e().discord.slash('imagine', { prompt: 'two more boats', batch: 2 });
+    expect(currentRevision(await finalCard(token, 'Done')).attachments.map((a) => a.contentType)).toEqual(['image/jpeg']);
+  });
+
   it('/show posts a finished job again with its buttons, by id or by link, for its owner only', async () => {
     const jobId = /job (\S+)/.exec(embedOf(currentRevision(sketch))?.footer?.text ?? '')?.[1] ?? '';
     const byId = await e2e().discord.slash('show', { job: jobId });

@@ -2,6 +2,7 @@
 // the transport, a card editor paced per channel, and what happens once the job ends (store, metrics, audit).
 import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction, SendableChannels } from 'discord.js';
 import type { Job } from '../../jobs/job.js';
+import type { OutputFile } from '../../comfy/types.js';
 import { auditJob } from '../../policy/audit.js';
 import { spoilerResults as guildWantsSpoilers } from '../../policy/limits.js';
 import type { JobRow } from '../../jobs/store-types.js';
@@ -149,6 +150,17 @@ export function spoilerResults(ctx: BotContext, guildId: string | null): boolean
   }
 }
 
+/** The guild's choice to attach a batch's originals under its grid; never in DMs, and an unreadable row means no. */
+export function gridOriginals(ctx: BotContext, guildId: string | null): boolean {
+  if (guildId === null) return false;
+  try {
+    return ctx.store.guildSettings(guildId).gridOriginals;
+  } catch (error) {
+    ctx.logger.error({ err: error, guild: guildId }, 'guild settings unreadable; grids are posted without their originals');
+    return false;
+  }
+}
+
 /** What every delivery of a job's results shares, live or after an interruption. */
 export function resultDelivery(
   ctx: BotContext,
@@ -160,7 +172,8 @@ export function resultDelivery(
       // Whatever is posted from this plan is named and batched for this limit: a later attempt plans the same.
       safely(ctx.logger, 'upload limit', () => ctx.store.updateJob(job.id, { uploadLimit: limitBytes }));
       const spoiler = spoilerResults(ctx, job.guildId);
-      return planWithGrid(outputs, limitBytes, (files) => planDelivery(files, { command: job.command, jobId: job.id, limitBytes, spoiler }), ctx.logger.child({ job: job.id }));
+      const plan = (files: readonly OutputFile[]) => planDelivery(files, { command: job.command, jobId: job.id, limitBytes, spoiler });
+      return planWithGrid(outputs, limitBytes, plan, ctx.logger.child({ job: job.id }), { originals: gridOriginals(ctx, job.guildId) });
     },
     record: (posted) => safely(ctx.logger, 'delivery', () => ctx.store.recordDelivery(job.id, posted)),
     detour: () => owner.detour(),
