@@ -11,6 +11,7 @@ const RUNNERS: Record<BenchmarkName, () => Promise<BenchResult>> = {
   delivery: async () => (await import('./delivery.js')).runDelivery(),
   peer: async () => (await import('./peer.js')).runPeer(),
   grid: async () => (await import('./grid.js')).runGrid(),
+  loop: async () => (await import('./loop.js')).runLoop(),
 };
 
 async function main(argv: string[]): Promise<number> {
