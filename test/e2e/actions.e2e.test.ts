@@ -281,6 +281,22 @@ describe('/blend', () => {
     const encode = Object.values(graph).find((node) => node.class_type === 'VAEEncode')!;
     expect(graph[(encode.inputs['pixels'] as [string, number])[0]]?.class_type).toBe('ImageBlend');
     expect(buttonIds(card).map((id) => id.split(':')[2])).toEqual(['reroll', 'edit', 'delete', 'upscale', 'vary-subtle', 'vary-strong', 'pan-left', 'pan-right', 'pan-up', 'pan-down', 'zoom15', 'zoom2']);
+
+    // Reroll blends the same two images again (kept with the job), with a new seed.
+    const message = e2e().discord.originalFor(token)!;
+    const uploads = e2e().comfy.requests.filter((r) => r.path.includes('/upload/image')).length;
+    const reroll = await e2e().discord.button(message.id, buttonId(card, 'reroll'));
+    expect(titleOf(currentRevision(await finalCard(reroll.token, 'Done')))).toBe('/blend · Done');
+    expect(e2e().comfy.requests.filter((r) => r.path.includes('/upload/image')).length).toBe(uploads + 2);
+    expect(classes(lastPrompt()).filter((c) => c === 'LoadImage')).toHaveLength(2);
+
+    // Zoom Out 1.5× on the blend: the blend's size picks the pads.
+    const zoom = await e2e().discord.button(message.id, buttonIds(card).find((id) => id.endsWith(':zoom15:1'))!);
+    const zoomModal = await modalOf(zoom.token);
+    const zoomed = await e2e().discord.modalSubmit(zoomModal.customId, { prompt: 'a wider sunset' }, { messageId: message.id });
+    const zoomCard = currentRevision(await finalCard(zoomed.token, 'Done'));
+    expect(embedOf(zoomCard)?.description?.split('\n')[0]).toBe(`↪️ Variation of [/blend (image 1)](https://discord.com/channels/${message.guildId}/${message.channelId}/${message.id})`);
+    expect(Object.values(lastPrompt()).find((node) => node.class_type === 'ImagePadForOutpaint')?.inputs).toMatchObject({ left: 128, right: 128, top: 128, bottom: 128 });
   });
 
   it('blends four attachments through three Blend nodes', async () => {
