@@ -61,6 +61,8 @@ async function modalOf(token: string): Promise<{ customId: string; fields: Modal
 }
 
 let sketch: StoredMessage;
+/** A batch card with its originals attached under the grid (the guild's originals setting). */
+let withOriginals: StoredMessage;
 
 describe('actions declared in a command file', () => {
   it('skips a broken action with a one-line reason and loads the command with its other actions', async () => {
@@ -187,7 +189,8 @@ describe('actions declared in a command file', () => {
     expect(await settingsAnswer({ on: true })).toBe('A batch\'s original files are now attached under its grid.');
     try {
       const { token } = await e2e().discord.slash('imagine', { prompt: 'two boats', batch: 2 });
-      const card = currentRevision(await finalCard(token, 'Done'));
+      withOriginals = await finalCard(token, 'Done');
+      const card = currentRevision(withOriginals);
       expect(card.attachments.map((a) => a.contentType)).toEqual(['image/jpeg', 'image/png', 'image/png']);
       expect(embedOf(card)?.image?.url).toBe(`attachment://${card.attachments[0]!.filename}`);
       expect(embedOf(card)?.description).toContain('✅ 2 images');
@@ -245,9 +248,14 @@ describe('actions declared in a command file', () => {
     }
   });
 
-  it('tells the member when the parent output is gone from ComfyUI and from the card', async () => {
+  it('tells the member when the parent output is gone from ComfyUI and from the card (a card of originals still serves)', async () => {
     const outputDir = join(e2e().comfy.dataDir, 'output');
     for (const name of readdirSync(outputDir)) rmSync(join(outputDir, name), { recursive: true, force: true });
+    // A grid card with the originals under it still has a copy of each image: V2 runs from the card's original 2.
+    const vary = await e2e().discord.button(withOriginals.id, buttonIds(currentRevision(withOriginals)).find((id) => id.endsWith(':vary:2'))!);
+    const varied = currentRevision(await finalCard(vary.token, 'Done'));
+    expect(titleOf(varied)).toBe('/reimagine · Done');
+    expect(embedOf(varied)?.description).toContain('two boats');
     e2e().discord.faults.failNext({ method: 'GET', route: /^\/attachments\//, status: 404, times: 5 });
     const press = await e2e().discord.button(sketch.id, buttonId(currentRevision(sketch), 'upscale'));
     const refused = currentRevision(await finalCard(press.token, 'Not queued'));
