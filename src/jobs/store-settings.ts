@@ -29,6 +29,8 @@ export const guildSettingsSchema = z
     moderatorRoles: idList.default([]),
     /** Post results as spoilers. */
     spoilerResults: z.boolean().default(false),
+    /** Attach a batch's original files to its card under the grid (else they come with the Files button). */
+    gridOriginals: z.boolean().default(false),
     /** Whole words refused in prompts (case-insensitive). */
     blockedWords: z.array(z.string().trim().min(1)).default([]),
     /** Regular expressions refused in prompts (case-insensitive). */

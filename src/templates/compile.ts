@@ -14,6 +14,7 @@ import type {
   StringOption,
 } from './definition.js';
 import { optionTargets } from './definition.js';
+import { resolveBypass } from './bypass.js';
 import { DefinitionError, type Problem } from './errors.js';
 import { commandFileSchema, type CommandFile, type FileScalar, type OptionFile } from './file-schema.js';
 import { resolveNode, resolveTarget, type ResolvedTarget } from './targets.js';
@@ -149,7 +150,10 @@ function compileOption(raw: OptionFile, workflow: ApiWorkflow): OptionDefinition
   if (raw.type === 'image') {
     if (hidden) throw new DefinitionError('an image option cannot be hidden');
     const description = raw.description ?? raw.name;
-    return { type: 'image', name: raw.name, description, required, hidden: false, target: resolveTarget(workflow, raw.target) };
+    const target = resolveTarget(workflow, raw.target);
+    if (raw.bypass_if_missing !== undefined && required) throw new DefinitionError('bypass_if_missing is for optional images (a required one is always given)');
+    const bypass = raw.bypass_if_missing === undefined ? undefined : resolveBypass(workflow, raw.bypass_if_missing, target.nodeId);
+    return { type: 'image', name: raw.name, description, required, hidden: false, target, ...(bypass && { bypassIfMissing: bypass }) };
   }
   // Hidden options carry their fixed `value`; it is then handled exactly like a default the user cannot change.
   if (hidden) {

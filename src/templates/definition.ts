@@ -2,6 +2,7 @@
 // already resolved to a node id and a literal input, and every range is known, so preparing a job cannot fail on
 // the admin's files, only on the user's values.
 import type { ApiWorkflow } from '../comfy/types.js';
+import type { Bypass } from './bypass.js';
 import type { ResolvedTarget } from './targets.js';
 
 export type Scalar = string | number | boolean;
@@ -76,6 +77,8 @@ export interface ImageOption extends OptionBase {
   type: 'image';
   hidden: false;
   target: ResolvedTarget;
+  /** An optional image's node to bypass when it is not given (see bypass.ts). */
+  bypassIfMissing?: Bypass;
 }
 
 export type OptionDefinition = StringOption | IntegerOption | NumberOption | BooleanOption | ChoiceOption | ImageOption;

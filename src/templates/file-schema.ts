@@ -83,6 +83,8 @@ const imageOption = z.strictObject({
   ...common,
   type: z.literal('image'),
   target,
+  /** An optional image: when it is not given, this `<node>.<input>` is bypassed (see commands/README.md). */
+  bypass_if_missing: z.string().min(1).optional(),
 });
 
 const optionFileSchema = z.discriminatedUnion(

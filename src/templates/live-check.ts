@@ -53,7 +53,8 @@ function alwaysOverwritten(command: CommandDefinition, nodeId: string): Set<stri
 /** The targets an option writes in every job: all of them (the compiler makes each fixed choice write every
  * target) when it is always set, by being required, hidden or defaulted; none otherwise. */
 function alwaysWritten(option: OptionDefinition): ResolvedTarget[] {
-  const alwaysSet = option.required || option.hidden || (option.type !== 'image' && option.default !== undefined);
+  // An optional image with bypass_if_missing is written, or its node dropped, in every job.
+  const alwaysSet = option.required || option.hidden || (option.type === 'image' ? option.bypassIfMissing !== undefined : option.default !== undefined);
   return alwaysSet ? optionTargets(option) : [];
 }
 

@@ -1,7 +1,9 @@
 // Turning a user's values into a workflow. Values are set on a deep copy of the parsed template at resolved
-// inputs, never spliced into JSON text, so no value can add, remove or rewire a node.
+// inputs, never spliced into JSON text, so no value can add, remove or rewire a node (only the command file's
+// `bypass_if_missing` does, for an optional image left out).
 import type { ApiWorkflow, AssetReference } from '../comfy/types.js';
 import type { CommandDefinition, ImageOption, OptionDefinition, Scalar, Write } from './definition.js';
+import { withBypassed } from './bypass.js';
 import { OptionError } from './errors.js';
 import { random64, randomInRange } from './random.js';
 import type { ResolvedTarget } from './targets.js';
@@ -34,12 +36,15 @@ export function prepareJob(command: CommandDefinition, rawValues: Record<string,
   for (const key of Object.keys(rawValues)) {
     if (!known.has(key)) throw new OptionError(key, `/${command.name} has no option "${key.slice(0, 40)}"`);
   }
-  const workflow = structuredClone(command.workflow) as ApiWorkflow;
+  const bypasses = command.options.flatMap((option) =>
+    option.type === 'image' && option.bypassIfMissing && !given(rawValues, option.name) ? [option.bypassIfMissing] : [],
+  );
+  const workflow = bypasses.length > 0 ? withBypassed(command.workflow, bypasses) : (structuredClone(command.workflow) as ApiWorkflow);
   const params: Record<string, Scalar> = Object.create(null) as Record<string, Scalar>;
   const images: ImageInput[] = [];
   const random = options.random ?? random64;
   for (const option of command.options) {
-    const supplied = Object.hasOwn(rawValues, option.name) && rawValues[option.name] !== undefined && rawValues[option.name] !== null;
+    const supplied = given(rawValues, option.name);
     if (option.hidden && supplied) throw new OptionError(option.name, `${option.name} is fixed by the command and cannot be set`);
     if (option.type === 'image') {
       if (supplied) images.push({ option: option.name, target: option.target, ref: rawValues[option.name] });
@@ -59,6 +64,10 @@ export function prepareJob(command: CommandDefinition, rawValues: Record<string,
     if (!option.hidden) params[option.name] = resolved.param;
   }
   return { command: command.name, workflow, params: { ...params }, images, outputs: [...command.outputs] };
+}
+
+function given(rawValues: Record<string, unknown>, name: string): boolean {
+  return Object.hasOwn(rawValues, name) && rawValues[name] !== undefined && rawValues[name] !== null;
 }
 
 function templateChoice(option: ValueOption, workflow: ApiWorkflow): string | undefined {

@@ -28,6 +28,7 @@ describe('guild settings', () => {
       roleLimits: {},
       moderatorRoles: [],
       spoilerResults: false,
+      gridOriginals: false,
       blockedWords: [],
       blockedPatterns: [],
       blockedReply: null,

@@ -36,14 +36,14 @@ describe('comfycord check', () => {
   it('passes the shipped commands offline', async () => {
     const { code, out } = await check(shipped);
     expect(out).toMatch(/^command +\| status \| problems\n/);
-    for (const name of ['imagine', 'reimagine', 'upscale', 'resize', 'outpaint', 'zoom15', 'zoom2']) expect(out).toMatch(new RegExp(`^${name} +\\| ok +\\| -$`, 'm'));
-    expect(out).toContain('All 7 command(s) pass (offline).');
+    for (const name of ['imagine', 'reimagine', 'upscale', 'resize', 'outpaint', 'zoom15', 'zoom2', 'blend']) expect(out).toMatch(new RegExp(`^${name} +\\| ok +\\| -$`, 'm'));
+    expect(out).toContain('All 8 command(s) pass (offline).');
     expect(code).toBe(0);
   });
 
   it('passes the shipped commands against the fake ComfyUI', async () => {
     const { code, out } = await check([...shipped, '--server', fake.url]);
-    expect(out).toContain(`All 7 command(s) pass (against ${fake.url}).`);
+    expect(out).toContain(`All 8 command(s) pass (against ${fake.url}).`);
     expect(code).toBe(0);
     // Each class is asked for once however many commands use it.
     const asked = fake.requests.filter((request) => request.path.endsWith('/object_info/KSampler'));
@@ -58,7 +58,7 @@ describe('comfycord check', () => {
       expect(out).toMatch(/^upscale +\| failed \| node 2 \("Load Upscale Model", UpscaleModelLoader\) input "model_name": "4x-UltraSharp.pth" is not available on the server \(the list is empty\)$/m);
       expect(out).toMatch(/^resize +\| failed \| node 2 \("Upscale Image By", ImageScaleBy\): node class ImageScaleBy is not installed on the server$/m);
       expect(out).toMatch(/^imagine +\| failed \| node 4 \("Load Checkpoint", CheckpointLoaderSimple\) input "ckpt_name": "v1-5-pruned-emaonly.safetensors" is not available on the server \(choices: "other.safetensors"\)$/m);
-      expect(out).toMatch(/7 of 7 command\(s\) failed/);
+      expect(out).toMatch(/8 of 8 command\(s\) failed/);
     } finally {
       await bare.close();
     }
@@ -88,7 +88,7 @@ describe('comfycord check', () => {
     expect(out).toMatch(/^ +\| +\| action "up": with.strength: \/upscale has no option "strength"$/m);
     expect(out).toMatch(/^ +\| +\| action "big": with.model: \$output is an image and "model" is a choice option$/m);
     expect(out).toMatch(/^imagine +\| ok +\| -$/m);
-    expect(out).toContain('1 of 8 command(s) failed (offline).');
+    expect(out).toContain('1 of 9 command(s) failed (offline).');
     const loaded = await loadCommands({ commandsDir, templatesDir: path.join(ROOT, 'templates') });
     expect(loaded.commands.get('zoom')?.actions.map((action) => action.name)).toEqual(['again']);
   });
@@ -118,7 +118,7 @@ describe('comfycord check', () => {
   it('reads the directories from COMFYCORD_COMMANDS_DIR and COMFYCORD_TEMPLATES_DIR like the bot', async () => {
     const io = memoryIO({ COMFYCORD_COMMANDS_DIR: path.join(ROOT, 'commands'), COMFYCORD_TEMPLATES_DIR: path.join(ROOT, 'templates') });
     expect(await run([], io)).toBe(0);
-    expect(io.out()).toContain('All 7 command(s) pass (offline).');
+    expect(io.out()).toContain('All 8 command(s) pass (offline).');
   });
 
   it('prints JSON with --json', async () => {
@@ -141,13 +141,13 @@ describe('comfycord check', () => {
       const env = { COMFY_URL: cloud.url, COMFY_API_KEY: 'secret-key' };
       const live = memoryIO(env);
       expect(await run(shipped, live)).toBe(0);
-      expect(live.out()).toContain(`All 7 command(s) pass (against ${cloud.url}).`);
+      expect(live.out()).toContain(`All 8 command(s) pass (against ${cloud.url}).`);
       expect(cloud.requests.some((request) => request.path.endsWith('/object_info/KSampler'))).toBe(true);
 
       const asked = cloud.requests.length;
       const offline = memoryIO(env);
       expect(await run([...shipped, '--offline'], offline)).toBe(0);
-      expect(offline.out()).toContain('All 7 command(s) pass (offline).');
+      expect(offline.out()).toContain('All 8 command(s) pass (offline).');
       expect(cloud.requests).toHaveLength(asked);
 
       // The key really is sent: without it the cloud server refuses every request.
@@ -162,7 +162,7 @@ describe('comfycord check', () => {
   it('checks a v2 COMFY_URL against the ComfyUI named behind it, and says nodes are unchecked without one', async () => {
     const behind = memoryIO({ COMFY_URL: `v2:http://127.0.0.1:9|${fake.url}` });
     expect(await run(shipped, behind)).toBe(0);
-    expect(behind.out()).toContain(`All 7 command(s) pass (against ${fake.url}).`);
+    expect(behind.out()).toContain(`All 8 command(s) pass (against ${fake.url}).`);
     const alone = memoryIO({ COMFY_URL: 'v2:https://cloud.example' });
     expect(await run(shipped, alone)).toBe(0);
     expect(alone.out()).toContain('pass (offline)');

@@ -51,7 +51,7 @@ const commandFile = (name: string, extra = ''): string =>
 describe('CommandRegistry.load', () => {
   it('loads the shipped commands and templates without problems', async () => {
     const registry = await CommandRegistry.load({ commandsDir: path.join(ROOT, 'commands'), templatesDir: path.join(ROOT, 'templates') });
-    expect([...registry.commands.keys()].sort()).toEqual(['imagine', 'outpaint', 'reimagine', 'resize', 'upscale', 'zoom15', 'zoom2']);
+    expect([...registry.commands.keys()].sort()).toEqual(['blend', 'imagine', 'outpaint', 'reimagine', 'resize', 'upscale', 'zoom15', 'zoom2']);
     expect(registry.problems).toEqual([]);
     const imagine = registry.commands.get('imagine')!;
     const job = prepareJob(imagine, { prompt: 'a lighthouse at dusk', size: 'portrait-xl' }, { random: () => 7n });
@@ -183,6 +183,6 @@ describe('shipped templates', () => {
     await cp(path.join(ROOT, 'commands'), commandsDir, { recursive: true });
     await cp(path.join(ROOT, 'templates'), templatesDir, { recursive: true });
     const registry = await load();
-    expect(registry.commands.size).toBe(7);
+    expect(registry.commands.size).toBe(8);
   });
 });

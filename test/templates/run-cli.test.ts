@@ -65,7 +65,7 @@ describe('comfycord run', () => {
     [['imagine', 'steps=3'], 'prompt is required'],
     [['imagine', 'prompt=x', 'colour=red'], '/imagine has no option "colour"'],
     [['imagine', 'prompt=x', '--image', 'x.png'], '/imagine takes no image'],
-    [['paint', 'prompt=x'], 'no command "paint" (loaded: imagine, outpaint, reimagine, resize, upscale, zoom15, zoom2)'],
+    [['paint', 'prompt=x'], 'no command "paint" (loaded: blend, imagine, outpaint, reimagine, resize, upscale, zoom15, zoom2)'],
     [['reimagine', 'prompt=x'], 'image is required: attach an image'],
     [['reimagine', 'prompt=x', 'image=/no/such/file.png'], 'image: cannot read /no/such/file.png (ENOENT)'],
   ])('refuses %j before contacting the server', async (args, message) => {

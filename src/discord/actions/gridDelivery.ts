@@ -1,5 +1,6 @@
-// A batch of 2-9 images goes on the card as one numbered grid (U<n> posts image n, Files the originals), so a
-// batch of four is one glance and one upload instead of four attachments. Anything else is delivered as it is.
+// A batch of 2-9 images goes on the card as one numbered grid (U<n> posts image n, Files the originals, which the
+// guild may also have attached under the grid), so a batch of four is one glance. Anything else is delivered as
+// it is.
 import type { OutputFile } from '../../comfy/types.js';
 import type { Logger } from '../../config/logger.js';
 import { composeGrid, GridError } from '../../media/grid.js';
@@ -14,6 +15,7 @@ export async function planWithGrid(
   limitBytes: number,
   plan: (outputs: readonly OutputFile[]) => Promise<DeliveryPlan>,
   logger: Logger,
+  { originals }: { originals: boolean },
 ): Promise<CardPlan> {
   const first = outputs[0];
   if (!first || outputs.length < 2 || outputs.length > MAX_TILES || !outputs.every((output) => TILE.test(output.mime))) return plan(outputs);
@@ -26,6 +28,8 @@ export async function planWithGrid(
     return plan(outputs);
   }
   const file: OutputFile = { node: first.node, ref: { filename: 'grid.jpg', subfolder: '', type: 'temp' }, kind: 'images', mime: grid.mime, bytes: grid.bytes };
-  const planned = await plan([file]);
+  // The grid comes first, so it is the card's picture; the originals (when the guild asks for them) follow it,
+  // in further messages where one would be too full.
+  const planned = await plan(originals ? [file, ...outputs] : [file]);
   return { ...planned, summary: `${outputs.length} images`, imageCount: outputs.length, grid: true };
 }

@@ -46,9 +46,12 @@ async function loadParentOutput(
     }
   }
   // The card's attachments stand for the outputs one to one only when there are as many (not on a grid card,
-  // nor on a message of one image of a batch).
+  // nor on a message of one image of a batch), or when they are a grid followed by the originals (a guild with
+  // the originals setting on).
   const copies = [...(cardAttachments?.values() ?? [])].filter((a) => IMAGE_ATTACHMENT.test(a.contentType ?? ''));
-  const attached = copies.length === imageOutputs(row).length ? copies[index - 1] : undefined;
+  const count = imageOutputs(row).length;
+  const originals = copies.length === count ? copies : count > 1 && copies.length === count + 1 ? copies.slice(1) : [];
+  const attached = originals[index - 1];
   if (attached) {
     try {
       return await download(option, attached.url, attached.size, IMAGE_INPUT_LIMITS, ctx.imageInputs.origins);

@@ -7,7 +7,7 @@ import { planDelivery, toCardFiles, uploadLimit } from '../delivery.js';
 import { isModerator } from '../permissions.js';
 import { accessOf } from '../wiring/access.js';
 import { imageOutputCount } from '../jobCard.js';
-import { cardBase, spoilerResults } from '../wiring/cardSession.js';
+import { cardBase, gridOriginals, spoilerResults } from '../wiring/cardSession.js';
 import type { BotContext } from '../wiring/context.js';
 import { planWithGrid } from './gridDelivery.js';
 import { download, GONE } from './gridButtons.js';
@@ -49,7 +49,9 @@ export async function handleShow(ctx: BotContext, interaction: ChatInputCommandI
     return;
   }
   const limitBytes = uploadLimit(interaction.attachmentSizeLimit);
-  const plan = await planWithGrid(files, limitBytes, (outputs) => planDelivery(outputs, { command: row.command, jobId: row.id, limitBytes, spoiler: spoilerResults(ctx, row.guildId) }), ctx.logger);
+  const plan = await planWithGrid(files, limitBytes, (outputs) => planDelivery(outputs, { command: row.command, jobId: row.id, limitBytes, spoiler: spoilerResults(ctx, row.guildId) }), ctx.logger, {
+    originals: gridOriginals(ctx, row.guildId),
+  });
   const payload = renderCard({
     ...cardBase(ctx, row),
     state: { kind: 'succeeded', summary: plan.summary, notes: plan.notes, imageName: plan.embedImage, outputCount: imageOutputCount(plan), ...(plan.grid && { grid: true }) },

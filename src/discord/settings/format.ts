@@ -61,6 +61,7 @@ export function formatGuildSettings(settings: GuildSettings): string {
   for (const [role, limits] of limited) lines.push(`  ${roleMention(role)}: ${limitsText(limits)}`);
   lines.push(`Moderator roles: ${settings.moderatorRoles.length === 0 ? 'none' : settings.moderatorRoles.map(roleMention).join(', ')}`);
   lines.push(`Results as spoilers: ${settings.spoilerResults ? 'on' : 'off'}`);
+  lines.push(`Batch originals under the grid: ${settings.gridOriginals ? 'on' : 'off (Files button)'}`);
   lines.push(`Blocked words: ${settings.blockedWords.length === 0 ? 'none' : settings.blockedWords.map((w) => `\`${w}\``).join(', ')}`);
   lines.push(`Blocked patterns: ${settings.blockedPatterns.length === 0 ? 'none' : settings.blockedPatterns.map((p) => `\`${p}\``).join(', ')}`);
   lines.push(`Reply to a blocked prompt: ${settings.blockedReply ?? `(standard) ${DEFAULT_BLOCKED_REPLY}`}`);

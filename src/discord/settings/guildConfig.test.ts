@@ -91,6 +91,15 @@ describe('moderators and spoilers', () => {
     expect(settings.store.guildSettings('1').moderatorRoles).toEqual([]);
   });
 
+  it('attaches a batch\'s originals under its grid, and stops, and shows the choice', async () => {
+    expect(await run('originals', { on: true })).toBe("A batch's original files are now attached under its grid.");
+    expect(settings.store.guildSettings('1').gridOriginals).toBe(true);
+    expect(await run('show', {})).toContain('Batch originals under the grid: on');
+    expect(await run('originals', {})).toBe('Say on: True or on: False.');
+    expect(await run('originals', { on: false })).toBe("A batch's original files now come with its Files button only.");
+    expect(settings.store.guildSettings('1').gridOriginals).toBe(false);
+  });
+
   it('turns spoilers off again', async () => {
     await run('spoiler', { on: true });
     expect(await run('spoiler', { on: false })).toBe('Results are no longer posted as spoilers.');

@@ -110,6 +110,12 @@ const spoiler: Run = (interaction) => {
   return { patch: { spoilerResults: on }, done: `Results are ${on ? 'now' : 'no longer'} posted as spoilers.` };
 };
 
+const originals: Run = (interaction) => {
+  const on = optionalBoolean(interaction, 'on');
+  if (on === undefined) throw new SettingsError('Say on: True or on: False.');
+  return { patch: { gridOriginals: on }, done: on ? 'A batch\'s original files are now attached under its grid.' : 'A batch\'s original files now come with its Files button only.' };
+};
+
 /** Exactly one of `word` and `pattern`. */
 function wordOrPattern(interaction: SettingsInteraction): { kind: 'word' | 'pattern'; text: string } {
   const word = optionalString(interaction, 'word')?.trim();
@@ -160,6 +166,7 @@ const SUBCOMMANDS: Record<string, Run> = {
   'moderator-add': moderator(true),
   'moderator-remove': moderator(false),
   spoiler,
+  originals,
   block,
   unblock,
   reply: replyText,

@@ -103,6 +103,9 @@ export function comfyConfigGroup(): APIApplicationCommandSubcommandGroupOption {
       sub('spoiler', 'Post results as spoilers', [
         { type: ApplicationCommandOptionType.Boolean, name: 'on', description: 'On or off', required: true },
       ]),
+      sub('originals', 'Attach a batch\'s original files under its grid (else: the Files button)', [
+        { type: ApplicationCommandOptionType.Boolean, name: 'on', description: 'On or off', required: true },
+      ]),
       sub('block', 'Refuse prompts with a word or pattern', blocked('block')),
       sub('unblock', 'Stop refusing a word or pattern', blocked('unblock')),
       sub('reply', 'What the bot answers to a refused prompt (empty: the standard text)', [text('text', 'The answer', false)]),

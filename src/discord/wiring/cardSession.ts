@@ -2,8 +2,10 @@
 // the transport, a card editor paced per channel, and what happens once the job ends (store, metrics, audit).
 import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction, SendableChannels } from 'discord.js';
 import type { Job } from '../../jobs/job.js';
+import type { OutputFile } from '../../comfy/types.js';
 import { auditJob } from '../../policy/audit.js';
 import { spoilerResults as guildWantsSpoilers } from '../../policy/limits.js';
+import type { GuildSettings } from '../../jobs/store-settings.js';
 import type { JobRow } from '../../jobs/store-types.js';
 import { CardEditor, type CardTransport } from '../cardEditor.js';
 import type { CardFile, CardView, ParamValue } from '../cardRenderer.js';
@@ -138,15 +140,26 @@ export function cardEditor(
   });
 }
 
-/** The guild's choice to post results as spoilers; a settings row that cannot be read means no. */
-export function spoilerResults(ctx: BotContext, guildId: string | null): boolean {
+/** A guild's yes/no choice about how its results are posted: never in DMs, and a settings row that cannot be
+ * read means no (`otherwise` says what that means, for the log). */
+function guildChoice(ctx: BotContext, guildId: string | null, choice: (settings: GuildSettings) => boolean, otherwise: string): boolean {
   if (guildId === null) return false;
   try {
-    return guildWantsSpoilers(ctx.store.guildSettings(guildId));
+    return choice(ctx.store.guildSettings(guildId));
   } catch (error) {
-    ctx.logger.error({ err: error, guild: guildId }, 'guild settings unreadable; results are posted without spoilers');
+    ctx.logger.error({ err: error, guild: guildId }, `guild settings unreadable; ${otherwise}`);
     return false;
   }
+}
+
+/** The guild's choice to post results as spoilers. */
+export function spoilerResults(ctx: BotContext, guildId: string | null): boolean {
+  return guildChoice(ctx, guildId, guildWantsSpoilers, 'results are posted without spoilers');
+}
+
+/** The guild's choice to attach a batch's originals under its grid. */
+export function gridOriginals(ctx: BotContext, guildId: string | null): boolean {
+  return guildChoice(ctx, guildId, (settings) => settings.gridOriginals, 'grids are posted without their originals');
 }
 
 /** What every delivery of a job's results shares, live or after an interruption. */
@@ -160,7 +173,8 @@ export function resultDelivery(
       // Whatever is posted from this plan is named and batched for this limit: a later attempt plans the same.
       safely(ctx.logger, 'upload limit', () => ctx.store.updateJob(job.id, { uploadLimit: limitBytes }));
       const spoiler = spoilerResults(ctx, job.guildId);
-      return planWithGrid(outputs, limitBytes, (files) => planDelivery(files, { command: job.command, jobId: job.id, limitBytes, spoiler }), ctx.logger.child({ job: job.id }));
+      const plan = (files: readonly OutputFile[]) => planDelivery(files, { command: job.command, jobId: job.id, limitBytes, spoiler });
+      return planWithGrid(outputs, limitBytes, plan, ctx.logger.child({ job: job.id }), { originals: gridOriginals(ctx, job.guildId) });
     },
     record: (posted) => safely(ctx.logger, 'delivery', () => ctx.store.recordDelivery(job.id, posted)),
     detour: () => owner.detour(),
