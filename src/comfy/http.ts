@@ -1,8 +1,8 @@
 // Every REST route of ComfyUI (local and Comfy Cloud), typed. One instance per backend.
 import { randomUUID } from 'node:crypto';
-import { FormData, request } from 'undici';
-import type { Dispatcher } from 'undici';
-import { ComfyConnectionError, ComfyHttpError, ComfyProtocolError, ComfyValidationError, isPromptErrorBody } from './errors.js';
+import { FormData } from 'undici';
+import { ComfyHttpError, ComfyProtocolError, ComfyValidationError, isPromptErrorBody } from './errors.js';
+import { header, rawRequest, type RawResponse, type RequestBody } from './transport.js';
 import type { ApiWorkflow, FileRef, NodeOutput, SubmitResult } from './types.js';
 
 export interface ComfyHttpOptions {
@@ -94,14 +94,7 @@ export function cloudJobPhase(status: string): 'done' | 'failed' | 'cancelled' |
   return 'running';
 }
 
-type Body = { json: unknown } | { form: FormData } | undefined;
 type Expect = 'json' | 'empty' | 'bytes';
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  bytes: Buffer;
-}
 
 export interface ViewResult {
   bytes: Buffer;
@@ -343,7 +336,7 @@ export class ComfyHttp {
     return this.manager('POST', '/manager/queue/install_model', { json: model });
   }
 
-  private async manager(method: string, path: string, body?: Body): Promise<unknown> {
+  private async manager(method: string, path: string, body?: RequestBody): Promise<unknown> {
     const res = await this.send(method, path, body);
     if (res.status === 404) {
       throw new ComfyHttpError(this.place(`${method} ${path}`), 404, '', `ComfyUI-Manager is not installed on ${this.name}`);
@@ -377,40 +370,23 @@ export class ComfyHttp {
     return this.apiKey ? { 'x-api-key': this.apiKey } : {};
   }
 
-  private async json<T>(method: string, path: string, body?: Body, apiOnly = false): Promise<T> {
+  private async json<T>(method: string, path: string, body?: RequestBody, apiOnly = false): Promise<T> {
     const res = await this.send(method, path, body, apiOnly);
     return this.check(`${method} ${path.split('?')[0]}`, res, 'json') as T;
   }
 
-  private async empty(method: string, path: string, body?: Body): Promise<void> {
+  private async empty(method: string, path: string, body?: RequestBody): Promise<void> {
     const res = await this.send(method, path, body);
     this.check(`${method} ${path}`, res, 'empty');
   }
 
-  private async send(method: string, path: string, body?: Body, apiOnly = false): Promise<RawResponse> {
+  private async send(method: string, path: string, body?: RequestBody, apiOnly = false): Promise<RawResponse> {
     const prefix = apiOnly ? '/api' : await this.pathPrefix();
     return this.raw(method, `${this.baseUrl}${prefix}${path}`, body, this.authHeaders(), `${method} ${path.split('?')[0]}`);
   }
 
-  private async raw(method: string, url: string, body: Body, headers: Record<string, string>, route: string): Promise<RawResponse> {
-    const options: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string | FormData; signal: AbortSignal } = {
-      method: method as Dispatcher.HttpMethod,
-      headers: { ...headers },
-      signal: AbortSignal.timeout(this.timeoutMs),
-    };
-    if (body && 'json' in body) {
-      options.headers['content-type'] = 'application/json';
-      options.body = JSON.stringify(body.json);
-    } else if (body) {
-      options.body = body.form;
-    }
-    try {
-      const res = await request(url, options);
-      const bytes = Buffer.from(await res.body.arrayBuffer());
-      return { status: res.statusCode, headers: res.headers, bytes };
-    } catch (err) {
-      throw new ComfyConnectionError(this.place(route), this.baseUrl, errorCode(err, this.timeoutMs), err);
-    }
+  private raw(method: string, url: string, body: RequestBody, headers: Record<string, string>, route: string): Promise<RawResponse> {
+    return rawRequest({ method, url, body, headers, timeoutMs: this.timeoutMs, place: this.place(route), baseUrl: this.baseUrl });
   }
 
   private check(route: string, res: RawResponse, expect: Expect): unknown {
@@ -433,17 +409,6 @@ export function tryJson(bytes: Buffer): unknown {
   } catch {
     return undefined;
   }
-}
-
-export function header(headers: RawResponse['headers'], name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-export function errorCode(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; code?: string; cause?: { code?: string } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
-  return e.code ?? e.cause?.code ?? (err instanceof Error ? err.message : String(err));
 }
 
 function withQuery(path: string, query: Record<string, string | number | undefined>): string {

@@ -3,7 +3,8 @@
 import { FormData, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { ComfyConnectionError, ComfyProtocolError, ComfyV2Error } from './errors.js';
-import { errorCode, header, tryJson } from './http.js';
+import { tryJson } from './http.js';
+import { errorCode, header, rawRequest, type RawResponse } from './transport.js';
 import { isObject } from './messages.js';
 import type { ApiWorkflow } from './types.js';
 
@@ -72,11 +73,6 @@ export interface V2HttpOptions {
   requestTimeoutMs?: number;
 }
 
-interface Raw {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  bytes: Buffer;
-}
 
 type Body = { json: unknown; key?: string } | { form: FormData; key?: string } | undefined;
 
@@ -202,39 +198,23 @@ export class V2Http {
     return this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {};
   }
 
-  private job201(res: Raw, route: string): V2Job {
+  private job201(res: RawResponse, route: string): V2Job {
     return asJob(this.check(route, res), this.place(route));
   }
 
-  private send(method: string, path: string, body?: Body): Promise<Raw> {
+  private send(method: string, path: string, body?: Body): Promise<RawResponse> {
     const headers = this.auth();
     if (body?.key !== undefined) headers['idempotency-key'] = body.key;
     return this.raw(method, `${this.baseUrl}${path}`, body, headers, `${method} ${path.split('?')[0]}`);
   }
 
-  private async raw(method: string, url: string, body: Body, headers: Record<string, string>, route: string): Promise<Raw> {
-    const options: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string | FormData; signal: AbortSignal } = {
-      method: method as Dispatcher.HttpMethod,
-      headers: { ...headers },
-      signal: AbortSignal.timeout(this.timeoutMs),
-    };
-    if (body && 'json' in body) {
-      options.headers['content-type'] = 'application/json';
-      options.body = JSON.stringify(body.json);
-    } else if (body) {
-      options.body = body.form;
-    }
-    try {
-      const res = await request(url, options);
-      const bytes = Buffer.from(await res.body.arrayBuffer());
-      return { status: res.statusCode, headers: res.headers, bytes };
-    } catch (err) {
-      throw new ComfyConnectionError(this.place(route), this.baseUrl, errorCode(err, this.timeoutMs), err);
-    }
+  private raw(method: string, url: string, body: Body, headers: Record<string, string>, route: string): Promise<RawResponse> {
+    return rawRequest({ method, url, body, headers, timeoutMs: this.timeoutMs, place: this.place(route), baseUrl: this.baseUrl });
   }
 
+
   /** 2xx → the parsed JSON (or nothing); otherwise the envelope as a ComfyV2Error. */
-  private check(route: string, res: Raw, parse = true): unknown {
+  private check(route: string, res: RawResponse, parse = true): unknown {
     if (res.status < 200 || res.status >= 300) {
       const parsed = tryJson(res.bytes);
       const error = isObject(parsed) && isObject(parsed.error) ? parsed.error : {};
