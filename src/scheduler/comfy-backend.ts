@@ -18,6 +18,7 @@ import {
   type RunEvent,
   type RunOutcome,
 } from './backend.js';
+import { readClassicInventory } from './classic-inventory.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { Inventory } from './requirements.js';
 
@@ -170,17 +171,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
   }
 
   private async readInventory(): Promise<void> {
-    const [info, folders] = await Promise.all([this.client.http.objectInfo(), this.client.http.modelFolders()]);
-    const lists = await Promise.all(
-      folders.map((folder) =>
-        this.client.http.models(folder).catch((error: unknown) => {
-          // One unreadable folder must not hide the others.
-          this.log.warn({ folder, err: error instanceof Error ? error.message : String(error) }, 'model folder unreadable');
-          return [] as string[];
-        }),
-      ),
-    );
-    this.inv = { nodeClasses: new Set(Object.keys(info)), models: new Set(lists.flat()) };
+    this.inv = await readClassicInventory(this.client.http, this.log);
     this.inventoryAt = this.clock.now();
     this.emit('inventory');
   }

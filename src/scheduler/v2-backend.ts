@@ -20,6 +20,7 @@ import {
   type RunEvent,
   type RunOutcome,
 } from './backend.js';
+import { readClassicInventory } from './classic-inventory.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { forward, WrappedRun } from './comfy-backend.js';
 import { delay } from '../comfy/v2-follow.js';
@@ -192,9 +193,7 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
       if (!this.inv) this.log.info('no classic URL for discovery: node classes and models are not checked on this backend');
       this.inv = UNCHECKED_INVENTORY;
     } else {
-      const [info, folders] = await Promise.all([this.discovery.objectInfo(), this.discovery.modelFolders()]);
-      const lists = await Promise.all(folders.map((folder) => this.discovery!.models(folder).catch(() => [] as string[])));
-      this.inv = { nodeClasses: new Set(Object.keys(info)), models: new Set(lists.flat()) };
+      this.inv = await readClassicInventory(this.discovery, this.log);
     }
     this.inventoryAt = this.clock.now();
     this.emit('inventory');
