@@ -18,7 +18,10 @@ import {
   type RunEvent,
   type RunOutcome,
 } from './backend.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { readClassicInventory } from './classic-inventory.js';
+import { systemClock, type Clock } from './clock.js';
+import { LostRunWatch } from './lost-run-watch.js';
+import { ProbeLoop } from './probe-loop.js';
 import type { Inventory } from './requirements.js';
 
 export interface ComfyBackendOptions {
@@ -44,22 +47,13 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
   private readonly client: ComfyClient;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly probeIntervalMs: number;
   private readonly inventoryRefreshMs: number;
-  private readonly lostAfterMs: number;
   private readonly previewMethod: SubmitOptions['previewMethod'];
-  private up = false;
+  private readonly probes: ProbeLoop;
+  private readonly watch: LostRunWatch;
   private connectedOnce = false;
   private inv: Inventory | undefined;
   private inventoryAt = -Infinity;
-  private probeTimer: TimerHandle | null = null;
-  private lostTimer: TimerHandle | null = null;
-  private probing: Promise<void> | null = null;
-  private stopped = false;
-  /** Runs this backend holds, to declare lost if it stays down. */
-  private readonly runs = new Set<WrappedRun>();
-  /** Prompts given up on while the server was unreachable: cancelled when it comes back, so none runs twice. */
-  private readonly abandoned = new Set<string>();
 
   constructor(options: ComfyBackendOptions) {
     super();
@@ -69,11 +63,16 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
     this.weight = options.weight ?? 1;
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger).child({ backend: this.name });
-    this.probeIntervalMs = options.probeIntervalMs ?? 10_000;
     this.inventoryRefreshMs = options.inventoryRefreshMs ?? 300_000;
-    this.lostAfterMs = options.lostAfterMs ?? 60_000;
     this.previewMethod = options.previewMethod;
-    this.client.on('disconnected', () => this.setHealthy(false));
+    this.probes = new ProbeLoop({ clock: this.clock, intervalMs: options.probeIntervalMs ?? 10_000, probeOnce: () => this.probeOnce() });
+    this.watch = new LostRunWatch({
+      clock: this.clock,
+      lostAfterMs: options.lostAfterMs ?? 60_000,
+      cancelAbandoned: (promptId) => this.cancelAbandoned(promptId),
+      onHealth: (healthy) => this.emit('health', healthy),
+    });
+    this.client.on('disconnected', () => this.watch.setHealthy(false));
     this.client.on('connected', () => {
       // A restarted server may have other nodes and models: re-read before trusting it again.
       this.inventoryAt = -Infinity;
@@ -82,7 +81,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
   }
 
   get healthy(): boolean {
-    return this.up;
+    return this.watch.healthy;
   }
 
   get inventory(): Inventory | undefined {
@@ -91,26 +90,18 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
 
   /** Connects and probes once; never throws (a down backend becomes healthy by itself when it answers). */
   async start(): Promise<void> {
-    this.stopped = false;
-    await this.probe();
+    await this.probes.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
-    if (this.lostTimer) this.clock.clearTimeout(this.lostTimer);
-    this.probeTimer = null;
-    this.lostTimer = null;
+    this.probes.stop();
+    this.watch.stop();
     await this.client.close();
   }
 
   /** One health check: connect if needed, `/system_stats`, inventory when stale. Concurrent calls share one. */
   probe(): Promise<void> {
-    this.probing ??= this.probeOnce().finally(() => {
-      this.probing = null;
-      this.scheduleProbe();
-    });
-    return this.probing;
+    return this.probes.probe();
   }
 
   async run(spec: JobSpec, promptId: string): Promise<BackendRun> {
@@ -144,7 +135,6 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
   // ---- internals ----------------------------------------------------------------------------------------
 
   private async probeOnce(): Promise<void> {
-    if (this.stopped) return;
     try {
       if (!this.connectedOnce) {
         await this.client.connect();
@@ -153,73 +143,29 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
       await this.client.http.systemStats();
       if (this.clock.now() - this.inventoryAt >= this.inventoryRefreshMs) await this.readInventory();
       if (!this.client.connected) throw new Error('the WebSocket is not connected');
-      this.setHealthy(true);
+      this.watch.setHealthy(true);
     } catch (error) {
       this.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'probe failed');
-      this.setHealthy(false);
+      this.watch.setHealthy(false);
     }
   }
 
-  private scheduleProbe(): void {
-    if (this.stopped) return;
-    if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
-    this.probeTimer = this.clock.setTimeout(() => {
-      this.probeTimer = null;
-      void this.probe();
-    }, this.probeIntervalMs);
-  }
-
   private async readInventory(): Promise<void> {
-    const [info, folders] = await Promise.all([this.client.http.objectInfo(), this.client.http.modelFolders()]);
-    const lists = await Promise.all(
-      folders.map((folder) =>
-        this.client.http.models(folder).catch((error: unknown) => {
-          // One unreadable folder must not hide the others.
-          this.log.warn({ folder, err: error instanceof Error ? error.message : String(error) }, 'model folder unreadable');
-          return [] as string[];
-        }),
-      ),
-    );
-    this.inv = { nodeClasses: new Set(Object.keys(info)), models: new Set(lists.flat()) };
+    this.inv = await readClassicInventory(this.client.http, this.log);
     this.inventoryAt = this.clock.now();
     this.emit('inventory');
   }
 
-  private setHealthy(healthy: boolean): void {
-    if (healthy === this.up) return;
-    this.up = healthy;
-    if (healthy) {
-      if (this.lostTimer) this.clock.clearTimeout(this.lostTimer);
-      this.lostTimer = null;
-      this.cancelAbandoned();
-    } else {
-      this.lostTimer = this.clock.setTimeout(() => this.declareLost(), this.lostAfterMs);
-    }
-    this.emit('health', healthy);
-  }
-
-  private declareLost(): void {
-    this.lostTimer = null;
-    const seconds = Math.round(this.lostAfterMs / 1000);
-    for (const run of [...this.runs]) {
-      this.abandoned.add(run.promptId);
-      run.end({ type: 'lost', message: `it has been unreachable for ${seconds} s` });
-    }
-  }
-
-  private cancelAbandoned(): void {
-    for (const promptId of [...this.abandoned]) {
-      this.abandoned.delete(promptId);
-      this.client.cancel(promptId).then(
-        (result) => this.log.info({ promptId, result }, 'abandoned prompt cancelled'),
-        (error: unknown) => this.log.warn({ promptId, err: error instanceof Error ? error.message : String(error) }, 'abandoned prompt not cancelled'),
-      );
-    }
+  private cancelAbandoned(promptId: string): void {
+    this.client.cancel(promptId).then(
+      (result) => this.log.info({ promptId, result }, 'abandoned prompt cancelled'),
+      (error: unknown) => this.log.warn({ promptId, err: error instanceof Error ? error.message : String(error) }, 'abandoned prompt not cancelled'),
+    );
   }
 
   private wrap(run: PromptRun, spec: JobSpec): BackendRun {
-    const wrapped = new WrappedRun(run.promptId, (listener) => run.subscribe((e) => forward(e, listener)), () => this.runs.delete(wrapped));
-    this.runs.add(wrapped);
+    const wrapped = new WrappedRun(run.promptId, (listener) => run.subscribe((e) => forward(e, listener)), () => this.watch.release(wrapped));
+    this.watch.hold(wrapped);
     void run.finished.then(async (terminal) => wrapped.end(await this.outcome(terminal, spec)));
     return wrapped;
   }
@@ -245,7 +191,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
 
   private explain(error: unknown): Error {
     if (error instanceof ComfyConnectionError) {
-      this.setHealthy(false);
+      this.watch.setHealthy(false);
       return new BackendUnavailableError(this.name, error.message, { cause: error });
     }
     if (error instanceof ComfyValidationError) return new Error(`ComfyUI refused the workflow: ${error.describe().join('; ')}`, { cause: error });

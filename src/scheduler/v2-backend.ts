@@ -20,9 +20,12 @@ import {
   type RunEvent,
   type RunOutcome,
 } from './backend.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { readClassicInventory } from './classic-inventory.js';
+import { systemClock, type Clock } from './clock.js';
 import { forward, WrappedRun } from './comfy-backend.js';
 import { delay } from '../comfy/v2-follow.js';
+import { LostRunWatch } from './lost-run-watch.js';
+import { ProbeLoop } from './probe-loop.js';
 import { UNCHECKED_INVENTORY, type Inventory } from './requirements.js';
 
 export interface V2BackendOptions {
@@ -50,19 +53,11 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
   private readonly discovery: ComfyHttp | undefined;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly probeIntervalMs: number;
   private readonly inventoryRefreshMs: number;
-  private readonly lostAfterMs: number;
-  private up = false;
+  private readonly probes: ProbeLoop;
+  private readonly watch: LostRunWatch;
   private inv: Inventory | undefined;
   private inventoryAt = -Infinity;
-  private probeTimer: TimerHandle | null = null;
-  private lostTimer: TimerHandle | null = null;
-  private probing: Promise<void> | null = null;
-  private stopped = false;
-  private readonly runs = new Set<WrappedRun>();
-  /** Runs given up on while the endpoint was unreachable: cancelled when it answers again. */
-  private readonly abandoned = new Set<string>();
   /** Idempotency key (the scheduler's prompt id) → the server's job id, for runs adopted after a restart. */
   private readonly jobIds = new Map<string, string>();
 
@@ -75,13 +70,18 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
     this.weight = options.weight ?? 1;
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger).child({ backend: this.name, api: 'v2' });
-    this.probeIntervalMs = options.probeIntervalMs ?? 10_000;
     this.inventoryRefreshMs = options.inventoryRefreshMs ?? 300_000;
-    this.lostAfterMs = options.lostAfterMs ?? 60_000;
+    this.probes = new ProbeLoop({ clock: this.clock, intervalMs: options.probeIntervalMs ?? 10_000, probeOnce: () => this.probeOnce() });
+    this.watch = new LostRunWatch({
+      clock: this.clock,
+      lostAfterMs: options.lostAfterMs ?? 60_000,
+      cancelAbandoned: (id) => this.cancelAbandoned(id),
+      onHealth: (healthy) => this.emit('health', healthy),
+    });
   }
 
   get healthy(): boolean {
-    return this.up;
+    return this.watch.healthy;
   }
 
   get inventory(): Inventory | undefined {
@@ -94,25 +94,17 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
   }
 
   async start(): Promise<void> {
-    this.stopped = false;
-    await this.probe();
+    await this.probes.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
-    if (this.lostTimer) this.clock.clearTimeout(this.lostTimer);
-    this.probeTimer = null;
-    this.lostTimer = null;
+    this.probes.stop();
+    this.watch.stop();
     await this.client.close();
   }
 
   probe(): Promise<void> {
-    this.probing ??= this.probeOnce().finally(() => {
-      this.probing = null;
-      this.scheduleProbe(this.probeIntervalMs);
-    });
-    return this.probing;
+    return this.probes.probe();
   }
 
   async run(spec: JobSpec, promptId: string): Promise<BackendRun> {
@@ -138,8 +130,8 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
           if (await this.client.job(promptId)) return this.client.follow(promptId);
           return await this.client.adopt(promptId, await this.bound(spec, promptId));
         } catch (error) {
-          if (!(error instanceof ComfyConnectionError) || this.stopped || (wrapped && !this.runs.has(wrapped))) throw error;
-          this.setHealthy(false);
+          if (!(error instanceof ComfyConnectionError) || this.probes.stopped || (wrapped && !this.watch.holds(wrapped))) throw error;
+          this.watch.setHealthy(false);
           await delay(Math.min(1_000 * 2 ** attempt, 10_000));
         }
       }
@@ -167,24 +159,14 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
   }
 
   private async probeOnce(): Promise<void> {
-    if (this.stopped) return;
     try {
       await this.client.probe();
       if (this.clock.now() - this.inventoryAt >= this.inventoryRefreshMs) await this.readInventory();
-      this.setHealthy(true);
+      this.watch.setHealthy(true);
     } catch (error) {
       this.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'probe failed');
-      this.setHealthy(false);
+      this.watch.setHealthy(false);
     }
-  }
-
-  private scheduleProbe(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
-    this.probeTimer = this.clock.setTimeout(() => {
-      this.probeTimer = null;
-      void this.probe();
-    }, delayMs);
   }
 
   private async readInventory(): Promise<void> {
@@ -192,47 +174,19 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
       if (!this.inv) this.log.info('no classic URL for discovery: node classes and models are not checked on this backend');
       this.inv = UNCHECKED_INVENTORY;
     } else {
-      const [info, folders] = await Promise.all([this.discovery.objectInfo(), this.discovery.modelFolders()]);
-      const lists = await Promise.all(folders.map((folder) => this.discovery!.models(folder).catch(() => [] as string[])));
-      this.inv = { nodeClasses: new Set(Object.keys(info)), models: new Set(lists.flat()) };
+      this.inv = await readClassicInventory(this.discovery, this.log);
     }
     this.inventoryAt = this.clock.now();
     this.emit('inventory');
   }
 
-  private setHealthy(healthy: boolean): void {
-    if (healthy === this.up) return;
-    this.up = healthy;
-    if (healthy) {
-      if (this.lostTimer) this.clock.clearTimeout(this.lostTimer);
-      this.lostTimer = null;
-      this.cancelAbandoned();
-    } else {
-      this.lostTimer = this.clock.setTimeout(() => this.declareLost(), this.lostAfterMs);
-    }
-    this.emit('health', healthy);
-  }
-
-  private declareLost(): void {
-    this.lostTimer = null;
-    const seconds = Math.round(this.lostAfterMs / 1000);
-    for (const run of [...this.runs]) {
-      // The job runs elsewhere now: this one is cancelled once the endpoint answers again, so it cannot run twice.
-      this.abandoned.add(run.promptId);
-      run.end({ type: 'lost', message: `it has been unreachable for ${seconds} s` });
-    }
-  }
-
-  private cancelAbandoned(): void {
-    for (const id of [...this.abandoned]) {
-      this.abandoned.delete(id);
-      const jobId = this.jobIds.get(id) ?? id;
-      this.client.unfollow(jobId);
-      this.client.cancel(jobId).then(
-        (result) => this.log.info({ job: jobId, result }, 'abandoned v2 job cancelled'),
-        (error: unknown) => this.log.warn({ job: jobId, err: error instanceof Error ? error.message : String(error) }, 'abandoned v2 job not cancelled'),
-      );
-    }
+  private cancelAbandoned(id: string): void {
+    const jobId = this.jobIds.get(id) ?? id;
+    this.client.unfollow(jobId);
+    this.client.cancel(jobId).then(
+      (result) => this.log.info({ job: jobId, result }, 'abandoned v2 job cancelled'),
+      (error: unknown) => this.log.warn({ job: jobId, err: error instanceof Error ? error.message : String(error) }, 'abandoned v2 job not cancelled'),
+    );
   }
 
   /** A run whose prompt may still be on its way (adoption); events are relayed once it is there. */
@@ -245,17 +199,16 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
         return () => listeners.delete(listener);
       },
       () => {
-        this.runs.delete(wrapped);
+        this.watch.release(wrapped);
         this.jobIds.delete(key);
       },
     );
-    this.runs.add(wrapped);
+    this.watch.hold(wrapped);
     inner.then(
       (run) => {
-        if (!this.runs.has(wrapped)) {
+        if (!this.watch.holds(wrapped)) {
           // Declared lost before the run was found: it is abandoned like any other.
-          this.abandoned.add(run.promptId);
-          if (this.up) this.cancelAbandoned();
+          this.watch.abandon(run.promptId);
           return;
         }
         // Adopted under its key: the store keeps the key, so a cancel by key must reach the server's job id.
@@ -293,15 +246,15 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
 
   private explain(error: unknown): Error {
     if (error instanceof ComfyConnectionError || (error instanceof ComfyV2Error && error.status >= 500)) {
-      this.setHealthy(false);
+      this.watch.setHealthy(false);
       return new BackendUnavailableError(this.name, error.message, { cause: error });
     }
     if (error instanceof ComfyV2Error && BUSY_CODES.has(error.code)) {
       // Not now: the job returns to the queue (another backend may take it) and this one rests as asked.
       const restMs = error.retryAfterMs ?? 5_000;
       this.log.info({ code: error.code, retryAfterMs: restMs }, 'v2 backend busy; resting before the next job');
-      this.setHealthy(false);
-      this.scheduleProbe(restMs);
+      this.watch.setHealthy(false);
+      this.probes.schedule(restMs);
       return new BackendUnavailableError(this.name, `${error.code}: retry after ${Math.round(restMs / 1000)} s`, { cause: error });
     }
     if (error instanceof ComfyV2Error && error.code === 'insufficient_credits') {

@@ -1,0 +1,20 @@
+// What a classic ComfyUI can run: its node classes (`/object_info`) and the files of every model folder. Used by
+// the classic backend and by a v2 backend's discovery URL.
+import type { ComfyHttp } from '../comfy/http.js';
+import type { Logger } from '../config/logger.js';
+import type { Inventory } from './requirements.js';
+
+/** Rejects if the node classes or the folder list cannot be read; an unreadable folder only counts as empty. */
+export async function readClassicInventory(http: ComfyHttp, log: Logger): Promise<Inventory> {
+  const [info, folders] = await Promise.all([http.objectInfo(), http.modelFolders()]);
+  const lists = await Promise.all(
+    folders.map((folder) =>
+      http.models(folder).catch((error: unknown) => {
+        // One unreadable folder must not hide the others.
+        log.warn({ folder, err: error instanceof Error ? error.message : String(error) }, 'model folder unreadable');
+        return [] as string[];
+      }),
+    ),
+  );
+  return { nodeClasses: new Set(Object.keys(info)), models: new Set(lists.flat()) };
+}
