@@ -11,7 +11,7 @@ import { openJobStore } from '../src/jobs/store.js';
 import { currentRevision, startFakeDiscord, type FakeDiscord, type StoredMessage } from '../test/fakes/discord/index.js';
 import { startComfyPool, type ComfyPool } from './fakes.js';
 import { Child, now } from './ipc.js';
-import type { BotFigures, BotParams } from './sut/bot.js';
+import type { BotFigures, BotParams, MeasureOptions } from './sut/bot.js';
 
 export interface BotWorkload {
   jobs: number;
@@ -23,6 +23,8 @@ export interface BotWorkload {
   previews: boolean;
   /** Slash commands per second. */
   arrivalsPerSecond: number;
+  /** Profile the bot's CPU by room over the measured window (the profiler's own cost lands in that run's CPU). */
+  profile?: boolean;
 }
 
 export interface CardRecord {
@@ -136,7 +138,7 @@ async function runWorkload(w: BotWorkload): Promise<BotRunResult> {
     const warmUp = await d.slash('imagine', { prompt: 'warm-up', steps: w.steps }, { userId: userId(w.jobs), channelId: channelIds[0]! });
     await d.waitFor(() => finalFor(warmUp.token), { timeoutMs: 60_000, description: 'the warm-up card to finish' });
 
-    await bot.call('measureStart');
+    await bot.call('measureStart', { profile: w.profile ?? false } satisfies MeasureOptions);
     const started = now();
     const tokens: string[] = [];
     for (let i = 0; i < w.jobs; i++) {
