@@ -16,6 +16,7 @@ function run(cards: CardRecord[], previewEdits: PreviewEdit[] = []): BotRunResul
     stepTimes: new Map([['p1', [1000, 1100, 1200]]]),
     doneTimes: new Map([['p1', 1300]]),
     rateLimitHits: {},
+    discordRequests: {},
     durationMs: 0,
   };
 }

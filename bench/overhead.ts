@@ -36,6 +36,14 @@ function roomRows(profiled: BotRunResult): Row[] {
   return [...shown.map((r) => row(r.room, r.ms)), ...(rest > 0 ? [row('everything else', rest)] : [])];
 }
 
+/** e.g. "7.2 (5.1 PATCH /webhooks/:app/:token/messages/:message, …)": what the REST share of the CPU pays for. */
+function requestsPerJob(run: BotRunResult): string {
+  const jobs = run.cards.length;
+  const routes = Object.entries(run.discordRequests).sort((a, b) => b[1] - a[1]);
+  const total = routes.reduce((a, [, n]) => a + n, 0);
+  return `${fixed(total / jobs)} (${routes.map(([route, n]) => `${fixed(n / jobs)} ${route}`).join(', ')})`;
+}
+
 export async function runOverhead(): Promise<BenchResult> {
   const control = await botRun(CONTROL);
   const streaming = await botRun(STREAMING);
@@ -51,6 +59,7 @@ export async function runOverhead(): Promise<BenchResult> {
     rows: [
       { benchmark: 'overhead', figure: 'bot CPU per job, control path (no media)', value: `${fixed(perJob)} ms`, target: atMost(perJob, 20, '≤ 20 ms') },
       ...roomRows(profiled),
+      { benchmark: 'overhead', figure: '  Discord requests per job, control path', value: requestsPerJob(control), target: null },
       { benchmark: 'overhead', figure: 'bot CPU per preview frame', value: `${fixed(perPreview, 2)} ms`, target: null },
       { benchmark: 'overhead', figure: 'event-loop delay p99, 50 jobs streaming', value: `${fixed(loop.p99)} ms (p50 ${fixed(loop.p50)}, max ${fixed(loop.max)})`, target: below(loop.p99, 20, '< 20 ms') },
       { benchmark: 'overhead', figure: 'bot peak RSS, 50 jobs streaming', value: MB(peakRss), target: atMost(peakRss, 150 * 2 ** 20, '≤ 150 MB') },

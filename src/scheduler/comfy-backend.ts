@@ -20,6 +20,7 @@ import {
 } from './backend.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { Inventory } from './requirements.js';
+import type { SerialGate } from './serial-gate.js';
 
 export interface ComfyBackendOptions {
   client: ComfyClient;
@@ -34,6 +35,8 @@ export interface ComfyBackendOptions {
   /** Runs on a backend down this long are declared lost, so their jobs can run elsewhere. */
   lostAfterMs?: number;
   previewMethod?: SubmitOptions['previewMethod'];
+  /** Shared by the backends of a pool, so their node lists are read (and parsed) one at a time. */
+  inventoryGate?: SerialGate;
 }
 
 export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend {
@@ -47,6 +50,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
   private readonly inventoryRefreshMs: number;
   private readonly lostAfterMs: number;
   private readonly previewMethod: SubmitOptions['previewMethod'];
+  private readonly inventoryGate: SerialGate;
   private up = false;
   private connectedOnce = false;
   private inv: Inventory | undefined;
@@ -72,6 +76,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
     this.inventoryRefreshMs = options.inventoryRefreshMs ?? 300_000;
     this.lostAfterMs = options.lostAfterMs ?? 60_000;
     this.previewMethod = options.previewMethod;
+    this.inventoryGate = options.inventoryGate ?? ((task) => task());
     this.client.on('disconnected', () => this.setHealthy(false));
     this.client.on('connected', () => {
       // A restarted server may have other nodes and models: re-read before trusting it again.
@@ -169,7 +174,11 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
   }
 
   private async readInventory(): Promise<void> {
-    const [info, folders] = await Promise.all([this.client.http.objectInfo(), this.client.http.modelFolders()]);
+    // Only the class names are kept: the parsed node list is garbage as soon as they are read.
+    const [nodeClasses, folders] = await Promise.all([
+      this.inventoryGate(async () => new Set(Object.keys(await this.client.http.objectInfo()))),
+      this.client.http.modelFolders(),
+    ]);
     const lists = await Promise.all(
       folders.map((folder) =>
         this.client.http.models(folder).catch((error: unknown) => {
@@ -179,7 +188,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
         }),
       ),
     );
-    this.inv = { nodeClasses: new Set(Object.keys(info)), models: new Set(lists.flat()) };
+    this.inv = { nodeClasses, models: new Set(lists.flat()) };
     this.inventoryAt = this.clock.now();
     this.emit('inventory');
   }
