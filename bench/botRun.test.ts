@@ -6,14 +6,17 @@ function card(r: Partial<CardRecord>): CardRecord {
   return { jobId: 'j1', promptId: 'p1', finalTitle: '/imagine · Done', finalText: '', finalAt: 0, jobFinishedAt: null, edits: 2, ...r };
 }
 
+const memory = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+
 function run(cards: CardRecord[], previewEdits: PreviewEdit[] = []): BotRunResult {
   return {
     workload: { jobs: cards.length, channels: 1, backends: 1, steps: 3, stepDelayMs: 100, previews: true, arrivalsPerSecond: 1 },
     cards,
-    figures: { cpuUserMs: 0, cpuSystemMs: 0, maxRssBytes: 0, eventLoopDelayMs: { p50: 0, p99: 0, max: 0 }, previewEdits, framesReceived: 3, framesSuperseded: 0 },
+    figures: { cpuUserMs: 0, cpuSystemMs: 0, maxRssBytes: 0, eventLoopDelayMs: { p50: 0, p99: 0, max: 0 }, previewEdits, framesReceived: 3, framesSuperseded: 0, memory: { atStart: memory, atPeak: memory }, cpuRooms: null, cpuProfilePath: null },
     stepTimes: new Map([['p1', [1000, 1100, 1200]]]),
     doneTimes: new Map([['p1', 1300]]),
     rateLimitHits: {},
+    discordRequests: {},
     durationMs: 0,
   };
 }

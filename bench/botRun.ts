@@ -11,7 +11,7 @@ import { openJobStore } from '../src/jobs/store.js';
 import { currentRevision, startFakeDiscord, type FakeDiscord, type StoredMessage } from '../test/fakes/discord/index.js';
 import { startComfyPool, type ComfyPool } from './fakes.js';
 import { Child, now } from './ipc.js';
-import type { BotFigures, BotParams } from './sut/bot.js';
+import type { BotFigures, BotParams, MeasureOptions } from './sut/bot.js';
 
 export interface BotWorkload {
   jobs: number;
@@ -23,6 +23,8 @@ export interface BotWorkload {
   previews: boolean;
   /** Slash commands per second. */
   arrivalsPerSecond: number;
+  /** Profile the bot's CPU by room over the measured window (the profiler's own cost lands in that run's CPU). */
+  profile?: boolean;
 }
 
 export interface CardRecord {
@@ -48,6 +50,8 @@ export interface BotRunResult {
   doneTimes: ReadonlyMap<string, number>;
   /** 429s the fake Discord answered, by route. */
   rateLimitHits: Record<string, number>;
+  /** Requests the fake Discord answered in the measured window, by route. */
+  discordRequests: Record<string, number>;
   /** First slash command to last final card. */
   durationMs: number;
 }
@@ -136,7 +140,8 @@ async function runWorkload(w: BotWorkload): Promise<BotRunResult> {
     const warmUp = await d.slash('imagine', { prompt: 'warm-up', steps: w.steps }, { userId: userId(w.jobs), channelId: channelIds[0]! });
     await d.waitFor(() => finalFor(warmUp.token), { timeoutMs: 60_000, description: 'the warm-up card to finish' });
 
-    await bot.call('measureStart');
+    await bot.call('measureStart', { profile: w.profile ?? false } satisfies MeasureOptions);
+    const requestsBefore = d.requests.length;
     const started = now();
     const tokens: string[] = [];
     for (let i = 0; i < w.jobs; i++) {
@@ -154,6 +159,8 @@ async function runWorkload(w: BotWorkload): Promise<BotRunResult> {
     );
     const durationMs = now() - started;
     const figures = await bot.call<BotFigures>('report');
+    const discordRequests: Record<string, number> = {};
+    for (const r of d.requests.slice(requestsBefore)) discordRequests[r.route] = (discordRequests[r.route] ?? 0) + 1;
     const cards = tokens.map((token): CardRecord => {
       const card = d.originalFor(token)!;
       return { jobId: jobIdOf(card) ?? '', promptId: null, finalTitle: titleOf(card), finalText: embedOf(card)?.description ?? '', finalAt: finals.get(card.id)!, jobFinishedAt: null, edits: card.history.length - 1 };
@@ -174,7 +181,7 @@ async function runWorkload(w: BotWorkload): Promise<BotRunResult> {
     } finally {
       store.close();
     }
-    return { workload: w, cards, figures, stepTimes: pool.stepTimes, doneTimes: pool.doneTimes, rateLimitHits: { ...d.rateLimitHits }, durationMs };
+    return { workload: w, cards, figures, stepTimes: pool.stepTimes, doneTimes: pool.doneTimes, rateLimitHits: { ...d.rateLimitHits }, discordRequests, durationMs };
   } finally {
     await bot?.stop();
     await pool?.close();

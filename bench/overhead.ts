@@ -1,32 +1,77 @@
-// 3. Overhead: the bot's own CPU per job on the control path (previews off), its CPU per preview (the same
-// workload with previews on, minus the control path), and its event-loop delay while 50 jobs stream at once.
-import { botRun, type BotWorkload } from './botRun.js';
+// 3. Overhead: the bot's own CPU per job on the control path (previews off) and where it goes by room, its CPU per
+// preview (the same workload with previews on, minus the control path), its event-loop delay and its memory while
+// 50 jobs stream at once.
+import { botRun, type BotRunResult, type BotWorkload } from './botRun.js';
 import { describeWorkload } from './freshness.js';
-import { below, fixed, type BenchResult } from './report.js';
+import { atMost, below, fixed, type BenchResult, type Row } from './report.js';
+import type { MemorySample } from './sut/bot.js';
 
 const STREAMING: BotWorkload = { jobs: 50, channels: 5, backends: 50, steps: 50, stepDelayMs: 100, previews: true, arrivalsPerSecond: 25 };
 const CONTROL: BotWorkload = { ...STREAMING, previews: false };
+const PROFILED: BotWorkload = { ...CONTROL, profile: true };
+
+/** Rooms printed on their own row; the rest are summed on one. */
+const ROOMS_SHOWN = 8;
+
+const MB = (bytes: number) => `${fixed(bytes / 2 ** 20, 0)} MB`;
+const cpu = (r: BotRunResult) => r.figures.cpuUserMs + r.figures.cpuSystemMs;
+
+function memory(m: MemorySample): string {
+  return `RSS ${MB(m.rss)} = heap ${MB(m.heapUsed)} used of ${MB(m.heapTotal)} + external ${MB(m.external)} (array buffers ${MB(m.arrayBuffers)}) + code, stacks, native`;
+}
+
+function roomRows(profiled: BotRunResult): Row[] {
+  const rooms = profiled.figures.cpuRooms;
+  if (!rooms) throw new Error('the profiled run returned no profile');
+  const jobs = profiled.cards.length;
+  const total = rooms.reduce((a, r) => a + r.ms, 0);
+  const shown = rooms.slice(0, ROOMS_SHOWN);
+  const rest = rooms.slice(ROOMS_SHOWN).reduce((a, r) => a + r.ms, 0);
+  const row = (room: string, ms: number): Row => ({
+    benchmark: 'overhead',
+    figure: `  CPU per job: ${room}`,
+    value: `${fixed(ms / jobs, 1)} ms (${fixed((ms / total) * 100, 0)} %)`,
+    target: null,
+  });
+  return [...shown.map((r) => row(r.room, r.ms)), ...(rest > 0 ? [row('everything else', rest)] : [])];
+}
+
+/** e.g. "7.2 (5.1 PATCH /webhooks/:app/:token/messages/:message, …)": what the REST share of the CPU pays for. */
+function requestsPerJob(run: BotRunResult): string {
+  const jobs = run.cards.length;
+  const routes = Object.entries(run.discordRequests).sort((a, b) => b[1] - a[1]);
+  const total = routes.reduce((a, [, n]) => a + n, 0);
+  return `${fixed(total / jobs)} (${routes.map(([route, n]) => `${fixed(n / jobs)} ${route}`).join(', ')})`;
+}
 
 export async function runOverhead(): Promise<BenchResult> {
   const control = await botRun(CONTROL);
   const streaming = await botRun(STREAMING);
-  const cpu = (r: typeof control) => r.figures.cpuUserMs + r.figures.cpuSystemMs;
+  const profiled = await botRun(PROFILED);
   const perJob = cpu(control) / control.cards.length;
   const frames = streaming.figures.framesReceived;
   if (frames === 0) throw new Error('the streaming run received no preview frames, so there is no cost per preview to report');
   const perPreview = (cpu(streaming) - cpu(control)) / frames;
   const loop = streaming.figures.eventLoopDelayMs;
+  const peakRss = streaming.figures.maxRssBytes;
+  const { atStart, atPeak } = streaming.figures.memory;
   return {
     rows: [
-      { benchmark: 'overhead', figure: 'bot CPU per job, control path (no media)', value: `${fixed(perJob)} ms`, target: null },
+      { benchmark: 'overhead', figure: 'bot CPU per job, control path (no media)', value: `${fixed(perJob)} ms`, target: atMost(perJob, 20, '≤ 20 ms') },
+      ...roomRows(profiled),
+      { benchmark: 'overhead', figure: '  Discord requests per job, control path', value: requestsPerJob(control), target: null },
       { benchmark: 'overhead', figure: 'bot CPU per preview frame', value: `${fixed(perPreview, 2)} ms`, target: null },
       { benchmark: 'overhead', figure: 'event-loop delay p99, 50 jobs streaming', value: `${fixed(loop.p99)} ms (p50 ${fixed(loop.p50)}, max ${fixed(loop.max)})`, target: below(loop.p99, 20, '< 20 ms') },
-      { benchmark: 'overhead', figure: 'bot peak RSS, 50 jobs streaming', value: `${fixed(streaming.figures.maxRssBytes / 2 ** 20, 0)} MB`, target: null },
+      { benchmark: 'overhead', figure: 'bot peak RSS, 50 jobs streaming', value: MB(peakRss), target: atMost(peakRss, 150 * 2 ** 20, '≤ 150 MB') },
+      { benchmark: 'overhead', figure: '  memory at the peak (sampled)', value: memory(atPeak), target: null },
+      { benchmark: 'overhead', figure: '  memory before the 50 jobs', value: memory(atStart), target: null },
     ],
     method: [
       `control: ${describeWorkload(CONTROL)}; streaming: the same with previews on (${frames} frames received, ${streaming.figures.framesSuperseded} superseded before encoding)`,
-      `CPU = user + system time of the bot process (process.cpuUsage) from the first slash command to the last final edit; per job = control CPU / ${control.cards.length} (includes discord.js REST + gateway, scheduler, ComfyUI client, card edits); per preview = (streaming CPU − control CPU) / frames received`,
-      'the REAL bot (src/main.ts startApp) in its own process; event-loop delay = perf_hooks.monitorEventLoopDelay (10 ms resolution, subtracted) over the streaming run, in the bot process; the fakes run in the bench process on the same 2 cores',
+      `CPU = user + system time of the bot process (process.cpuUsage, so other processes' load does not count) from the first slash command to the last final edit; per job = control CPU / ${control.cards.length} (includes discord.js REST + gateway, scheduler, ComfyUI client, card edits); per preview = (streaming CPU − control CPU) / frames received`,
+      `CPU by room: a third run of the control workload under V8's sampling profiler (node:inspector, 1 ms), each sample charged to the innermost frame of a room (Node internals to their caller), per job = room's samples / ${profiled.cards.length}; that run took ${fixed(cpu(profiled) / profiled.cards.length)} ms CPU per job with the profiler's own cost; its profile: ${profiled.figures.cpuProfilePath}`,
+      'peak RSS = the kernel high-water mark of the bot process (process.resourceUsage().maxRSS, its whole life, start-up included); the breakdown is process.memoryUsage() sampled every 100 ms in the streaming run, at its highest RSS and right after the warm-up job',
+      'the REAL bot (src/main.ts startApp) in its own process under tsx; event-loop delay = perf_hooks.monitorEventLoopDelay (10 ms resolution, subtracted) over the streaming run, in the bot process; the fakes run in the bench process on the same 2 cores',
     ],
   };
 }

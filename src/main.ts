@@ -13,6 +13,7 @@ import { recoverJobs } from './jobs/recovery.js';
 import { openJobStore, StoreError, type JobStore } from './jobs/store.js';
 import { resumeJobCard } from './discord/wiring/cardSession.js';
 import { deliverPending, showUnrecoverable } from './discord/wiring/recoveredCards.js';
+import { releaseLibvipsCache } from './media/libvips.js';
 import { PreviewEncoder } from './media/preview.js';
 import { dmPolicyProblems } from './policy/index.js';
 import { healthReport, instrumentBackends, instrumentJob, instrumentQueue } from './ops/instrument.js';
@@ -20,6 +21,7 @@ import { createMetrics } from './ops/metrics.js';
 import { startOpsServer, type OpsServer } from './ops/server.js';
 import { ComfyBackend } from './scheduler/comfy-backend.js';
 import { createScheduler, createV2Backend } from './scheduler/from-config.js';
+import { serialGate } from './scheduler/serial-gate.js';
 import type { V2Backend } from './scheduler/v2-backend.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 import { storeUsage } from './scheduler/usage.js';
@@ -67,6 +69,7 @@ function stableClientId(dataDir: string): string {
 
 /** One client + backend per configured backend; the clients are kept for /comfy status and autocomplete. */
 function createPool(config: Config, logger: Logger, clientId: string): Pooled[] {
+  const inventoryGate = serialGate();
   return config.backends.map((b) => {
     if (b.api === 'v2') {
       const backend = createV2Backend(b, { logger });
@@ -81,7 +84,7 @@ function createPool(config: Config, logger: Logger, clientId: string): Pooled[] 
       ...(b.apiKey !== undefined ? { apiKey: b.apiKey } : {}),
       ...(config.jobs.stallSeconds !== undefined ? { stallMs: config.jobs.stallSeconds * 1000 } : {}),
     });
-    const backend = new ComfyBackend({ client, capacity: b.capacity, weight: b.weight, previewMethod: config.previews.method, logger });
+    const backend = new ComfyBackend({ client, capacity: b.capacity, weight: b.weight, previewMethod: config.previews.method, logger, inventoryGate });
     return {
       name: b.name,
       url: b.url,
@@ -121,6 +124,7 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     }
   };
   try {
+    releaseLibvipsCache();
     const policyProblems = dmPolicyProblems(config.dmPolicy);
     if (policyProblems.length > 0) throw new StartupError(policyProblems.join('; '));
     let store: JobStore;

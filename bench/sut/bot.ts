@@ -3,12 +3,16 @@
 // bench which preview frame each accepted card edit showed: PreviewEncoder.submit numbers each job's frames and
 // remembers the encoded buffers, and discord.js's REST.queueRequest notes when Discord accepted a request that
 // carried one of those buffers (discord.js passes a Buffer attachment through by reference).
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { REST } from 'discord.js';
 import { createLogger } from '../../src/config/logger.js';
 import { configSchema } from '../../src/config/schema.js';
 import { startApp } from '../../src/main.js';
 import { PreviewEncoder } from '../../src/media/preview.js';
+import { cpuByRoom, startCpuProfile, type CpuProfile, type RoomShare } from '../cpuRooms.js';
 import { cpuSince, maxRss, now, serve, type ProcessFigures } from '../ipc.js';
 
 export interface BotParams {
@@ -29,11 +33,31 @@ export interface PreviewEdit {
   at: number;
 }
 
+/** process.memoryUsage() at one moment, bytes. */
+export type MemorySample = Pick<NodeJS.MemoryUsage, 'rss' | 'heapTotal' | 'heapUsed' | 'external' | 'arrayBuffers'>;
+
+export interface MemoryFigures {
+  /** When measuring started: the bot logged in, commands registered, one job done. */
+  atStart: MemorySample;
+  /** The sample with the highest RSS during the measured window. */
+  atPeak: MemorySample;
+}
+
+export interface MeasureOptions {
+  /** Sample the bot's JavaScript with V8's profiler over the window (costs CPU: not for the CPU figures). */
+  profile?: boolean;
+}
+
 export interface BotFigures extends ProcessFigures {
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   previewEdits: PreviewEdit[];
   framesReceived: number;
   framesSuperseded: number;
+  memory: MemoryFigures;
+  /** CPU by room over the window, when measureStart asked for a profile. */
+  cpuRooms: RoomShare[] | null;
+  /** The profile itself (open it in Chrome DevTools), when measureStart asked for one. */
+  cpuProfilePath: string | null;
 }
 
 /** The histogram counts the whole interval between its timer's wake-ups: the resolution is subtracted in report(). */
@@ -46,6 +70,26 @@ let previewEdits: PreviewEdit[] = [];
 let cpuStart = process.cpuUsage();
 let supersededAtStart = 0;
 let app: { stop(): Promise<void> } | undefined;
+let profiling: Awaited<ReturnType<typeof startCpuProfile>> | null = null;
+
+/** Sampled every 100 ms, often enough for a peak that lasts as long as a burst of card edits. */
+const MEMORY_SAMPLE_MS = 100;
+const memorySample = (): MemorySample => {
+  const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
+  return { rss, heapTotal, heapUsed, external, arrayBuffers };
+};
+let memoryAtStart = memorySample();
+let memoryAtPeak = memoryAtStart;
+const memoryTimer = setInterval(() => {
+  const sample = memorySample();
+  if (sample.rss > memoryAtPeak.rss) memoryAtPeak = sample;
+}, MEMORY_SAMPLE_MS).unref();
+
+function saveProfile(profile: CpuProfile): string {
+  const path = join(tmpdir(), `comfycord-bench-bot-${process.pid}.cpuprofile`);
+  writeFileSync(path, JSON.stringify(profile));
+  return path;
+}
 
 const superseded = () => [...encoders].reduce((n, e) => n + e.dropped, 0);
 
@@ -82,7 +126,10 @@ serve(
       app = await startApp(config, createLogger({ level: 'silent', pretty: false }));
       return { pid: process.pid };
     },
-    measureStart() {
+    async measureStart(options: MeasureOptions) {
+      if (options.profile) profiling = await startCpuProfile();
+      memoryAtStart = memorySample();
+      memoryAtPeak = memoryAtStart;
       cpuStart = process.cpuUsage();
       previewEdits = [];
       framesByJob.clear();
@@ -91,16 +138,23 @@ serve(
       eventLoop.enable();
       return {};
     },
-    report(): BotFigures {
+    async report(): Promise<BotFigures> {
+      const cpu = cpuSince(cpuStart);
       eventLoop.disable();
+      clearInterval(memoryTimer);
+      const profile = await profiling?.stop();
+      profiling = null;
       const ms = (ns: number) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
       return {
-        ...cpuSince(cpuStart),
+        ...cpu,
         maxRssBytes: maxRss(),
         eventLoopDelayMs: { p50: ms(eventLoop.percentile(50)), p99: ms(eventLoop.percentile(99)), max: ms(eventLoop.max) },
         previewEdits,
         framesReceived: [...framesByJob.values()].reduce((a, b) => a + b, 0),
         framesSuperseded: superseded() - supersededAtStart,
+        memory: { atStart: memoryAtStart, atPeak: memoryAtPeak },
+        cpuRooms: profile ? cpuByRoom(profile) : null,
+        cpuProfilePath: profile ? saveProfile(profile) : null,
       };
     },
   },

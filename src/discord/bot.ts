@@ -12,7 +12,9 @@ import { handleTemplateCommand } from './handlers/command.js';
 import { Drafts } from './serverCommands/draft.js';
 import { handleDraftComponent } from './serverCommands/handlers.js';
 import { guildPayloads, syncGuildCommands } from './serverCommands/registration.js';
+import { botCacheFactory } from './clientCaches.js';
 import { readOperators } from './operators.js';
+import { discordRequest } from './restRequest.js';
 import { enforceAllowedGuilds, isAllowedGuild } from './wiring/allowedGuilds.js';
 import { commandFor, type BotContext } from './wiring/context.js';
 import { startDeliveryRetry } from './wiring/deliveryRetry.js';
@@ -38,10 +40,9 @@ export async function startBot(services: BotServices): Promise<Bot> {
   if (token === undefined) throw new BotStartError('DISCORD_TOKEN is not set');
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
-    // Node's own fetch, not discord.js's bundled undici 6: importing the project's undici 7 (the ComfyUI client)
-    // installs its Agent as the process-wide dispatcher, and undici 7 cannot read the FormData discord.js builds,
-    // so every request with files (previews, results) failed with "action is not a function".
-    rest: { api: config.discord.apiUrl, makeRequest: fetch as unknown as RESTOptions['makeRequest'] },
+    makeCache: botCacheFactory(),
+    // The project's undici, not discord.js's bundled undici 6 nor Node's fetch: see restRequest.ts.
+    rest: { api: config.discord.apiUrl, makeRequest: discordRequest as unknown as RESTOptions['makeRequest'] },
   });
   const pacers = new ChannelPacers();
   const ctx: BotContext = {

@@ -23,6 +23,7 @@ function fakes(createdTimestamp = Date.now()) {
     editReply: async (options) => {
       replies.push(options);
       if (interaction.fail) throw interaction.fail;
+      return { id: 'reply1' };
     },
   };
   const message: CardMessage = { id: 'm1', url: 'https://discord.com/channels/g/c/m1', edit: async (options) => messageEdits.push(options) };
@@ -75,6 +76,19 @@ describe('DiscordCardTransport', () => {
     await transport.edit(payload);
     expect(f.messageEdits).toEqual([payload]);
     expect(f.replies).toHaveLength(2);
+  });
+
+  it("learns the reply's message id from Discord's answer to the first edit that went through, once", async () => {
+    const f = fakes();
+    const ids: string[] = [];
+    const transport = new DiscordCardTransport({ interaction: f.interaction, channel: async () => f.channel, channelId: 'c1', ephemeral: false, onReplyId: (id) => ids.push(id) });
+    f.interaction.fail = new DiscordAPIError({ code: 0, message: 'Internal Server Error' }, 0, 500, 'PATCH', '/webhooks', {});
+    await expect(transport.edit(payload)).rejects.toThrow(DiscordAPIError);
+    expect(ids).toEqual([]);
+    f.interaction.fail = undefined;
+    await transport.edit(payload);
+    await transport.edit(payload);
+    expect(ids).toEqual(['reply1']);
   });
 
   it('stops using a token Discord refused, even for the courtesy edit', async () => {

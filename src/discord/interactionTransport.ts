@@ -11,7 +11,8 @@ export const INTERACTION_TOKEN_LIFETIME_MS = 15 * 60_000;
 /** What is used of a repliable interaction (ChatInputCommandInteraction, ButtonInteraction, ModalSubmitInteraction). */
 export interface ReplyHandle {
   createdTimestamp: number;
-  editReply(options: InteractionEditReplyOptions): Promise<unknown>;
+  /** Resolves with the edited reply (its id is the card message's). */
+  editReply(options: InteractionEditReplyOptions): Promise<{ id: string }>;
 }
 
 /** What is used of a posted message. */
@@ -47,6 +48,8 @@ export interface DiscordCardTransportOptions {
   onMoved?: (location: CardLocation) => void;
   /** Told once when Discord refuses the interaction token: nothing will use it again, so it need not be kept. */
   onTokenDead?: () => void;
+  /** Told the reply's message id once the first edit of it went through (Discord's answer carries it). */
+  onReplyId?: (messageId: string) => void;
 }
 
 /** A card message known only by id (after a restart), edited without fetching it first. */
@@ -66,6 +69,7 @@ export function existingMessage(
 export class DiscordCardTransport implements CardTransport {
   private message: CardMessage | null;
   private tokenDead = false;
+  private replyIdKnown = false;
   private readonly options: DiscordCardTransportOptions;
   private readonly interaction: ReplyHandle | null;
 
@@ -98,7 +102,11 @@ export class DiscordCardTransport implements CardTransport {
     }
     if (!this.interaction || this.tokenDead) throw new Error('the interaction token can no longer edit this card');
     try {
-      await this.interaction.editReply(payload);
+      const reply = await this.interaction.editReply(payload);
+      if (!this.replyIdKnown) {
+        this.replyIdKnown = true;
+        this.options.onReplyId?.(reply.id);
+      }
     } catch (error) {
       // Every further use of a refused token counts towards Discord's invalid-request ban.
       if (classifyCardError(error).kind === 'token-invalid' && !this.tokenDead) {

@@ -10,3 +10,4 @@ export {
 export { inspectImageInput, type ImageInputLimits, type ImageInputResult, type InputFormat } from './input.js';
 export { fitToUploadLimit, type UploadFile, type FitResult } from './fit.js';
 export { formatBytes, formatMegapixels, withExtension } from './format.js';
+export { releaseLibvipsCache } from './libvips.js';

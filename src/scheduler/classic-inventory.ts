@@ -3,10 +3,15 @@
 import type { ComfyHttp } from '../comfy/http.js';
 import type { Logger } from '../config/logger.js';
 import type { Inventory } from './requirements.js';
+import type { SerialGate } from './serial-gate.js';
 
-/** Rejects if the node classes or the folder list cannot be read; an unreadable folder only counts as empty. */
-export async function readClassicInventory(http: ComfyHttp, log: Logger): Promise<Inventory> {
-  const [info, folders] = await Promise.all([http.objectInfo(), http.modelFolders()]);
+/**
+ * Rejects if the node classes or the folder list cannot be read; an unreadable folder only counts as empty. Node
+ * lists are read through `gate` (one at a time across backends) and only their class names are kept: a parsed
+ * /object_info is megabytes, garbage as soon as the names are read.
+ */
+export async function readClassicInventory(http: ComfyHttp, log: Logger, gate: SerialGate = (task) => task()): Promise<Inventory> {
+  const [nodeClasses, folders] = await Promise.all([gate(async () => new Set(Object.keys(await http.objectInfo()))), http.modelFolders()]);
   const lists = await Promise.all(
     folders.map((folder) =>
       http.models(folder).catch((error: unknown) => {
@@ -16,5 +21,5 @@ export async function readClassicInventory(http: ComfyHttp, log: Logger): Promis
       }),
     ),
   );
-  return { nodeClasses: new Set(Object.keys(info)), models: new Set(lists.flat()) };
+  return { nodeClasses, models: new Set(lists.flat()) };
 }

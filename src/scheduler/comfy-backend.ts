@@ -23,6 +23,7 @@ import { systemClock, type Clock } from './clock.js';
 import { LostRunWatch } from './lost-run-watch.js';
 import { ProbeLoop } from './probe-loop.js';
 import type { Inventory } from './requirements.js';
+import type { SerialGate } from './serial-gate.js';
 
 export interface ComfyBackendOptions {
   client: ComfyClient;
@@ -37,6 +38,8 @@ export interface ComfyBackendOptions {
   /** Runs on a backend down this long are declared lost, so their jobs can run elsewhere. */
   lostAfterMs?: number;
   previewMethod?: SubmitOptions['previewMethod'];
+  /** Shared by the backends of a pool, so their node lists are read (and parsed) one at a time. */
+  inventoryGate?: SerialGate;
 }
 
 export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend {
@@ -51,6 +54,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
   private readonly previewMethod: SubmitOptions['previewMethod'];
   private readonly probes: ProbeLoop;
   private readonly watch: LostRunWatch;
+  private readonly inventoryGate: SerialGate;
   private connectedOnce = false;
   private inv: Inventory | undefined;
   private inventoryAt = -Infinity;
@@ -72,6 +76,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
       cancelAbandoned: (promptId) => this.cancelAbandoned(promptId),
       onHealth: (healthy) => this.emit('health', healthy),
     });
+    this.inventoryGate = options.inventoryGate ?? ((task) => task());
     this.client.on('disconnected', () => this.watch.setHealthy(false));
     this.client.on('connected', () => {
       // A restarted server may have other nodes and models: re-read before trusting it again.
@@ -151,7 +156,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
   }
 
   private async readInventory(): Promise<void> {
-    this.inv = await readClassicInventory(this.client.http, this.log);
+    this.inv = await readClassicInventory(this.client.http, this.log, this.inventoryGate);
     this.inventoryAt = this.clock.now();
     this.emit('inventory');
   }

@@ -63,15 +63,13 @@ export function startJobCard(ctx: BotContext, interaction: CardInteraction, job:
     ephemeral: false,
     onMoved: (location) => cardMoved(ctx, job, location),
     onTokenDead: () => safely(log, 'dead interaction token', () => ctx.store.updateJob(job.id, { interaction: null })),
-  });
-  // The reply's id lets the store (and recovery) find the card without the interaction token.
-  interaction.fetchReply().then(
-    (message) => {
-      replyId = message.id;
-      safely(log, 'card message id', () => ctx.store.updateJob(job.id, { messageId: message.id }));
+    // The reply's id lets the store (and recovery) find the card without the interaction token. The card's first
+    // edit follows the submission at once and Discord's answer to it carries the id: no request of its own.
+    onReplyId: (messageId) => {
+      replyId = messageId;
+      safely(log, 'card message id', () => ctx.store.updateJob(job.id, { messageId }));
     },
-    (error: unknown) => log.debug({ err: error }, 'could not read the card message id'),
-  );
+  });
   runCard(ctx, job, {
     transport,
     channelId,
