@@ -73,8 +73,8 @@ describe('a v2 backend', () => {
     const before = v2().jobIds.length;
     const { token } = await e2e().discord.slash('imagine', { prompt: 'killed before the 201' });
     const [jobId] = await created;
-    // The card's message id reaches the store right after the reply exists; wait for the bot to have read it.
-    await e2e().discord.waitFor((d) => d.requests.some((r) => r.method === 'GET' && r.path.endsWith('/messages/@original') && r.path.includes(token)));
+    // The card's message id comes with the answer to its first edit; wait for that edit to have been answered.
+    await e2e().discord.waitFor((d) => d.requests.some((r) => r.method === 'PATCH' && r.path.endsWith('/messages/@original') && r.path.includes(token) && r.status === 200));
     await e2e().bot.kill('SIGKILL');
     release();
     e2e().bot = spawnBot(e2e(), { dataDir: e2e().dataDir, env: { COMFY_URL: `v2:${v2().url}|${e2e().comfy.url}` } });
