@@ -16,6 +16,8 @@ const backendSchema = z
     capacity: positiveInt.default(1),
     /** Preference when several backends are equally loaded (higher first). */
     weight: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).default(1),
+    /** GPU time charged per second executed here, for fair share and GPU-minute quotas (a faster card may count more). */
+    costWeight: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).default(1),
     /** `v2`: a Comfy API v2 endpoint (Comfy Cloud, a Comfy API deployment, comfy-api-proxy) instead of ComfyUI's own API. */
     api: z.enum(['classic', 'v2'], { error: 'must be "classic" or "v2"' }).default('classic'),
     /** v2 only: the ComfyUI behind the endpoint, for node/model discovery and the targeted-interrupt fallback. */

@@ -31,6 +31,7 @@ export function createV2Backend(b: BackendConfig, options: PoolOptions = {}): V2
     ...(b.classicUrl !== undefined ? { classicUrl: b.classicUrl } : {}),
     capacity: b.capacity,
     weight: b.weight,
+    costWeight: b.costWeight,
     ...options,
   });
 }
@@ -49,6 +50,7 @@ export function createBackendPool(config: Pick<Config, 'backends' | 'previews'>,
         }),
         capacity: b.capacity,
         weight: b.weight,
+        costWeight: b.costWeight,
         previewMethod: config.previews.method,
         ...options,
       }),

@@ -9,7 +9,8 @@ import { Job, JobControl, type FinalState, type JobPosition, type JobSpec } from
 import { BackendUnavailableError, type Backend, type BackendRun, type RunEvent, type RunOutcome } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
 import { CancelError, UnavailableError, UnknownBackendError } from './errors.js';
-import { RunTimeAverages, queueEtas } from './eta.js';
+import { RunTimeAverages, queueEtas, workUnits } from './eta.js';
+import { gpuTime } from './gpu-time.js';
 import { FairQueue, type QueueItem } from './fair-queue.js';
 import { SubmissionLimiter, resolveLimits, type GuildLoad, type Load } from './limits.js';
 import { missingOn, requirementsOf, whyNowhere, type Requirements } from './requirements.js';
@@ -414,8 +415,12 @@ export class Scheduler implements JobAdopter {
     const startedAt = job.data.startedAt ?? job.data.dispatchedAt ?? this.clock.now();
     this.release(entry);
     const stopped = this.stopper.endingOf(entry);
+    // A run that never started (dequeued) or was lost (it runs again elsewhere) is charged nothing.
+    if (outcome.type !== 'lost' && job.data.startedAt !== null) {
+      control.chargeGpu(gpuTime(job.data.startedAt, outcome.executedUntil ?? this.clock.now(), backend));
+    }
     if (outcome.type === 'done') {
-      this.averages.record(job.command, backend.name, this.clock.now() - startedAt);
+      this.averages.record(job.command, backend.name, this.clock.now() - startedAt, workUnits(job.spec.params));
       this.finish(entry, () => control.succeed(outcome.outputs));
     } else if (stopped) {
       this.endStopped(entry, stopped);
@@ -577,7 +582,7 @@ export class Scheduler implements JobAdopter {
   }
 
   private expectedEnd(e: Entry): number | null {
-    const est = this.averages.estimate(e.job.command, e.job.backend ?? undefined);
+    const est = this.averages.estimate(e.job.command, e.job.backend ?? undefined, workUnits(e.job.spec.params));
     const since = e.job.data.startedAt ?? e.job.data.dispatchedAt;
     return est === null || since === null ? null : since + est;
   }
@@ -598,7 +603,7 @@ export class Scheduler implements JobAdopter {
         const end = this.expectedEnd(e);
         return end === null ? null : Math.max(0, end - now);
       });
-    const etas = queueEtas({ running, waiting: runnable.map((e) => this.averages.estimate(e.job.command)), slots });
+    const etas = queueEtas({ running, waiting: runnable.map((e) => this.averages.estimate(e.job.command, undefined, workUnits(e.job.spec.params))), slots });
     const perUser = new Map<string, number>();
     const out = new Map<string, JobPosition>();
     order.forEach((e, global) => {
