@@ -85,7 +85,7 @@ export const configSchema = z
         guildId: snowflake.optional(),
         /** Role ids whose members may cancel or delete anyone's job. */
         moderatorRoles: z.array(z.string()).default([]),
-        /** Role ids whose jobs are dispatched before others'. */
+        /** Role ids whose members get share weight 10 in the fair share (`fairShare.roleWeights` is the general form). */
         priorityRoles: z.array(z.string()).default([]),
         /**
          * User ids of the bot's operators besides the application's owner or team (read from Discord at start-up):
@@ -115,6 +115,16 @@ export const configSchema = z
       })
       .strict()
       .default({ blockedWords: [], blockedPatterns: [] }),
+    /** Fair share by GPU time: whose job runs next goes by recent GPU usage ÷ share weight. */
+    fairShare: z
+      .object({
+        /** Half of a user's (and a server's) GPU usage is forgotten every this many minutes. */
+        halfLifeMinutes: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).default(60),
+        /** Role id → share weight (a positive number; members without a weighted role have 1; the largest of a member's roles counts). */
+        roleWeights: z.record(z.string(), z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' })).default({}),
+      })
+      .strict()
+      .default({ halfLifeMinutes: 60, roleWeights: {} }),
     limits: limitsSchema.default({ perUserRunning: 1, perUserQueued: 3, minIntervalSeconds: 0 }),
     limitOverrides: z.array(limitOverrideSchema).default([]),
     jobs: z

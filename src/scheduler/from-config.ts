@@ -16,6 +16,7 @@ export interface PoolOptions {
 
 export interface SchedulerWiring extends PoolOptions {
   usage?: SubmissionUsage;
+  gpuHistory?: SchedulerOptions['gpuHistory'];
 }
 
 /** The Backend of a configured `api: v2` entry (Comfy Cloud, a deployment, comfy-api-proxy). */
@@ -58,7 +59,7 @@ export function createBackendPool(config: Pick<Config, 'backends' | 'previews'>,
 }
 
 export function schedulerOptionsFromConfig(
-  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs'>,
+  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs' | 'fairShare'>,
   backends: SchedulerOptions['backends'],
   options: SchedulerWiring = {},
 ): SchedulerOptions {
@@ -67,6 +68,8 @@ export function schedulerOptionsFromConfig(
     limits: config.limits,
     limitOverrides: config.limitOverrides,
     priorityRoles: config.discord.priorityRoles,
+    roleWeights: config.fairShare.roleWeights,
+    shareHalfLifeMs: config.fairShare.halfLifeMinutes * 60_000,
     maxTries: config.jobs.maxTries,
     timeoutSeconds: config.jobs.timeoutSeconds,
     ...options,
@@ -74,7 +77,7 @@ export function schedulerOptionsFromConfig(
 }
 
 export function createScheduler(
-  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs'>,
+  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs' | 'fairShare'>,
   backends: SchedulerOptions['backends'],
   options: SchedulerWiring = {},
 ): Scheduler {

@@ -12,6 +12,7 @@ import { CancelError, UnavailableError, UnknownBackendError } from './errors.js'
 import { RunTimeAverages, queueEtas, workUnits } from './eta.js';
 import { gpuTime } from './gpu-time.js';
 import { FairQueue, type QueueItem } from './fair-queue.js';
+import { FairShare, shareWeight, type PastCharge } from './fair-share.js';
 import { SubmissionLimiter, resolveLimits, type GuildLoad, type Load } from './limits.js';
 import { missingOn, requirementsOf, whyNowhere, type Requirements } from './requirements.js';
 import { RunStopper, type StopEnding, type Stoppable } from './run-stopper.js';
@@ -22,8 +23,19 @@ export interface SchedulerOptions {
   backends: Backend[];
   limits: Limits;
   limitOverrides?: LimitOverride[];
-  /** Role ids whose members' jobs are dispatched first. */
+  /** Role ids whose members get share weight PRIORITY_ROLE_WEIGHT (kept from when they were served first). */
   priorityRoles?: string[];
+  /** Role id → share weight (> 0): a member's is the largest of their roles', else 1. */
+  roleWeights?: Record<string, number>;
+  /**
+   * `gpu-time` (default): fair share by decayed GPU usage ÷ share weight. `turns`: round-robin by server then user
+   * whatever the jobs cost (the policy before GPU time was measured; kept for comparison in the bench).
+   */
+  fairBy?: 'gpu-time' | 'turns';
+  /** Half-life of the GPU usage fair share goes by (default 1 h). */
+  shareHalfLifeMs?: number;
+  /** GPU charges of jobs that finished before a restart (`JobStore.gpuChargesSince`), oldest first. */
+  gpuHistory?: Iterable<PastCharge>;
   /** Times a job may be submitted before a lost backend fails it. */
   maxTries: number;
   /** A run longer than this is interrupted and failed. */
@@ -65,13 +77,20 @@ interface Entry extends QueueItem, Stoppable {
   run: BackendRun | null;
   unsubscribe: (() => void) | null;
   lastPosition: string | null;
+  /** GPU ms provisionally added to the owner's usage at dispatch, taken back when the run ends. */
+  charged: number;
 }
+
+/** The expected cost of a job of a command that has never finished. */
+const UNKNOWN_COST_MS = 1_000;
+const HOUR_MS = 3_600_000;
 
 export class Scheduler implements JobAdopter {
   private readonly backends: readonly Backend[];
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly queue = new FairQueue<Entry>();
+  private readonly share: FairShare;
+  private readonly queue: FairQueue<Entry>;
   private readonly active = new Map<string, Entry>();
   private readonly slots = new SlotLedger();
   /** Every model some backend has; dropped when an inventory changes. */
@@ -96,6 +115,9 @@ export class Scheduler implements JobAdopter {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
     this.limiter = new SubmissionLimiter(this.clock, options.usage);
+    this.share = new FairShare(this.clock, options.shareHalfLifeMs ?? HOUR_MS);
+    this.share.seed(options.gpuHistory ?? []);
+    this.queue = options.fairBy === 'turns' ? new FairQueue<Entry>() : new FairQueue<Entry>(this.share);
     this.stopper = new RunStopper<Entry>({
       clock: this.clock,
       logger: this.log,
@@ -367,6 +389,9 @@ export class Scheduler implements JobAdopter {
   private dispatch(entry: Entry, backend: Backend): void {
     const promptId = dispatchId(entry.id, entry.job.attempt + 1);
     this.hold(entry, backend);
+    // Counted now, so a user whose jobs are running is already behind a newcomer; settled when the run ends.
+    entry.charged = entry.cost * (backend.costWeight ?? 1);
+    this.share.charge(entry, entry.charged);
     // Emitted before the submit call so a durable store has the prompt id before ComfyUI does.
     entry.control.dispatch(backend.name, promptId);
     this.stopper.armTimeLimit(entry, this.clock.now());
@@ -418,6 +443,7 @@ export class Scheduler implements JobAdopter {
     // A run that never started (dequeued) or was lost (it runs again elsewhere) is charged nothing.
     if (outcome.type !== 'lost' && job.data.startedAt !== null) {
       control.chargeGpu(gpuTime(job.data.startedAt, outcome.executedUntil ?? this.clock.now(), backend));
+      this.share.charge(entry, job.gpuMs ?? 0);
     }
     if (outcome.type === 'done') {
       this.averages.record(job.command, backend.name, this.clock.now() - startedAt, workUnits(job.spec.params));
@@ -478,6 +504,8 @@ export class Scheduler implements JobAdopter {
     entry.unsubscribe = null;
     entry.run = null;
     entry.backend = null;
+    this.share.charge(entry, -entry.charged);
+    entry.charged = 0;
     if (backend && this.slots.give(backend.name, entry) === 0) {
       for (const resolve of this.drainWaiters.get(backend.name) ?? []) resolve();
       this.drainWaiters.delete(backend.name);
@@ -511,7 +539,9 @@ export class Scheduler implements JobAdopter {
       id: job.id,
       userId: job.owner.userId,
       guildId: job.owner.guildId,
-      priority: job.owner.roles.some((r) => priorityRoles.includes(r)),
+      weight: shareWeight(job.owner.roles, this.options.roleWeights ?? {}, priorityRoles),
+      cost: this.expectedCost(job.spec),
+      charged: 0,
       job,
       control: new JobControl(job, () => this.clock.now()),
       limits,
@@ -525,6 +555,11 @@ export class Scheduler implements JobAdopter {
     };
     this.active.set(job.id, entry);
     return entry;
+  }
+
+  /** Expected GPU ms of a job: the command's run-time average scaled by the job's work (see eta.ts). */
+  private expectedCost(spec: JobSpec): number {
+    return this.averages.estimate(spec.command, undefined, workUnits(spec.params)) ?? UNKNOWN_COST_MS;
   }
 
   private limitsOf(spec: JobSpec): Limits {
