@@ -12,6 +12,7 @@ const RUNNERS: Record<BenchmarkName, () => Promise<BenchResult>> = {
   peer: async () => (await import('./peer.js')).runPeer(),
   grid: async () => (await import('./grid.js')).runGrid(),
   untrusted: async () => (await import('./untrusted.js')).runUntrusted(),
+  'gpu-share': async () => (await import('./gpu-share.js')).runGpuShare(),
 };
 
 async function main(argv: string[]): Promise<number> {
