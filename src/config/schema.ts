@@ -36,6 +36,10 @@ export const limitsSchema = z
     minIntervalSeconds: nonNegativeNumber.default(0),
     /** Jobs per user per UTC day (absent = unlimited). */
     dailyQuota: positiveInt.optional(),
+    /** GPU minutes per user per UTC day (absent = unlimited); beside `dailyQuota`, either or both may be set. */
+    dailyGpuMinutes: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).optional(),
+    /** GPU minutes per user per calendar month (UTC; absent = unlimited). */
+    monthlyGpuMinutes: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).optional(),
     /** Jobs of one server running at once; direct messages count as one server (absent = no cap). */
     perGuildRunning: positiveInt.optional(),
     /** Jobs of one server waiting at once; direct messages count as one server (absent = no cap). */
@@ -51,6 +55,8 @@ export const userLimitOverrideSchema = z
     perUserQueued: nonNegativeInt.optional(),
     minIntervalSeconds: nonNegativeNumber.optional(),
     dailyQuota: positiveInt.optional(),
+    dailyGpuMinutes: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).optional(),
+    monthlyGpuMinutes: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).optional(),
   })
   .strict();
 

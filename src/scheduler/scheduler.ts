@@ -444,6 +444,7 @@ export class Scheduler implements JobAdopter {
     if (outcome.type !== 'lost' && job.data.startedAt !== null) {
       control.chargeGpu(gpuTime(job.data.startedAt, outcome.executedUntil ?? this.clock.now(), backend));
       this.share.charge(entry, job.gpuMs ?? 0);
+      this.limiter.chargeGpu(entry.userId, job.gpuMs ?? 0);
     }
     if (outcome.type === 'done') {
       this.averages.record(job.command, backend.name, this.clock.now() - startedAt, workUnits(job.spec.params));

@@ -10,7 +10,9 @@ import { persistJob } from '../../src/jobs/persistence.js';
 import { openJobStore, type JobStore } from '../../src/jobs/store.js';
 import { RunTimeAverages, workUnits } from '../../src/scheduler/eta.js';
 import { BackendDouble, output } from './backend-double.js';
-import { setup, spec } from './helpers.js';
+import { refusal, setup, spec } from './helpers.js';
+import { resolveLimits, SubmissionLimiter } from '../../src/scheduler/limits.js';
+import { storeUsage } from '../../src/scheduler/usage.js';
 import { ManualClock } from './manual-clock.js';
 
 const cleanup: (() => void)[] = [];
@@ -166,5 +168,42 @@ describe('the cost estimate per command and backend', () => {
     expect(averages.estimate('draw', 'gpu1', workUnits({ steps: 40, width: 512, height: 512 }))).toBe(20_000);
     expect(averages.estimate('draw', 'other', workUnits({ steps: 20, width: 1024, height: 1024 }))).toBe(40_000);
     expect(averages.estimate('video')).toBeNull();
+  });
+});
+
+describe('GPU-minute quotas', () => {
+  it('refuses once the day is used up, saying when it resets, and lets the user in the next day', async () => {
+    const { scheduler, clock, gpu } = setup({ limits: { dailyGpuMinutes: 1 } });
+    const job = scheduler.submit(spec('ann'));
+    const run = await gpu.running(0);
+    run.start();
+    clock.advance(61_000);
+    run.end({ type: 'done', outputs: [output('a')], executedUntil: clock.now() });
+    await job.done;
+    const e = refusal(() => scheduler.check({ owner: { userId: 'ann', guildId: 'g1', roles: [] }, command: 'draw' }));
+    expect(e.limit).toBe('dailyGpu');
+    expect(e.message).toBe('Daily GPU time used up (1 min of 1 min); it resets at 00:00 UTC');
+    expect(e.retryAt?.toISOString()).toBe('2026-01-02T00:00:00.000Z');
+    expect(() => scheduler.submit(spec('bob'))).not.toThrow();
+    clock.advance(12 * 3_600_000);
+    expect(() => scheduler.check({ owner: { userId: 'ann', guildId: 'g1', roles: [] }, command: 'draw' })).not.toThrow();
+  });
+
+  it('counts the month from the store, across a restart; a role override raises it', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 31, 23, 0, 0));
+    const store = open(tempDir(), clock);
+    store.insertJob({ id: 'old', promptId: 'p', ownerId: 'ann', guildId: 'g1', channelId: 'c', command: 'draw', params: {}, workflow: {} });
+    store.transition('old', ['queued'], 'succeeded', { gpuMs: 30 * 60_000 });
+    const usage = storeUsage(store);
+    const limiter = new SubmissionLimiter(clock, usage);
+    const quiet = { running: 0, queued: 0 };
+    const month = { perUserRunning: 1, perUserQueued: 3, minIntervalSeconds: 0, monthlyGpuMinutes: 30 };
+    const e = refusal(() => limiter.check('ann', month, quiet, { guildId: 'g1', ...quiet }));
+    expect(e.limit).toBe('monthlyGpu');
+    expect(e.message).toBe('Monthly GPU time used up (30 min of 30 min); it resets on 2026-02-01 at 00:00 UTC');
+    const vip = resolveLimits(month, [{ role: 'vip', monthlyGpuMinutes: 120 }], { owner: { userId: 'ann', guildId: 'g1', roles: ['vip'] }, command: 'draw' });
+    expect(() => limiter.check('ann', vip, quiet, { guildId: 'g1', ...quiet })).not.toThrow();
+    clock.advance(3_600_000); // a new month
+    expect(() => limiter.check('ann', month, quiet, { guildId: 'g1', ...quiet })).not.toThrow();
   });
 });
