@@ -79,6 +79,8 @@ interface Entry extends QueueItem, Stoppable {
   lastPosition: string | null;
   /** GPU ms provisionally added to the owner's usage at dispatch, taken back when the run ends. */
   charged: number;
+  /** The job's work (steps × pixels × batch, eta.ts), read once: ETAs need it on every pump. */
+  units: number;
 }
 
 /** The expected cost of a job of a command that has never finished. */
@@ -447,7 +449,7 @@ export class Scheduler implements JobAdopter {
       this.limiter.chargeGpu(entry.userId, job.gpuMs ?? 0);
     }
     if (outcome.type === 'done') {
-      this.averages.record(job.command, backend.name, this.clock.now() - startedAt, workUnits(job.spec.params));
+      this.averages.record(job.command, backend.name, this.clock.now() - startedAt, entry.units);
       this.finish(entry, () => control.succeed(outcome.outputs));
     } else if (stopped) {
       this.endStopped(entry, stopped);
@@ -536,13 +538,15 @@ export class Scheduler implements JobAdopter {
 
   private newEntry(job: Job, limits: Limits, placement: Placement): Entry {
     const priorityRoles = this.options.priorityRoles ?? [];
+    const units = workUnits(job.spec.params);
     const entry: Entry = {
       id: job.id,
       userId: job.owner.userId,
       guildId: job.owner.guildId,
       weight: shareWeight(job.owner.roles, this.options.roleWeights ?? {}, priorityRoles),
-      cost: this.expectedCost(job.spec),
+      cost: this.expectedCost(job.command, units),
       charged: 0,
+      units,
       job,
       control: new JobControl(job, () => this.clock.now()),
       limits,
@@ -559,8 +563,8 @@ export class Scheduler implements JobAdopter {
   }
 
   /** Expected GPU ms of a job: the command's run-time average scaled by the job's work (see eta.ts). */
-  private expectedCost(spec: JobSpec): number {
-    return this.averages.estimate(spec.command, undefined, workUnits(spec.params)) ?? UNKNOWN_COST_MS;
+  private expectedCost(command: string, units: number): number {
+    return this.averages.estimate(command, undefined, units) ?? UNKNOWN_COST_MS;
   }
 
   private limitsOf(spec: JobSpec): Limits {
@@ -618,7 +622,7 @@ export class Scheduler implements JobAdopter {
   }
 
   private expectedEnd(e: Entry): number | null {
-    const est = this.averages.estimate(e.job.command, e.job.backend ?? undefined, workUnits(e.job.spec.params));
+    const est = this.averages.estimate(e.job.command, e.job.backend ?? undefined, e.units);
     const since = e.job.data.startedAt ?? e.job.data.dispatchedAt;
     return est === null || since === null ? null : since + est;
   }
@@ -639,7 +643,7 @@ export class Scheduler implements JobAdopter {
         const end = this.expectedEnd(e);
         return end === null ? null : Math.max(0, end - now);
       });
-    const etas = queueEtas({ running, waiting: runnable.map((e) => this.averages.estimate(e.job.command, undefined, workUnits(e.job.spec.params))), slots });
+    const etas = queueEtas({ running, waiting: runnable.map((e) => this.averages.estimate(e.job.command, undefined, e.units)), slots });
     const perUser = new Map<string, number>();
     const out = new Map<string, JobPosition>();
     order.forEach((e, global) => {
