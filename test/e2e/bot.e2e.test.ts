@@ -48,6 +48,8 @@ describe('/imagine', () => {
     const final = currentRevision(done);
     expect(embedOf(final)?.description).toContain('a lighthouse at dusk');
     expect(embedOf(final)?.description).toContain('✅ 1 image');
+    // The GPU time the fake ComfyUI took, from its execution_start to its last message (held at step 3 for a while).
+    expect(embedOf(final)?.description).toMatch(/✅ 1 image in \d+s · GPU time \d+s/);
     expect(final.attachments.map((a) => a.filename)).toEqual([expect.stringMatching(/^imagine_[0-9a-f]{8}_1\.png$/)]);
     expect(embedOf(final)?.image?.url).toBe(`attachment://${final.attachments[0]!.filename}`);
     expect(field(final, 'steps')).toBe('8');
