@@ -98,7 +98,7 @@ describe('commandPayload', () => {
 describe('builtinPayloads', () => {
   it('has /queue, /cancel, /help, /show and an admin-only /comfy with four subcommands', () => {
     const payloads = builtinPayloads({ backendNames: ['gpu-a', 'gpu-b'] });
-    expect(payloads.map((p) => p.name)).toEqual(['queue', 'cancel', 'help', 'show', 'comfy']);
+    expect(payloads.map((p) => p.name)).toEqual(['queue', 'cancel', 'help', 'info', 'show', 'comfy']);
     expect(payloads.find((p) => p.name === 'show')?.options).toMatchObject([{ name: 'job', type: 3, required: true }]);
     const comfy = payloads.find((p) => p.name === 'comfy');
     expect(comfy?.default_member_permissions).toBe('32');
@@ -134,7 +134,7 @@ describe('buildCommandPayloads', () => {
       [imagine, { name: 'queue' }, { name: 'Bad' }, { ...imagine, description: 'again' }],
       { backendNames: ['a'] },
     );
-    expect(payloads.map((p) => p.name)).toEqual(['queue', 'cancel', 'help', 'show', 'comfy', 'imagine']);
+    expect(payloads.map((p) => p.name)).toEqual(['queue', 'cancel', 'help', 'info', 'show', 'comfy', 'imagine']);
     expect(problems).toEqual([
       { command: 'queue', message: 'command "queue" is already a built-in command; rename it' },
       { command: 'Bad', message: expect.stringContaining('must be 1-32 lowercase') },
@@ -146,7 +146,7 @@ describe('buildCommandPayloads', () => {
     const many = Array.from({ length: 100 }, (_, i) => ({ name: `c${i}` }));
     const { payloads, problems } = buildCommandPayloads(many, { backendNames: [] });
     expect(payloads).toHaveLength(100);
-    expect(problems).toHaveLength(5);
+    expect(problems).toHaveLength(6);
     expect(problems[0]?.message).toMatch(/Discord allows 100 commands/);
   });
 });

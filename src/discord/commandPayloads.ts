@@ -44,7 +44,7 @@ export class CommandPayloadError extends Error {
   override readonly name = 'CommandPayloadError';
 }
 
-const BUILTIN_COMMAND_NAMES = ['queue', 'cancel', 'help', 'comfy', 'show'] as const;
+const BUILTIN_COMMAND_NAMES = ['queue', 'cancel', 'help', 'comfy', 'show', 'info'] as const;
 export const ADMIN_SUBCOMMANDS = ['status', 'pause', 'resume', 'drain'] as const;
 
 const DISCORD = {
@@ -202,6 +202,7 @@ export function builtinPayloads(options: BuiltinOptions): CommandPayload[] {
     { ...common, name: 'queue', description: 'Your jobs and the queue', options: [] },
     { ...common, name: 'cancel', description: 'Cancel all your queued and running jobs', options: [] },
     { ...common, name: 'help', description: 'What each command does', options: [] },
+    { ...common, name: 'info', description: 'Your GPU time, fast time left and jobs', options: [] },
     {
       ...common,
       name: 'show',

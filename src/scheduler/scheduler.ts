@@ -183,15 +183,16 @@ export class Scheduler implements JobAdopter {
     const placement = this.placementOf({ workflow: query.workflow ?? {} });
     const why = query.workflow ? this.whyNowhere(placement) : null;
     if (why) throw new UnavailableError('unsupported', `no backend can run this: ${why}`);
-    const overrides = [...(this.options.limitOverrides ?? []), ...(query.limitOverrides ?? [])];
-    const limits = resolveLimits(this.options.limits, overrides, {
-      owner: query.owner,
-      command: query.command,
-      commandLimits: query.commandLimits,
-    });
+    const limits = this.limitsFor(query);
     const user = this.loadOf((e) => e.userId === userId);
     const guild = { guildId, ...this.loadOf((e) => e.guildId === guildId) };
     return { limits, placement, user, guild };
+  }
+
+  /** The limits that apply to a member's submission (config, command file, the server's and the config's overrides). */
+  limitsFor(query: Pick<AdmissionQuery, 'owner' | 'command' | 'commandLimits' | 'limitOverrides'>): Limits {
+    const overrides = [...(this.options.limitOverrides ?? []), ...(query.limitOverrides ?? [])];
+    return resolveLimits(this.options.limits, overrides, { owner: query.owner, command: query.command, commandLimits: query.commandLimits });
   }
 
   /** A submission refused after it cost work (see SubmissionLimiter.noteRefused): its owner's interval starts. */

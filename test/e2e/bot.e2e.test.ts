@@ -217,6 +217,24 @@ describe('built-in commands', () => {
     await finalCard(second.token, 'Done');
   });
 
+  it("/info shows the member's own GPU time, fast time left, jobs and average wait, only to them", async () => {
+    e2e().discord.addMember({ id: '777000000000000001', username: 'metered', roles: [] });
+    e2e().discord.addMember({ id: '777000000000000002', username: 'idle', roles: [] });
+    const job = await e2e().discord.slash('imagine', { prompt: 'metered' }, { userId: '777000000000000001' });
+    await finalCard(job.token, 'Done');
+    const { token } = await e2e().discord.slash('info', {}, { userId: '777000000000000001' });
+    const answer = await ephemeralAnswer(token);
+    expect(embedOf(answer)?.title).toBe('Your usage');
+    const text = embedOf(answer)?.description ?? '';
+    expect(text).toMatch(/\*\*GPU time\*\* \d+s today · \d+s this month \(UTC\)/);
+    expect(text).toContain('**Fast time** no daily limit · no monthly limit');
+    expect(text).toContain('**Jobs** 0 waiting · 0 running');
+    expect(text).toMatch(/\*\*Average wait\*\* \d+s \(your last jobs\)/);
+    // Someone else has used nothing.
+    const other = await e2e().discord.slash('info', {}, { userId: '777000000000000002' });
+    expect(embedOf(await ephemeralAnswer(other.token))?.description).toContain('**GPU time** 0s today · 0s this month');
+  });
+
   it('/comfy status is refused without Manage Server and shows the backend to an admin', async () => {
     // Discord only hides /comfy from members without Manage Server (and admins can change that); the bot checks.
     const member = await e2e().discord.slash('comfy status', {}, { roles: ['Member'] });

@@ -5,6 +5,7 @@ import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import { CancelError } from '../../scheduler/errors.js';
 import { moderatorRoles } from '../../policy/index.js';
 import { handleShow } from '../actions/show.js';
+import { handleInfo } from './info.js';
 import { canAdmin, isModerator } from '../permissions.js';
 import { renderHelp } from '../helpReply.js';
 import { renderQueue, type QueuedJobView, type ServerJobView } from '../queueReply.js';
@@ -44,6 +45,9 @@ export async function handleBuiltin(ctx: BotContext, interaction: ChatInputComma
       return true;
     case 'show':
       await handleShow(ctx, interaction);
+      return true;
+    case 'info':
+      await handleInfo(ctx, interaction);
       return true;
     default:
       return false;
