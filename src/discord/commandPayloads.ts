@@ -214,12 +214,20 @@ export function builtinPayloads(options: BuiltinOptions): CommandPayload[] {
       name: 'comfy',
       description: 'Manage the ComfyUI backends',
       default_member_permissions: MANAGE_GUILD,
-      options: ADMIN_SUBCOMMANDS.map((name) => ({
-        type: ApplicationCommandOptionType.Subcommand,
-        name,
-        description: ADMIN_DESCRIPTIONS[name],
-        options: name === 'status' ? [backend] : [backend, EVERYWHERE_OPTION],
-      })),
+      options: [
+        ...ADMIN_SUBCOMMANDS.map((name) => ({
+          type: ApplicationCommandOptionType.Subcommand as const,
+          name,
+          description: ADMIN_DESCRIPTIONS[name],
+          options: name === 'status' ? [backend] : [backend, EVERYWHERE_OPTION],
+        })),
+        {
+          type: ApplicationCommandOptionType.Subcommand as const,
+          name: 'usage',
+          description: 'Top users by GPU time this month',
+          options: [{ ...EVERYWHERE_OPTION, description: "Every server (the bot's operators only)" }],
+        },
+      ],
     },
   ];
 }

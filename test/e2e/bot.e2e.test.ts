@@ -235,6 +235,20 @@ describe('built-in commands', () => {
     expect(embedOf(await ephemeralAnswer(other.token))?.description).toContain('**GPU time** 0s today · 0s this month');
   });
 
+  it("/comfy usage lists this server's top users by GPU time to its admins; every server only for operators", async () => {
+    e2e().discord.addMember({ id: '777000000000000003', username: 'heavy', roles: [] });
+    const job = await e2e().discord.slash('imagine', { prompt: 'counted' }, { userId: '777000000000000003' });
+    await finalCard(job.token, 'Done');
+    const member = await e2e().discord.slash('comfy usage', {}, { roles: ['Member'] });
+    expect((await ephemeralAnswer(member.token)).content).toBe("Only this server's admins (Manage Server or a moderator role) and the bot's operators can use /comfy usage.");
+    const admin = await e2e().discord.slash('comfy usage', {}, { roles: ['Moderator'] });
+    const usage = embedOf(await ephemeralAnswer(admin.token));
+    expect(usage?.title).toBe('GPU time this month (UTC), this server');
+    expect(usage?.description).toMatch(/<@777000000000000003> \d+s \(1 job\)/);
+    const everywhere = await e2e().discord.slash('comfy usage', { everywhere: true }, { roles: ['Moderator'] });
+    expect((await ephemeralAnswer(everywhere.token)).content).toBe("Only the bot's operators can see every server's usage; /comfy usage without options shows this server's.");
+  });
+
   it('/comfy status is refused without Manage Server and shows the backend to an admin', async () => {
     // Discord only hides /comfy from members without Manage Server (and admins can change that); the bot checks.
     const member = await e2e().discord.slash('comfy status', {}, { roles: ['Member'] });

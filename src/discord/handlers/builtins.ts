@@ -6,6 +6,7 @@ import { CancelError } from '../../scheduler/errors.js';
 import { moderatorRoles } from '../../policy/index.js';
 import { handleShow } from '../actions/show.js';
 import { handleInfo } from './info.js';
+import { handleUsage } from './usage.js';
 import { canAdmin, isModerator } from '../permissions.js';
 import { renderHelp } from '../helpReply.js';
 import { renderQueue, type QueuedJobView, type ServerJobView } from '../queueReply.js';
@@ -132,6 +133,10 @@ async function comfy(ctx: BotContext, interaction: ChatInputCommandInteraction):
   const operator = ctx.operators.has(interaction.user.id);
   if (!operator && !isServerAdmin(ctx, interaction)) {
     await interaction.reply({ ...EPHEMERAL, content: `Only this server's admins (Manage Server or a moderator role) and the bot's operators can use /comfy ${sub}.` });
+    return;
+  }
+  if (sub === 'usage') {
+    await handleUsage(ctx, interaction, operator);
     return;
   }
   const backendName = interaction.options.getString('backend');
