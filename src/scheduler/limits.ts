@@ -116,9 +116,10 @@ export function gpuPeriods(now: number): { day: { start: number; end: number }; 
   };
 }
 
-/** GPU time for people: "12.5 min". */
+/** GPU time for people: "45 s", "2.5 min", "12 min". */
 export function minutes(ms: number): string {
   const m = ms / 60_000;
+  if (m < 1) return `${Math.round(ms / 1000)} s`;
   return `${m >= 10 ? Math.round(m) : Math.round(m * 10) / 10} min`;
 }
 
