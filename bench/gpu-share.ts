@@ -53,7 +53,7 @@ export async function runGpuShare(): Promise<BenchResult> {
       { benchmark: 'gpu-share', figure: 'light jobs: p95 wait, round-robin (before)', value: `${fixed(turns.lightP95WaitS)} s`, target: null },
     ],
     method: [
-      `${USERS_EACH} heavy users (60 s jobs) and ${USERS_EACH} light users (5 s jobs) in two servers, each submitting ${JOBS_EACH} jobs one every ${EVERY_MS / 1000} s (equal demand by count), on ${BACKENDS} backends of capacity 1; the real Scheduler on instant backends and a manual clock (test/scheduler/share-sim.ts), default fair share (half-life 1 h) against fairBy: 'turns'`,
+      `${USERS_EACH} heavy users (60 s jobs) and ${USERS_EACH} light users (5 s jobs) in two servers, each submitting ${JOBS_EACH} jobs one every ${EVERY_MS / 1000} s (equal demand by count), on ${BACKENDS} backends of capacity 1; the real Scheduler on instant backends and a manual clock (test/scheduler/share-sim.ts), fairBy: 'gpu-time' (half-life 1 h) against fairBy: 'turns'`,
       "Jain's index over users' GPU time up to the earliest of the users' last dispatches (while every user has work to come or waiting); wait = arrival → dispatch",
     ],
   };

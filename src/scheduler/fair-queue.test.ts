@@ -118,6 +118,26 @@ describe('FairQueue', () => {
     }
   });
 
+  it('without usage (by turns), predicts the takes exactly, and costs never reorder users', () => {
+    const random = generator(5);
+    for (let round = 0; round < 20; round += 1) {
+      const q = new FairQueue<QueueItem>();
+      for (let i = 0; i < 60; i += 1) {
+        const guild = ['g1', 'g2', null][random(3)]!;
+        const user = `u${random(6)}`;
+        if (random(10) === 0) q.pushFront(item(`${round}-${i}`, user, false, guild, 1 + random(60)));
+        else q.push(item(`${round}-${i}`, user, user === 'u0', guild, 1 + random(60)));
+        if (random(4) === 0) q.take();
+      }
+      const predicted = q.order().map((i) => i.id);
+      expect(drain(q)).toEqual(predicted);
+    }
+    const q = new FairQueue<QueueItem>();
+    q.push(item('a1', 'a', false, 'g', 60));
+    q.push(item('b1', 'b', false, 'g', 5));
+    expect(drain(q)).toEqual(['a1', 'b1']);
+  });
+
   it('removes a job by id and reports an unknown id', () => {
     const q = queue();
     q.push(item('a1'));

@@ -50,9 +50,9 @@ function cursorBefore(a: Cursor, b: Cursor): boolean {
   return a.score !== b.score ? a.score < b.score : standsBefore(a.standing, b.standing);
 }
 
-/** A user's score for `item`: (usage + its expected cost) ÷ weight. */
-function userScore(usage: number, item: QueueItem): number {
-  return (usage + item.cost) / item.weight;
+/** A user's score for a job of `cost`: (usage + cost) ÷ weight. */
+function userScore(usage: number, cost: number, weight: number): number {
+  return (usage + cost) / weight;
 }
 
 /** One user's waiting jobs in one server. */
@@ -99,7 +99,17 @@ export class FairQueue<T extends QueueItem> {
   private count = 0;
   private seq = 0;
 
-  constructor(private readonly usage: UsageLookup = NO_USAGE) {}
+  /**
+   * Without usage (round-robin by turns) every job scores as 1 and nothing accrues, so only the weight and the
+   * turns order users (priority users first, as before fair share), never cost. `order()` accrues `chargeOf`.
+   */
+  private readonly costOf: (item: T) => number;
+  private readonly chargeOf: (item: T) => number;
+
+  constructor(private readonly usage: UsageLookup = NO_USAGE) {
+    this.costOf = usage === NO_USAGE ? () => 1 : (item) => item.cost;
+    this.chargeOf = usage === NO_USAGE ? () => 0 : (item) => item.cost;
+  }
 
   get size(): number {
     return this.urgent.length + this.count;
@@ -149,7 +159,7 @@ export class FairQueue<T extends QueueItem> {
         const turn = {
           groupScore,
           group,
-          score: userScore(this.usage.user(user), line.items[index]!),
+          score: userScore(this.usage.user(user), this.costOf(line.items[index]!), line.items[index]!.weight),
           user: { served: group.userServed.get(user) ?? -1, joined: line.joined },
         };
         if (!best || turnBefore(turn, best.turn)) best = { turn, user, line, index };
@@ -174,9 +184,9 @@ export class FairQueue<T extends QueueItem> {
     for (const item of this.urgent) {
       const b = bumped.get(item.guildId) ?? { served: -1, cost: 0, users: new Map<string, { served: number; cost: number }>() };
       b.served = ++seq;
-      b.cost += item.cost;
+      b.cost += this.chargeOf(item);
       const u = b.users.get(item.userId);
-      b.users.set(item.userId, { served: seq, cost: (u?.cost ?? 0) + item.cost });
+      b.users.set(item.userId, { served: seq, cost: (u?.cost ?? 0) + this.chargeOf(item) });
       bumped.set(item.guildId, b);
     }
     type LineCursor = Cursor & { items: readonly T[]; next: number; used: number };
@@ -188,7 +198,7 @@ export class FairQueue<T extends QueueItem> {
         const bu = b?.users.get(user);
         const served = bu?.served ?? group.userServed.get(user) ?? -1;
         const used = this.usage.user(user) + (bu?.cost ?? 0);
-        lines.push({ items: line.items, next: 0, used, score: userScore(used, line.items[0]!), standing: { served, joined: line.joined } });
+        lines.push({ items: line.items, next: 0, used, score: userScore(used, this.costOf(line.items[0]!), line.items[0]!.weight), standing: { served, joined: line.joined } });
       }
       const used = this.usage.server(group.guildId) + (b?.cost ?? 0);
       groups.push({ lines, used, score: used, standing: { served: b?.served ?? group.served, joined: group.joined } });
@@ -200,15 +210,15 @@ export class FairQueue<T extends QueueItem> {
       out.push(taken);
       seq += 1;
       line.next += 1;
-      line.used += taken.cost;
+      line.used += this.chargeOf(taken);
       const item = line.items[line.next];
       if (item === undefined) g.lines.pop();
       else {
-        line.score = userScore(line.used, item);
+        line.score = userScore(line.used, this.costOf(item), item.weight);
         line.standing.served = seq;
         g.lines.topChanged();
       }
-      g.used += taken.cost;
+      g.used += this.chargeOf(taken);
       if (g.lines.peek() === undefined) {
         groups.pop();
         continue;

@@ -60,12 +60,26 @@ export class FairShare implements UsageLookup {
     this.users = new DecayedUsage(halfLifeMs);
   }
 
+  /** Set during a scheduling pass: every score of the pass is read at one instant, so they stay comparable. */
+  private frozenAt: number | null = null;
+
+  /** Runs `pass` with the usage read at one instant (a dispatch pass and its positions must agree). */
+  atOneInstant<T>(pass: () => T): T {
+    if (this.frozenAt !== null) return pass();
+    this.frozenAt = this.clock.now();
+    try {
+      return pass();
+    } finally {
+      this.frozenAt = null;
+    }
+  }
+
   server(guildId: string | null): number {
-    return this.servers.at(guildId, this.clock.now());
+    return this.servers.at(guildId, this.frozenAt ?? this.clock.now());
   }
 
   user(userId: string): number {
-    return this.users.at(userId, this.clock.now());
+    return this.users.at(userId, this.frozenAt ?? this.clock.now());
   }
 
   charge(owner: { userId: string; guildId: string | null }, ms: number, at = this.clock.now()): void {

@@ -68,6 +68,7 @@ export function schedulerOptionsFromConfig(
     limits: config.limits,
     limitOverrides: config.limitOverrides,
     priorityRoles: config.discord.priorityRoles,
+    fairBy: config.fairShare.by,
     roleWeights: config.fairShare.roleWeights,
     shareHalfLifeMs: config.fairShare.halfLifeMinutes * 60_000,
     maxTries: config.jobs.maxTries,

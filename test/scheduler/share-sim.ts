@@ -98,6 +98,7 @@ export async function simulate(options: { backends: number; jobs: SimJob[]; sche
     maxTries: 1,
     timeoutSeconds: 86_400,
     clock,
+    fairBy: 'gpu-time',
     ...options.scheduler,
   });
   const arrivals = options.jobs.map((job, i) => ({ job, id: `job-${i}` })).sort((a, b) => a.job.at - b.job.at);
