@@ -13,6 +13,7 @@ const RUNNERS: Record<BenchmarkName, () => Promise<BenchResult>> = {
   grid: async () => (await import('./grid.js')).runGrid(),
   untrusted: async () => (await import('./untrusted.js')).runUntrusted(),
   loop: async () => (await import('./loop.js')).runLoop(),
+  'gpu-share': async () => (await import('./gpu-share.js')).runGpuShare(),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -167,7 +167,9 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     if (!pool.some((p) => p.healthy)) throw new StartupError(await unreachable(pool));
     undo.push(instrumentBackends(pool.map((p) => p.backend), metrics));
 
-    const scheduler: Scheduler = createScheduler(config, pool.map((p) => p.backend), { logger, usage: storeUsage(store) });
+    // Usage older than eight half-lives weighs under 0.4 %: not worth reading back.
+    const gpuHistory = store.gpuChargesSince(Date.now() - 8 * config.fairShare.halfLifeMinutes * 60_000);
+    const scheduler: Scheduler = createScheduler(config, pool.map((p) => p.backend), { logger, usage: storeUsage(store), gpuHistory });
     undo.push(() => scheduler.close());
     // A server's own pause or drain outlives a restart, like its other settings.
     for (const guildId of store.guildIds()) {

@@ -16,6 +16,8 @@ const backendSchema = z
     capacity: positiveInt.default(1),
     /** Preference when several backends are equally loaded (higher first). */
     weight: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).default(1),
+    /** GPU time charged per second executed here, for fair share and GPU-minute quotas (a faster card may count more). */
+    costWeight: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).default(1),
     /** `v2`: a Comfy API v2 endpoint (Comfy Cloud, a Comfy API deployment, comfy-api-proxy) instead of ComfyUI's own API. */
     api: z.enum(['classic', 'v2'], { error: 'must be "classic" or "v2"' }).default('classic'),
     /** v2 only: the ComfyUI behind the endpoint, for node/model discovery and the targeted-interrupt fallback. */
@@ -34,6 +36,10 @@ export const limitsSchema = z
     minIntervalSeconds: nonNegativeNumber.default(0),
     /** Jobs per user per UTC day (absent = unlimited). */
     dailyQuota: positiveInt.optional(),
+    /** GPU minutes per user per UTC day (absent = unlimited); beside `dailyQuota`, either or both may be set. */
+    dailyGpuMinutes: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).optional(),
+    /** GPU minutes per user per calendar month (UTC; absent = unlimited). */
+    monthlyGpuMinutes: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).optional(),
     /** Jobs of one server running at once; direct messages count as one server (absent = no cap). */
     perGuildRunning: positiveInt.optional(),
     /** Jobs of one server waiting at once; direct messages count as one server (absent = no cap). */
@@ -49,6 +55,8 @@ export const userLimitOverrideSchema = z
     perUserQueued: nonNegativeInt.optional(),
     minIntervalSeconds: nonNegativeNumber.optional(),
     dailyQuota: positiveInt.optional(),
+    dailyGpuMinutes: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).optional(),
+    monthlyGpuMinutes: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).optional(),
   })
   .strict();
 
@@ -83,7 +91,7 @@ export const configSchema = z
         guildId: snowflake.optional(),
         /** Role ids whose members may cancel or delete anyone's job. */
         moderatorRoles: z.array(z.string()).default([]),
-        /** Role ids whose jobs are dispatched before others'. */
+        /** Role ids whose members get share weight 10 in the fair share (`fairShare.roleWeights` is the general form). */
         priorityRoles: z.array(z.string()).default([]),
         /**
          * User ids of the bot's operators besides the application's owner or team (read from Discord at start-up):
@@ -113,6 +121,18 @@ export const configSchema = z
       })
       .strict()
       .default({ blockedWords: [], blockedPatterns: [] }),
+    /** Fair share by GPU time: whose job runs next goes by recent GPU usage ÷ share weight. */
+    fairShare: z
+      .object({
+        /** `gpu-time`: by recent GPU time ÷ share weight; `turns`: round-robin by server then user (the default for now). */
+        by: z.enum(['turns', 'gpu-time'], { error: 'must be "turns" or "gpu-time"' }).default('turns'),
+        /** Half of a user's (and a server's) GPU usage is forgotten every this many minutes. */
+        halfLifeMinutes: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).default(60),
+        /** Role id → share weight (a positive number; members without a weighted role have 1; the largest of a member's roles counts). */
+        roleWeights: z.record(z.string(), z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' })).default({}),
+      })
+      .strict()
+      .default({ by: 'turns', halfLifeMinutes: 60, roleWeights: {} }),
     limits: limitsSchema.default({ perUserRunning: 1, perUserQueued: 3, minIntervalSeconds: 0 }),
     limitOverrides: z.array(limitOverrideSchema).default([]),
     jobs: z

@@ -66,7 +66,7 @@ const hostileParams = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`
 const allStates: CardState[] = [
   { kind: 'queued', position: 3, of: 9, etaSeconds: 95 },
   { kind: 'running', elapsedSeconds: 65, step: { value: 12, max: 20 }, nodes: { done: 3, total: 7 }, nodeTitle: hostile, preview },
-  { kind: 'succeeded', summary: hostile, notes: [hostile, hostile], imageName: 'draw_j1_1.png', outputCount: 40, elapsedSeconds: 12 },
+  { kind: 'succeeded', summary: hostile, notes: [hostile, hostile], imageName: 'draw_j1_1.png', outputCount: 40, elapsedSeconds: 12, gpuSeconds: 99_999 },
   { kind: 'failed', message: hostile },
   { kind: 'cancelled', byUserId: '99' },
 ];
@@ -85,6 +85,13 @@ describe('renderCard', () => {
     expect(payload.files).toBeUndefined();
     // A queued card may be one back from a lost backend: the old run's preview must go.
     expect(payload.attachments).toEqual([]);
+  });
+
+  it('shows the GPU time of a finished job when it was measured, and nothing when not', () => {
+    const done = renderCard(view({ kind: 'succeeded', summary: '1 image', notes: [], elapsedSeconds: 75, gpuSeconds: 62.4 }));
+    expect(done.embeds[0]?.description).toContain('✅ 1 image in 1m 15s · GPU time 1m 02s');
+    const unmeasured = renderCard(view({ kind: 'succeeded', summary: '1 image', notes: [], elapsedSeconds: 75 }));
+    expect(unmeasured.embeds[0]?.description).not.toContain('GPU time');
   });
 
   it("says a held job waits for its server's admins, with no ETA", () => {

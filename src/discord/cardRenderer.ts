@@ -38,6 +38,8 @@ export type CardState =
       /** Re-encodings, files that could not be attached, etc.: shown, never dropped. */
       notes: readonly string[];
       elapsedSeconds?: number | null;
+      /** The job's GPU time (execution × the backend's cost weight), when measured. */
+      gpuSeconds?: number | null;
       /** Name of a delivered image (png/jpeg/webp/gif) attached to the same message, shown as the embed image. */
       imageName?: string | null;
       /** How many image outputs the job has: per-output actions get a button for each. */
@@ -168,7 +170,8 @@ function statusLines(view: CardView): string[] {
     }
     case 'succeeded': {
       const took = state.elapsedSeconds != null ? ` in ${formatDuration(state.elapsedSeconds)}` : '';
-      return [`✅ ${escapeMarkdown(truncate(state.summary, 200))}${took}`];
+      const gpu = state.gpuSeconds != null ? ` · GPU time ${formatDuration(state.gpuSeconds)}` : '';
+      return [`✅ ${escapeMarkdown(truncate(state.summary, 200))}${took}${gpu}`];
     }
     case 'failed':
       return [`❌ ${escapeMarkdown(truncate(state.message, MESSAGE_MAX))}`];

@@ -96,9 +96,9 @@ describe('commandPayload', () => {
 });
 
 describe('builtinPayloads', () => {
-  it('has /queue, /cancel, /help, /show and an admin-only /comfy with four subcommands', () => {
+  it('has /queue, /cancel, /help, /info, /show and an admin-only /comfy with five subcommands', () => {
     const payloads = builtinPayloads({ backendNames: ['gpu-a', 'gpu-b'] });
-    expect(payloads.map((p) => p.name)).toEqual(['queue', 'cancel', 'help', 'show', 'comfy']);
+    expect(payloads.map((p) => p.name)).toEqual(['queue', 'cancel', 'help', 'info', 'show', 'comfy']);
     expect(payloads.find((p) => p.name === 'show')?.options).toMatchObject([{ name: 'job', type: 3, required: true }]);
     const comfy = payloads.find((p) => p.name === 'comfy');
     expect(comfy?.default_member_permissions).toBe('32');
@@ -108,17 +108,20 @@ describe('builtinPayloads', () => {
       ['pause', 1],
       ['resume', 1],
       ['drain', 1],
+      ['usage', 1],
     ]);
     expect(comfy?.options?.[0]).toMatchObject({
       options: [{ name: 'backend', required: false, choices: [{ name: 'gpu-a', value: 'gpu-a' }, { name: 'gpu-b', value: 'gpu-b' }] }],
     });
     // pause, resume and drain act on the server they are typed in unless an operator says `everywhere`.
-    expect(comfy?.options?.slice(1).map((o) => ('options' in o ? o.options?.map((x) => [x.name, x.type]) : []))).toEqual(
+    expect(comfy?.options?.slice(1, 4).map((o) => ('options' in o ? o.options?.map((x) => [x.name, x.type]) : []))).toEqual(
       Array.from({ length: 3 }, () => [
         ['backend', 3],
         ['everywhere', 5],
       ]),
     );
+    // usage: this server's, or every server's for an operator.
+    expect(comfy?.options?.[4]).toMatchObject({ name: 'usage', options: [{ name: 'everywhere', type: 5, required: false }] });
     for (const payload of payloads.filter((p) => p.name !== 'comfy')) expect(payload.default_member_permissions).toBeUndefined();
   });
 
@@ -134,7 +137,7 @@ describe('buildCommandPayloads', () => {
       [imagine, { name: 'queue' }, { name: 'Bad' }, { ...imagine, description: 'again' }],
       { backendNames: ['a'] },
     );
-    expect(payloads.map((p) => p.name)).toEqual(['queue', 'cancel', 'help', 'show', 'comfy', 'imagine']);
+    expect(payloads.map((p) => p.name)).toEqual(['queue', 'cancel', 'help', 'info', 'show', 'comfy', 'imagine']);
     expect(problems).toEqual([
       { command: 'queue', message: 'command "queue" is already a built-in command; rename it' },
       { command: 'Bad', message: expect.stringContaining('must be 1-32 lowercase') },
@@ -146,7 +149,7 @@ describe('buildCommandPayloads', () => {
     const many = Array.from({ length: 100 }, (_, i) => ({ name: `c${i}` }));
     const { payloads, problems } = buildCommandPayloads(many, { backendNames: [] });
     expect(payloads).toHaveLength(100);
-    expect(problems).toHaveLength(5);
+    expect(problems).toHaveLength(6);
     expect(problems[0]?.message).toMatch(/Discord allows 100 commands/);
   });
 });

@@ -44,7 +44,7 @@ export class CommandPayloadError extends Error {
   override readonly name = 'CommandPayloadError';
 }
 
-export const BUILTIN_COMMAND_NAMES = ['queue', 'cancel', 'help', 'comfy', 'show'] as const;
+export const BUILTIN_COMMAND_NAMES = ['queue', 'cancel', 'help', 'comfy', 'show', 'info'] as const;
 export const ADMIN_SUBCOMMANDS = ['status', 'pause', 'resume', 'drain'] as const;
 
 const DISCORD = {
@@ -202,6 +202,7 @@ export function builtinPayloads(options: BuiltinOptions): CommandPayload[] {
     { ...common, name: 'queue', description: 'Your jobs and the queue', options: [] },
     { ...common, name: 'cancel', description: 'Cancel all your queued and running jobs', options: [] },
     { ...common, name: 'help', description: 'What each command does', options: [] },
+    { ...common, name: 'info', description: 'Your GPU time, fast time left and jobs', options: [] },
     {
       ...common,
       name: 'show',
@@ -213,12 +214,20 @@ export function builtinPayloads(options: BuiltinOptions): CommandPayload[] {
       name: 'comfy',
       description: 'Manage the ComfyUI backends',
       default_member_permissions: MANAGE_GUILD,
-      options: ADMIN_SUBCOMMANDS.map((name) => ({
-        type: ApplicationCommandOptionType.Subcommand,
-        name,
-        description: ADMIN_DESCRIPTIONS[name],
-        options: name === 'status' ? [backend] : [backend, EVERYWHERE_OPTION],
-      })),
+      options: [
+        ...ADMIN_SUBCOMMANDS.map((name) => ({
+          type: ApplicationCommandOptionType.Subcommand as const,
+          name,
+          description: ADMIN_DESCRIPTIONS[name],
+          options: name === 'status' ? [backend] : [backend, EVERYWHERE_OPTION],
+        })),
+        {
+          type: ApplicationCommandOptionType.Subcommand as const,
+          name: 'usage',
+          description: 'Top users by GPU time this month',
+          options: [{ ...EVERYWHERE_OPTION, description: "Every server (the bot's operators only)" }],
+        },
+      ],
     },
   ];
 }

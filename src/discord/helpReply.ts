@@ -11,6 +11,7 @@ export interface HelpCommand {
 const BUILT_IN: readonly string[] = [
   '`/queue` your jobs and the queue',
   '`/cancel` cancel all your jobs',
+  '`/info` your GPU time, fast time left and jobs',
   '`/help` this list',
 ];
 

@@ -161,7 +161,7 @@ async function finish(options: JobCardOptions, state: FinalState, elapsed: numbe
     const outcome = await editor.finish({ ...base, state: { kind: 'cancelled', byUserId: options.cancelledBy() } });
     return { state, outcome };
   }
-  return { state, ...(await deliverResults(options, job.outputs ?? [], elapsed)) };
+  return { state, ...(await deliverResults({ ...options, gpuMs: job.gpuMs }, job.outputs ?? [], elapsed)) };
 }
 
 /** Another place for the results when the card cannot carry them (the bot lost the channel): the owner's DMs. */
@@ -184,6 +184,8 @@ export interface ResultDelivery {
   base: Omit<CardView, 'state'>;
   /** The upload limit where the card lives. */
   limitBytes: number;
+  /** The job's GPU time in ms, shown on the succeeded card when measured. */
+  gpuMs?: number | null;
   /** Plans the delivery of the outputs (fitting to `limitBytes`, batching). */
   planDelivery: (outputs: readonly OutputFile[], limitBytes: number) => Promise<CardPlan>;
   /** Posts the files of the second and later batches, each as a message of its own; resolves with its id. */
@@ -227,6 +229,7 @@ function succeededView(options: ResultDelivery, plan: CardPlan, elapsedSeconds: 
       summary: plan.summary,
       notes: plan.notes,
       elapsedSeconds,
+      ...(options.gpuMs != null && { gpuSeconds: options.gpuMs / 1000 }),
       imageName: plan.embedImage,
       outputCount: imageOutputCount(plan),
       ...(plan.grid && { grid: true }),

@@ -163,6 +163,8 @@ interface JobData {
   startedAt: number | null;
   finishedAt: number | null;
   outputs: OutputFile[] | null;
+  /** GPU time charged for the run that ended the job (ms, weighted by the backend's cost); null when none ran. */
+  gpuMs: number | null;
 }
 
 export class Job extends EventEmitter<JobEvents> {
@@ -190,6 +192,7 @@ export class Job extends EventEmitter<JobEvents> {
       startedAt: null,
       finishedAt: null,
       outputs: null,
+      gpuMs: null,
       ...data,
     };
     this.done = new Promise((resolve) => (this.finalResolve = resolve));
@@ -218,6 +221,9 @@ export class Job extends EventEmitter<JobEvents> {
   }
   get outputs(): readonly OutputFile[] | null {
     return this.data.outputs;
+  }
+  get gpuMs(): number | null {
+    return this.data.gpuMs;
   }
   get final(): boolean {
     return FINAL_STATES.has(this.data.state);
@@ -325,6 +331,11 @@ export class JobControl {
       d.startedAt = null;
     });
     this.job.emit('retry', { backend, reason, attempt: d.attempt });
+  }
+
+  /** The GPU time of the run about to end the job; call before the final move so the state event carries it. */
+  chargeGpu(ms: number): void {
+    if (!this.job.final) this.job.data.gpuMs = Math.max(0, Math.round(ms));
   }
 
   /** Final moves return false when the job already ended (the losing side of a race), never throw for it. */

@@ -128,7 +128,20 @@ const v4: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4];
+const v5: Migration = {
+  version: 5,
+  description: "GPU time: each finished job's execution time on its backend, weighted by the backend's cost",
+  up(db) {
+    // NULL: not measured (queued, lost before it started, or finished before this column existed).
+    db.exec(`
+      ALTER TABLE jobs ADD COLUMN gpu_ms INTEGER CHECK (gpu_ms IS NULL OR gpu_ms >= 0);
+      CREATE INDEX jobs_gpu_by_owner ON jobs (owner_id, finished_at) WHERE gpu_ms IS NOT NULL;
+      CREATE INDEX jobs_gpu_by_finish ON jobs (finished_at) WHERE gpu_ms IS NOT NULL;
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5];
 
 export interface MigrationResult {
   from: number;

@@ -98,11 +98,15 @@ function patchFor(job: Job, change: StateChange) {
     case 'running':
       return {};
     case 'succeeded':
-      return { outputs: outputRefs(job), error: null };
+      return { outputs: outputRefs(job), error: null, ...gpu(job) };
     case 'failed':
     case 'cancelled':
-      return { error: change.error };
+      return { error: change.error, ...gpu(job) };
   }
+}
+
+function gpu(job: Job): { gpuMs?: number } {
+  return job.gpuMs === null ? {} : { gpuMs: job.gpuMs };
 }
 
 function outputRefs(job: Job): OutputRef[] {

@@ -142,6 +142,8 @@ export interface JobRow {
   updatedAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+  /** GPU time of the finished job (execution ms × the backend's cost weight); null when not measured. */
+  gpuMs: number | null;
 }
 
 /** The fields that may change after insert. The state changes only through `transition` (compare-and-set). */
@@ -161,6 +163,7 @@ export type JobPatch = Partial<
     | 'workflow'
     | 'startedAt'
     | 'finishedAt'
+    | 'gpuMs'
   >
 >;
 
@@ -172,4 +175,23 @@ export interface GuildCommandRow {
   template: string;
   createdBy: string;
   createdAt: number;
+}
+
+/** One finished job's GPU time, as the fair share and the usage views read it. */
+export interface GpuCharge {
+  userId: string;
+  guildId: string | null;
+  command: string;
+  backend: string | null;
+  /** When the job finished (epoch ms). */
+  at: number;
+  gpuMs: number;
+}
+
+/** A user's GPU time in one server over a period. */
+export interface GpuUserTotal {
+  userId: string;
+  guildId: string | null;
+  gpuMs: number;
+  jobs: number;
 }

@@ -22,6 +22,8 @@ import {
   JOB_STATES,
   type DeliveryRecord,
   type GuildCommandRow,
+  type GpuCharge,
+  type GpuUserTotal,
   type JobPatch,
   type JobRow,
   type JobState,
@@ -74,6 +76,7 @@ interface JobRecord {
   updated_at: number;
   started_at: number | null;
   finished_at: number | null;
+  gpu_ms: number | null;
 }
 
 type Column = keyof JobRecord;
@@ -95,6 +98,7 @@ const PATCH_COLUMNS: { [K in keyof Required<JobPatch>]: (value: JobPatch[K]) => 
   workflow: (v) => ({ workflow: JSON.stringify(v ?? {}) }),
   startedAt: (v) => ({ started_at: v ?? null }),
   finishedAt: (v) => ({ finished_at: v ?? null }),
+  gpuMs: (v) => ({ gpu_ms: v ?? null }),
 };
 
 function patchToColumns(jobId: string, patch: JobPatch): Partial<Record<Column, SqlValue>> {
@@ -397,6 +401,32 @@ export class JobStore {
     return row?.count ?? 0;
   }
 
+  /** GPU ms charged to a user's jobs that finished at or after `sinceMs` (epoch ms). */
+  gpuMsSince(userId: string, sinceMs: number): number {
+    const row = this.sql('SELECT COALESCE(SUM(gpu_ms), 0) AS ms FROM jobs WHERE owner_id = ? AND finished_at >= ? AND gpu_ms IS NOT NULL');
+    return (row.get(userId, sinceMs) as { ms: number }).ms;
+  }
+
+  /** Every GPU charge since `sinceMs`, oldest first: what the fair share's decayed usage is rebuilt from at start-up. */
+  gpuChargesSince(sinceMs: number): GpuCharge[] {
+    const rows = this.sql(
+      `SELECT owner_id AS userId, guild_id AS guildId, command, backend, finished_at AS at, gpu_ms AS gpuMs FROM jobs
+       WHERE gpu_ms IS NOT NULL AND finished_at >= ? ORDER BY finished_at, seq`,
+    ).all(sinceMs) as GpuCharge[];
+    return rows;
+  }
+
+  /** The heaviest users by GPU time since `sinceMs`, in one server (`guildId`; null: direct messages) or in all. */
+  topGpuUsers(options: { sinceMs: number; guildId?: string | null; limit: number }): GpuUserTotal[] {
+    const byGuild = options.guildId !== undefined;
+    const where = byGuild ? (options.guildId === null ? 'AND guild_id IS NULL' : 'AND guild_id = @guild') : '';
+    return this.sql(
+      `SELECT owner_id AS userId, guild_id AS guildId, SUM(gpu_ms) AS gpuMs, COUNT(*) AS jobs FROM jobs
+       WHERE gpu_ms IS NOT NULL AND finished_at >= @since ${where}
+       GROUP BY owner_id, guild_id ORDER BY gpuMs DESC, userId LIMIT @limit`,
+    ).all({ since: options.sinceMs, limit: options.limit, ...(byGuild && options.guildId !== null ? { guild: options.guildId } : {}) }) as GpuUserTotal[];
+  }
+
   guildSettings(guildId: string): GuildSettings {
     const row = this.sql('SELECT settings FROM guild_settings WHERE guild_id = ?').get(guildId) as
       | { settings: string }
@@ -561,6 +591,7 @@ export class JobStore {
       updatedAt: r.updated_at,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
+      gpuMs: r.gpu_ms,
     };
   }
 }

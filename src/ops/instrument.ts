@@ -30,9 +30,10 @@ const seconds = (from: number, to: number): number => Math.max(0, to - from) / 1
 
 /**
  * Counts each state the job enters (by command), observes its wait (submission → first dispatch) and its
- * run (running → end, for runs that started) by command and backend. Detaches itself when the job ends.
+ * run (running → end, for runs that started) by command and backend, and adds its GPU time (by command, backend
+ * and Discord server). Detaches itself when the job ends.
  */
-export function instrumentJob(job: Job, metrics: Pick<Metrics, 'jobs' | 'waitSeconds' | 'runSeconds'>): Detach {
+export function instrumentJob(job: Job, metrics: Pick<Metrics, 'jobs' | 'waitSeconds' | 'runSeconds' | 'gpuSeconds'>): Detach {
   const command = job.command;
   let waitObserved = false;
   const observeWait = (backend: string | null): void => {
@@ -54,6 +55,9 @@ export function instrumentJob(job: Job, metrics: Pick<Metrics, 'jobs' | 'waitSec
     // Only a run that started has a run time; a requeue clears the start, so this is the last attempt's run.
     if (startedAt !== null && finishedAt !== null) {
       metrics.runSeconds.observe({ command, backend: change.backend ?? NO_BACKEND }, seconds(startedAt, finishedAt));
+    }
+    if (job.gpuMs !== null && job.gpuMs > 0) {
+      metrics.gpuSeconds.inc({ command, backend: change.backend ?? NO_BACKEND, guild: job.owner.guildId ?? 'dm' }, job.gpuMs / 1000);
     }
     detach();
   };

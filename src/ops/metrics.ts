@@ -14,6 +14,8 @@ export interface Metrics {
   waitSeconds: Histogram<'command' | 'backend'>;
   /** Seconds from dispatch to the terminal state. */
   runSeconds: Histogram<'command' | 'backend'>;
+  /** GPU time of finished jobs (execution × the backend's cost weight), by command, backend and Discord server. */
+  gpuSeconds: Counter<'command' | 'backend' | 'guild'>;
   /** Live preview images attached to job cards. */
   previewsSent: Counter;
   /** HTTP 429 answers from Discord, by route. */
@@ -52,6 +54,12 @@ export function createMetrics({ processMetrics = true }: MetricsOptions = {}): M
       help: 'Seconds from dispatch to the end of the job.',
       labelNames: ['command', 'backend'],
       buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    gpuSeconds: new Counter({
+      name: 'comfycord_gpu_seconds_total',
+      help: "GPU time of finished jobs (execution × the backend's costWeight), by command, backend and Discord server (guild id, or dm).",
+      labelNames: ['command', 'backend', 'guild'],
       registers,
     }),
     previewsSent: new Counter({ name: 'comfycord_previews_sent_total', help: 'Live previews attached to job cards.', registers }),

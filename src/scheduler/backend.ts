@@ -16,10 +16,25 @@ export type RunEvent =
  * elsewhere. `failed` is the workflow's own failure: running it elsewhere would not help.
  */
 export type RunOutcome =
-  | { type: 'done'; outputs: OutputFile[] }
-  | { type: 'failed'; message: string }
-  | { type: 'interrupted' }
+  | ({ type: 'done'; outputs: OutputFile[] } & Executed)
+  | ({ type: 'failed'; message: string } & Executed)
+  | ({ type: 'interrupted' } & Executed)
   | { type: 'lost'; message: string };
+
+/**
+ * When the server's terminal message arrived (epoch ms, the backend's clock), before the outputs were downloaded.
+ * The GPU time of a run is from its start (the first `started`/`node`/`progress` event, which the scheduler
+ * records as the job's start and the store keeps across restarts) to this, so neither the wait in the server's
+ * queue nor the download counts, and a fully cached prompt costs about nothing.
+ */
+interface Executed {
+  executedUntil?: number;
+}
+
+/** The outcome stamped with the time of its terminal message (a lost run executed nothing that is charged). */
+export function stampExecutedUntil(outcome: RunOutcome, at: number): RunOutcome {
+  return outcome.type === 'lost' ? outcome : { ...outcome, executedUntil: at };
+}
 
 export interface BackendRun {
   readonly promptId: string;
@@ -58,6 +73,8 @@ export interface Backend {
   readonly capacity: number;
   /** Preference between equally loaded backends (higher first). */
   readonly weight: number;
+  /** GPU time charged per ms of execution here (a faster card may count more); 1 when absent. */
+  readonly costWeight?: number;
   readonly healthy: boolean;
   /** Node classes and models, once read; undefined before the first successful read. */
   readonly inventory: Inventory | undefined;

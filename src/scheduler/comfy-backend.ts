@@ -16,6 +16,7 @@ import {
   type BackendRun,
   type CancelResult,
   type RunEvent,
+  stampExecutedUntil,
   type RunOutcome,
 } from './backend.js';
 import { readClassicInventory } from './classic-inventory.js';
@@ -29,6 +30,8 @@ export interface ComfyBackendOptions {
   client: ComfyClient;
   capacity?: number;
   weight?: number;
+  /** GPU time charged per ms executed here (default 1). */
+  costWeight?: number;
   clock?: Clock;
   logger?: Logger;
   /** Health probe period. */
@@ -47,6 +50,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
   readonly name: string;
   readonly capacity: number;
   readonly weight: number;
+  readonly costWeight: number;
   private readonly client: ComfyClient;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -65,6 +69,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
     this.name = options.client.name;
     this.capacity = options.capacity ?? 1;
     this.weight = options.weight ?? 1;
+    this.costWeight = options.costWeight ?? 1;
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger).child({ backend: this.name });
     this.inventoryRefreshMs = options.inventoryRefreshMs ?? 300_000;
@@ -171,7 +176,10 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
   private wrap(run: PromptRun, spec: JobSpec): BackendRun {
     const wrapped = new WrappedRun(run.promptId, (listener) => run.subscribe((e) => forward(e, listener)), () => this.watch.release(wrapped));
     this.watch.hold(wrapped);
-    void run.finished.then(async (terminal) => wrapped.end(await this.outcome(terminal, spec)));
+    void run.finished.then(async (terminal) => {
+      const at = this.clock.now();
+      wrapped.end(stampExecutedUntil(await this.outcome(terminal, spec), at));
+    });
     return wrapped;
   }
 

@@ -16,6 +16,7 @@ export interface PoolOptions {
 
 export interface SchedulerWiring extends PoolOptions {
   usage?: SubmissionUsage;
+  gpuHistory?: SchedulerOptions['gpuHistory'];
 }
 
 /** The Backend of a configured `api: v2` entry (Comfy Cloud, a deployment, comfy-api-proxy). */
@@ -31,6 +32,7 @@ export function createV2Backend(b: BackendConfig, options: PoolOptions = {}): V2
     ...(b.classicUrl !== undefined ? { classicUrl: b.classicUrl } : {}),
     capacity: b.capacity,
     weight: b.weight,
+    costWeight: b.costWeight,
     ...options,
   });
 }
@@ -49,6 +51,7 @@ export function createBackendPool(config: Pick<Config, 'backends' | 'previews'>,
         }),
         capacity: b.capacity,
         weight: b.weight,
+        costWeight: b.costWeight,
         previewMethod: config.previews.method,
         ...options,
       }),
@@ -56,7 +59,7 @@ export function createBackendPool(config: Pick<Config, 'backends' | 'previews'>,
 }
 
 export function schedulerOptionsFromConfig(
-  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs'>,
+  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs' | 'fairShare'>,
   backends: SchedulerOptions['backends'],
   options: SchedulerWiring = {},
 ): SchedulerOptions {
@@ -65,6 +68,9 @@ export function schedulerOptionsFromConfig(
     limits: config.limits,
     limitOverrides: config.limitOverrides,
     priorityRoles: config.discord.priorityRoles,
+    fairBy: config.fairShare.by,
+    roleWeights: config.fairShare.roleWeights,
+    shareHalfLifeMs: config.fairShare.halfLifeMinutes * 60_000,
     maxTries: config.jobs.maxTries,
     timeoutSeconds: config.jobs.timeoutSeconds,
     ...options,
@@ -72,7 +78,7 @@ export function schedulerOptionsFromConfig(
 }
 
 export function createScheduler(
-  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs'>,
+  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs' | 'fairShare'>,
   backends: SchedulerOptions['backends'],
   options: SchedulerWiring = {},
 ): Scheduler {

@@ -8,7 +8,7 @@ import type { CommandLimits } from '../templates/definition.js';
 import type { Clock } from './clock.js';
 import { MemoryUsage, type SubmissionUsage } from './usage.js';
 
-export type LimitName = 'running' | 'queued' | 'interval' | 'daily' | 'guildRunning' | 'guildQueued';
+export type LimitName = 'running' | 'queued' | 'interval' | 'daily' | 'dailyGpu' | 'monthlyGpu' | 'guildRunning' | 'guildQueued';
 
 export class LimitError extends Error {
   constructor(
@@ -28,9 +28,11 @@ export interface LimitContext {
 }
 
 const USER_FIELDS = ['perUserRunning', 'perUserQueued', 'minIntervalSeconds', 'dailyQuota'] as const;
+/** GPU-minute quotas: set in the config and by role overrides (a command file has none). */
+const GPU_FIELDS = ['dailyGpuMinutes', 'monthlyGpuMinutes'] as const;
 /** A server's caps count all its jobs, so only overrides naming nothing but a guild change them (see the config schema). */
 const GUILD_FIELDS = ['perGuildRunning', 'perGuildQueued'] as const;
-type LimitField = (typeof USER_FIELDS)[number] | (typeof GUILD_FIELDS)[number];
+type LimitField = (typeof USER_FIELDS)[number] | (typeof GPU_FIELDS)[number] | (typeof GUILD_FIELDS)[number];
 
 function matches(o: LimitOverride, ctx: LimitContext): boolean {
   return (
@@ -68,7 +70,7 @@ export function resolveLimits(base: Limits, overrides: readonly LimitOverride[],
   }
   for (const level of [...levels.keys()].sort((a, b) => a - b)) {
     const group = levels.get(level)!;
-    for (const field of USER_FIELDS) applyMostGenerous(out, field, group);
+    for (const field of [...USER_FIELDS, ...GPU_FIELDS]) applyMostGenerous(out, field, group);
     const serverWide = group.filter((o) => o.role === undefined && o.command === undefined);
     for (const field of GUILD_FIELDS) applyMostGenerous(out, field, serverWide);
   }
@@ -102,6 +104,23 @@ function plural(n: number, word: string): string {
 /** "the limit" when the count is exactly at it; the number when it is lower (lowered by an override or reload). */
 function theLimit(count: number, limit: number): string {
   return count === limit ? 'the limit' : `the limit is ${limit}`;
+}
+
+/** The UTC day and calendar month containing `now` (epoch ms; end exclusive): the GPU quotas' periods. */
+export function gpuPeriods(now: number): { day: { start: number; end: number }; month: { start: number; end: number } } {
+  const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
+  const d = new Date(now);
+  return {
+    day: { start: dayStart, end: dayStart + DAY_MS },
+    month: { start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) },
+  };
+}
+
+/** GPU time for people: "45 s", "2.5 min", "12 min". */
+export function minutes(ms: number): string {
+  const m = ms / 60_000;
+  if (m < 1) return `${Math.round(ms / 1000)} s`;
+  return `${m >= 10 ? Math.round(m) : Math.round(m * 10) / 10} min`;
 }
 
 function utcTime(ms: number): string {
@@ -205,6 +224,26 @@ export class SubmissionLimiter {
         new Date((Math.floor(now / DAY_MS) + 1) * DAY_MS),
       );
     }
+    this.checkGpu(userId, limits, now);
+  }
+
+  /** The GPU-minute quotas: refused once the day's or the month's GPU time is used up, saying when it resets. */
+  private checkGpu(userId: string, limits: Limits, now: number): void {
+    const day = gpuPeriods(now).day;
+    if (limits.dailyGpuMinutes !== undefined) {
+      const used = this.usage.gpuMsSince(userId, day.start);
+      if (used >= limits.dailyGpuMinutes * 60_000) {
+        throw new LimitError('dailyGpu', `Daily GPU time used up (${minutes(used)} of ${minutes(limits.dailyGpuMinutes * 60_000)}); it resets at 00:00 UTC`, new Date(day.end));
+      }
+    }
+    const month = gpuPeriods(now).month;
+    if (limits.monthlyGpuMinutes !== undefined) {
+      const used = this.usage.gpuMsSince(userId, month.start);
+      if (used >= limits.monthlyGpuMinutes * 60_000) {
+        const reset = new Date(month.end).toISOString().slice(0, 10);
+        throw new LimitError('monthlyGpu', `Monthly GPU time used up (${minutes(used)} of ${minutes(limits.monthlyGpuMinutes * 60_000)}); it resets on ${reset} at 00:00 UTC`, new Date(month.end));
+      }
+    }
   }
 
   /**
@@ -214,5 +253,10 @@ export class SubmissionLimiter {
    */
   noteRefused(userId: string): void {
     this.usage.noteAttempt(userId, this.clock.now());
+  }
+
+  /** A finished job's GPU time, for the GPU-minute quotas. */
+  chargeGpu(userId: string, ms: number): void {
+    this.usage.chargeGpu(userId, ms, this.clock.now());
   }
 }

@@ -9,8 +9,10 @@ import { Job, JobControl, type FinalState, type JobPosition, type JobSpec } from
 import { BackendUnavailableError, type Backend, type BackendRun, type RunEvent, type RunOutcome } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
 import { CancelError, UnavailableError, UnknownBackendError } from './errors.js';
-import { RunTimeAverages, queueEtas } from './eta.js';
+import { RunTimeAverages, queueEtas, workUnits } from './eta.js';
+import { gpuTime } from './gpu-time.js';
 import { FairQueue, type QueueItem } from './fair-queue.js';
+import { FairShare, shareWeight, type PastCharge } from './fair-share.js';
 import { SubmissionLimiter, resolveLimits, type GuildLoad, type Load } from './limits.js';
 import { missingOn, requirementsOf, whyNowhere, type Requirements } from './requirements.js';
 import { RunStopper, type StopEnding, type Stoppable } from './run-stopper.js';
@@ -21,8 +23,20 @@ export interface SchedulerOptions {
   backends: Backend[];
   limits: Limits;
   limitOverrides?: LimitOverride[];
-  /** Role ids whose members' jobs are dispatched first. */
+  /** Role ids whose members get share weight PRIORITY_ROLE_WEIGHT (kept from when they were served first). */
   priorityRoles?: string[];
+  /** Role id → share weight (> 0): a member's is the largest of their roles', else 1. */
+  roleWeights?: Record<string, number>;
+  /**
+   * `gpu-time`: fair share by decayed GPU usage ÷ share weight. `turns` (default for now): round-robin by server
+   * then user whatever the jobs cost, the policy before GPU time was measured. (`gpu-time` is opt-in until the
+   * SIGKILL durability test passes with it: a restarted bot stops answering with it on; see the branch report.)
+   */
+  fairBy?: 'gpu-time' | 'turns';
+  /** Half-life of the GPU usage fair share goes by (default 1 h). */
+  shareHalfLifeMs?: number;
+  /** GPU charges of jobs that finished before a restart (`JobStore.gpuChargesSince`), oldest first. */
+  gpuHistory?: Iterable<PastCharge>;
   /** Times a job may be submitted before a lost backend fails it. */
   maxTries: number;
   /** A run longer than this is interrupted and failed. */
@@ -64,13 +78,22 @@ interface Entry extends QueueItem, Stoppable {
   run: BackendRun | null;
   unsubscribe: (() => void) | null;
   lastPosition: string | null;
+  /** GPU ms provisionally added to the owner's usage at dispatch, taken back when the run ends. */
+  charged: number;
+  /** The job's work (steps × pixels × batch, eta.ts), read once: ETAs need it on every pump. */
+  units: number;
 }
+
+/** The expected cost of a job of a command that has never finished. */
+const UNKNOWN_COST_MS = 1_000;
+const HOUR_MS = 3_600_000;
 
 export class Scheduler implements JobAdopter {
   private readonly backends: readonly Backend[];
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly queue = new FairQueue<Entry>();
+  private readonly share: FairShare;
+  private readonly queue: FairQueue<Entry>;
   private readonly active = new Map<string, Entry>();
   private readonly slots = new SlotLedger();
   /** Every model some backend has; dropped when an inventory changes. */
@@ -95,6 +118,9 @@ export class Scheduler implements JobAdopter {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
     this.limiter = new SubmissionLimiter(this.clock, options.usage);
+    this.share = new FairShare(this.clock, options.shareHalfLifeMs ?? HOUR_MS);
+    this.share.seed(options.gpuHistory ?? []);
+    this.queue = options.fairBy === 'gpu-time' ? new FairQueue<Entry>(this.share) : new FairQueue<Entry>();
     this.stopper = new RunStopper<Entry>({
       clock: this.clock,
       logger: this.log,
@@ -158,15 +184,16 @@ export class Scheduler implements JobAdopter {
     const placement = this.placementOf({ workflow: query.workflow ?? {} });
     const why = query.workflow ? this.whyNowhere(placement) : null;
     if (why) throw new UnavailableError('unsupported', `no backend can run this: ${why}`);
-    const overrides = [...(this.options.limitOverrides ?? []), ...(query.limitOverrides ?? [])];
-    const limits = resolveLimits(this.options.limits, overrides, {
-      owner: query.owner,
-      command: query.command,
-      commandLimits: query.commandLimits,
-    });
+    const limits = this.limitsFor(query);
     const user = this.loadOf((e) => e.userId === userId);
     const guild = { guildId, ...this.loadOf((e) => e.guildId === guildId) };
     return { limits, placement, user, guild };
+  }
+
+  /** The limits that apply to a member's submission (config, command file, the server's and the config's overrides). */
+  limitsFor(query: Pick<AdmissionQuery, 'owner' | 'command' | 'commandLimits' | 'limitOverrides'>): Limits {
+    const overrides = [...(this.options.limitOverrides ?? []), ...(query.limitOverrides ?? [])];
+    return resolveLimits(this.options.limits, overrides, { owner: query.owner, command: query.command, commandLimits: query.commandLimits });
   }
 
   /** A submission refused after it cost work (see SubmissionLimiter.noteRefused): its owner's interval starts. */
@@ -311,8 +338,10 @@ export class Scheduler implements JobAdopter {
     try {
       do {
         this.pumpAgain = false;
-        this.dispatchAll();
-        this.publishPositions();
+        this.share.atOneInstant(() => {
+          this.dispatchAll();
+          this.publishPositions();
+        });
       } while (this.pumpAgain);
     } finally {
       this.pumping = false;
@@ -366,6 +395,9 @@ export class Scheduler implements JobAdopter {
   private dispatch(entry: Entry, backend: Backend): void {
     const promptId = dispatchId(entry.id, entry.job.attempt + 1);
     this.hold(entry, backend);
+    // Counted now, so a user whose jobs are running is already behind a newcomer; settled when the run ends.
+    entry.charged = entry.cost * (backend.costWeight ?? 1);
+    this.share.charge(entry, entry.charged);
     // Emitted before the submit call so a durable store has the prompt id before ComfyUI does.
     entry.control.dispatch(backend.name, promptId);
     this.stopper.armTimeLimit(entry, this.clock.now());
@@ -414,8 +446,14 @@ export class Scheduler implements JobAdopter {
     const startedAt = job.data.startedAt ?? job.data.dispatchedAt ?? this.clock.now();
     this.release(entry);
     const stopped = this.stopper.endingOf(entry);
+    // A run that never started (dequeued) or was lost (it runs again elsewhere) is charged nothing.
+    if (outcome.type !== 'lost' && job.data.startedAt !== null) {
+      control.chargeGpu(gpuTime(job.data.startedAt, outcome.executedUntil ?? this.clock.now(), backend));
+      this.share.charge(entry, job.gpuMs ?? 0);
+      this.limiter.chargeGpu(entry.userId, job.gpuMs ?? 0);
+    }
     if (outcome.type === 'done') {
-      this.averages.record(job.command, backend.name, this.clock.now() - startedAt);
+      this.averages.record(job.command, backend.name, this.clock.now() - startedAt, entry.units);
       this.finish(entry, () => control.succeed(outcome.outputs));
     } else if (stopped) {
       this.endStopped(entry, stopped);
@@ -473,6 +511,8 @@ export class Scheduler implements JobAdopter {
     entry.unsubscribe = null;
     entry.run = null;
     entry.backend = null;
+    this.share.charge(entry, -entry.charged);
+    entry.charged = 0;
     if (backend && this.slots.give(backend.name, entry) === 0) {
       for (const resolve of this.drainWaiters.get(backend.name) ?? []) resolve();
       this.drainWaiters.delete(backend.name);
@@ -502,11 +542,15 @@ export class Scheduler implements JobAdopter {
 
   private newEntry(job: Job, limits: Limits, placement: Placement): Entry {
     const priorityRoles = this.options.priorityRoles ?? [];
+    const units = workUnits(job.spec.params);
     const entry: Entry = {
       id: job.id,
       userId: job.owner.userId,
       guildId: job.owner.guildId,
-      priority: job.owner.roles.some((r) => priorityRoles.includes(r)),
+      weight: shareWeight(job.owner.roles, this.options.roleWeights ?? {}, priorityRoles),
+      cost: this.expectedCost(job.command, units),
+      charged: 0,
+      units,
       job,
       control: new JobControl(job, () => this.clock.now()),
       limits,
@@ -520,6 +564,11 @@ export class Scheduler implements JobAdopter {
     };
     this.active.set(job.id, entry);
     return entry;
+  }
+
+  /** Expected GPU ms of a job: the command's run-time average scaled by the job's work (see eta.ts). */
+  private expectedCost(command: string, units: number): number {
+    return this.averages.estimate(command, undefined, units) ?? UNKNOWN_COST_MS;
   }
 
   private limitsOf(spec: JobSpec): Limits {
@@ -577,7 +626,7 @@ export class Scheduler implements JobAdopter {
   }
 
   private expectedEnd(e: Entry): number | null {
-    const est = this.averages.estimate(e.job.command, e.job.backend ?? undefined);
+    const est = this.averages.estimate(e.job.command, e.job.backend ?? undefined, e.units);
     const since = e.job.data.startedAt ?? e.job.data.dispatchedAt;
     return est === null || since === null ? null : since + est;
   }
@@ -598,7 +647,7 @@ export class Scheduler implements JobAdopter {
         const end = this.expectedEnd(e);
         return end === null ? null : Math.max(0, end - now);
       });
-    const etas = queueEtas({ running, waiting: runnable.map((e) => this.averages.estimate(e.job.command)), slots });
+    const etas = queueEtas({ running, waiting: runnable.map((e) => this.averages.estimate(e.job.command, undefined, e.units)), slots });
     const perUser = new Map<string, number>();
     const out = new Map<string, JobPosition>();
     order.forEach((e, global) => {

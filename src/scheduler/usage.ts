@@ -11,6 +11,10 @@ export interface SubmissionUsage {
   record(userId: string, now: number): void;
   /** A refused attempt at `now`: starts the interval (`lastAt`), not counted in the day. */
   noteAttempt(userId: string, now: number): void;
+  /** GPU ms charged to the user's jobs that finished at or after `sinceMs`. */
+  gpuMsSince(userId: string, sinceMs: number): number;
+  /** A finished job's GPU time (the store has it in the job's row already; memory keeps it here). */
+  chargeGpu(userId: string, ms: number, at: number): void;
 }
 
 /** Forgets everything with the process. */
@@ -35,6 +39,18 @@ export class MemoryUsage implements SubmissionUsage {
   noteAttempt(userId: string, now: number): void {
     this.last.set(userId, now);
   }
+
+  private readonly gpu = new Map<string, { at: number; ms: number }[]>();
+
+  gpuMsSince(userId: string, sinceMs: number): number {
+    return (this.gpu.get(userId) ?? []).filter((c) => c.at >= sinceMs).reduce((sum, c) => sum + c.ms, 0);
+  }
+
+  chargeGpu(userId: string, ms: number, at: number): void {
+    // Only this month's charges can count in a quota: older ones are dropped as new ones come.
+    const monthAgo = at - 31 * 86_400_000;
+    this.gpu.set(userId, [...(this.gpu.get(userId) ?? []).filter((c) => c.at >= monthAgo), { at, ms }]);
+  }
 }
 
 /** The parts of the job store the persistent usage reads and writes (`JobStore` has them). */
@@ -42,6 +58,7 @@ export interface UsageStore {
   addUsage(userId: string, amount?: number): number;
   usage(userId: string, day?: string): number;
   listByUser(userId: string, options: { limit: number }): readonly { createdAt: number }[];
+  gpuMsSince(userId: string, sinceMs: number): number;
 }
 
 /**
@@ -60,6 +77,9 @@ export function storeUsage(store: UsageStore): SubmissionUsage {
     },
     // Kept in memory only: a restart forgives a refused attempt, never an admission.
     noteAttempt: (userId, now) => void last.set(userId, now),
+    gpuMsSince: (userId, sinceMs) => inStore(userId, 'read the GPU time', () => store.gpuMsSince(userId, sinceMs)),
+    // The job's row carries its GPU time (written with its final state by persistence).
+    chargeGpu: () => undefined,
   };
 }
 

@@ -18,6 +18,7 @@ import {
   type BackendRun,
   type CancelResult,
   type RunEvent,
+  stampExecutedUntil,
   type RunOutcome,
 } from './backend.js';
 import { readClassicInventory } from './classic-inventory.js';
@@ -34,6 +35,8 @@ export interface V2BackendOptions {
   classicUrl?: string;
   capacity?: number;
   weight?: number;
+  /** GPU time charged per ms executed here (default 1). */
+  costWeight?: number;
   clock?: Clock;
   logger?: Logger;
   probeIntervalMs?: number;
@@ -49,6 +52,7 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
   readonly name: string;
   readonly capacity: number;
   readonly weight: number;
+  readonly costWeight: number;
   private readonly client: ComfyV2Client;
   private readonly discovery: ComfyHttp | undefined;
   private readonly clock: Clock;
@@ -68,6 +72,7 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
     this.discovery = options.classicUrl ? new ComfyHttp({ name: `${options.client.name} (discovery)`, url: options.classicUrl }) : undefined;
     this.capacity = options.capacity ?? 1;
     this.weight = options.weight ?? 1;
+    this.costWeight = options.costWeight ?? 1;
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger).child({ backend: this.name, api: 'v2' });
     this.inventoryRefreshMs = options.inventoryRefreshMs ?? 300_000;
@@ -216,7 +221,10 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
         run.subscribe((event: PromptEvent) => {
           for (const listener of [...listeners]) forward(event, listener);
         });
-        void run.finished.then(async (terminal) => wrapped.end(await this.outcome(run.promptId, terminal, spec)));
+        void run.finished.then(async (terminal) => {
+      const at = this.clock.now();
+      wrapped.end(stampExecutedUntil(await this.outcome(run.promptId, terminal, spec), at));
+    });
       },
       (error: unknown) => {
         const explained = this.explain(error);

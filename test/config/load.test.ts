@@ -25,7 +25,7 @@ function problems(env: NodeJS.ProcessEnv): string[] {
 describe('loadConfig defaults', () => {
   it('runs with no settings at all: one local ComfyUI, dirs under cwd, HTTP server off', () => {
     const config = loadConfig({ env: {}, cwd });
-    expect(config.backends).toEqual([{ name: 'comfy-1', url: 'http://127.0.0.1:8188', capacity: 1, weight: 1, api: 'classic' }]);
+    expect(config.backends).toEqual([{ name: 'comfy-1', url: 'http://127.0.0.1:8188', capacity: 1, weight: 1, costWeight: 1, api: 'classic' }]);
     expect(config.discord).toEqual({ apiUrl: 'https://discord.com/api', moderatorRoles: [], priorityRoles: [], operatorIds: [] });
     expect(config.commandsDir).toBe(join(cwd, 'commands'));
     expect(config.templatesDir).toBe(join(cwd, 'templates'));
@@ -70,7 +70,7 @@ describe('loadConfig environment variables', () => {
       allowedGuilds: ['555'],
     });
     expect(config.backends).toEqual([
-      { name: 'comfy-1', url: 'http://gpu:8188', apiKey: 'comfy-key', capacity: 1, weight: 1, api: 'classic' },
+      { name: 'comfy-1', url: 'http://gpu:8188', apiKey: 'comfy-key', capacity: 1, weight: 1, costWeight: 1, api: 'classic' },
     ]);
     expect(isCloudBackend(config.backends[0]!)).toBe(true);
     expect(config.commandsDir).toBe('/srv/commands');
@@ -154,8 +154,8 @@ describe('loadConfig config file', () => {
     expect(config.discord.guildId).toBe('42');
     expect(config.discord.priorityRoles).toEqual(['7']);
     expect(config.backends).toEqual([
-      { name: 'local', url: 'http://127.0.0.1:8188', capacity: 2, weight: 1, api: 'classic' },
-      { name: 'cloud', url: 'https://cloud.comfy.org', apiKey: 'k', capacity: 1, weight: 0.5, api: 'classic' },
+      { name: 'local', url: 'http://127.0.0.1:8188', capacity: 2, weight: 1, costWeight: 1, api: 'classic' },
+      { name: 'cloud', url: 'https://cloud.comfy.org', apiKey: 'k', capacity: 1, weight: 0.5, costWeight: 1, api: 'classic' },
     ]);
     expect(config.backends.map(isCloudBackend)).toEqual([false, true]);
     expect(config.limits).toEqual({ perUserRunning: 1, perUserQueued: 5, minIntervalSeconds: 0, dailyQuota: 20 });
@@ -200,7 +200,7 @@ describe('loadConfig config file', () => {
     expect(withFile.backends.map((b) => b.name)).toEqual(['local', 'cloud']);
     const empty = write('empty-backends.yml', 'backends: []\n');
     const fallback = loadConfig({ cwd, env: { COMFYCORD_CONFIG: empty, COMFY_URL: 'http://other:1' } });
-    expect(fallback.backends).toEqual([{ name: 'comfy-1', url: 'http://other:1', capacity: 1, weight: 1, api: 'classic' }]);
+    expect(fallback.backends).toEqual([{ name: 'comfy-1', url: 'http://other:1', capacity: 1, weight: 1, costWeight: 1, api: 'classic' }]);
   });
 
   it('accepts an empty file', () => {

@@ -48,6 +48,8 @@ describe('/imagine', () => {
     const final = currentRevision(done);
     expect(embedOf(final)?.description).toContain('a lighthouse at dusk');
     expect(embedOf(final)?.description).toContain('✅ 1 image');
+    // The GPU time the fake ComfyUI took, from its execution_start to its last message (held at step 3 for a while).
+    expect(embedOf(final)?.description).toMatch(/✅ 1 image in \d+s · GPU time \d+s/);
     expect(final.attachments.map((a) => a.filename)).toEqual([expect.stringMatching(/^imagine_[0-9a-f]{8}_1\.png$/)]);
     expect(embedOf(final)?.image?.url).toBe(`attachment://${final.attachments[0]!.filename}`);
     expect(field(final, 'steps')).toBe('8');
@@ -213,6 +215,38 @@ describe('built-in commands', () => {
     e2e().comfy.release();
     await finalCard(first.token, 'Done');
     await finalCard(second.token, 'Done');
+  });
+
+  it("/info shows the member's own GPU time, fast time left, jobs and average wait, only to them", async () => {
+    e2e().discord.addMember({ id: '777000000000000001', username: 'metered', roles: [] });
+    e2e().discord.addMember({ id: '777000000000000002', username: 'idle', roles: [] });
+    const job = await e2e().discord.slash('imagine', { prompt: 'metered' }, { userId: '777000000000000001' });
+    await finalCard(job.token, 'Done');
+    const { token } = await e2e().discord.slash('info', {}, { userId: '777000000000000001' });
+    const answer = await ephemeralAnswer(token);
+    expect(embedOf(answer)?.title).toBe('Your usage');
+    const text = embedOf(answer)?.description ?? '';
+    expect(text).toMatch(/\*\*GPU time\*\* \d+s today · \d+s this month \(UTC\)/);
+    expect(text).toContain('**Fast time** no daily limit · no monthly limit');
+    expect(text).toContain('**Jobs** 0 waiting · 0 running');
+    expect(text).toMatch(/\*\*Average wait\*\* \d+s \(your last jobs\)/);
+    // Someone else has used nothing.
+    const other = await e2e().discord.slash('info', {}, { userId: '777000000000000002' });
+    expect(embedOf(await ephemeralAnswer(other.token))?.description).toContain('**GPU time** 0s today · 0s this month');
+  });
+
+  it("/comfy usage lists this server's top users by GPU time to its admins; every server only for operators", async () => {
+    e2e().discord.addMember({ id: '777000000000000003', username: 'heavy', roles: [] });
+    const job = await e2e().discord.slash('imagine', { prompt: 'counted' }, { userId: '777000000000000003' });
+    await finalCard(job.token, 'Done');
+    const member = await e2e().discord.slash('comfy usage', {}, { roles: ['Member'] });
+    expect((await ephemeralAnswer(member.token)).content).toBe("Only this server's admins (Manage Server or a moderator role) and the bot's operators can use /comfy usage.");
+    const admin = await e2e().discord.slash('comfy usage', {}, { roles: ['Moderator'] });
+    const usage = embedOf(await ephemeralAnswer(admin.token));
+    expect(usage?.title).toBe('GPU time this month (UTC), this server');
+    expect(usage?.description).toMatch(/<@777000000000000003> \d+s \(1 job\)/);
+    const everywhere = await e2e().discord.slash('comfy usage', { everywhere: true }, { roles: ['Moderator'] });
+    expect((await ephemeralAnswer(everywhere.token)).content).toBe("Only the bot's operators can see every server's usage; /comfy usage without options shows this server's.");
   });
 
   it('/comfy status is refused without Manage Server and shows the backend to an admin', async () => {

@@ -96,6 +96,8 @@ describe('instrumentJob on a scheduler’s jobs', () => {
     expect(s.value('comfycord_job_run_seconds_sum', labels)).toBe(12.5);
     expect(s.value('comfycord_job_run_seconds_bucket', { ...labels, le: '10' })).toBe(0);
     expect(s.value('comfycord_job_run_seconds_bucket', { ...labels, le: '20' })).toBe(1);
+    // The double does not stamp the terminal message: the GPU time runs to the settle, 12.5 s.
+    expect(s.value('comfycord_gpu_seconds_total', { ...labels, guild: 'g1' })).toBe(12.5);
   });
 
   it('measures the wait of a job that sat in the queue behind another, and the run of one cancelled while running', async () => {

@@ -5,6 +5,8 @@ import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import { CancelError } from '../../scheduler/errors.js';
 import { moderatorRoles } from '../../policy/index.js';
 import { handleShow } from '../actions/show.js';
+import { handleInfo } from './info.js';
+import { handleUsage } from './usage.js';
 import { canAdmin, isModerator } from '../permissions.js';
 import { renderHelp } from '../helpReply.js';
 import { renderQueue, type QueuedJobView, type ServerJobView } from '../queueReply.js';
@@ -45,6 +47,9 @@ export async function handleBuiltin(ctx: BotContext, interaction: ChatInputComma
       return true;
     case 'show':
       await handleShow(ctx, interaction);
+      return true;
+    case 'info':
+      await handleInfo(ctx, interaction);
       return true;
     default:
       return false;
@@ -137,6 +142,10 @@ async function comfy(ctx: BotContext, interaction: ChatInputCommandInteraction):
   }
   if (!operator && !isServerAdmin(ctx, interaction)) {
     await interaction.reply({ ...EPHEMERAL, content: `Only this server's admins (Manage Server or a moderator role) and the bot's operators can use /comfy ${sub}.` });
+    return;
+  }
+  if (sub === 'usage') {
+    await handleUsage(ctx, interaction, operator);
     return;
   }
   const backendName = interaction.options.getString('backend');
