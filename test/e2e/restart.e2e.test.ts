@@ -34,9 +34,11 @@ it('finishes a job that was running when the process was killed, on its original
   const { token } = await e2e().discord.slash('imagine', { prompt: 'survives a crash' });
   const card = await e2e().discord.waitFor((d) => cardIn(d, token, 'Running'), { timeoutMs: 10_000 });
   // The card's message id reaches the store from Discord's answer to its first edit. The editor keeps one edit in
-  // flight, so a second edit of the reply means the bot has handled that answer.
+  // flight, so a second edit of the reply means the bot has handled that answer. With ComfyUI held, that second
+  // edit is the card's elapsed-time tick (every 5 s), so the wait allows more than one tick.
   await e2e().discord.waitFor(
     (d) => d.requests.filter((r) => r.method === 'PATCH' && r.status === 200 && r.path.endsWith('/messages/@original') && r.path.includes(token)).length >= 2,
+    { timeoutMs: 15_000, description: "the card's second edit" },
   );
   await restart('SIGKILL');
   await e2e().bot.waitForLine((line) => line.includes('jobs recovered from the store'), 10_000, 'recovery');

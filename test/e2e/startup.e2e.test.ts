@@ -32,7 +32,7 @@ it('registers the commands globally on the first start and leaves them alone on 
     await botReady({ discord, comfy, bot: first });
     expect(commandWrites()).toBe(1);
     const names = discord.commands().commands.map((c) => (c as { name: string }).name).sort();
-    expect(names).toEqual(['blend', 'cancel', 'comfy', 'help', 'imagine', 'outpaint', 'queue', 'reimagine', 'resize', 'settings', 'show', 'upscale', 'zoom15', 'zoom2']);
+    expect(names).toEqual(['blend', 'cancel', 'comfy', 'help', 'imagine', 'info', 'outpaint', 'queue', 'reimagine', 'resize', 'settings', 'show', 'upscale', 'zoom15', 'zoom2']);
   } finally {
     await stopBot(first);
   }
