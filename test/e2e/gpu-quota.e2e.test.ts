@@ -2,18 +2,14 @@
 // job is refused on its card with when the quota resets; another member is not affected.
 import { describe, expect, it } from 'vitest';
 import { currentRevision } from '../fakes/discord/index.js';
-import { cardIn, describeHistory, embedOf, useE2E } from './harness.js';
+import { embedOf, finalCardOf, useE2E } from './harness.js';
 
 // 0.02 min = 1.2 s of GPU time: one job held running on the fake ComfyUI for 2 s uses it up.
 const e2e = useE2E({ configYaml: ['limits:', '  dailyGpuMinutes: 0.02', ''].join('\n') });
 
-async function cardReaches(token: string, state: string | RegExp): Promise<void> {
-  try {
-    await e2e().discord.waitFor((d) => cardIn(d, token, state), { timeoutMs: 15_000, description: `the card to reach ${state}` });
-  } catch (error) {
-    const card = e2e().discord.originalFor(token);
-    throw new Error(`${(error as Error).message}\ncard so far:\n${card ? describeHistory(card) : '(none)'}\nbot log tail:\n${e2e().bot.lines.slice(-8).join('\n')}`);
-  }
+/** Waits for the card to reach `state`; on a timeout the error shows the card's history and the bot's log. */
+function cardReaches(token: string, state: string | RegExp): Promise<unknown> {
+  return finalCardOf(e2e(), token, state);
 }
 
 describe('a daily GPU-minute quota', () => {

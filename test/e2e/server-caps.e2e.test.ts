@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { currentRevision } from '../fakes/discord/index.js';
 import { JobTracker } from '../durability/e2e-jobs.js';
-import { cardIn, describeHistory, embedOf, useE2E } from './harness.js';
+import { embedOf, finalCardOf, useE2E } from './harness.js';
 
 const SERVER_A = '7100000000000000001';
 const SERVER_B = '7200000000000000002';
@@ -14,13 +14,9 @@ const e2e = useE2E({
   configYaml: ['limits:', '  perUserQueued: 3', '  perGuildQueued: 3', ''].join('\n'),
 });
 
-async function cardReaches(token: string, state: string | RegExp): Promise<void> {
-  try {
-    await e2e().discord.waitFor((d) => cardIn(d, token, state), { timeoutMs: 15_000, description: `the card to reach ${state}` });
-  } catch (error) {
-    const card = e2e().discord.originalFor(token);
-    throw new Error(`${(error as Error).message}\ncard so far:\n${card ? describeHistory(card) : '(none)'}\nbot log tail:\n${e2e().bot.lines.slice(-8).join('\n')}`);
-  }
+/** Waits for the card to reach `state`; on a timeout the error shows the card's history and the bot's log. */
+function cardReaches(token: string, state: string | RegExp): Promise<unknown> {
+  return finalCardOf(e2e(), token, state);
 }
 
 describe('two servers, one bot', () => {
