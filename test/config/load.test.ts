@@ -160,7 +160,7 @@ describe('loadConfig config file', () => {
     expect(config.backends.map(isCloudBackend)).toEqual([false, true]);
     expect(config.limits).toEqual({ perUserRunning: 1, perUserQueued: 5, minIntervalSeconds: 0, dailyQuota: 20 });
     expect(config.limitOverrides).toEqual([{ role: '9', perUserRunning: 2 }]);
-    expect(config.jobs).toEqual({ timeoutSeconds: 600, maxTries: 3, retentionDays: 30, deliveryTries: 5, deliveryHours: 24, deliveryRetrySeconds: 30 });
+    expect(config.jobs).toEqual({ timeoutSeconds: 600, maxTries: 3, retentionDays: 30, deliveryTries: 5, deliveryHours: 24, deliveryRetrySeconds: 30, outageNoticeSeconds: 3, waitForBackendSeconds: 600 });
     expect(config.previews).toEqual({ format: 'jpeg', maxSize: 256, method: 'auto' });
     expect(config.http).toEqual({ port: 9090, host: '127.0.0.1' });
     expect(config.logLevel).toBe('warn');
