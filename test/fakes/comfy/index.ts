@@ -74,6 +74,10 @@ export interface FakeComfy {
   next<K extends keyof FakeComfyEvents>(event: K): Promise<FakeComfyEvents[K]>;
   /** A ComfyUI restart on the same port: sockets closed, queue, history, cache and temp files forgotten. */
   restart(): Promise<void>;
+  /** The first half of a restart: the process is gone (sockets closed, connections refused) until `up()`. */
+  down(): Promise<void>;
+  /** Back on the same port with queue, history, cache and temp files forgotten. */
+  up(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -258,9 +262,18 @@ class FakeComfyServer implements FakeComfy {
   }
 
   async restart(): Promise<void> {
+    await this.down();
+    await this.up();
+  }
+
+  async down(): Promise<void> {
     this.engine.stop();
     this.hub.dropAll();
     await closeServer(this.server);
+    this.server = undefined;
+  }
+
+  async up(): Promise<void> {
     this.storage.clearTemp();
     this.failures.length = 0;
     this.engine = this.newEngine();
