@@ -122,7 +122,7 @@ export class OutageWatch<E extends Watched> {
     return clock.setTimeout(
       () => {
         this.waiting.delete(e);
-        if (e.job.final || e.job.wait?.reason !== 'no-backend') return;
+        if (e.job.state !== 'queued' || e.job.wait?.reason !== 'no-backend') return;
         this.options.expired(e, `all backends are down: no ComfyUI server able to run it came back within ${describeMs(waitForBackendMs)}`);
       },
       Math.max(0, until - clock.now()),
