@@ -149,8 +149,7 @@ export class Scheduler implements JobAdopter {
       changed: () => this.pump(),
       expired: (entry, message) => {
         this.log.warn({ job: entry.id }, 'job failed: no backend came back in time');
-        this.queue.remove(entry.id);
-        this.finish(entry, () => entry.control.fail(message));
+        this.failQueued(entry, message);
         this.pump();
       },
     });
@@ -557,8 +556,12 @@ export class Scheduler implements JobAdopter {
   private failIfNowhere(entry: Entry): void {
     const why = this.whyNowhere(entry.placement);
     if (!why) return;
+    this.failQueued(entry, `no backend can run this: ${why}`);
+  }
+
+  private failQueued(entry: Entry, message: string): void {
     this.queue.remove(entry.id);
-    this.finish(entry, () => entry.control.fail(`no backend can run this: ${why}`));
+    this.finish(entry, () => entry.control.fail(message));
   }
 
   /** An inventory changed: what each job needs (a new model name may now be known) and where it can run. */
