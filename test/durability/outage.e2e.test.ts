@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentRevision, type StoredMessage } from '../fakes/discord/index.js';
 import { botReady, describeHistory, embedOf, finalCardOf, spawnBot, startE2E, stopBot, type E2E } from '../e2e/harness.js';
-import { JobTracker } from './e2e-jobs.js';
+import { JobTracker, reportFaults } from './e2e-jobs.js';
 
 const config = (waitForBackendSeconds: number) => ['jobs:', '  outageNoticeSeconds: 1', `  waitForBackendSeconds: ${waitForBackendSeconds}`, ''].join('\n');
 const AWAY = 'ComfyUI went away: the job will resume when it is back';
@@ -12,11 +12,13 @@ const WAITING = 'Waiting for a ComfyUI server to come back';
 
 let e2e: E2E;
 let tracker: JobTracker;
+let faults = 0;
 beforeAll(async () => {
   e2e = await startE2E({ logLevel: 'info', configYaml: config(600) });
   tracker = new JobTracker(e2e.comfy, e2e.discord);
 }, 60_000);
 afterAll(async () => {
+  if (tracker) reportFaults('ComfyUI outages', tracker, faults);
   await e2e?.close();
 }, 30_000);
 
@@ -39,6 +41,7 @@ async function cardSaying(token: string, text: string, timeoutMs: number): Promi
 /** Takes the fake ComfyUI down once the bot has noticed (its WebSocket closed). */
 async function comfyDown(): Promise<void> {
   const noticed = e2e.bot.waitForLine((line) => line.includes('backend down'), 10_000, 'the bot to see the backend down');
+  faults += 1;
   await e2e.comfy.down();
   await noticed;
 }
@@ -50,6 +53,7 @@ describe('a ComfyUI that goes away', () => {
         if (value !== 2 || tracker.jobOfPrompt(promptId)?.label !== 'outage-kill') return;
         e2e.comfy.events.off('step', onStep);
         e2e.comfy.hold();
+        faults += 1;
         e2e.comfy.down().then(() => {
           e2e.comfy.release();
           resolve();
