@@ -38,28 +38,39 @@ async function cardSaying(token: string, text: string, timeoutMs: number): Promi
   }
 }
 
+/** The bot's next log line containing `text` (lines logged before the call do not count). */
+function nextLine(text: string, description: string): Promise<string> {
+  const from = e2e.bot.lines.length;
+  return e2e.bot.waitForLine((line) => line.includes(text) && e2e.bot.lines.lastIndexOf(line) >= from, 15_000, description);
+}
+
 /** Takes the fake ComfyUI down once the bot has noticed (its WebSocket closed). */
 async function comfyDown(): Promise<void> {
-  const noticed = e2e.bot.waitForLine((line) => line.includes('backend down'), 10_000, 'the bot to see the backend down');
+  const noticed = nextLine('backend down', 'the bot to see the backend down');
   faults += 1;
   await e2e.comfy.down();
   await noticed;
 }
 
+/** Holds the fake's execution at step `step` of the job labelled `label`, then runs `fault`. */
+function atStep(label: string, step: number, fault: () => Promise<void> | void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onStep = (promptId: string, _node: string, value: number) => {
+      if (value !== step || tracker.jobOfPrompt(promptId)?.label !== label) return;
+      e2e.comfy.events.off('step', onStep);
+      e2e.comfy.hold();
+      faults += 1;
+      Promise.resolve(fault()).then(resolve, reject);
+    };
+    e2e.comfy.events.on('step', onStep);
+  });
+}
+
 describe('a ComfyUI that goes away', () => {
   it('killed mid-run: the card says so within 5 s, then the job is submitted again and delivered once', async () => {
-    const killed = new Promise<void>((resolve, reject) => {
-      const onStep = (promptId: string, _node: string, value: number) => {
-        if (value !== 2 || tracker.jobOfPrompt(promptId)?.label !== 'outage-kill') return;
-        e2e.comfy.events.off('step', onStep);
-        e2e.comfy.hold();
-        faults += 1;
-        e2e.comfy.down().then(() => {
-          e2e.comfy.release();
-          resolve();
-        }, reject);
-      };
-      e2e.comfy.events.on('step', onStep);
+    const killed = atStep('outage-kill', 2, async () => {
+      await e2e.comfy.down();
+      e2e.comfy.release();
     });
     const job = await tracker.submit('outage-kill', e2e.discord.userId, { steps: 6 });
     await killed;
@@ -71,6 +82,22 @@ describe('a ComfyUI that goes away', () => {
     // ComfyUI came back without the prompt: submitted once more, run once more.
     expect(job.promptIds).toHaveLength(2);
     expect(embedOf(currentRevision(card))?.description).not.toContain('went away');
+  }, 60_000);
+
+  it('cut off mid-run with the prompt still running: the card says so, then the prompt is adopted and delivered once', async () => {
+    const cut = atStep('outage-cut', 2, () => e2e.comfy.faults.unreachable(true));
+    const job = await tracker.submit('outage-cut', e2e.discord.userId, { steps: 6 });
+    await cut;
+    await cardSaying(job.token, AWAY, 5_000);
+    const back = nextLine('backend up', 'the bot to reach ComfyUI again');
+    e2e.comfy.faults.unreachable(false);
+    await back;
+    // Still held at its step: the prompt runs on from there on the reconnected socket.
+    e2e.comfy.release();
+    await finalCardOf(e2e, job.token, /Done|Failed/, 30_000);
+    expect(tracker.verdict(job)).toEqual({ kind: 'delivered', cards: 1 });
+    // Adopted where it was, not submitted again.
+    expect(job.promptIds).toHaveLength(1);
   }, 60_000);
 
   it('a job submitted while the only backend is down waits, saying so, and runs when it is back', async () => {

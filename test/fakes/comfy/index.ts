@@ -27,6 +27,11 @@ export interface FakeComfyFaults {
   dropSockets(): void;
   /** Keep sockets open but send nothing (new sockets get no initial status either); execution continues. */
   stallSockets(on: boolean): void;
+  /**
+   * The network to the server is cut: every socket and connection is closed and new ones are reset while on.
+   * The server itself goes on running its prompts (unlike `down()`), so a client that comes back can adopt them.
+   */
+  unreachable(on: boolean): void;
   /** Write history only after a client saw it missing (or 250 ms); `executing:null` still comes after the write. */
   delayHistoryWrite(on: boolean): void;
   /** ComfyUI#16010: an old socket closing unregisters the newer socket with the same clientId. */
@@ -95,6 +100,7 @@ class FakeComfyServer implements FakeComfy {
   private readonly gate = new Gate();
   private readonly info;
   private readonly hubFaults = { stalled: false, reconnectBug: false };
+  private cut = false;
   private readonly engineFaults = { delayHistoryWrite: false, nodeFailures: new Map<string, string>(), nodeBlocks: new Map<string, string>() };
   private readonly hub: SocketHub;
   private engine: Engine;
@@ -157,6 +163,12 @@ class FakeComfyServer implements FakeComfy {
     stallSockets: (on) => {
       this.hubFaults.stalled = on;
     },
+    unreachable: (on) => {
+      this.cut = on;
+      if (!on) return;
+      this.hub.dropAll();
+      this.server?.closeAllConnections();
+    },
     delayHistoryWrite: (on) => {
       this.engineFaults.delayHistoryWrite = on;
     },
@@ -204,6 +216,9 @@ class FakeComfyServer implements FakeComfy {
 
   private async startMain(): Promise<void> {
     const server = createServer((req, res) => this.onRequest(req, res));
+    server.on('connection', (socket) => {
+      if (this.cut) socket.destroy();
+    });
     server.on('upgrade', (req, socket, head) => {
       const url = new URL(req.url ?? '/', 'http://fake');
       const reject = (status: string): void => {
