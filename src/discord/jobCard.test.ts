@@ -148,12 +148,13 @@ describe('followJobCard', () => {
     control.requeue('backend comfy-1 was lost');
     control.dispatch('comfy-2', 'p2');
     expect(sink.last).toMatchObject({ kind: 'running', outage: { kind: 'resumed', moved: true } });
-    job.emit('progress', { value: 1, max: 6, node: '3', nodeTitle: 'Sampler' });
-    expect(sink.last).not.toHaveProperty('outage');
-    // Lost again, and sent again to the same (restarted) server.
+    // Lost again before any progress: the queued card does not say it moved; sent again to the same server.
     control.requeue('backend comfy-2 was lost');
+    expect(sink.last).not.toHaveProperty('outage');
     control.dispatch('comfy-2', 'p3');
     expect(sink.last).toMatchObject({ kind: 'running', outage: { kind: 'resumed', moved: false } });
+    job.emit('progress', { value: 1, max: 6, node: '3', nodeTitle: 'Sampler' });
+    expect(sink.last).not.toHaveProperty('outage');
   });
 
   it('a job waiting for a backend says so from the start, with how long it may wait', async () => {

@@ -119,6 +119,7 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
       nodeTitle = null;
       preview = null;
       freshFrame = false;
+      resumed = null;
       position = options.position();
     } else if (job.state === 'dispatched' && lostFrom !== null) {
       resumed = { moved: job.backend !== lostFrom };
@@ -132,7 +133,6 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
   };
   const onRetry = (retry: JobRetry): void => {
     lostFrom = retry.backend;
-    resumed = null;
   };
   const onPosition = (next: JobPosition): void => {
     position = next;
