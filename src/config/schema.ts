@@ -154,9 +154,22 @@ export const configSchema = z
          * (30 s), so the resolved config shows only what was set.
          */
         stallSeconds: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).optional(),
+        /** A job whose ComfyUI server has been unreachable this long says so on its card (a shorter blip shows nothing). */
+        outageNoticeSeconds: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).default(3),
+        /** A job submitted (or put back) while every backend able to run it is down waits this long for one, then fails. */
+        waitForBackendSeconds: positiveInt.default(600),
       })
       .strict()
-      .default({ timeoutSeconds: 1800, maxTries: 3, retentionDays: 30, deliveryTries: 5, deliveryHours: 24, deliveryRetrySeconds: 30 }),
+      .default({
+        timeoutSeconds: 1800,
+        maxTries: 3,
+        retentionDays: 30,
+        deliveryTries: 5,
+        deliveryHours: 24,
+        deliveryRetrySeconds: 30,
+        outageNoticeSeconds: 3,
+        waitForBackendSeconds: 600,
+      }),
     previews: z
       .object({
         format: z.enum(['webp', 'jpeg']).default('webp'),

@@ -94,6 +94,19 @@ describe('renderCard', () => {
     expect(unmeasured.embeds[0]?.description).not.toContain('GPU time');
   });
 
+  it('tells the owner about an outage: the server went away, the wait for one, the move to another', () => {
+    const text = (state: CardState) => renderCard(view(state)).embeds[0]?.description ?? '';
+    const away = text({ kind: 'running', elapsedSeconds: 12, step: { value: 1, max: 6 }, outage: { kind: 'away' } });
+    expect(away).toContain('⚠️ ComfyUI went away: the job will resume when it is back');
+    expect(away).toContain('1/6');
+    const waiting = text({ kind: 'queued', position: 2, of: 3, etaSeconds: null, outage: { kind: 'waiting', upToSeconds: 600 } });
+    expect(waiting).toContain('Waiting for a ComfyUI server to come back (up to 10 min)');
+    expect(waiting).toContain('Position 2 of 3');
+    expect(text({ kind: 'queued', position: 1, of: 1, outage: { kind: 'waiting', upToSeconds: 90 } })).toBe('>>> a cat\n\n⚠️ Waiting for a ComfyUI server to come back (up to 1m 30s)');
+    expect(text({ kind: 'running', elapsedSeconds: 0, outage: { kind: 'resumed', moved: true } })).toContain('the job moved to another backend');
+    expect(text({ kind: 'running', elapsedSeconds: 0, outage: { kind: 'resumed', moved: false } })).toContain('it was submitted again');
+  });
+
   it("says a held job waits for its server's admins, with no ETA", () => {
     const description = renderCard(view({ kind: 'queued', position: 4, of: 5, etaSeconds: null, held: true })).embeds[0]?.description ?? '';
     expect(description).toContain("this server's admins have paused its jobs (position 4 of 5)");

@@ -20,10 +20,19 @@ export interface PreviewImage {
   mime: PreviewImageMime;
 }
 
+/**
+ * An outage the card tells its owner about; the job itself is fine. `away`: its ComfyUI server stopped answering and
+ * the job resumes when it is back. `waiting`: every server able to run it is down; it waits at most `upToSeconds`.
+ * `resumed`: the job's server was lost and it was submitted again, on another server when `moved`; shown until the
+ * job reports progress there.
+ */
+export type CardOutage = { kind: 'away' } | { kind: 'waiting'; upToSeconds: number } | { kind: 'resumed'; moved: boolean };
+
 export type CardState =
-  | { kind: 'queued'; position: number; of: number; etaSeconds?: number | null; held?: boolean }
+  | { kind: 'queued'; position: number; of: number; etaSeconds?: number | null; held?: boolean; outage?: CardOutage | null }
   | {
       kind: 'running';
+      outage?: CardOutage | null;
       elapsedSeconds: number;
       step?: { value: number; max: number } | null;
       nodes?: { done: number; total: number } | null;
@@ -151,17 +160,37 @@ function inlineCode(value: string, max: number): string {
   return `\`${truncate(clean || ' ', max - 2)}\``;
 }
 
+/** "10 min", "90s", "1h 30m". */
+function describeWait(seconds: number): string {
+  return seconds % 60 === 0 && seconds < 3600 ? `${seconds / 60} min` : formatDuration(seconds);
+}
+
+function outageLine(outage: CardOutage): string {
+  switch (outage.kind) {
+    case 'away':
+      return '⚠️ ComfyUI went away: the job will resume when it is back';
+    case 'waiting':
+      return `⚠️ Waiting for a ComfyUI server to come back (up to ${describeWait(outage.upToSeconds)})`;
+    case 'resumed':
+      return outage.moved ? '↪️ ComfyUI went away: the job moved to another backend' : '🔄 ComfyUI came back without the job: it was submitted again';
+  }
+}
+
 function statusLines(view: CardView): string[] {
   const state = view.state;
   switch (state.kind) {
     case 'queued': {
+      if (state.outage) {
+        const place = state.position > 1 ? [`Position ${state.position} of ${Math.max(state.of, state.position)}`] : [];
+        return [outageLine(state.outage), ...place];
+      }
       const where = state.position <= 1 ? 'next in line' : `position ${state.position} of ${Math.max(state.of, state.position)}`;
       if (state.held) return [`⏸️ Waiting: this server's admins have paused its jobs (position ${state.position} of ${Math.max(state.of, state.position)})`];
       const eta = state.etaSeconds != null ? ` · starts in about ${formatDuration(state.etaSeconds)}` : '';
       return [`⏳ Queued: ${where}${eta}`];
     }
     case 'running': {
-      const lines: string[] = [];
+      const lines: string[] = state.outage ? [outageLine(state.outage)] : [];
       if (state.step) lines.push(`Steps  ${progressBar(state.step.value, state.step.max)}`);
       if (state.nodes) lines.push(`Nodes  ${progressBar(state.nodes.done, state.nodes.total)}`);
       if (state.nodeTitle) lines.push(`Now: ${escapeMarkdown(truncate(state.nodeTitle, 100))}`);

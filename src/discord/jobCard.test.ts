@@ -130,6 +130,45 @@ describe('followJobCard', () => {
     expect(job.listenerCount('progress')).toBe(0);
   });
 
+  it('says when its ComfyUI server went away, and stops saying so when the server is back', () => {
+    const { job, control, sink, options } = setup();
+    void followJobCard(options);
+    control.dispatch('comfy-1', 'p1');
+    job.emit('progress', { value: 1, max: 6, node: '3', nodeTitle: 'Sampler' });
+    control.setWait({ reason: 'backend-unreachable', backend: 'comfy-1', since: 10_000 });
+    expect(sink.last).toMatchObject({ kind: 'running', step: { value: 1, max: 6 }, outage: { kind: 'away' } });
+    control.setWait(null);
+    expect(sink.last).not.toHaveProperty('outage');
+  });
+
+  it('says the job moved to another backend after its own was lost, until it makes progress there', () => {
+    const { job, control, sink, options } = setup();
+    void followJobCard(options);
+    control.dispatch('comfy-1', 'p1');
+    control.requeue('backend comfy-1 was lost');
+    control.dispatch('comfy-2', 'p2');
+    expect(sink.last).toMatchObject({ kind: 'running', outage: { kind: 'resumed', moved: true } });
+    // Lost again before any progress: the queued card does not say it moved; sent again to the same server.
+    control.requeue('backend comfy-2 was lost');
+    expect(sink.last).not.toHaveProperty('outage');
+    control.dispatch('comfy-2', 'p3');
+    expect(sink.last).toMatchObject({ kind: 'running', outage: { kind: 'resumed', moved: false } });
+    job.emit('progress', { value: 1, max: 6, node: '3', nodeTitle: 'Sampler' });
+    expect(sink.last).not.toHaveProperty('outage');
+  });
+
+  it('a job waiting for a backend says so from the start, with how long it may wait', async () => {
+    const { job, control, sink, options } = setup();
+    control.setWait({ reason: 'no-backend', since: 10_000, until: 610_000 });
+    void followJobCard(options);
+    expect(sink.last).toEqual({ kind: 'queued', position: 3, of: 5, etaSeconds: 30, outage: { kind: 'waiting', upToSeconds: 600 } });
+    control.setWait(null);
+    expect(sink.last).toEqual({ kind: 'queued', position: 3, of: 5, etaSeconds: 30 });
+    control.fail('all backends are down: no ComfyUI server able to run it came back within 10 minutes');
+    await Promise.resolve();
+    expect(job.final).toBe(true);
+  });
+
   it('forgets the old run’s progress when the job goes back to the queue', async () => {
     const { job, control, sink, options, setPosition } = setup();
     void followJobCard(options);

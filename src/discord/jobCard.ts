@@ -4,10 +4,10 @@
 // editor is about to send it, so the frames a card never shows cost nothing.
 import type { OutputFile } from '../comfy/types.js';
 import { silentLogger, type Logger } from '../config/logger.js';
-import type { FinalState, Job, JobPosition, JobProgress } from '../jobs/job.js';
+import type { FinalState, Job, JobPosition, JobProgress, JobRetry, JobWait } from '../jobs/job.js';
 import type { EncodedPreview } from '../media/preview.js';
 import type { FinishOutcome, PrepareView } from './cardEditor.js';
-import { formatDuration, type CardFile, type CardState, type CardView } from './cardRenderer.js';
+import { formatDuration, type CardFile, type CardOutage, type CardState, type CardView } from './cardRenderer.js';
 import { deliveryKey, toCardFiles, type DeliveryFile, type DeliveryPlan } from './delivery.js';
 
 /** The part of CardEditor a card needs (a fake in unit tests). */
@@ -50,6 +50,22 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
   /** Position and ETA as the card last showed them (null unless queued): a queued card changes only with those. */
   let shownQueue: string | null = null;
   let position = options.position();
+  /** The outage the scheduler says the job waits on (JobWait), if any. */
+  let wait: JobWait | null = job.wait;
+  /** The backend a lost run was on, until the job is dispatched again. */
+  let lostFrom: string | null = null;
+  /** The job was submitted again after its backend was lost (elsewhere when `moved`); cleared by its progress. */
+  let resumed: { moved: boolean } | null = null;
+
+  const outage = (): CardOutage | null => {
+    if (wait?.reason === 'no-backend') return { kind: 'waiting', upToSeconds: Math.round((wait.until - wait.since) / 1000) };
+    if (wait?.reason === 'backend-unreachable') return { kind: 'away' };
+    return resumed ? { kind: 'resumed', moved: resumed.moved } : null;
+  };
+  const withOutage = (): { outage?: CardOutage } => {
+    const current = outage();
+    return current ? { outage: current } : {};
+  };
 
   const elapsedSeconds = (): number => {
     const since = job.data.startedAt ?? job.data.dispatchedAt ?? now();
@@ -65,9 +81,10 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
         of: Math.max(options.queueSize(), global + 1),
         etaSeconds: eta === null ? null : eta / 1000,
         ...(position?.held === true ? { held: true } : {}),
+        ...withOutage(),
       };
     }
-    return { kind: 'running', elapsedSeconds: elapsedSeconds(), step, nodeTitle, preview };
+    return { kind: 'running', elapsedSeconds: elapsedSeconds(), step, nodeTitle, preview, ...withOutage() };
   };
   const withNewestPreview: PrepareView = async () => {
     freshFrame = false;
@@ -86,7 +103,7 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
     if (job.final) return;
     const state = liveState();
     if (state.kind === 'queued') {
-      const shown = `${state.position}|${state.etaSeconds == null ? '' : formatDuration(state.etaSeconds)}|${state.held === true}`;
+      const shown = `${state.position}|${state.etaSeconds == null ? '' : formatDuration(state.etaSeconds)}|${state.held === true}|${state.outage?.kind ?? ''}`;
       if (shown === shownQueue) return;
       shownQueue = shown;
     } else {
@@ -102,21 +119,34 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
       nodeTitle = null;
       preview = null;
       freshFrame = false;
+      resumed = null;
       position = options.position();
+    } else if (job.state === 'dispatched' && lostFrom !== null) {
+      resumed = { moved: job.backend !== lostFrom };
+      lostFrom = null;
     }
     show();
+  };
+  const onWait = (next: JobWait | null): void => {
+    wait = next;
+    show();
+  };
+  const onRetry = (retry: JobRetry): void => {
+    lostFrom = retry.backend;
   };
   const onPosition = (next: JobPosition): void => {
     position = next;
     show();
   };
   const onProgress = (progress: JobProgress): void => {
+    resumed = null;
     step = { value: progress.value, max: progress.max };
     nodeTitle = progress.nodeTitle ?? nodeTitle;
     show();
   };
   const onNode = (node: { nodeTitle: string | null }): void => {
     // A new node's own steps start over; the bar of the previous node would be misleading.
+    resumed = null;
     step = null;
     nodeTitle = node.nodeTitle;
     show();
@@ -131,6 +161,8 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
   job.on('progress', onProgress);
   job.on('node', onNode);
   job.on('preview', onPreview);
+  job.on('wait', onWait);
+  job.on('retry', onRetry);
   const ticker = setInterval(() => {
     if (job.state === 'running' || job.state === 'dispatched') show();
   }, options.tickMs ?? DEFAULT_TICK_MS);
@@ -147,6 +179,8 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
     job.off('progress', onProgress);
     job.off('node', onNode);
     job.off('preview', onPreview);
+    job.off('wait', onWait);
+    job.off('retry', onRetry);
   }
   return finish(options, state, elapsedSeconds());
 }

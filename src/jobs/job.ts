@@ -105,6 +105,15 @@ export interface JobRetry {
   attempt: number;
 }
 
+/**
+ * Why a job is not moving through no fault of its own: its ComfyUI server is unreachable (it resumes there when the
+ * server is back, or moves elsewhere once the server is declared lost), or it waits in the queue because every
+ * server able to run it is down (it fails at `until` unless one comes back). `since` is when that began.
+ */
+export type JobWait =
+  | { reason: 'backend-unreachable'; backend: string; since: number }
+  | { reason: 'no-backend'; since: number; until: number };
+
 export interface JobResult {
   outputs: OutputFile[];
 }
@@ -116,6 +125,8 @@ export interface JobEvents {
   node: [{ node: string; nodeTitle: string | null }];
   preview: [{ mime: PreviewMime; bytes: Buffer }];
   retry: [JobRetry];
+  /** The job started or stopped waiting on an outage (null: it is not waiting any more). */
+  wait: [JobWait | null];
   /** The server kept its own prompt id (servers before client-chosen ids): the id to record instead. */
   prompt: [{ promptId: string }];
   outputs: [JobResult];
@@ -165,6 +176,8 @@ interface JobData {
   outputs: OutputFile[] | null;
   /** GPU time charged for the run that ended the job (ms, weighted by the backend's cost); null when none ran. */
   gpuMs: number | null;
+  /** The outage the job is waiting on now, if any (not stored: it is worked out again after a restart). */
+  wait: JobWait | null;
 }
 
 export class Job extends EventEmitter<JobEvents> {
@@ -193,6 +206,7 @@ export class Job extends EventEmitter<JobEvents> {
       finishedAt: null,
       outputs: null,
       gpuMs: null,
+      wait: null,
       ...data,
     };
     this.done = new Promise((resolve) => (this.finalResolve = resolve));
@@ -224,6 +238,9 @@ export class Job extends EventEmitter<JobEvents> {
   }
   get gpuMs(): number | null {
     return this.data.gpuMs;
+  }
+  get wait(): JobWait | null {
+    return this.data.wait;
   }
   get final(): boolean {
     return FINAL_STATES.has(this.data.state);
@@ -331,6 +348,13 @@ export class JobControl {
       d.startedAt = null;
     });
     this.job.emit('retry', { backend, reason, attempt: d.attempt });
+  }
+
+  /** The outage the job waits on now, or null when it waits on none any more; told to listeners. */
+  setWait(wait: JobWait | null): void {
+    if (this.job.final) return;
+    this.job.data.wait = wait;
+    this.job.emit('wait', wait);
   }
 
   /** The GPU time of the run about to end the job; call before the final move so the state event carries it. */

@@ -1,9 +1,9 @@
 // Refusals the scheduler gives callers, in words an owner can read. (Limit refusals are LimitError, limits.ts.)
 
-/** The job cannot be accepted now: every backend is down, none can run it, or the queue is draining. */
+/** The job cannot be accepted now: no backend can run it, or the queue is draining. */
 export class UnavailableError extends Error {
   constructor(
-    readonly reason: 'down' | 'unsupported' | 'draining',
+    readonly reason: 'unsupported' | 'draining',
     message: string,
   ) {
     super(message);

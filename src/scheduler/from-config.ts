@@ -73,6 +73,8 @@ export function schedulerOptionsFromConfig(
     shareHalfLifeMs: config.fairShare.halfLifeMinutes * 60_000,
     maxTries: config.jobs.maxTries,
     timeoutSeconds: config.jobs.timeoutSeconds,
+    outageNoticeMs: config.jobs.outageNoticeSeconds * 1000,
+    waitForBackendMs: config.jobs.waitForBackendSeconds * 1000,
     ...options,
   };
 }

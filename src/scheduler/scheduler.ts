@@ -1,6 +1,7 @@
 // Decides when and where each job runs: admits it (limits), queues it fairly, dispatches it to the least
 // loaded healthy backend that can run it, follows the run, puts it back after a lost backend, and cancels.
-// Stopping a submitted run (cancel, time limit, grace, abandon) is RunStopper's (run-stopper.ts).
+// Stopping a submitted run (cancel, time limit, grace, abandon) is RunStopper's (run-stopper.ts); what a job says
+// while its backend is down, and how long a queued one waits for a backend, is OutageWatch's (outage-watch.ts).
 import { dispatchId } from './dispatch-key.js';
 import type { LimitOverride, Limits } from '../config/schema.js';
 import { silentLogger, type Logger } from '../config/logger.js';
@@ -14,6 +15,7 @@ import { gpuTime } from './gpu-time.js';
 import { FairQueue, type QueueItem } from './fair-queue.js';
 import { FairShare, shareWeight, type PastCharge } from './fair-share.js';
 import { SubmissionLimiter, resolveLimits, type GuildLoad, type Load } from './limits.js';
+import { OutageWatch } from './outage-watch.js';
 import { missingOn, requirementsOf, whyNowhere, type Requirements } from './requirements.js';
 import { RunStopper, type StopEnding, type Stoppable } from './run-stopper.js';
 import { SlotLedger } from './slot-ledger.js';
@@ -41,6 +43,10 @@ export interface SchedulerOptions {
   maxTries: number;
   /** A run longer than this is interrupted and failed. */
   timeoutSeconds: number;
+  /** A job whose backend has been down this long says so (default 3 s). */
+  outageNoticeMs?: number;
+  /** A queued job that every backend able to run it is down for waits this long, then fails (default 10 minutes). */
+  waitForBackendMs?: number;
   /** Where admissions are counted for the interval and the daily quota; in memory when absent. */
   usage?: SubmissionUsage;
   clock?: Clock;
@@ -87,6 +93,8 @@ interface Entry extends QueueItem, Stoppable {
 /** The expected cost of a job of a command that has never finished. */
 const UNKNOWN_COST_MS = 1_000;
 const HOUR_MS = 3_600_000;
+const DEFAULT_OUTAGE_NOTICE_MS = 3_000;
+const DEFAULT_WAIT_FOR_BACKEND_MS = 600_000;
 
 export class Scheduler implements JobAdopter {
   private readonly backends: readonly Backend[];
@@ -101,6 +109,7 @@ export class Scheduler implements JobAdopter {
   private readonly limiter: SubmissionLimiter;
   private readonly averages = new RunTimeAverages();
   private readonly stopper: RunStopper<Entry>;
+  private readonly outages: OutageWatch<Entry>;
   private readonly pausedBackends = new Set<string>();
   /** Guild id → its admins' pause (queued jobs wait) or drain (new jobs refused). */
   private readonly guildHolds = new Map<string, GuildHold>();
@@ -131,9 +140,23 @@ export class Scheduler implements JobAdopter {
         this.pump();
       },
     });
+    this.outages = new OutageWatch<Entry>({
+      clock: this.clock,
+      backends: this.backends,
+      noticeAfterMs: options.outageNoticeMs ?? DEFAULT_OUTAGE_NOTICE_MS,
+      waitForBackendMs: options.waitForBackendMs ?? DEFAULT_WAIT_FOR_BACKEND_MS,
+      mightRun: (entry, backend) => backend.inventory === undefined || entry.placement.canRunOn.has(backend),
+      changed: () => this.pump(),
+      expired: (entry, message) => {
+        this.log.warn({ job: entry.id }, 'job failed: no backend came back in time');
+        this.failQueued(entry, message);
+        this.pump();
+      },
+    });
     for (const b of this.backends) {
       const onHealth = (healthy: boolean) => {
         this.log.info({ backend: b.name, healthy }, healthy ? 'backend up' : 'backend down');
+        this.outages.healthChanged(b, healthy);
         this.pump();
       };
       const onInventory = () => {
@@ -147,7 +170,10 @@ export class Scheduler implements JobAdopter {
     }
   }
 
-  /** Admits a job or throws LimitError / UnavailableError; the returned job is queued (and maybe already dispatched). */
+  /**
+   * Admits a job or throws LimitError / UnavailableError; the returned job is queued (and maybe already dispatched).
+   * With every backend down it is still admitted: it waits for one (OutageWatch), saying so.
+   */
   submit(spec: JobSpec): Job {
     if (spec.id !== undefined && this.active.has(spec.id)) throw new Error(`job ${spec.id} is already in the scheduler`);
     const { limits, placement, user, guild } = this.admission(spec);
@@ -171,8 +197,9 @@ export class Scheduler implements JobAdopter {
 
   /**
    * Every admission rule of submit() but the limiter's, in one place so that check() can never disagree with it:
-   * taking jobs at all (the bot, the owner's server), a backend up, one able to run the workflow; and what the
-   * limiter needs to judge the owner's limits. Nothing is recorded here.
+   * taking jobs at all (the bot, the owner's server), a backend able to run the workflow; and what the limiter
+   * needs to judge the owner's limits. Nothing is recorded here. Whether a backend is up is not a rule: an outage
+   * is waited out; only a workflow no backend's last known inventory has (and none unknown) is refused.
    */
   private admission(query: AdmissionQuery): { limits: Limits; placement: Placement; user: Load; guild: GuildLoad } {
     if (!this.accepting) throw new UnavailableError('draining', 'the bot is not taking new jobs right now; try again later');
@@ -180,7 +207,6 @@ export class Scheduler implements JobAdopter {
     if (guildId !== null && this.guildHolds.get(guildId) === 'draining') {
       throw new UnavailableError('draining', "this server's admins have stopped taking new jobs for now; try again later");
     }
-    if (!this.backends.some((b) => b.healthy)) throw new UnavailableError('down', 'all backends are down');
     const placement = this.placementOf({ workflow: query.workflow ?? {} });
     const why = query.workflow ? this.whyNowhere(placement) : null;
     if (why) throw new UnavailableError('unsupported', `no backend can run this: ${why}`);
@@ -324,6 +350,7 @@ export class Scheduler implements JobAdopter {
     this.paused = true;
     for (const d of this.detach.splice(0)) d();
     for (const e of this.active.values()) this.stopper.clear(e);
+    this.outages.stop();
   }
 
   // --- dispatch ---------------------------------------------------------------------------------------
@@ -342,6 +369,7 @@ export class Scheduler implements JobAdopter {
           this.dispatchAll();
           this.publishPositions();
         });
+        this.outages.refresh(this.active.values());
       } while (this.pumpAgain);
     } finally {
       this.pumping = false;
@@ -528,8 +556,12 @@ export class Scheduler implements JobAdopter {
   private failIfNowhere(entry: Entry): void {
     const why = this.whyNowhere(entry.placement);
     if (!why) return;
+    this.failQueued(entry, `no backend can run this: ${why}`);
+  }
+
+  private failQueued(entry: Entry, message: string): void {
     this.queue.remove(entry.id);
-    this.finish(entry, () => entry.control.fail(`no backend can run this: ${why}`));
+    this.finish(entry, () => entry.control.fail(message));
   }
 
   /** An inventory changed: what each job needs (a new model name may now be known) and where it can run. */

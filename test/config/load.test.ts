@@ -160,7 +160,7 @@ describe('loadConfig config file', () => {
     expect(config.backends.map(isCloudBackend)).toEqual([false, true]);
     expect(config.limits).toEqual({ perUserRunning: 1, perUserQueued: 5, minIntervalSeconds: 0, dailyQuota: 20 });
     expect(config.limitOverrides).toEqual([{ role: '9', perUserRunning: 2 }]);
-    expect(config.jobs).toEqual({ timeoutSeconds: 600, maxTries: 3, retentionDays: 30, deliveryTries: 5, deliveryHours: 24, deliveryRetrySeconds: 30 });
+    expect(config.jobs).toEqual({ timeoutSeconds: 600, maxTries: 3, retentionDays: 30, deliveryTries: 5, deliveryHours: 24, deliveryRetrySeconds: 30, outageNoticeSeconds: 3, waitForBackendSeconds: 600 });
     expect(config.previews).toEqual({ format: 'jpeg', maxSize: 256, method: 'auto' });
     expect(config.http).toEqual({ port: 9090, host: '127.0.0.1' });
     expect(config.logLevel).toBe('warn');
@@ -242,6 +242,9 @@ describe('loadConfig config file error lines', () => {
     ],
     ['limits: { minIntervalSeconds: soon }', 'config.yml limits.minIntervalSeconds: must be a number ≥ 0 (got "soon")'],
     ['jobs: { maxTries: 1.5 }', 'config.yml jobs.maxTries: must be a positive integer (got 1.5)'],
+    ['jobs: { waitForBackendSeconds: 0 }', 'config.yml jobs.waitForBackendSeconds: must be a positive integer (got 0)'],
+    ['jobs: { waitForBackendSeconds: 10 minutes }', 'config.yml jobs.waitForBackendSeconds: must be a positive integer (got "10 minutes")'],
+    ['jobs: { outageNoticeSeconds: -1 }', 'config.yml jobs.outageNoticeSeconds: must be a positive number (got -1)'],
     ['previews: { maxSize: 2000 }', 'config.yml previews.maxSize: must be a whole number from 64 to 1024 (got 2000)'],
     ['previews: { format: gif }', 'config.yml previews.format: must be one of webp, jpeg (got "gif")'],
     ['discord: { token: "" }', 'config.yml discord.token: must not be empty'],

@@ -40,6 +40,8 @@ export function setup(
     priorityRoles?: string[];
     maxTries?: number;
     timeoutSeconds?: number;
+    outageNoticeMs?: number;
+    waitForBackendMs?: number;
   } = {},
 ) {
   const clock = new ManualClock();
@@ -51,6 +53,8 @@ export function setup(
     priorityRoles: opts.priorityRoles ?? [],
     maxTries: opts.maxTries ?? 3,
     timeoutSeconds: opts.timeoutSeconds ?? 600,
+    ...(opts.outageNoticeMs !== undefined ? { outageNoticeMs: opts.outageNoticeMs } : {}),
+    ...(opts.waitForBackendMs !== undefined ? { waitForBackendMs: opts.waitForBackendMs } : {}),
     clock,
   });
   for (const b of backends) b.jobState = (id) => scheduler.get(id)?.state;

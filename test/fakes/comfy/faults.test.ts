@@ -134,6 +134,37 @@ describe('fault switches', () => {
     await again.finished(next);
   });
 
+  it('down refuses connections until up, which comes back on the same port having forgotten the queue', async () => {
+    const fake = await comfy.start();
+    const socket = await open('down');
+    fake.hold();
+    const promptId = await submit('down');
+    const url = fake.url;
+    await fake.down();
+    expect(await socket.closed).toBe(1006);
+    await expect(http(url, 'GET', '/system_stats')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    fake.release();
+    await fake.up();
+    expect(fake.url).toBe(url);
+    expect((await http(url, 'GET', `/history/${promptId}`)).json).toEqual({});
+    expect((await http(url, 'GET', '/queue')).json).toEqual({ queue_running: [], queue_pending: [] });
+  });
+
+  it('unreachable closes and resets every connection while on; the prompt runs on and is in history after', async () => {
+    const fake = await comfy.start();
+    const socket = await open('cut');
+    fake.hold();
+    const promptId = await submit('cut');
+    fake.faults.unreachable(true);
+    expect(await socket.closed).toBe(1006);
+    await expect(http(fake.url, 'GET', '/system_stats')).rejects.toThrow();
+    const done = fake.next('prompt-done');
+    fake.release();
+    expect(await done).toEqual([promptId, 'success']);
+    fake.faults.unreachable(false);
+    expect(Object.keys((await http(fake.url, 'GET', `/history/${promptId}`)).json as object)).toEqual([promptId]);
+  });
+
   it('failNextRun makes the next node of a class fail at run time, once', async () => {
     const fake = await comfy.start();
     const socket = await open('fail');

@@ -27,6 +27,11 @@ export interface FakeComfyFaults {
   dropSockets(): void;
   /** Keep sockets open but send nothing (new sockets get no initial status either); execution continues. */
   stallSockets(on: boolean): void;
+  /**
+   * The network to the server is cut: every socket and connection is closed and new ones are reset while on.
+   * The server itself goes on running its prompts (unlike `down()`), so a client that comes back can adopt them.
+   */
+  unreachable(on: boolean): void;
   /** Write history only after a client saw it missing (or 250 ms); `executing:null` still comes after the write. */
   delayHistoryWrite(on: boolean): void;
   /** ComfyUI#16010: an old socket closing unregisters the newer socket with the same clientId. */
@@ -74,6 +79,10 @@ export interface FakeComfy {
   next<K extends keyof FakeComfyEvents>(event: K): Promise<FakeComfyEvents[K]>;
   /** A ComfyUI restart on the same port: sockets closed, queue, history, cache and temp files forgotten. */
   restart(): Promise<void>;
+  /** The first half of a restart: the process is gone (sockets closed, connections refused) until `up()`. */
+  down(): Promise<void>;
+  /** Back on the same port with queue, history, cache and temp files forgotten. */
+  up(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -91,6 +100,7 @@ class FakeComfyServer implements FakeComfy {
   private readonly gate = new Gate();
   private readonly info;
   private readonly hubFaults = { stalled: false, reconnectBug: false };
+  private cut = false;
   private readonly engineFaults = { delayHistoryWrite: false, nodeFailures: new Map<string, string>(), nodeBlocks: new Map<string, string>() };
   private readonly hub: SocketHub;
   private engine: Engine;
@@ -153,6 +163,12 @@ class FakeComfyServer implements FakeComfy {
     stallSockets: (on) => {
       this.hubFaults.stalled = on;
     },
+    unreachable: (on) => {
+      this.cut = on;
+      if (!on) return;
+      this.hub.dropAll();
+      this.server?.closeAllConnections();
+    },
     delayHistoryWrite: (on) => {
       this.engineFaults.delayHistoryWrite = on;
     },
@@ -200,6 +216,9 @@ class FakeComfyServer implements FakeComfy {
 
   private async startMain(): Promise<void> {
     const server = createServer((req, res) => this.onRequest(req, res));
+    server.on('connection', (socket) => {
+      if (this.cut) socket.destroy();
+    });
     server.on('upgrade', (req, socket, head) => {
       const url = new URL(req.url ?? '/', 'http://fake');
       const reject = (status: string): void => {
@@ -258,9 +277,18 @@ class FakeComfyServer implements FakeComfy {
   }
 
   async restart(): Promise<void> {
+    await this.down();
+    await this.up();
+  }
+
+  async down(): Promise<void> {
     this.engine.stop();
     this.hub.dropAll();
     await closeServer(this.server);
+    this.server = undefined;
+  }
+
+  async up(): Promise<void> {
     this.storage.clearTemp();
     this.failures.length = 0;
     this.engine = this.newEngine();
