@@ -393,19 +393,17 @@ export class Scheduler implements JobAdopter {
    * job's preferred models first: a free backend that has only the fallback still beats waiting for one that has.
    */
   private pickBackend(e: Entry, open: readonly Backend[]): Backend | undefined {
-    const preferred = (b: Backend): boolean => e.placement.preferredOn.has(b);
-    const load = (b: Backend): number => this.slots.ofBackend(b.name) / b.capacity;
     let best: Backend | undefined;
-    for (const b of open) {
-      if (!e.placement.canRunOn.has(b)) continue;
-      if (
-        best === undefined ||
-        (preferred(b) !== preferred(best) ? preferred(b) : load(b) !== load(best) ? load(b) < load(best) : b.weight > best.weight)
-      ) {
-        best = b;
-      }
-    }
+    for (const b of open) if (e.placement.canRunOn.has(b) && (best === undefined || this.placesBetter(e, b, best))) best = b;
     return best;
+  }
+
+  /** Whether `b` suits the job better than `other`: a preferred model, then the lighter load, then the higher weight. */
+  private placesBetter(e: Entry, b: Backend, other: Backend): boolean {
+    const preferred = e.placement.preferredOn;
+    if (preferred.has(b) !== preferred.has(other)) return preferred.has(b);
+    const load = (x: Backend): number => this.slots.ofBackend(x.name) / x.capacity;
+    return load(b) !== load(other) ? load(b) < load(other) : b.weight > other.weight;
   }
 
   private dispatch(entry: Entry, backend: Backend): void {
