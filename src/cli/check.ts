@@ -14,7 +14,8 @@ const HELP = `Usage: comfycord check [--server URL | --offline] [--api-key KEY] 
 
 Checks every command file (commands/*.yml), the template it names, and the other templates (templates/*.json).
 Offline unless a server is named: by --server, or else by COMFY_URL (the server the bot would use).
-  --server URL         also check against a running ComfyUI: node classes, input names, values, models
+  --server URL         also check against a running ComfyUI: node classes, input names, values, models; and
+                       print the model each model option with a prefer/else default will use there
   --offline            do not contact a server, even when COMFY_URL is set
   --api-key KEY        API key for the server (Comfy Cloud); default: $COMFY_API_KEY
   --commands-dir DIR   default: $COMFYCORD_COMMANDS_DIR or commands
