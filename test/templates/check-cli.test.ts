@@ -207,7 +207,7 @@ describe('comfycord check', () => {
     await expect(check([...shipped, '--server', 'localhost:8188'])).rejects.toThrow(new ArgsError('--server: must be an http(s) URL (got "localhost:8188")'));
   });
 
-  it('checks a template checkpoint the server lacks through the model option\'s default (the commands/README.md fix)', async () => {
+  it('checks a template checkpoint the server lacks through the model option\'s default, one value or a preference', async () => {
     const commandsDir = path.join(dir, 'defaulted', 'commands');
     const templatesDir = path.join(dir, 'defaulted', 'templates');
     await mkdir(commandsDir, { recursive: true });
@@ -223,6 +223,14 @@ describe('comfycord check', () => {
       await writeFile(file, yaml('default: sdxl.safetensors, '));
       const defaulted = await check(['--commands-dir', commandsDir, '--templates-dir', templatesDir, '--server', noSd15.url]);
       expect(defaulted.out).toMatch(/^paint +\| ok +\| -$/m);
+      await writeFile(file, yaml('default: {prefer: [v1-5-pruned-emaonly.safetensors], else: first}, '));
+      const preferring = await check(['--commands-dir', commandsDir, '--templates-dir', templatesDir, '--server', noSd15.url]);
+      expect(preferring.out).toMatch(/^paint +\| ok +\| -$/m);
+      expect(preferring.out).toContain('  paint: model → sdxl.safetensors (first listed; none of v1-5-pruned-emaonly.safetensors present)');
+      await writeFile(file, yaml('default: {prefer: [v1-5-pruned-emaonly.safetensors]}, '));
+      const strict = await check(['--commands-dir', commandsDir, '--templates-dir', templatesDir, '--server', noSd15.url]);
+      expect(strict.out).toMatch(/^paint +\| failed \| option "model": default: none of v1-5-pruned-emaonly.safetensors is in models\/checkpoints \(and no "else: first"\), so a job that does not pick one cannot run there$/m);
+      expect(strict.code).toBe(1);
     } finally {
       await noSd15.close();
     }
