@@ -2,7 +2,7 @@
 // ComfyUI's node catalogue and model folders. Exit code 0 only when every command passes.
 import path from 'node:path';
 import { ComfyHttp } from '../comfy/http.js';
-import { checkAgainstServer } from '../templates/live-check.js';
+import { checkAgainstServer, modelUsesOn, type ModelUse } from '../templates/live-check.js';
 import { checkUnusedTemplates, loadCommands, type Directories } from '../templates/load.js';
 import { problemText, type Problem } from '../templates/errors.js';
 import type { ServerInfo } from '../templates/server-info.js';
@@ -14,7 +14,8 @@ const HELP = `Usage: comfycord check [--server URL | --offline] [--api-key KEY] 
 
 Checks every command file (commands/*.yml), the template it names, and the other templates (templates/*.json).
 Offline unless a server is named: by --server, or else by COMFY_URL (the server the bot would use).
-  --server URL         also check against a running ComfyUI: node classes, input names, values, models
+  --server URL         also check against a running ComfyUI: node classes, input names, values, models; and
+                       print the model each model option with a prefer/else default will use there
   --offline            do not contact a server, even when COMFY_URL is set
   --api-key KEY        API key for the server (Comfy Cloud); default: $COMFY_API_KEY
   --commands-dir DIR   default: $COMFYCORD_COMMANDS_DIR or commands
@@ -29,6 +30,8 @@ export interface CheckResult {
   file: string;
   status: 'ok' | 'failed';
   problems: string[];
+  /** With a server: the model each option with a preference default uses there when a member picks none. */
+  uses?: ModelUse[];
 }
 
 /** --commands-dir / --templates-dir, else COMFYCORD_COMMANDS_DIR / COMFYCORD_TEMPLATES_DIR (as the bot), else the defaults. */
@@ -53,21 +56,24 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const dirs = directories(args.values, io.env);
   const loaded = await loadCommands(dirs);
   const problems = [...loaded.problems, ...(await checkUnusedTemplates(dirs.templatesDir, loaded.templates))];
+  const uses = new Map<string, ModelUse[]>();
   if (server !== undefined) {
     const info = cachedServerInfo(new ComfyHttp({ name: 'check', url: server.url, ...(server.apiKey !== undefined && { apiKey: server.apiKey }) }));
     for (const command of loaded.commands.values()) {
       try {
         problems.push(...(await checkAgainstServer(command, info)));
+        uses.set(command.file, await modelUsesOn(command, info));
       } catch (error) {
         problems.push({ file: command.file, message: `could not check against ${server.url}: ${(error as Error).message}` });
       }
     }
   }
-  const results = summarise(loaded.files, loaded.commands, problems);
+  const results = summarise(loaded.files, loaded.commands, problems, uses);
   const failed = results.filter((result) => result.status === 'failed').length;
   if (args.flags.has('json')) io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   else {
     io.stdout.write(renderTable(results));
+    if (server !== undefined) io.stdout.write(renderUses(results, server.url));
     const where = server === undefined ? 'offline' : `against ${server.url}`;
     const total = results.length;
     io.stdout.write(failed === 0 ? `\nAll ${total} command(s) pass (${where}).\n` : `\n${failed} of ${total} command(s) failed (${where}).\n`);
@@ -119,6 +125,7 @@ function summarise(
   files: readonly string[],
   commands: ReadonlyMap<string, { name: string; file: string }>,
   problems: readonly Problem[],
+  uses: ReadonlyMap<string, ModelUse[]>,
 ): CheckResult[] {
   const nameOf = new Map([...commands.values()].map((command) => [command.file, command.name]));
   const keys = [...files, ...problems.map((problem) => problem.file).filter((file) => !files.includes(file))];
@@ -129,8 +136,15 @@ function summarise(
       file,
       status: own.length === 0 ? 'ok' : 'failed',
       problems: own.map(problemText),
+      ...(uses.has(file) && { uses: uses.get(file) }),
     };
   });
+}
+
+/** "imagine: model → dreamshaper_8.safetensors (first listed; none of v1-5-pruned-emaonly.safetensors present)" */
+function renderUses(results: readonly CheckResult[], url: string): string {
+  const lines = results.flatMap((result) => (result.uses ?? []).map((use) => `  ${result.command}: ${use.option} → ${use.value} (${use.reason})`));
+  return lines.length === 0 ? '' : `\nModels used on ${url} when a member picks none:\n${lines.join('\n')}\n`;
 }
 
 function renderTable(results: readonly CheckResult[]): string {

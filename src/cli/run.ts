@@ -157,6 +157,7 @@ async function submitAndSave(
       command: command.name,
       workflow: prepared.workflow,
       params: prepared.params,
+      ...(prepared.choices.length > 0 ? { choices: prepared.choices } : {}),
       images,
       outputs: prepared.outputs,
       commandLimits: command.limits,
@@ -183,11 +184,12 @@ async function submitAndSave(
     }
   }
   if (json) {
-    const result = { command: command.name, state, params: prepared.params, promptId: job.promptId, error: job.error, files: written };
+    // The job's params: a model left to the command's preference is the one chosen on the server.
+    const result = { command: command.name, state, params: job.params, promptId: job.promptId, error: job.error, files: written };
     io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else if (state === 'succeeded') {
     const lines = written.map((file) => `wrote ${file.path} (${file.mime}, ${file.bytes} bytes)`);
-    io.stdout.write(`/${command.name} ${formatParams(prepared.params)}\n${lines.join('\n')}\n`);
+    io.stdout.write(`/${command.name} ${formatParams(job.params)}\n${lines.join('\n')}\n`);
   } else {
     io.stderr.write(`/${command.name} ${state}${job.error ? `: ${job.error}` : ''}\n`);
   }

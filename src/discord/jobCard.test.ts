@@ -169,6 +169,20 @@ describe('followJobCard', () => {
     expect(job.final).toBe(true);
   });
 
+  it('lists the model chosen on the backend once the job is dispatched, and again after a requeue', async () => {
+    const { control, sink, options } = setup();
+    const following = followJobCard(options);
+    expect(sink.updates.at(-1)?.params).toEqual({ prompt: 'a cat' });
+    control.dispatch('comfy-1', 'p1', { model: 'other.safetensors' });
+    expect(sink.updates.at(-1)?.params).toEqual({ prompt: 'a cat', model: 'other.safetensors' });
+    control.requeue('backend lost');
+    expect(sink.updates.at(-1)?.params).toEqual({ prompt: 'a cat' });
+    control.dispatch('comfy-2', 'p2', { model: 'v1-5.safetensors' });
+    control.fail('out of memory');
+    await following;
+    expect(sink.finished?.view.params).toEqual({ prompt: 'a cat', model: 'v1-5.safetensors' });
+  });
+
   it('forgets the old run’s progress when the job goes back to the queue', async () => {
     const { job, control, sink, options, setPosition } = setup();
     void followJobCard(options);

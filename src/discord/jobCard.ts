@@ -97,7 +97,7 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
     } catch (error) {
       log.warn({ err: error }, 'preview frame could not be re-encoded; skipped');
     }
-    return { ...options.base, state: liveState() };
+    return { ...baseOf(options.base, job), state: liveState() };
   };
   const show = (): void => {
     if (job.final) return;
@@ -109,7 +109,7 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
     } else {
       shownQueue = null;
     }
-    editor.update({ ...options.base, state }, state.kind === 'running' && freshFrame ? withNewestPreview : undefined);
+    editor.update({ ...baseOf(options.base, job), state }, state.kind === 'running' && freshFrame ? withNewestPreview : undefined);
   };
 
   const onState = (): void => {
@@ -185,8 +185,18 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
   return finish(options, state, elapsedSeconds());
 }
 
+/**
+ * The card's fixed part with the models chosen on the job's backend (a model option the member left to the
+ * command's preference is known only once the job is dispatched).
+ */
+function baseOf(base: Omit<CardView, 'state'>, job: Job): Omit<CardView, 'state'> {
+  const chosen = job.data.chosen;
+  return chosen === null ? base : { ...base, params: { ...base.params, ...chosen } };
+}
+
 async function finish(options: JobCardOptions, state: FinalState, elapsed: number): Promise<JobCardResult> {
-  const { job, editor, base } = options;
+  const { job, editor } = options;
+  const base = baseOf(options.base, job);
   if (state === 'failed') {
     const outcome = await editor.finish({ ...base, state: { kind: 'failed', message: job.error ?? 'the job failed' } });
     return { state, outcome };
@@ -195,7 +205,7 @@ async function finish(options: JobCardOptions, state: FinalState, elapsed: numbe
     const outcome = await editor.finish({ ...base, state: { kind: 'cancelled', byUserId: options.cancelledBy() } });
     return { state, outcome };
   }
-  return { state, ...(await deliverResults({ ...options, gpuMs: job.gpuMs }, job.outputs ?? [], elapsed)) };
+  return { state, ...(await deliverResults({ ...options, base, gpuMs: job.gpuMs }, job.outputs ?? [], elapsed)) };
 }
 
 /** Another place for the results when the card cannot carry them (the bot lost the channel): the owner's DMs. */

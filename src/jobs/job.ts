@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { ApiWorkflow, OutputFile, PreviewMime } from '../comfy/types.js';
 import type { LimitOverride } from '../config/schema.js';
 import type { CommandLimits } from '../templates/definition.js';
+import type { PendingChoice } from '../templates/model-choice.js';
 import type { ResolvedTarget } from '../templates/targets.js';
 
 export type JobState = 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -58,6 +59,11 @@ export interface JobSpec {
   /** The workflow with every option bound except image inputs (bound after upload, on the chosen backend). */
   workflow: ApiWorkflow;
   params?: Record<string, unknown>;
+  /**
+   * Model options the member left to the command's preference: their target still holds the template's value,
+   * and only a BoundSpec (made at dispatch for the chosen backend) can reach a backend.
+   */
+  choices?: readonly PendingChoice[];
   images?: JobImage[];
   /** Output node ids whose files are downloaded; all output nodes when absent. */
   outputs?: string[];
@@ -68,6 +74,14 @@ export interface JobSpec {
    * (`policy.limitOverridesFor`). Admission only; a restored job is not admitted again, so they are not kept.
    */
   limitOverrides?: LimitOverride[];
+}
+
+/** A spec a backend may run: no choice is left to resolve (the scheduler binds them for the backend it picked). */
+export type BoundSpec = Readonly<JobSpec> & { readonly choices?: undefined };
+
+/** Whether the spec has nothing left to resolve. */
+export function isBound(spec: Readonly<JobSpec>): spec is BoundSpec {
+  return spec.choices === undefined || spec.choices.length === 0;
 }
 
 export interface StateChange {
@@ -139,6 +153,7 @@ export interface JobSnapshot {
   command: string;
   workflow: ApiWorkflow;
   params: Record<string, unknown>;
+  choices: PendingChoice[] | null;
   images: ({ option: string; filename: string; target: ResolvedTarget } & ({ base64: string } | { path: string }))[];
   outputs: string[] | null;
   commandLimits: CommandLimits | null;
@@ -178,6 +193,8 @@ interface JobData {
   gpuMs: number | null;
   /** The outage the job is waiting on now, if any (not stored: it is worked out again after a restart). */
   wait: JobWait | null;
+  /** The models chosen for the spec's pending choices on the backend of the current dispatch (option → name). */
+  chosen: Readonly<Record<string, string>> | null;
 }
 
 export class Job extends EventEmitter<JobEvents> {
@@ -207,6 +224,7 @@ export class Job extends EventEmitter<JobEvents> {
       outputs: null,
       gpuMs: null,
       wait: null,
+      chosen: null,
       ...data,
     };
     this.done = new Promise((resolve) => (this.finalResolve = resolve));
@@ -242,6 +260,11 @@ export class Job extends EventEmitter<JobEvents> {
   get wait(): JobWait | null {
     return this.data.wait;
   }
+  /** The option values it runs with: the spec's, plus the models chosen on its backend once dispatched. */
+  get params(): Record<string, unknown> {
+    const chosen = this.data.chosen;
+    return chosen === null ? (this.spec.params ?? {}) : { ...this.spec.params, ...chosen };
+  }
   get final(): boolean {
     return FINAL_STATES.has(this.data.state);
   }
@@ -261,6 +284,7 @@ export class Job extends EventEmitter<JobEvents> {
       command: spec.command,
       workflow: structuredClone(spec.workflow),
       params: structuredClone(spec.params ?? {}),
+      choices: spec.choices ? structuredClone([...spec.choices]) : null,
       images: (spec.images ?? []).map((i) => ({
         option: i.option,
         filename: i.filename,
@@ -295,6 +319,7 @@ export function specFromSnapshot(s: JobSnapshot): JobSpec {
     command: s.command,
     workflow: s.workflow,
     params: s.params,
+    ...(s.choices ? { choices: s.choices } : {}),
     images: s.images.map((i) => ({
       option: i.option,
       filename: i.filename,
@@ -313,12 +338,16 @@ export class JobControl {
     private readonly now: () => number,
   ) {}
 
-  /** Sent synchronously before the submit call, so a listening store records the prompt id first. */
-  dispatch(backend: string, promptId: string): void {
+  /**
+   * Sent synchronously before the submit call, so a listening store records the prompt id (and the models chosen
+   * for the spec's pending choices on this backend) first.
+   */
+  dispatch(backend: string, promptId: string, chosen: Readonly<Record<string, string>> | null = null): void {
     const d = this.job.data;
     this.move('dispatched', () => {
       d.backend = backend;
       d.promptId = promptId;
+      d.chosen = chosen;
       d.attempt += 1;
       d.dispatchedAt = this.now();
     });
@@ -344,6 +373,8 @@ export class JobControl {
     this.move('queued', () => {
       d.backend = null;
       d.promptId = null;
+      // Chosen again on whichever backend takes it next.
+      d.chosen = null;
       d.dispatchedAt = null;
       d.startedAt = null;
     });

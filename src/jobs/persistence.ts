@@ -3,6 +3,8 @@
 // dispatched, which the scheduler signals synchronously before it calls the backend, so the store knows the id
 // before ComfyUI does.
 import { silentLogger, type Logger } from '../config/logger.js';
+import { bindChoices } from '../templates/model-choice.js';
+import type { ApiWorkflow } from '../comfy/types.js';
 import type { Job, JobState, StateChange } from './job.js';
 import type { JobStore } from './store.js';
 import type { InteractionRef, JobParent, JobRow, NewJobImage, OutputRef } from './store-types.js';
@@ -92,9 +94,10 @@ function record(store: PersistenceStore, job: Job, change: StateChange, log: Log
 function patchFor(job: Job, change: StateChange) {
   switch (change.state) {
     case 'dispatched':
-      return { promptId: change.promptId ?? '', backend: change.backend, attempts: change.attempt };
+      return { promptId: change.promptId ?? '', backend: change.backend, attempts: change.attempt, ...chosenModels(job) };
     case 'queued':
-      return { backend: null };
+      // Models chosen for the backend that was lost are chosen again at the next dispatch (recovery included).
+      return { backend: null, ...(job.spec.choices?.length ? { params: job.params } : {}) };
     case 'running':
       return {};
     case 'succeeded':
@@ -103,6 +106,17 @@ function patchFor(job: Job, change: StateChange) {
     case 'cancelled':
       return { error: change.error, ...gpu(job) };
   }
+}
+
+/**
+ * The models chosen on the backend, in the params and bound in the workflow, so a restart adopts the run as it was
+ * submitted and the card and follow-up actions see the model it ran with.
+ */
+function chosenModels(job: Job): { params?: Record<string, unknown>; workflow?: ApiWorkflow } {
+  const chosen = job.data.chosen;
+  const choices = job.spec.choices;
+  if (chosen === null || !choices?.length) return {};
+  return { params: job.params, workflow: bindChoices(job.spec.workflow, choices, chosen) };
 }
 
 function gpu(job: Job): { gpuMs?: number } {

@@ -2,6 +2,7 @@
 // workflow with its seed, parameters, saved image files); what the command file decides (where images go, which
 // outputs are delivered, the command's limits) is taken from the command as it is loaded now.
 import type { CommandDefinition } from '../templates/definition.js';
+import type { PendingChoice } from '../templates/model-choice.js';
 import type { JobImage, JobSpec } from './job.js';
 import type { JobRow, StoredImage } from './store-types.js';
 
@@ -36,6 +37,8 @@ export function specFromRow(row: JobRow, images: readonly Pick<StoredImage, 'opt
     }
     jobImages.push({ option: image.option, filename: image.filename, path: image.path, target: option.target });
   }
+  const choices = command ? pendingChoices(command, row) : [];
+  if (typeof choices === 'string') return { ok: false, problem: choices };
   return {
     ok: true,
     spec: {
@@ -45,8 +48,27 @@ export function specFromRow(row: JobRow, images: readonly Pick<StoredImage, 'opt
       command: row.command,
       workflow: row.workflow,
       params: row.params,
+      ...(choices.length > 0 ? { choices } : {}),
       images: jobImages,
       ...(command ? { outputs: [...command.outputs], commandLimits: command.limits } : {}),
     },
   };
+}
+
+/**
+ * The model options left to the command's preference that no backend chose yet: those missing from the params
+ * (a dispatch records its choice there, a requeue takes it out). A job dispatched before the restart keeps its model.
+ */
+function pendingChoices(command: CommandDefinition, row: JobRow): PendingChoice[] | string {
+  const choices: PendingChoice[] = [];
+  for (const option of command.options) {
+    if (option.type !== 'choice' || option.source.kind !== 'models' || typeof option.default !== 'object') continue;
+    if (Object.hasOwn(row.params, option.name)) continue;
+    const target = option.source.target;
+    if (!Object.hasOwn(row.workflow[target.nodeId]?.inputs ?? {}, target.input)) {
+      return `/${row.command} now puts model "${option.name}" into ${target.ref}, which this job's workflow does not have`;
+    }
+    choices.push({ option: option.name, folder: option.source.folder, target, preference: option.default });
+  }
+  return choices;
 }

@@ -8,6 +8,7 @@ const prepared: PreparedJob = {
   workflow: { '10': { class_type: 'LoadImage', inputs: { image: 'x.png' } } },
   params: { seed: 3 },
   images: [{ option: 'init', target, ref: 'attachment-1' }],
+  choices: [],
   outputs: ['12'],
 };
 const owner = { userId: 'u', guildId: 'g', roles: [] };

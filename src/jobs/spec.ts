@@ -24,6 +24,7 @@ export function jobSpecFromPrepared(
     command: prepared.command,
     workflow: prepared.workflow,
     params: prepared.params,
+    ...(prepared.choices.length > 0 ? { choices: prepared.choices } : {}),
     images: jobImages,
     outputs: prepared.outputs,
     ...(commandLimits ? { commandLimits } : {}),

@@ -1,7 +1,7 @@
 // What the scheduler needs from a place that runs jobs. One implementation talks to ComfyUI
 // (comfy-backend.ts); tests use small doubles.
 import type { OutputFile, PreviewMime } from '../comfy/types.js';
-import type { JobSpec } from '../jobs/job.js';
+import type { BoundSpec } from '../jobs/job.js';
 import type { Inventory } from './requirements.js';
 
 /** Live events of one run, already attributed to its prompt. */
@@ -84,9 +84,9 @@ export interface Backend {
    * Uploads the job's images, binds them and submits with the given prompt id. Rejects with
    * BackendUnavailableError when the backend cannot be reached, with another Error when it refused the job.
    */
-  run(spec: JobSpec, promptId: string): Promise<BackendRun>;
+  run(spec: BoundSpec, promptId: string): Promise<BackendRun>;
   /** Adopts a prompt submitted before a restart. */
-  follow(spec: JobSpec, promptId: string): BackendRun;
+  follow(spec: BoundSpec, promptId: string): BackendRun;
   /** Stops only that prompt: dequeues it if pending, interrupts it if running. */
   cancel(promptId: string): Promise<CancelResult>;
 }

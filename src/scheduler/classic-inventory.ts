@@ -21,5 +21,5 @@ export async function readClassicInventory(http: ComfyHttp, log: Logger, gate: S
       }),
     ),
   );
-  return { nodeClasses, models: new Set(lists.flat()) };
+  return { nodeClasses, models: new Set(lists.flat()), folders: new Map(folders.map((folder, index) => [folder, lists[index] ?? []])) };
 }

@@ -7,7 +7,7 @@ import { ComfyConnectionError, ComfyValidationError, failedNode } from '../comfy
 import type { PromptRun } from '../comfy/prompt.js';
 import type { PromptEvent, TerminalPromptEvent } from '../comfy/types.js';
 import { silentLogger, type Logger } from '../config/logger.js';
-import { jobImageBytes, type JobSpec } from '../jobs/job.js';
+import { jobImageBytes, type BoundSpec, type JobSpec } from '../jobs/job.js';
 import { bindImages } from '../templates/prepare.js';
 import {
   BackendUnavailableError,
@@ -114,7 +114,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
     return this.probes.probe();
   }
 
-  async run(spec: JobSpec, promptId: string): Promise<BackendRun> {
+  async run(spec: BoundSpec, promptId: string): Promise<BackendRun> {
     try {
       const uploaded: Record<string, string> = {};
       for (const image of spec.images ?? []) {
@@ -122,7 +122,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
         uploaded[image.option] = result.subfolder ? `${result.subfolder}/${result.name}` : result.name;
       }
       const workflow = (spec.images ?? []).length
-        ? bindImages({ command: spec.command, workflow: spec.workflow, params: {}, images: (spec.images ?? []).map((i) => ({ option: i.option, target: i.target, ref: null })), outputs: [] }, uploaded)
+        ? bindImages({ command: spec.command, workflow: spec.workflow, images: (spec.images ?? []).map((i) => ({ option: i.option, target: i.target, ref: null })) }, uploaded)
         : spec.workflow;
       const run = await this.client.submit(workflow, {
         promptId,
@@ -134,7 +134,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
     }
   }
 
-  follow(spec: JobSpec, promptId: string): BackendRun {
+  follow(spec: BoundSpec, promptId: string): BackendRun {
     return this.wrap(this.client.follow(promptId), spec);
   }
 

@@ -18,20 +18,20 @@ describe('requirements', () => {
   it('says what a backend lacks', () => {
     const req = requirementsOf(workflow, new Set());
     const nodes = new Set(['CheckpointLoaderSimple', 'LoraLoader', 'CLIPTextEncode']);
-    expect(missingOn({ nodeClasses: nodes, models: new Set(['sdxl.safetensors']) }, req)).toBeNull();
-    expect(missingOn({ nodeClasses: nodes, models: new Set() }, req)).toBe('model sdxl.safetensors is not installed');
+    expect(missingOn({ nodeClasses: nodes, models: new Set(['sdxl.safetensors']), folders: new Map() }, req)).toBeNull();
+    expect(missingOn({ nodeClasses: nodes, models: new Set(), folders: new Map() }, req)).toBe('model sdxl.safetensors is not installed');
   });
 
   it('explains why no backend can run a workflow', () => {
     const req = requirementsOf(workflow, new Set());
     const all = new Set(['CheckpointLoaderSimple', 'LoraLoader', 'CLIPTextEncode']);
-    expect(whyNowhere([{ nodeClasses: all, models: new Set(['other.ckpt']) }], req)).toBe('model sdxl.safetensors is not installed on any backend');
-    expect(whyNowhere([{ nodeClasses: new Set(['LoraLoader']), models: new Set() }], req)).toBe('node CheckpointLoaderSimple is not installed on any backend');
+    expect(whyNowhere([{ nodeClasses: all, models: new Set(['other.ckpt']), folders: new Map() }], req)).toBe('model sdxl.safetensors is not installed on any backend');
+    expect(whyNowhere([{ nodeClasses: new Set(['LoraLoader']), models: new Set(), folders: new Map() }], req)).toBe('node CheckpointLoaderSimple is not installed on any backend');
     expect(
       whyNowhere(
         [
-          { nodeClasses: all, models: new Set() },
-          { nodeClasses: new Set(['CheckpointLoaderSimple']), models: new Set(['sdxl.safetensors']) },
+          { nodeClasses: all, models: new Set(), folders: new Map() },
+          { nodeClasses: new Set(['CheckpointLoaderSimple']), models: new Set(['sdxl.safetensors']), folders: new Map() },
         ],
         req,
       ),

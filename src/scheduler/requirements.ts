@@ -12,6 +12,8 @@ export interface Requirements {
 export interface Inventory {
   nodeClasses: ReadonlySet<string>;
   models: ReadonlySet<string>;
+  /** Each model folder's files in the order the backend lists them (model choices resolve against these). */
+  folders: ReadonlyMap<string, readonly string[]>;
   /** Set when the backend cannot be asked (a v2 endpoint without discovery): every node and model is assumed. */
   unchecked?: true;
 }
@@ -23,16 +25,23 @@ class AnySet extends Set<string> {
   }
 }
 
-export const UNCHECKED_INVENTORY: Inventory = { nodeClasses: new AnySet(), models: new AnySet(), unchecked: true };
+export const UNCHECKED_INVENTORY: Inventory = { nodeClasses: new AnySet(), models: new AnySet(), folders: new Map(), unchecked: true };
 
 const MODEL_EXTENSIONS = /\.(safetensors|sft|ckpt|pt|pth|bin|gguf|onnx)$/i;
 
-export function requirementsOf(workflow: ApiWorkflow, knownModels: ReadonlySet<string>): Requirements {
+/** An input whose value the workflow does not require: it is chosen per backend at dispatch (model-choices.ts). */
+export interface UnboundInput {
+  nodeId: string;
+  input: string;
+}
+
+export function requirementsOf(workflow: ApiWorkflow, knownModels: ReadonlySet<string>, unbound: readonly UnboundInput[] = []): Requirements {
   const nodeClasses = new Set<string>();
   const models = new Set<string>();
-  for (const node of Object.values(workflow)) {
+  for (const [id, node] of Object.entries(workflow)) {
     nodeClasses.add(node.class_type);
-    for (const value of Object.values(node.inputs)) {
+    for (const [input, value] of Object.entries(node.inputs)) {
+      if (unbound.some((u) => u.nodeId === id && u.input === input)) continue;
       if (typeof value === 'string' && (knownModels.has(value) || MODEL_EXTENSIONS.test(value))) models.add(value);
     }
   }

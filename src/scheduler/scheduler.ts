@@ -6,7 +6,7 @@ import { dispatchId } from './dispatch-key.js';
 import type { LimitOverride, Limits } from '../config/schema.js';
 import { silentLogger, type Logger } from '../config/logger.js';
 import type { InFlightJob, JobAdopter } from '../jobs/adopter.js';
-import { Job, JobControl, type FinalState, type JobPosition, type JobSpec } from '../jobs/job.js';
+import { Job, JobControl, isBound, type FinalState, type JobPosition, type JobSpec } from '../jobs/job.js';
 import { BackendUnavailableError, type Backend, type BackendRun, type RunEvent, type RunOutcome } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
 import { CancelError, UnavailableError, UnknownBackendError } from './errors.js';
@@ -15,6 +15,7 @@ import { gpuTime } from './gpu-time.js';
 import { FairQueue, type QueueItem } from './fair-queue.js';
 import { FairShare, shareWeight, type PastCharge } from './fair-share.js';
 import { SubmissionLimiter, resolveLimits, type GuildLoad, type Load } from './limits.js';
+import { boundFor, choiceFit, whyNoChoice } from './model-choices.js';
 import { OutageWatch } from './outage-watch.js';
 import { missingOn, requirementsOf, whyNowhere, type Requirements } from './requirements.js';
 import { RunStopper, type StopEnding, type Stoppable } from './run-stopper.js';
@@ -70,8 +71,12 @@ export interface CancelActor {
  */
 interface Placement {
   requirements: Requirements;
-  /** Backends whose known inventory has every node and model the job uses. */
+  /** Models left to the command's preference, chosen on the backend at dispatch (model-choices.ts). */
+  choices: NonNullable<JobSpec['choices']>;
+  /** Backends whose known inventory has every node and model the job uses, and a model for each choice. */
   canRunOn: ReadonlySet<Backend>;
+  /** Those of canRunOn that have a preferred model for every choice: taken first when free. */
+  preferredOn: ReadonlySet<Backend>;
 }
 
 interface Entry extends QueueItem, Stoppable {
@@ -207,7 +212,7 @@ export class Scheduler implements JobAdopter {
     if (guildId !== null && this.guildHolds.get(guildId) === 'draining') {
       throw new UnavailableError('draining', "this server's admins have stopped taking new jobs for now; try again later");
     }
-    const placement = this.placementOf({ workflow: query.workflow ?? {} });
+    const placement = this.placementOf({ workflow: query.workflow ?? {}, ...(query.choices ? { choices: query.choices } : {}) });
     const why = query.workflow ? this.whyNowhere(placement) : null;
     if (why) throw new UnavailableError('unsupported', `no backend can run this: ${why}`);
     const limits = this.limitsFor(query);
@@ -316,7 +321,13 @@ export class Scheduler implements JobAdopter {
   /** Start-up recovery's hand-over (JobAdopter): in-flight jobs are adopted on their backend with `follow`. */
   restore(state: { queued: JobSpec[]; inFlight: InFlightJob[] }): Job[] {
     const out: Job[] = [];
+    const unfollowable: JobSpec[] = [];
     for (const f of state.inFlight) {
+      // A run is submitted with its models chosen; a spec still choosing cannot be followed, so it runs again.
+      if (!isBound(f.spec)) {
+        unfollowable.push(f.spec);
+        continue;
+      }
       const backend = this.backends.find((b) => b.name === f.backend);
       const job = new Job(f.spec, this.clock.now(), {
         state: 'dispatched',
@@ -336,7 +347,7 @@ export class Scheduler implements JobAdopter {
       this.stopper.armTimeLimit(entry, f.dispatchedAt);
       this.attach(entry, backend, backend.follow(f.spec, f.promptId));
     }
-    for (const spec of state.queued) {
+    for (const spec of [...unfollowable, ...state.queued]) {
       const entry = this.newEntry(new Job(spec, this.clock.now()), this.limitsOf(spec), this.placementOf(spec));
       this.queue.push(entry);
       out.push(entry.job);
@@ -405,32 +416,37 @@ export class Scheduler implements JobAdopter {
     );
   }
 
-  /** The least loaded of the open backends that can run the job (higher weight between equals). */
+  /**
+   * The least loaded of the open backends that can run the job (higher weight between equals), one with the
+   * job's preferred models first: a free backend that has only the fallback still beats waiting for one that has.
+   */
   private pickBackend(e: Entry, open: readonly Backend[]): Backend | undefined {
     let best: Backend | undefined;
-    let bestLoad = Infinity;
-    for (const b of open) {
-      if (!e.placement.canRunOn.has(b)) continue;
-      const ratio = this.slots.ofBackend(b.name) / b.capacity;
-      if (ratio < bestLoad || (ratio === bestLoad && b.weight > best!.weight)) {
-        best = b;
-        bestLoad = ratio;
-      }
-    }
+    for (const b of open) if (e.placement.canRunOn.has(b) && (best === undefined || this.placesBetter(e, b, best))) best = b;
     return best;
+  }
+
+  /** Whether `b` suits the job better than `other`: a preferred model, then the lighter load, then the higher weight. */
+  private placesBetter(e: Entry, b: Backend, other: Backend): boolean {
+    const preferred = e.placement.preferredOn;
+    if (preferred.has(b) !== preferred.has(other)) return preferred.has(b);
+    const load = (x: Backend): number => this.slots.ofBackend(x.name) / x.capacity;
+    return load(b) !== load(other) ? load(b) < load(other) : b.weight > other.weight;
   }
 
   private dispatch(entry: Entry, backend: Backend): void {
     const promptId = dispatchId(entry.id, entry.job.attempt + 1);
+    // pickBackend only offers backends with an inventory that resolves every choice.
+    const { spec, chosen } = boundFor(entry.job.spec, backend.inventory!);
     this.hold(entry, backend);
     // Counted now, so a user whose jobs are running is already behind a newcomer; settled when the run ends.
     entry.charged = entry.cost * (backend.costWeight ?? 1);
     this.share.charge(entry, entry.charged);
     // Emitted before the submit call so a durable store has the prompt id before ComfyUI does.
-    entry.control.dispatch(backend.name, promptId);
+    entry.control.dispatch(backend.name, promptId, chosen);
     this.stopper.armTimeLimit(entry, this.clock.now());
     this.log.info({ job: entry.id, backend: backend.name, promptId, attempt: entry.job.attempt }, 'job dispatched');
-    backend.run(entry.job.spec, promptId).then(
+    backend.run(spec, promptId).then(
       (run) => this.attach(entry, backend, run),
       (error: unknown) => this.submitFailed(entry, backend, error),
     );
@@ -611,11 +627,18 @@ export class Scheduler implements JobAdopter {
     });
   }
 
-  private placementOf(spec: Pick<JobSpec, 'workflow'>): Placement {
-    const requirements = requirementsOf(spec.workflow, this.knownModels());
+  private placementOf(spec: Pick<JobSpec, 'workflow' | 'choices'>): Placement {
+    const choices = spec.choices ?? [];
+    const requirements = requirementsOf(spec.workflow, this.knownModels(), choices.map((choice) => choice.target));
     const canRunOn = new Set<Backend>();
-    for (const b of this.backends) if (b.inventory && missingOn(b.inventory, requirements) === null) canRunOn.add(b);
-    return { requirements, canRunOn };
+    const preferredOn = new Set<Backend>();
+    for (const b of this.backends) {
+      if (!b.inventory || missingOn(b.inventory, requirements) !== null) continue;
+      const fit = choiceFit(b.inventory, choices);
+      if (fit) canRunOn.add(b);
+      if (fit?.preferred) preferredOn.add(b);
+    }
+    return { requirements, choices, canRunOn, preferredOn };
   }
 
   /** Null when some backend can (or, its inventory unknown yet, might) run it. */
@@ -623,7 +646,12 @@ export class Scheduler implements JobAdopter {
     if (placement.canRunOn.size > 0) return null;
     const inventories = this.backends.map((b) => b.inventory);
     if (inventories.some((i) => i === undefined)) return null;
-    return whyNowhere(inventories as NonNullable<(typeof inventories)[number]>[], placement.requirements);
+    const known = inventories as NonNullable<(typeof inventories)[number]>[];
+    return (
+      whyNowhere(known, placement.requirements) ??
+      whyNoChoice(known, placement.choices) ??
+      'no single backend has every node and model this workflow uses and a model for each choice'
+    );
   }
 
   private knownModels(): ReadonlySet<string> {

@@ -9,7 +9,7 @@ import type { PromptRun } from '../comfy/prompt.js';
 import type { AssetReference, PromptEvent, TerminalPromptEvent } from '../comfy/types.js';
 import type { ComfyV2Client } from '../comfy/v2-client.js';
 import { silentLogger, type Logger } from '../config/logger.js';
-import { jobImageBytes, type JobSpec } from '../jobs/job.js';
+import { jobImageBytes, type BoundSpec, type JobSpec } from '../jobs/job.js';
 import { bindImages } from '../templates/prepare.js';
 import {
   BackendUnavailableError,
@@ -112,7 +112,7 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
     return this.probes.probe();
   }
 
-  async run(spec: JobSpec, promptId: string): Promise<BackendRun> {
+  async run(spec: BoundSpec, promptId: string): Promise<BackendRun> {
     try {
       const run = await this.client.submit(await this.bound(spec, promptId), promptId);
       return this.wrap(run.promptId, Promise.resolve(run), spec);
@@ -126,7 +126,7 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
    * bot died before it). A job id is followed; a key is looked up, and only if the server has no trace of it is the
    * same attempt submitted again with the same key, which the server refuses if it did get it.
    */
-  follow(spec: JobSpec, promptId: string): BackendRun {
+  follow(spec: BoundSpec, promptId: string): BackendRun {
     let wrapped: WrappedRun | undefined;
     const inner = (async (): Promise<PromptRun> => {
       // While the endpoint is unreachable, keep asking: giving up here would submit the job again elsewhere.
@@ -157,10 +157,7 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
     if (images.length === 0) return spec.workflow;
     const uploaded: Record<string, AssetReference> = {};
     for (const image of images) uploaded[image.option] = await this.client.uploadImage(await jobImageBytes(image), image.filename, `${promptId}-${image.option}`);
-    return bindImages(
-      { command: spec.command, workflow: spec.workflow, params: {}, images: images.map((i) => ({ option: i.option, target: i.target, ref: null })), outputs: [] },
-      uploaded,
-    );
+    return bindImages({ command: spec.command, workflow: spec.workflow, images: images.map((i) => ({ option: i.option, target: i.target, ref: null })) }, uploaded);
   }
 
   private async probeOnce(): Promise<void> {

@@ -16,7 +16,8 @@ import type {
 import { optionTargets } from './definition.js';
 import { resolveBypass } from './bypass.js';
 import { DefinitionError, type Problem } from './errors.js';
-import { commandFileSchema, type CommandFile, type FileScalar, type OptionFile } from './file-schema.js';
+import { commandFileSchema, type CommandFile, type FileScalar, type ModelPreferenceFile, type OptionFile } from './file-schema.js';
+import type { ModelPreference } from './model-choice.js';
 import { resolveNode, resolveTarget, type ResolvedTarget } from './targets.js';
 import { onStep } from './values.js';
 import { deepFreeze, isRecord, sinkNodes } from './workflow.js';
@@ -181,7 +182,7 @@ function compileOption(raw: OptionFile, workflow: ApiWorkflow): OptionDefinition
         target: resolveTarget(workflow, raw.target),
       };
     case 'choice':
-      return compileChoice(base, raw, fallback as string | undefined, workflow);
+      return compileChoice(base, raw, fallback as string | ModelPreferenceFile | undefined, workflow);
   }
 }
 
@@ -251,7 +252,7 @@ function compileNumber(
 function compileChoice(
   base: Base,
   raw: Extract<OptionFile, { type: 'choice' }>,
-  fallback: string | undefined,
+  fileDefault: string | ModelPreferenceFile | undefined,
   workflow: ApiWorkflow,
 ): ChoiceOption {
   if ((raw.choices === undefined) === (raw.choices_from === undefined)) {
@@ -260,11 +261,15 @@ function compileChoice(
   if ((raw.target === undefined) === (raw.targets === undefined)) {
     throw new DefinitionError('a choice option needs exactly one of "target" or "targets"');
   }
+  const models = raw.choices_from === undefined ? null : /^models\/([^/]+)$/.exec(raw.choices_from);
+  if (typeof fileDefault === 'object' && !models) {
+    throw new DefinitionError('a default with "prefer"/"else" is for model lists (choices_from: models/<folder>); give a single value here');
+  }
+  const fallback = typeof fileDefault === 'object' ? modelPreference(fileDefault) : fileDefault;
   const withDefault = fallback === undefined ? {} : { default: fallback };
   if (raw.choices_from !== undefined) {
     if (raw.target === undefined) throw new DefinitionError('"targets" needs fixed "choices" that give a value for each target; use "target"');
     const target = resolveTarget(workflow, raw.target);
-    const models = /^models\/([^/]+)$/.exec(raw.choices_from);
     if (models) return { ...base, type: 'choice', source: { kind: 'models', folder: models[1] as string, target }, ...withDefault };
     const info = /^object_info\/([^/]+)\/([^/]+)$/.exec(raw.choices_from);
     if (info) {
@@ -280,10 +285,20 @@ function compileChoice(
   }
   const tooLong = choices.find((choice) => choice.name.length < 1 || choice.name.length > 100);
   if (tooLong) throw new DefinitionError(`choice name "${tooLong.name}" must be 1-100 characters`);
-  if (fallback !== undefined && !choices.some((choice) => choice.name === fallback)) {
+  if (typeof fallback === 'string' && !choices.some((choice) => choice.name === fallback)) {
     throw new DefinitionError(`default "${fallback}" is not one of the choices (${choices.map((c) => c.name).join(', ')})`);
   }
   return { ...base, type: 'choice', source: { kind: 'fixed', choices }, ...withDefault };
+}
+
+function modelPreference(file: ModelPreferenceFile): ModelPreference {
+  const prefer = file.prefer ?? [];
+  if (prefer.length === 0 && file.else === undefined) {
+    throw new DefinitionError('default: give "prefer: [model names…]", "else: first", or both');
+  }
+  const twice = prefer.find((name, index) => prefer.indexOf(name) !== index);
+  if (twice !== undefined) throw new DefinitionError(`default: "${twice}" is listed twice in "prefer"`);
+  return { prefer: [...prefer], fallback: file.else ?? null };
 }
 
 type FileChoices = string[] | Record<string, FileScalar | Record<string, FileScalar>>;

@@ -3,6 +3,7 @@
 // the admin's files, only on the user's values.
 import type { ApiWorkflow } from '../comfy/types.js';
 import type { Bypass } from './bypass.js';
+import type { ModelPreference } from './model-choice.js';
 import type { ResolvedTarget } from './targets.js';
 
 export type Scalar = string | number | boolean;
@@ -69,8 +70,11 @@ export type ChoiceList =
 export interface ChoiceOption extends OptionBase {
   type: 'choice';
   source: ChoiceList;
-  /** A choice name (fixed) or a value from the live list. */
-  default?: string;
+  /**
+   * A choice name (fixed) or a value from the live list; for a model list also a preference, resolved on the
+   * backend the job runs on (model-choice.ts).
+   */
+  default?: string | ModelPreference;
 }
 
 export interface ImageOption extends OptionBase {

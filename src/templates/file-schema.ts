@@ -64,6 +64,18 @@ const booleanOption = z.strictObject({
   target,
 });
 
+/**
+ * A model picker's default that depends on the backend (model-choice.ts): the first of `prefer` it has, else with
+ * `else: first` the first model it lists.
+ */
+const modelPreference = z.strictObject(
+  {
+    prefer: z.array(z.string().min(1, 'a model name must not be empty').max(512), { error: 'must be a list of model file names' }).optional(),
+    else: z.literal('first', { error: 'must be "first" (the first model the server lists)' }).optional(),
+  },
+  { error: 'must be a value from the list, or {prefer: [model names…], else: first}' },
+);
+
 const choiceOption = z.strictObject({
   ...common,
   type: z.literal('choice'),
@@ -73,7 +85,7 @@ const choiceOption = z.strictObject({
     })
     .optional(),
   choices_from: z.string().optional(),
-  default: z.string().optional(),
+  default: z.union([z.string(), modelPreference], { error: 'must be a value from the list, or {prefer: [model names…], else: first}' }).optional(),
   value: z.string().optional(),
   target: target.optional(),
   targets: z.record(z.string(), target).optional(),
@@ -145,3 +157,4 @@ export type CommandFile = z.infer<typeof commandFileSchema>;
 export type ActionFile = z.infer<typeof actionFileSchema>;
 export type OptionFile = z.infer<typeof optionFileSchema>;
 export type FileScalar = z.infer<typeof scalar>;
+export type ModelPreferenceFile = z.infer<typeof modelPreference>;

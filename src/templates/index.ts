@@ -8,3 +8,4 @@ export type { ServerInfo } from './server-info.js';
 export { OptionError, formatProblem, type Problem } from './errors.js';
 export type * from './definition.js';
 export type { ResolvedTarget } from './targets.js';
+export type { ModelPreference, PendingChoice } from './model-choice.js';

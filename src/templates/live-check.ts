@@ -3,6 +3,7 @@
 import type { ChoiceList, CommandDefinition, OptionDefinition, Scalar } from './definition.js';
 import { optionTargets } from './definition.js';
 import type { Problem } from './errors.js';
+import { resolutionReason, resolvePreference, unresolvableReason } from './model-choice.js';
 import { comboOptions, inputSpec, nodeInfoFrom, type InputSpec, type NodeInfo, type ServerInfo } from './server-info.js';
 import type { ResolvedTarget } from './targets.js';
 import { isLink, nodeLabel } from './workflow.js';
@@ -106,8 +107,10 @@ async function optionProblems(
       }
       const listed = await liveList(source, server);
       if (typeof listed === 'string') problems.push(listed);
-      else if (option.default !== undefined && !listed.includes(option.default)) {
+      else if (typeof option.default === 'string' && !listed.includes(option.default)) {
         problems.push(`default "${option.default}" is not in the server's list (${preview(listed)})`);
+      } else if (typeof option.default === 'object' && source.kind === 'models' && resolvePreference(option.default, listed) === null) {
+        problems.push(`default: ${unresolvableReason(option.default, source.folder, listed)}, so a job that does not pick one cannot run there`);
       }
       break;
     }
@@ -115,6 +118,28 @@ async function optionProblems(
       break;
   }
   return problems;
+}
+
+/** The model a preference default resolves to on one server, and why (see model-choice.ts). */
+export interface ModelUse {
+  option: string;
+  value: string;
+  reason: string;
+}
+
+/**
+ * For each model option whose default is a preference, the model a job that leaves it unset would use on this
+ * server; options it cannot resolve there are left out (checkAgainstServer reports them).
+ */
+export async function modelUsesOn(command: CommandDefinition, server: ServerInfo): Promise<ModelUse[]> {
+  const uses: ModelUse[] = [];
+  for (const option of command.options) {
+    if (option.type !== 'choice' || option.source.kind !== 'models' || typeof option.default !== 'object') continue;
+    const listed = await liveList(option.source, server);
+    const resolution = typeof listed === 'string' ? null : resolvePreference(option.default, listed);
+    if (resolution) uses.push({ option: option.name, value: resolution.value, reason: resolutionReason(resolution) });
+  }
+  return uses;
 }
 
 /** The live list behind a choices_from, or why it cannot be had. */

@@ -5,6 +5,7 @@ import type { ApiWorkflow, AssetReference } from '../comfy/types.js';
 import type { CommandDefinition, ImageOption, OptionDefinition, Scalar, Write } from './definition.js';
 import { withBypassed } from './bypass.js';
 import { OptionError } from './errors.js';
+import type { PendingChoice } from './model-choice.js';
 import { random64, randomInRange } from './random.js';
 import type { ResolvedTarget } from './targets.js';
 import { checkBoolean, checkChoice, checkInteger, checkNumber, checkString, integerForWorkflow } from './values.js';
@@ -23,6 +24,8 @@ export interface PreparedJob {
   /** The value used for each visible, bound option (incl. drawn seeds): for display, and to re-run the job. */
   params: Record<string, Scalar>;
   images: ImageInput[];
+  /** Model options left unset whose default is a preference: resolved on the backend the job is dispatched to. */
+  choices: PendingChoice[];
   outputs: string[];
 }
 
@@ -42,6 +45,7 @@ export function prepareJob(command: CommandDefinition, rawValues: Record<string,
   const workflow = bypasses.length > 0 ? withBypassed(command.workflow, bypasses) : (structuredClone(command.workflow) as ApiWorkflow);
   const params: Record<string, Scalar> = Object.create(null) as Record<string, Scalar>;
   const images: ImageInput[] = [];
+  const choices: PendingChoice[] = [];
   const random = options.random ?? random64;
   for (const option of command.options) {
     const supplied = given(rawValues, option.name);
@@ -52,6 +56,12 @@ export function prepareJob(command: CommandDefinition, rawValues: Record<string,
       continue;
     }
     if (!supplied && option.required) throw new OptionError(option.name, `${option.name} is required`);
+    const pending = supplied ? undefined : pendingChoice(option);
+    if (pending) {
+      // Neither bound nor recorded yet: the model depends on the backend; its name joins the params at dispatch.
+      choices.push(pending);
+      continue;
+    }
     const resolved = supplied ? resolveValue(option, rawValues[option.name]) : defaultValue(option, random);
     if (resolved === undefined) {
       // A live-list choice left unset runs with the template's own value (its checkpoint, say): record it, so the
@@ -63,7 +73,12 @@ export function prepareJob(command: CommandDefinition, rawValues: Record<string,
     for (const write of resolved.writes) setInput(workflow, write);
     if (!option.hidden) params[option.name] = resolved.param;
   }
-  return { command: command.name, workflow, params: { ...params }, images, outputs: [...command.outputs] };
+  return { command: command.name, workflow, params: { ...params }, images, choices, outputs: [...command.outputs] };
+}
+
+function pendingChoice(option: ValueOption): PendingChoice | undefined {
+  if (option.type !== 'choice' || option.source.kind !== 'models' || typeof option.default !== 'object') return undefined;
+  return { option: option.name, folder: option.source.folder, target: option.source.target, preference: option.default };
 }
 
 function given(rawValues: Record<string, unknown>, name: string): boolean {
@@ -123,7 +138,8 @@ function defaultValue(option: ValueOption, random: () => bigint): Resolved | und
     const value = integerForWorkflow(option.default === 'random' ? randomInRange(option.min, randomCeiling(option.max), random) : option.default);
     return { param: value, writes: [{ target: option.target, value }] };
   }
-  if (option.type === 'choice') return choiceWrites(option, option.default);
+  // A preference default never gets here (pendingChoice took it); the check narrows the type.
+  if (option.type === 'choice') return typeof option.default === 'string' ? choiceWrites(option, option.default) : undefined;
   return { param: option.default, writes: [{ target: option.target, value: option.default }] };
 }
 
@@ -144,7 +160,7 @@ function setInput(workflow: ApiWorkflow, write: { target: Write['target']; value
  * The prepared workflow with each image input set to the name the backend's upload returned
  * (`subfolder/name` when the upload went to a subfolder), or to the asset reference of a v2 backend.
  */
-export function bindImages(prepared: PreparedJob, uploaded: Record<string, string | AssetReference>): ApiWorkflow {
+export function bindImages(prepared: Pick<PreparedJob, 'command' | 'workflow' | 'images'>, uploaded: Record<string, string | AssetReference>): ApiWorkflow {
   const workflow = structuredClone(prepared.workflow);
   for (const image of prepared.images) {
     const name = Object.hasOwn(uploaded, image.option) ? uploaded[image.option] : undefined;

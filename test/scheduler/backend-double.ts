@@ -69,12 +69,25 @@ export class BackendDouble extends EventEmitter<BackendEvents> implements Backen
 
   constructor(
     readonly name: string,
-    opts: { capacity?: number; weight?: number; nodes?: string[]; models?: string[]; jobState?: (id: string) => string | undefined } = {},
+    opts: {
+      capacity?: number;
+      weight?: number;
+      nodes?: string[];
+      models?: string[];
+      /** Model folder → its files in listing order (their files count as models too). */
+      folders?: Record<string, string[]>;
+      jobState?: (id: string) => string | undefined;
+    } = {},
   ) {
     super();
     this.capacity = opts.capacity ?? 1;
     this.weight = opts.weight ?? 1;
-    this.inventory = { nodeClasses: new Set(opts.nodes ?? ['KSampler', 'SaveImage', 'CheckpointLoaderSimple', 'LoadImage']), models: new Set(opts.models ?? []) };
+    const folders = Object.entries(opts.folders ?? {});
+    this.inventory = {
+      nodeClasses: new Set(opts.nodes ?? ['KSampler', 'SaveImage', 'CheckpointLoaderSimple', 'LoadImage']),
+      models: new Set([...(opts.models ?? []), ...folders.flatMap(([, files]) => files)]),
+      folders: new Map(folders),
+    };
     this.jobState = opts.jobState;
   }
 

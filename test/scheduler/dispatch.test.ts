@@ -191,7 +191,7 @@ describe('failover and health', () => {
     const { scheduler } = setup({ backends: [xl, plain] });
     const job = scheduler.submit(withModel('a', 'sdxl.safetensors'));
     const run = await xl.running(0);
-    xl.setInventory({ nodeClasses: xl.inventory!.nodeClasses, models: new Set() });
+    xl.setInventory({ nodeClasses: xl.inventory!.nodeClasses, models: new Set(), folders: new Map() });
     run.end({ type: 'lost', message: 'restarted' });
     await expect(job.done).resolves.toBe('failed');
     expect(job.error).toBe('no backend can run this: model sdxl.safetensors is not installed on any backend');

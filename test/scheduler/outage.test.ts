@@ -167,7 +167,7 @@ describe('a job submitted while every backend is down', () => {
     clock.advance(3_000);
     const job = scheduler.submit(withModel('a', 'sdxl.safetensors'));
     expect(job.wait?.reason).toBe('no-backend');
-    unknown.setInventory({ nodeClasses: known.inventory!.nodeClasses, models: new Set(['sd15.safetensors']) });
+    unknown.setInventory({ nodeClasses: known.inventory!.nodeClasses, models: new Set(['sd15.safetensors']), folders: new Map([['checkpoints', ['sd15.safetensors']]]) });
     await expect(job.done).resolves.toBe('failed');
     expect(job.error).toBe('no backend can run this: model sdxl.safetensors is not installed on any backend');
   });

@@ -47,7 +47,7 @@ class InstantBackend extends EventEmitter<BackendEvents> implements Backend {
   readonly healthy = true;
   readonly capacity = 1;
   readonly weight = 1;
-  readonly inventory = { nodeClasses: new Set(['KSampler']), models: new Set<string>() };
+  readonly inventory = { nodeClasses: new Set(['KSampler']), models: new Set<string>(), folders: new Map<string, string[]>() };
   constructor(
     readonly name: string,
     private readonly onRun: (spec: JobSpec, run: InstantRun) => void,

@@ -112,7 +112,7 @@ describe('where a waiting job may run', () => {
     const onTuned = scheduler.submit(spec('y'));
     // No backend lists "house-style" yet and it has no model extension: it is not a requirement.
     const job = scheduler.submit(withInput('a', 'house-style'));
-    tuned.setInventory({ nodeClasses: tuned.inventory!.nodeClasses, models: new Set(['house-style']) });
+    tuned.setInventory({ nodeClasses: tuned.inventory!.nodeClasses, models: new Set(['house-style']), folders: new Map() });
     (await plain.running(0)).succeed();
     await onPlain.done;
     expect(job.state).toBe('queued');
@@ -128,7 +128,7 @@ describe('where a waiting job may run', () => {
     scheduler.submit(withInput('x', 'sdxl.safetensors'));
     const job = scheduler.submit(withInput('a', 'sdxl.safetensors'));
     expect(job.state).toBe('queued');
-    plain.setInventory({ nodeClasses: plain.inventory!.nodeClasses, models: new Set(['sdxl.safetensors']) });
+    plain.setInventory({ nodeClasses: plain.inventory!.nodeClasses, models: new Set(['sdxl.safetensors']), folders: new Map() });
     expect(job.backend).toBe('plain');
   });
 });

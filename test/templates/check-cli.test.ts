@@ -50,15 +50,46 @@ describe('comfycord check', () => {
     expect(asked).toHaveLength(1);
   });
 
+  it('passes the shipped commands on a server whose only models have other names, and says which each uses', async () => {
+    const other = await startFakeComfy({ models: { checkpoints: ['other_model.safetensors'], upscale_models: ['2x-other.pth'] } });
+    try {
+      const { code, out } = await check([...shipped, '--server', other.url]);
+      expect(out).toContain(`All 8 command(s) pass (against ${other.url}).`);
+      expect(code).toBe(0);
+      expect(out).toContain(`Models used on ${other.url} when a member picks none:`);
+      for (const name of ['imagine', 'reimagine', 'outpaint', 'blend', 'zoom15', 'zoom2']) {
+        expect(out).toContain(`  ${name}: model → other_model.safetensors (first listed; none of v1-5-pruned-emaonly.safetensors, v1-5-pruned-emaonly-fp16.safetensors present)`);
+      }
+      expect(out).toContain('  upscale: model → 2x-other.pth (first listed; none of 4x-UltraSharp.pth, RealESRGAN_x4plus.pth present)');
+      const json = await check([...shipped, '--server', other.url, '--json']);
+      const results = JSON.parse(json.out) as CheckResult[];
+      expect(results.find((result) => result.command === 'imagine')?.uses).toEqual([
+        { option: 'model', value: 'other_model.safetensors', reason: 'first listed; none of v1-5-pruned-emaonly.safetensors, v1-5-pruned-emaonly-fp16.safetensors present' },
+      ]);
+      expect(results.find((result) => result.command === 'resize')?.uses).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('says a preferred model is used where the server has it', async () => {
+    const { out } = await check([...shipped, '--server', fake.url]);
+    expect(out).toContain('  imagine: model → v1-5-pruned-emaonly.safetensors (preferred)');
+    expect(out).toContain('  upscale: model → 4x-UltraSharp.pth (preferred)');
+  });
+
   it('fails with a table when the server lacks what a command needs', async () => {
     const bare = await startFakeComfy({ models: { checkpoints: ['other.safetensors'], upscale_models: [] }, objectInfo: 'core' });
     try {
       const { code, out } = await check([...shipped, '--server', bare.url]);
       expect(code).toBe(1);
-      expect(out).toMatch(/^upscale +\| failed \| node 2 \("Load Upscale Model", UpscaleModelLoader\) input "model_name": "4x-UltraSharp.pth" is not available on the server \(the list is empty\)$/m);
       expect(out).toMatch(/^resize +\| failed \| node 2 \("Upscale Image By", ImageScaleBy\): node class ImageScaleBy is not installed on the server$/m);
-      expect(out).toMatch(/^imagine +\| failed \| node 4 \("Load Checkpoint", CheckpointLoaderSimple\) input "ckpt_name": "v1-5-pruned-emaonly.safetensors" is not available on the server \(choices: "other.safetensors"\)$/m);
-      expect(out).toMatch(/8 of 8 command\(s\) failed/);
+      // A model option with a preference default is not a problem while the server has some model in that folder …
+      expect(out).toMatch(/^imagine +\| ok +\| -$/m);
+      expect(out).toContain('  imagine: model → other.safetensors (first listed; none of v1-5-pruned-emaonly.safetensors, v1-5-pruned-emaonly-fp16.safetensors present)');
+      // … and is one when the folder is empty.
+      expect(out).toMatch(/^upscale +\| failed \| option "model": default: models\/upscale_models is empty, so a job that does not pick one cannot run there$/m);
+      expect(out).toMatch(/6 of 8 command\(s\) failed/);
     } finally {
       await bare.close();
     }
@@ -176,7 +207,7 @@ describe('comfycord check', () => {
     await expect(check([...shipped, '--server', 'localhost:8188'])).rejects.toThrow(new ArgsError('--server: must be an http(s) URL (got "localhost:8188")'));
   });
 
-  it('checks a template checkpoint the server lacks through the model option\'s default (the commands/README.md fix)', async () => {
+  it('checks a template checkpoint the server lacks through the model option\'s default, one value or a preference', async () => {
     const commandsDir = path.join(dir, 'defaulted', 'commands');
     const templatesDir = path.join(dir, 'defaulted', 'templates');
     await mkdir(commandsDir, { recursive: true });
@@ -192,6 +223,14 @@ describe('comfycord check', () => {
       await writeFile(file, yaml('default: sdxl.safetensors, '));
       const defaulted = await check(['--commands-dir', commandsDir, '--templates-dir', templatesDir, '--server', noSd15.url]);
       expect(defaulted.out).toMatch(/^paint +\| ok +\| -$/m);
+      await writeFile(file, yaml('default: {prefer: [v1-5-pruned-emaonly.safetensors], else: first}, '));
+      const preferring = await check(['--commands-dir', commandsDir, '--templates-dir', templatesDir, '--server', noSd15.url]);
+      expect(preferring.out).toMatch(/^paint +\| ok +\| -$/m);
+      expect(preferring.out).toContain('  paint: model → sdxl.safetensors (first listed; none of v1-5-pruned-emaonly.safetensors present)');
+      await writeFile(file, yaml('default: {prefer: [v1-5-pruned-emaonly.safetensors]}, '));
+      const strict = await check(['--commands-dir', commandsDir, '--templates-dir', templatesDir, '--server', noSd15.url]);
+      expect(strict.out).toMatch(/^paint +\| failed \| option "model": default: none of v1-5-pruned-emaonly.safetensors is in models\/checkpoints \(and no "else: first"\), so a job that does not pick one cannot run there$/m);
+      expect(strict.code).toBe(1);
     } finally {
       await noSd15.close();
     }

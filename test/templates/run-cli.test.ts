@@ -37,13 +37,28 @@ describe('comfycord run', () => {
     const { code, out: stdout, err } = await cli(['imagine', 'prompt=a red fox', 'steps=3', 'seed=18446744073709551615', '--out', out, '--server', fake.url]);
     expect(err).toContain('succeeded');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^\/imagine prompt="a red fox" size=1:1 batch=1 model=v1-5-pruned-emaonly\.safetensors seed=18446744073709551615 steps=3 /);
+    // The model left to the command's preference is chosen on the server, so it is listed after the others.
+    expect(stdout).toMatch(/^\/imagine prompt="a red fox" size=1:1 batch=1 seed=18446744073709551615 steps=3 .* model=v1-5-pruned-emaonly\.safetensors\n/);
     const files = await readdir(out);
     expect(files).toHaveLength(1);
     const bytes = await readFile(path.join(out, files[0]!));
     expect(bytes.subarray(1, 4).toString()).toBe('PNG');
     const sent = fake.requests.findLast((request) => request.method === 'POST' && request.path.endsWith('/prompt'));
     expect((sent?.body as { prompt: Record<string, { inputs: Record<string, unknown> }> }).prompt['3']?.inputs.seed).toBe('18446744073709551615');
+  });
+
+  it('runs /imagine on a server whose only checkpoint has another name, with that checkpoint', async () => {
+    const other = await startFakeComfy({ models: { checkpoints: ['other_model.safetensors'] } });
+    try {
+      const out = path.join(dir, 'other');
+      const { code, out: stdout } = await cli(['imagine', 'prompt=a red fox', 'steps=3', '--out', out, '--server', other.url, '--json']);
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ state: 'succeeded', params: { model: 'other_model.safetensors' } });
+      const sent = other.requests.findLast((request) => request.method === 'POST' && request.path.endsWith('/prompt'));
+      expect((sent?.body as { prompt: Record<string, { inputs: Record<string, unknown> }> }).prompt['4']?.inputs.ckpt_name).toBe('other_model.safetensors');
+    } finally {
+      await other.close();
+    }
   });
 
   it('uploads --image through the media checks and binds the uploaded name', async () => {

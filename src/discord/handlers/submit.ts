@@ -119,7 +119,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
       throw error;
     }
     try {
-      ctx.scheduler.check({ ...query, workflow: prepared.workflow });
+      ctx.scheduler.check({ ...query, workflow: prepared.workflow, ...(prepared.choices.length > 0 ? { choices: prepared.choices } : {}) });
     } catch (error) {
       return schedulerRefusal(error);
     }
@@ -160,7 +160,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
     },
     ctx.logger,
   );
-  auditJob(ctx.logger, { ...audit, jobId: job.id, params: job.spec.params ?? {}, outcome: 'queued' });
+  auditJob(ctx.logger, { ...audit, jobId: job.id, params: job.params, outcome: 'queued' });
   instrumentJob(job, ctx.metrics);
   startJobCard(ctx, interaction, job);
   return job;

@@ -188,7 +188,7 @@ function runCard(ctx: BotContext, job: Job, place: CardPlace): void {
   const card = followJobCard({
     job,
     editor: cardEditor(ctx, job.id, place.transport, channelId, owner, place.editBucket),
-    base: cardBase(ctx, { id: job.id, ownerId: job.owner.userId, guildId: job.owner.guildId, command: job.command, params: job.spec.params ?? {} }),
+    base: cardBase(ctx, { id: job.id, ownerId: job.owner.userId, guildId: job.owner.guildId, command: job.command, params: job.params }),
     position: () => ctx.scheduler.position(job.id),
     queueSize: () => ctx.scheduler.jobs().filter((j) => j.state === 'queued').length,
     // A frame that fails to encode is reported where the card asks for it (latestPreview), not here as well.
@@ -251,7 +251,7 @@ function finished(ctx: BotContext, job: Job, result: JobCardResult, channelId: s
     guildId: job.owner.guildId,
     channelId,
     command: job.command,
-    params: job.spec.params ?? {},
+    params: job.params,
     outcome: result.state,
     ...(job.error ? { detail: job.error } : {}),
   });
