@@ -13,7 +13,7 @@ export interface Engine {
   open(options: Omit<JobStoreOptions, 'databaseUrl'>): JobStore;
   /** The database URL for `dataDir` (undefined: SQLite). */
   databaseUrl(dataDir: string): string | undefined;
-  /** Rows of raw SQL on the database of `dataDir`, bypassing the store. */
+  /** Runs raw SQL on the database of `dataDir`, bypassing the store (a hand edit); returns its rows. */
   raw(dataDir: string, sql: string): Record<string, unknown>[];
 }
 
@@ -38,9 +38,14 @@ export const SQLITE: Engine = {
   open: (options) => openJobStore(options),
   databaseUrl: () => undefined,
   raw(dataDir, sql) {
-    const db = new Database(join(dataDir, 'comfycord.db'), { readonly: true });
+    const db = new Database(join(dataDir, 'comfycord.db'));
     try {
-      return db.prepare(sql).all() as Record<string, unknown>[];
+      const statement = db.prepare(sql);
+      if (!statement.reader) {
+        statement.run();
+        return [];
+      }
+      return statement.all() as Record<string, unknown>[];
     } finally {
       db.close();
     }
