@@ -247,6 +247,17 @@ describe.each(ENGINES)('the store on $name', (engine) => {
       expect(() => store.listByUser('user-1', { limit: 0 })).toThrow('listByUser limit must be a positive integer, got 0');
     });
 
+    it('finds a job by its card or by one of its result messages', () => {
+      const { store } = setup();
+      store.insertJob(newJob('j', { messageId: 'card-1' }));
+      store.insertJob(newJob('k'));
+      store.transition('j', ['queued'], 'succeeded');
+      store.recordDelivery('j', { messageId: 'result-1', files: ['a.png'] });
+      expect(store.byMessage('card-1')?.id).toBe('j');
+      expect(store.byMessage('result-1')?.id).toBe('j');
+      expect(store.byMessage('elsewhere')).toBeNull();
+    });
+
     it('counts jobs a user created since a time', () => {
       const { store, clock } = setup();
       store.insertJob(newJob('a'));
