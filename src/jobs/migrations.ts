@@ -245,7 +245,32 @@ const v5: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5];
+const v6: Migration = {
+  version: 6,
+  description: 'the leader lease and its fencing number',
+  up(db) {
+    db.exec(`
+      CREATE TABLE leader_lease (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        fence INTEGER NOT NULL CHECK (fence >= 1),
+        acquired_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+    `);
+  },
+  postgres: `
+    CREATE TABLE leader_lease (
+      name TEXT PRIMARY KEY,
+      holder TEXT NOT NULL,
+      fence BIGINT NOT NULL CHECK (fence >= 1),
+      acquired_at BIGINT NOT NULL,
+      expires_at BIGINT NOT NULL
+    );
+  `,
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6];
 
 export interface MigrationResult {
   from: number;

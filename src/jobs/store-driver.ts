@@ -25,8 +25,8 @@ export interface SqlDriver {
   /** Where the data lives, for messages: a file path or a redacted URL. */
   readonly where: string;
   all<T = Row>(sql: string, params?: SqlParams): T[];
-  /** Runs a statement; returns how many rows it changed. */
-  run(sql: string, params?: SqlParams): number;
+  /** Runs one statement (its own transaction); returns its rows and how many rows it returned or changed. */
+  execute(sql: string, params?: SqlParams): StepResult;
   /**
    * Runs the steps in one transaction. `locks` names what it decides about (a user, a server): transactions
    * naming the same lock never overlap, across processes too.

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from '../config/logger.js';
 import type { Migration } from './migrations.js';
 import { PgError, redactUrl, SyncPg, type TxStep } from './pg-bridge.js';
-import { toPositional, type Outcome, type Row, type SqlDriver, type SqlParams, type Step } from './store-driver.js';
+import { toPositional, type Outcome, type Row, type SqlDriver, type SqlParams, type Step, type StepResult } from './store-driver.js';
 import { StoreError } from './store-errors.js';
 import { InputFiles } from './store-files.js';
 import { SqlJobStore } from './store-sql.js';
@@ -26,9 +26,9 @@ class PgDriver implements SqlDriver {
     return this.pg.query(text, values).rows as T[];
   }
 
-  run(sql: string, params: SqlParams = {}): number {
+  execute(sql: string, params: SqlParams = {}): StepResult {
     const { text, values } = this.bind(sql, params);
-    return this.pg.query(text, values).rowCount;
+    return this.pg.query(text, values);
   }
 
   transaction(steps: readonly Step[], locks: readonly string[] = []): Outcome {

@@ -2,8 +2,8 @@
 // a driver for SQLite or PostgreSQL. Plain rows in and out. Every change that must be atomic is one statement
 // (the compare-and-set transition) or one transaction given whole to the driver (insert, admission, delivery).
 import { InputFiles } from './store-files.js';
-import { StoreError } from './store-errors.js';
-import type { Row, SqlDriver, Step } from './store-driver.js';
+import { FencedError, StoreError } from './store-errors.js';
+import type { Outcome, Row, SqlDriver, Step, StepResult } from './store-driver.js';
 import {
   guildSettingsSchema,
   parseSettings,
@@ -24,6 +24,7 @@ import {
   type JobPatch,
   type JobRow,
   type JobState,
+  type Lease,
   type LoadedImage,
   type NewJobRow,
   type SavedInput,
@@ -126,6 +127,8 @@ const SETTINGS_ATTEMPTS = 5;
 export class SqlJobStore implements JobStore {
   /** Inputs saved by saveInput whose job row is not written yet. */
   private readonly claimed = new Set<string>();
+  /** The fencing number of the leader lease this store took, if it took one: every write carries it. */
+  private fence: number | null = null;
   /** The order rows were added to a table: SQLite's rowid, an identity column on PostgreSQL. */
   private readonly insertOrder: string;
 
@@ -239,11 +242,12 @@ export class SqlJobStore implements JobStore {
       ...after,
     ];
     try {
-      const outcome = this.db.transaction(steps, locks);
+      const outcome = this.commit(steps, locks);
       if (!outcome.ok) this.removeOrphanFiles(saved.map((s) => s.sha256));
       return outcome;
     } catch (error) {
       this.removeOrphanFiles(saved.map((s) => s.sha256));
+      if (error instanceof FencedError) throw error;
       throw new StoreError(`could not save job ${job.id}: ${(error as Error).message}`, { cause: error });
     }
   }
@@ -296,8 +300,9 @@ export class SqlJobStore implements JobStore {
       from.forEach((state, i) => (params[`from${i}`] = state));
     }
     try {
-      return this.db.run(`UPDATE jobs SET ${sets.join(', ')} WHERE ${where}`, params) === 1;
+      return this.change(`UPDATE jobs SET ${sets.join(', ')} WHERE ${where}`, params).rowCount === 1;
     } catch (error) {
+      if (error instanceof FencedError) throw error;
       throw new StoreError(`could not update job ${id}: ${(error as Error).message}`, { cause: error });
     }
   }
@@ -400,7 +405,7 @@ export class SqlJobStore implements JobStore {
         params: { id, now },
       });
     }
-    const outcome = this.db.transaction(steps);
+    const outcome = this.commit(steps);
     if (!outcome.ok) {
       const row = outcome.row as { message_id: string; file: string } | undefined;
       if (outcome.step === 0 || !row) throw new StoreError(`no job ${id} in the store`);
@@ -416,7 +421,7 @@ export class SqlJobStore implements JobStore {
 
   /** Drops interaction tokens past their life (kept by a run that ended first); returns how many. */
   forgetExpiredTokens(): number {
-    return this.db.run('UPDATE jobs SET interaction_token = NULL, token_expires_at = NULL WHERE token_expires_at <= @now', { now: this.now() });
+    return this.change('UPDATE jobs SET interaction_token = NULL, token_expires_at = NULL WHERE token_expires_at <= @now', { now: this.now() }).rowCount;
   }
 
   /** Jobs a user created since `sinceMs` (epoch ms), in any state. */
@@ -429,11 +434,12 @@ export class SqlJobStore implements JobStore {
     if (!Number.isInteger(amount) || amount < 1) {
       throw new StoreError(`usage must grow by a positive integer, got ${amount}`);
     }
-    return this.number(
+    const { rows } = this.change(
       `INSERT INTO daily_usage (user_id, day, count) VALUES (@userId, @day, @amount)
        ON CONFLICT (user_id, day) DO UPDATE SET count = daily_usage.count + excluded.count RETURNING count AS n`,
       { userId, day: utcDay(this.now()), amount },
     );
+    return Number(rows[0]?.n);
   }
 
   /** A user's usage on a UTC day ("YYYY-MM-DD"; default today). */
@@ -502,7 +508,7 @@ export class SqlJobStore implements JobStore {
               params: { guildId, stored: current.stored },
               abortIf: 'rows',
             };
-      const outcome = this.db.transaction([
+      const outcome = this.commit([
         unchanged,
         {
           sql: `INSERT INTO guild_settings (guild_id, settings, updated_at) VALUES (@guildId, @settings, @now)
@@ -528,18 +534,18 @@ export class SqlJobStore implements JobStore {
 
   /** Saves a new server command; false when the server already has one of that name (nothing changed). */
   insertGuildCommand(row: Omit<GuildCommandRow, 'createdAt'>): boolean {
-    const changes = this.db.run(
+    const { rowCount } = this.change(
       `INSERT INTO guild_commands (guild_id, name, command_file, template, created_by, created_at)
        VALUES (@guildId, @name, @commandFile, @template, @createdBy, @now)
        ON CONFLICT (guild_id, name) DO NOTHING`,
       { ...row, now: this.now() },
     );
-    return changes === 1;
+    return rowCount === 1;
   }
 
   /** Removes a server command; false when there was none. */
   deleteGuildCommand(guildId: string, name: string): boolean {
-    return this.db.run('DELETE FROM guild_commands WHERE guild_id = @guildId AND name = @name', { guildId, name }) === 1;
+    return this.change('DELETE FROM guild_commands WHERE guild_id = @guildId AND name = @name', { guildId, name }).rowCount === 1;
   }
 
   userDefaults(userId: string, command: string): UserDefaults {
@@ -555,11 +561,11 @@ export class SqlJobStore implements JobStore {
   /** Save a user's defaults for a command (replacing earlier ones); null or {} clears them. */
   setUserDefaults(userId: string, command: string, values: UserDefaults | null): void {
     if (values === null || Object.keys(values).length === 0) {
-      this.db.run('DELETE FROM user_defaults WHERE user_id = @userId AND command = @command', { userId, command });
+      this.change('DELETE FROM user_defaults WHERE user_id = @userId AND command = @command', { userId, command });
       return;
     }
     const options = parseSettings(userDefaultsSchema, values, `invalid /${command} defaults for user ${userId}`);
-    this.db.run(
+    this.change(
       `INSERT INTO user_defaults (user_id, command, options, updated_at) VALUES (@userId, @command, @options, @now)
        ON CONFLICT (user_id, command) DO UPDATE SET options = excluded.options, updated_at = excluded.updated_at`,
       { userId, command, options: JSON.stringify(options), now: this.now() },
@@ -574,7 +580,7 @@ export class SqlJobStore implements JobStore {
   prune(olderThanDays: number): number {
     if (!(olderThanDays > 0)) throw new StoreError(`prune needs a positive number of days, got ${olderThanDays}`);
     const cutoff = this.now() - olderThanDays * DAY_MS;
-    const outcome = this.db.transaction([
+    const outcome = this.commit([
       {
         sql: `DELETE FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled') AND delivery != 'pending'
               AND finished_at < @cutoff`,
@@ -587,8 +593,87 @@ export class SqlJobStore implements JobStore {
     return outcome.results[0]!.rowCount;
   }
 
+  /**
+   * Takes the leader lease for `ttlMs` if nobody holds it (never taken, expired or released); each take gets
+   * the next fencing number, and from then on every write of this store carries it and is refused
+   * (FencedError) once a newer lease exists. Null while another holder's lease runs.
+   */
+  acquireLease(holder: string, ttlMs: number): Lease | null {
+    if (!(ttlMs > 0)) throw new StoreError(`a lease needs a positive duration, got ${ttlMs} ms`);
+    const now = this.now();
+    const { rows } = this.db.execute(
+      `INSERT INTO leader_lease (name, holder, fence, acquired_at, expires_at) VALUES ('leader', @holder, 1, @now, @expires)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, fence = leader_lease.fence + 1,
+         acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
+       WHERE leader_lease.expires_at <= @now
+       RETURNING fence`,
+      { holder, now, expires: now + ttlMs },
+    );
+    if (rows.length === 0) return null;
+    this.fence = Number(rows[0]!.fence);
+    return { holder, fence: this.fence, acquiredAt: now, expiresAt: now + ttlMs };
+  }
+
+  /**
+   * Extends this store's lease by `ttlMs` from now; false when another process has taken it since (even one
+   * that lapsed unnoticed stays ours while nobody took it: its fencing number is still the newest).
+   */
+  renewLease(ttlMs: number): boolean {
+    if (this.fence === null) throw new StoreError('renewLease: this store holds no lease');
+    return (
+      this.db.execute("UPDATE leader_lease SET expires_at = @expires WHERE name = 'leader' AND fence = @fence", {
+        expires: this.now() + ttlMs,
+        fence: this.fence,
+      }).rowCount === 1
+    );
+  }
+
+  /** Gives the lease up at once (a clean stop), so a standby need not wait for it to expire. */
+  releaseLease(): void {
+    if (this.fence === null) return;
+    this.db.execute("UPDATE leader_lease SET expires_at = @now WHERE name = 'leader' AND fence = @fence", { now: this.now(), fence: this.fence });
+  }
+
+  /** The current lease, whoever holds it; null if none was ever taken. */
+  currentLease(): Lease | null {
+    const row = this.db.all<{ holder: string; fence: number; acquired_at: number; expires_at: number }>(
+      "SELECT holder, fence, acquired_at, expires_at FROM leader_lease WHERE name = 'leader'",
+    )[0];
+    return row ? { holder: row.holder, fence: Number(row.fence), acquiredAt: Number(row.acquired_at), expiresAt: Number(row.expires_at) } : null;
+  }
+
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * A write of one statement: on its own, or, once this store has taken the lease, in a transaction behind the
+   * fencing guard (see commit).
+   */
+  private change(sql: string, params: Record<string, unknown>): StepResult {
+    if (this.fence === null) return this.db.execute(sql, params);
+    const outcome = this.commit([{ sql, params }]);
+    if (!outcome.ok) throw new StoreError(`a write was aborted: ${sql.slice(0, 60)}`);
+    return outcome.results[0]!;
+  }
+
+  /**
+   * A transaction of writes. Once this store has taken the lease it starts by reading the lease row (FOR SHARE
+   * on PostgreSQL, so a takeover waits for it or it sees the takeover) and is refused if the fencing number there
+   * is newer than ours.
+   */
+  private commit(steps: readonly Step[], locks: readonly string[] = []): Outcome {
+    if (this.fence === null) return this.db.transaction(steps, locks);
+    const share = this.db.dialect === 'postgres' ? ' FOR SHARE' : '';
+    const guard: Step = {
+      sql: `SELECT fence FROM leader_lease WHERE name = 'leader' AND fence > @fence${share}`,
+      params: { fence: this.fence },
+      abortIf: 'rows',
+    };
+    const outcome = this.db.transaction([guard, ...steps], locks);
+    if (outcome.ok) return { ok: true, results: outcome.results.slice(1) };
+    if (outcome.step === 0) throw new FencedError(this.fence, Number(outcome.row?.fence));
+    return { ok: false, step: outcome.step - 1, row: outcome.row };
   }
 
   private number(sql: string, params: Record<string, unknown>): number {

@@ -34,10 +34,6 @@ class SqliteDriver implements SqlDriver {
     return statement.all(pick(names, params)) as T[];
   }
 
-  run(sql: string, params: SqlParams = {}): number {
-    return this.execute(sql, params).rowCount;
-  }
-
   /**
    * One transaction; with `locks` it starts IMMEDIATE, taking SQLite's write lock at once, so a decision read in
    * it (an admission's counts) cannot be invalidated by another connection before it writes.
@@ -65,7 +61,7 @@ class SqliteDriver implements SqlDriver {
     this.db.close();
   }
 
-  private execute(sql: string, params: SqlParams): StepResult {
+  execute(sql: string, params: SqlParams = {}): StepResult {
     const { statement, names } = this.prepared(sql);
     const bound = pick(names, params);
     if (statement.reader) {

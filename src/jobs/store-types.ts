@@ -212,3 +212,11 @@ export interface AdmissionCaps {
 export type Admission =
   | { admitted: true; row: JobRow }
   | { admitted: false; limit: keyof AdmissionCaps; count: number; cap: number };
+
+/** The leader lease: who holds it, its fencing number (grows with every take-over) and until when (epoch ms). */
+export interface Lease {
+  holder: string;
+  fence: number;
+  acquiredAt: number;
+  expiresAt: number;
+}

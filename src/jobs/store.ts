@@ -17,12 +17,13 @@ import type {
   JobPatch,
   JobRow,
   JobState,
+  Lease,
   LoadedImage,
   NewJobRow,
   SavedInput,
 } from './store-types.js';
 
-export { StoreError } from './store-errors.js';
+export { FencedError, StoreError } from './store-errors.js';
 export { utcDay } from './store-sql.js';
 export type { Migration } from './migrations.js';
 export type { GuildSettings, GuildSettingsPatch, UserDefaults } from './store-settings.js';
@@ -68,6 +69,12 @@ export interface JobStore {
   userDefaults(userId: string, command: string): UserDefaults;
   setUserDefaults(userId: string, command: string, values: UserDefaults | null): void;
   prune(olderThanDays: number): number;
+  /** Takes the leader lease if free; this store's writes are fenced by it from then on (FencedError). */
+  acquireLease(holder: string, ttlMs: number): Lease | null;
+  /** Extends this store's lease; false once another process has taken it. */
+  renewLease(ttlMs: number): boolean;
+  releaseLease(): void;
+  currentLease(): Lease | null;
   close(): void;
 }
 
