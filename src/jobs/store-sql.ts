@@ -33,6 +33,18 @@ import {
 import type { JobStore } from './store.js';
 
 const DAY_MS = 86_400_000;
+
+/** A job's image inputs and deliveries as JSON arrays in insertion order, in each engine's dialect. */
+const JSON_LISTS = {
+  sqlite: `(SELECT json_group_array(json_object('option', option, 'filename', filename, 'mime', mime, 'sha256', sha256, 'size', size)
+              ORDER BY rowid) FROM job_inputs WHERE job_id = jobs.id) AS images_json,
+           (SELECT json_group_array(json_object('message_id', message_id, 'file', file, 'delivered_at', delivered_at)
+              ORDER BY delivered_at, rowid) FROM deliveries WHERE job_id = jobs.id) AS deliveries_json`,
+  postgres: `(SELECT COALESCE(json_agg(json_build_object('option', option, 'filename', filename, 'mime', mime, 'sha256', sha256, 'size', size)
+                ORDER BY seq), '[]')::text FROM job_inputs WHERE job_id = jobs.id) AS images_json,
+             (SELECT COALESCE(json_agg(json_build_object('message_id', message_id, 'file', file, 'delivered_at', delivered_at)
+                ORDER BY delivered_at, seq), '[]')::text FROM deliveries WHERE job_id = jobs.id) AS deliveries_json`,
+} as const;
 const LIVE_STATES = "('queued', 'dispatched', 'running')";
 
 interface JobRecord {
@@ -62,6 +74,12 @@ interface JobRecord {
   started_at: number | null;
   finished_at: number | null;
   gpu_ms: number | null;
+}
+
+/** A job row as read, with its inputs and deliveries (JSON arrays, see selectJobs). */
+interface JobRecordWithLists extends JobRecord {
+  images_json: string;
+  deliveries_json: string;
 }
 
 type Column = keyof JobRecord;
@@ -129,15 +147,19 @@ export class SqlJobStore implements JobStore {
   private readonly claimed = new Set<string>();
   /** The fencing number of the leader lease this store took, if it took one: every write carries it. */
   private fence: number | null = null;
-  /** The order rows were added to a table: SQLite's rowid, an identity column on PostgreSQL. */
-  private readonly insertOrder: string;
+  /**
+   * Job rows with their image inputs and deliveries as JSON arrays (in the order they were added: SQLite's
+   * rowid, an identity column on PostgreSQL), so a row is one query, not three: on PostgreSQL each query is a
+   * round trip the calling thread waits for.
+   */
+  private readonly selectJobs: string;
 
   constructor(
     private readonly db: SqlDriver,
     private readonly files: InputFiles,
     private readonly now: () => number,
   ) {
-    this.insertOrder = db.dialect === 'sqlite' ? 'rowid' : 'seq';
+    this.selectJobs = `SELECT jobs.*, ${JSON_LISTS[db.dialect]} FROM jobs`;
   }
 
   get engine(): 'sqlite' | 'postgres' {
@@ -308,16 +330,15 @@ export class SqlJobStore implements JobStore {
   }
 
   get(id: string): JobRow | null {
-    const record = this.db.all<JobRecord>('SELECT * FROM jobs WHERE id = @id', { id })[0];
+    const record = this.db.all<JobRecordWithLists>(`${this.selectJobs} WHERE id = @id`, { id })[0];
     return record ? this.toRow(record) : null;
   }
 
   /** The job whose card, or one of whose result messages, is message `messageId`. */
   byMessage(messageId: string): JobRow | null {
-    const record = this.db.all<JobRecord>(
-      `SELECT * FROM jobs WHERE message_id = @messageId
-       UNION SELECT jobs.* FROM jobs JOIN deliveries ON deliveries.job_id = jobs.id WHERE deliveries.message_id = @messageId
-       LIMIT 1`,
+    const record = this.db.all<JobRecordWithLists>(
+      `${this.selectJobs} WHERE message_id = @messageId
+       OR id IN (SELECT job_id FROM deliveries WHERE message_id = @messageId) LIMIT 1`,
       { messageId },
     )[0];
     return record ? this.toRow(record) : null;
@@ -365,7 +386,7 @@ export class SqlJobStore implements JobStore {
   /** Jobs to recover after a restart: queued ones in submission order, then those dispatched or running. */
   unfinished(): JobRow[] {
     return this.rows(
-      `SELECT * FROM jobs WHERE state IN ${LIVE_STATES}
+      `${this.selectJobs} WHERE state IN ${LIVE_STATES}
        ORDER BY CASE state WHEN 'queued' THEN 0 ELSE 1 END, seq`,
     );
   }
@@ -377,7 +398,7 @@ export class SqlJobStore implements JobStore {
       throw new StoreError(`listByUser limit must be a positive integer, got ${limit}`);
     }
     return this.rows(
-      'SELECT * FROM jobs WHERE owner_id = @userId AND created_at < @before ORDER BY created_at DESC, seq DESC LIMIT @limit',
+      `${this.selectJobs} WHERE owner_id = @userId AND created_at < @before ORDER BY created_at DESC, seq DESC LIMIT @limit`,
       { userId, before: options.before ?? Number.MAX_SAFE_INTEGER, limit },
     );
   }
@@ -416,7 +437,7 @@ export class SqlJobStore implements JobStore {
 
   /** Succeeded jobs whose results are not (all) posted yet, oldest first. */
   pendingDeliveries(): JobRow[] {
-    return this.rows("SELECT * FROM jobs WHERE state = 'succeeded' AND delivery = 'pending' ORDER BY finished_at, seq");
+    return this.rows(`${this.selectJobs} WHERE state = 'succeeded' AND delivery = 'pending' ORDER BY finished_at, seq`);
   }
 
   /** Drops interaction tokens past their life (kept by a run that ended first); returns how many. */
@@ -691,18 +712,12 @@ export class SqlJobStore implements JobStore {
   }
 
   private rows(sql: string, params: Record<string, unknown> = {}): JobRow[] {
-    return this.db.all<JobRecord>(sql, params).map((r) => this.toRow(r));
+    return this.db.all<JobRecordWithLists>(sql, params).map((r) => this.toRow(r));
   }
 
-  private toRow(r: JobRecord): JobRow {
-    const images = this.db.all<Omit<StoredImage, 'path'>>(
-      `SELECT option, filename, mime, sha256, size FROM job_inputs WHERE job_id = @id ORDER BY ${this.insertOrder}`,
-      { id: r.id },
-    );
-    const deliveryRows = this.db.all<{ message_id: string; file: string; delivered_at: number }>(
-      `SELECT message_id, file, delivered_at FROM deliveries WHERE job_id = @id ORDER BY delivered_at, ${this.insertOrder}`,
-      { id: r.id },
-    );
+  private toRow(r: JobRecordWithLists): JobRow {
+    const images = JSON.parse(r.images_json) as Omit<StoredImage, 'path'>[];
+    const deliveryRows = JSON.parse(r.deliveries_json) as { message_id: string; file: string; delivered_at: number }[];
     const deliveries: DeliveryRecord[] = [];
     for (const d of deliveryRows) {
       const last = deliveries.at(-1);
