@@ -13,11 +13,11 @@ export interface PgServer {
   stop(): void;
 }
 
-/** The newest /usr/lib/postgresql/<version>/bin, or $COMFYCORD_PG_BIN. */
+/** $COMFYCORD_PG_BIN, else the newest <root>/<version>/bin of Debian's layout ($COMFYCORD_PG_ROOT, default /usr/lib/postgresql). */
 export function findPgBin(): string {
   const fromEnv = process.env.COMFYCORD_PG_BIN;
   if (fromEnv) return fromEnv;
-  const root = '/usr/lib/postgresql';
+  const root = process.env.COMFYCORD_PG_ROOT || '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))) : [];
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
   if (!newest) {
