@@ -129,12 +129,13 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     if (policyProblems.length > 0) throw new StartupError(policyProblems.join('; '));
     let store: JobStore;
     try {
-      store = openJobStore({ dataDir: config.dataDir, logger });
+      store = openJobStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger });
     } catch (error) {
       if (error instanceof StoreError) throw new StartupError(error.message);
       throw error;
     }
     undo.push(() => store.close());
+    logger.info({ engine: store.engine }, 'job store open');
     const prune = (): void => {
       const pruned = store.prune(config.jobs.retentionDays);
       if (pruned > 0) logger.info({ pruned }, 'old finished jobs pruned');

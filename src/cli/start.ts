@@ -30,11 +30,25 @@ export interface StartDeps {
   exit(code: number): void;
 }
 
+/** The password in the job database's URL, kept out of every log line like the other secrets. */
+function databasePassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const processDeps: StartDeps = {
   // Imported on demand so that the other sub-commands, and tests, do not load the whole app.
   startApp: async (config, logger) => (await import('../main.js')).startApp(config, logger),
   createLogger: (config, io) =>
-    createLogger({ level: config.logLevel, pretty: io.isTTY, secrets: [config.discord.token, ...config.backends.map((b) => b.apiKey)] }),
+    createLogger({
+      level: config.logLevel,
+      pretty: io.isTTY,
+      secrets: [config.discord.token, ...config.backends.map((b) => b.apiKey), databasePassword(config.databaseUrl)],
+    }),
   signals: process,
   exit: (code) => process.exit(code),
 };

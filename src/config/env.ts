@@ -28,6 +28,7 @@ const STRING_VARS: ReadonlyArray<readonly [string, Path]> = [
   ['COMFYCORD_COMMANDS_DIR', ['commandsDir']],
   ['COMFYCORD_TEMPLATES_DIR', ['templatesDir']],
   ['COMFYCORD_DATA_DIR', ['dataDir']],
+  ['COMFYCORD_DATABASE_URL', ['databaseUrl']],
   ['LOG_LEVEL', ['logLevel']],
 ];
 

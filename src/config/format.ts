@@ -9,7 +9,7 @@ export interface Sources {
 }
 
 /** Values under these keys are secrets: never echoed back in an error line. */
-const SECRET_KEYS = new Set(['token', 'apiKey']);
+const SECRET_KEYS = new Set(['token', 'apiKey', 'databaseUrl']);
 
 function pathToString(path: Path): string {
   return path.reduce<string>(

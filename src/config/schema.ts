@@ -107,6 +107,14 @@ export const configSchema = z
     commandsDir: z.string().min(1).default('commands'),
     templatesDir: z.string().min(1).default('templates'),
     dataDir: z.string().min(1).default('data'),
+    /**
+     * postgres://user:password@host:port/database keeps the job store in PostgreSQL, for several processes sharing
+     * one store; absent, it is SQLite in the data dir. Image inputs stay under the data dir either way.
+     */
+    databaseUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'must be a postgres:// or postgresql:// URL' })
+      .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /**
      * The operator's policy where no server policy exists: commands used in DMs (`guild_only: false`). The

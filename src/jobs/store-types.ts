@@ -195,3 +195,28 @@ export interface GpuUserTotal {
   gpuMs: number;
   jobs: number;
 }
+
+/**
+ * Caps an admission is decided against inside the store's transaction (absent: no cap). Live jobs are those
+ * queued, dispatched or running; the daily quota counts the owner's admissions of the UTC day.
+ */
+export interface AdmissionCaps {
+  /** The owner's live jobs (a member's running plus waiting limits). */
+  userLive?: number;
+  /** The server's live jobs; direct messages count as one server. */
+  guildLive?: number;
+  dailyQuota?: number;
+}
+
+/** What `admitJob` decided: the job written, or the cap it would have broken and the count it found. */
+export type Admission =
+  | { admitted: true; row: JobRow }
+  | { admitted: false; limit: keyof AdmissionCaps; count: number; cap: number };
+
+/** The leader lease: who holds it, its fencing number (grows with every take-over) and until when (epoch ms). */
+export interface Lease {
+  holder: string;
+  fence: number;
+  acquiredAt: number;
+  expiresAt: number;
+}

@@ -53,6 +53,7 @@ describe('loadConfig environment variables', () => {
         COMFYCORD_COMMANDS_DIR: '/srv/commands',
         COMFYCORD_TEMPLATES_DIR: 'tpl',
         COMFYCORD_DATA_DIR: '/var/lib/comfycord',
+        COMFYCORD_DATABASE_URL: 'postgres://bot:pw@db:5432/comfycord',
         LOG_LEVEL: 'debug',
         COMFYCORD_HTTP_PORT: '8080',
         COMFYCORD_MODERATOR_ROLES: ' 111, 222 ,,',
@@ -76,6 +77,7 @@ describe('loadConfig environment variables', () => {
     expect(config.commandsDir).toBe('/srv/commands');
     expect(config.templatesDir).toBe(join(cwd, 'tpl'));
     expect(config.dataDir).toBe('/var/lib/comfycord');
+    expect(config.databaseUrl).toBe('postgres://bot:pw@db:5432/comfycord');
     expect(config.logLevel).toBe('debug');
     expect(config.http).toEqual({ port: 8080, host: '0.0.0.0' });
   });
@@ -120,6 +122,8 @@ describe('loadConfig error lines name the variable', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
     [{ COMFYCORD_HTTP_PORT: 'eighty' }, 'COMFYCORD_HTTP_PORT: must be a port number from 0 to 65535 (got "eighty")'],
     [{ COMFYCORD_HTTP_PORT: '70000' }, 'COMFYCORD_HTTP_PORT: must be a port number from 0 to 65535 (got "70000")'],
+    // The URL may hold the database's password: never echoed back.
+    [{ COMFYCORD_DATABASE_URL: 'mysql://bot:pw@db/comfycord' }, 'COMFYCORD_DATABASE_URL: must be a postgres:// or postgresql:// URL'],
   ])('%j', (env, line) => {
     expect(problems(env)).toEqual([line]);
   });

@@ -10,8 +10,11 @@ import { describe, expect, it } from 'vitest';
 
 const ciRun = fileURLToPath(new URL('../../.ci/run', import.meta.url));
 
-/** A checkout with .ci/run and fake npm/npx that log their arguments; `npm test` writes `report` (if any). */
-function sandbox(options: { report?: object; testExit: number; tscExit?: number }) {
+/**
+ * A checkout with .ci/run and fake npm/npx/apt-get that log their arguments; `npm test` writes `report` (if
+ * any). PostgreSQL's binaries are there (a stand-in initdb) unless `noPostgres`.
+ */
+function sandbox(options: { report?: object; testExit: number; tscExit?: number; noPostgres?: boolean }) {
   const root = mkdtempSync(join(tmpdir(), 'comfycord-ci-'));
   const bin = join(root, 'fake-bin');
   mkdirSync(join(root, '.ci'));
@@ -25,12 +28,16 @@ function sandbox(options: { report?: object; testExit: number; tscExit?: number 
   };
   fake('npm', `if [[ $1 == test ]]; then ${report || ':'}; exit ${options.testExit}; fi`);
   fake('npx', `exit ${options.tscExit ?? 0}`);
-  return { root, bin, calls: () => readFileSync(log, 'utf8').trim().split('\n') };
+  fake('apt-get', 'exit 0');
+  const pgRoot = join(root, 'postgresql');
+  mkdirSync(join(pgRoot, '15', 'bin'), { recursive: true });
+  if (!options.noPostgres) writeFileSync(join(pgRoot, '15', 'bin', 'initdb'), '');
+  return { root, bin, pgRoot, calls: () => readFileSync(log, 'utf8').trim().split('\n') };
 }
 
 async function run(box: ReturnType<typeof sandbox>) {
   const child = spawn('bash', [join(box.root, '.ci', 'run')], {
-    env: { PATH: `${box.bin}:${process.env.PATH}` },
+    env: { PATH: `${box.bin}:${process.env.PATH}`, COMFYCORD_PG_ROOT: box.pgRoot },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -48,6 +55,16 @@ describe('.ci/run', () => {
       'npm ci --no-audit --no-fund',
       'npx tsc --noEmit -p tsconfig.json',
       'npm test -- --reporter=default --reporter=json --outputFile=.vitest-report.json',
+    ]);
+  });
+
+  it("installs Debian's PostgreSQL first when its binaries are missing", async () => {
+    const box = sandbox({ report: { numPassedTests: 1, numFailedTests: 0 }, testExit: 0, noPostgres: true });
+    expect((await run(box)).code).toBe(0);
+    expect(box.calls().slice(0, 3)).toEqual([
+      'apt-get update -qq',
+      'apt-get install -y --no-install-recommends postgresql',
+      'npm ci --no-audit --no-fund',
     ]);
   });
 

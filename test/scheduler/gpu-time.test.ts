@@ -14,6 +14,7 @@ import { refusal, setup, spec } from './helpers.js';
 import { resolveLimits, SubmissionLimiter } from '../../src/scheduler/limits.js';
 import { storeUsage } from '../../src/scheduler/usage.js';
 import { ManualClock } from './manual-clock.js';
+import { ENGINES } from '../store/engines.js';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -110,7 +111,7 @@ describe('the GPU-time migration', () => {
   it('adds the column to a database of the previous version; its finished jobs read as not measured', () => {
     const dir = tempDir();
     const clock = new ManualClock();
-    const old = openJobStore({ dataDir: dir, clock, migrations: MIGRATIONS.slice(0, -1) });
+    const old = openJobStore({ dataDir: dir, clock, migrations: MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.version === 5)) });
     old.insertJob({ id: 'j1', promptId: 'p1', ownerId: 'ann', guildId: 'g1', channelId: 'c1', command: 'draw', params: {}, workflow: {} });
     old.transition('j1', ['queued'], 'succeeded');
     old.close();
@@ -131,10 +132,11 @@ describe('the GPU-time migration', () => {
   });
 });
 
-describe('usage by GPU time', () => {
+describe.each(ENGINES)('usage by GPU time on $name', (engine) => {
   it('ranks the users of one server, of direct messages, or of all servers', () => {
     const clock = new ManualClock();
-    const store = open(tempDir(), clock);
+    const store = engine.open({ dataDir: tempDir(), clock });
+    cleanup.push(() => store.close());
     const charge = (id: string, ownerId: string, guildId: string | null, gpuMs: number) => {
       store.insertJob({ id, promptId: id, ownerId, guildId, channelId: 'c', command: 'draw', params: {}, workflow: {} });
       store.transition(id, ['queued'], 'succeeded', { gpuMs });
@@ -151,6 +153,14 @@ describe('usage by GPU time', () => {
     expect(store.topGpuUsers({ sinceMs: 0, guildId: null, limit: 10 }).map((u) => u.userId)).toEqual(['dan']);
     expect(store.topGpuUsers({ sinceMs: 0, limit: 2 }).map((u) => u.userId)).toEqual(['cat', 'bob']);
     expect(store.topGpuUsers({ sinceMs: clock.now() + 1, limit: 2 })).toEqual([]);
+    expect(store.gpuMsSince('ann', 0)).toBe(2_000);
+    expect(store.gpuChargesSince(0).map((c) => [c.userId, c.guildId, c.gpuMs, c.at])).toEqual([
+      ['ann', 'g1', 1_000, clock.now()],
+      ['bob', 'g1', 5_000, clock.now()],
+      ['ann', 'g1', 1_000, clock.now()],
+      ['cat', 'g2', 9_000, clock.now()],
+      ['dan', null, 4_000, clock.now()],
+    ]);
   });
 });
 

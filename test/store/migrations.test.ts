@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, MIGRATIONS, type Migration } from '../../src/jobs/migrations.js';
 import { openJobStore, type JobStore } from '../../src/jobs/store.js';
+import { POSTGRES } from './engines.js';
 import { newJob, tempDataDir } from './helpers.js';
 
 let stores: JobStore[] = [];
@@ -37,6 +38,9 @@ const fakeNext: Migration = {
              UPDATE jobs SET priority = 5 WHERE command = 'imagine';
              CREATE TABLE tags (job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE, tag TEXT NOT NULL);`);
   },
+  postgres: `ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+             UPDATE jobs SET priority = 5 WHERE command = 'imagine';
+             CREATE TABLE tags (job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE, tag TEXT NOT NULL);`,
 };
 
 describe('migrations', () => {
@@ -94,6 +98,7 @@ describe('migrations', () => {
         db.exec('CREATE TABLE half (x INTEGER)');
         db.exec('ALTER TABLE no_such_table ADD COLUMN y INTEGER');
       },
+      postgres: 'CREATE TABLE half (x INTEGER); ALTER TABLE no_such_table ADD COLUMN y INTEGER',
     };
     expect(() => openJobStore({ dataDir, migrations: [...MIGRATIONS, broken] })).toThrow(
       `migration ${LATEST + 1} (half-done change) failed: no such table: no_such_table`,
@@ -155,5 +160,52 @@ describe('migrations', () => {
     expect(store.guildCommands()).toEqual([]);
     expect(store.insertGuildCommand({ guildId: '1', name: 'fox', commandFile: 'name: fox', template: '{}', createdBy: '2' })).toBe(true);
     expect(store.guildCommands('1').map((row) => row.name)).toEqual(['fox']);
+  });
+});
+
+describe('migrations on PostgreSQL', () => {
+  const openPg = (dataDir: string, migrations: readonly Migration[]) => {
+    const store = POSTGRES.open({ dataDir, migrations });
+    stores.push(store);
+    return store;
+  };
+  const versions = (dataDir: string) => POSTGRES.raw(dataDir, 'SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version);
+
+  it('numbers the versions as SQLite does, in schema_migrations, and migrates to the next keeping the data', () => {
+    const dataDir = tempDataDir();
+    openPg(dataDir, MIGRATIONS).insertJob(newJob('j'));
+    expect(versions(dataDir)).toEqual(MIGRATIONS.map((m) => m.version));
+    const next = openPg(dataDir, [...MIGRATIONS, fakeNext]);
+    expect(next.get('j')?.command).toBe('imagine');
+    expect(versions(dataDir)).toEqual([...MIGRATIONS, fakeNext].map((m) => m.version));
+    expect(POSTGRES.raw(dataDir, "SELECT priority FROM jobs WHERE id = 'j'")).toEqual([{ priority: 5 }]);
+  });
+
+  it('rolls a failed migration back completely and names it', () => {
+    const dataDir = tempDataDir();
+    openPg(dataDir, MIGRATIONS);
+    const broken: Migration = { ...fakeNext, description: 'half-done change', postgres: 'CREATE TABLE half (x INTEGER); ALTER TABLE no_such_table ADD COLUMN y INTEGER' };
+    expect(() => openPg(dataDir, [...MIGRATIONS, broken])).toThrow(
+      `migration ${LATEST + 1} (half-done change) failed: relation "no_such_table" does not exist`,
+    );
+    expect(versions(dataDir)).toHaveLength(LATEST);
+    expect(POSTGRES.raw(dataDir, "SELECT to_regclass('half') AS t")).toEqual([{ t: null }]);
+  });
+
+  it('refuses a database from a newer comfycord', () => {
+    const dataDir = tempDataDir();
+    openPg(dataDir, [...MIGRATIONS, fakeNext]);
+    expect(() => openPg(dataDir, MIGRATIONS)).toThrow(
+      `the database has schema version ${LATEST + 1}, newer than this comfycord knows (${LATEST}); upgrade comfycord or point it at another database`,
+    );
+  });
+
+  it('says which database it cannot reach, without its password', () => {
+    expect(() => openJobStore({ dataDir: tempDataDir(), databaseUrl: 'postgres://bot:hunter2@127.0.0.1:1/comfycord' })).toThrow(
+      /^cannot open the job database postgres:\/\/bot:\*\*\*@127\.0\.0\.1:1\/comfycord: connect ECONNREFUSED 127\.0\.0\.1:1$/,
+    );
+    expect(() => openJobStore({ dataDir: tempDataDir(), databaseUrl: 'mysql://x@h/db' })).toThrow(
+      'the database URL must start with postgres:// or postgresql://, got mysql://x@h/db',
+    );
   });
 });

@@ -1,0 +1,92 @@
+// The leader lease and its fencing number, on both engines: a second process takes the lease only once the
+// first one's has expired (manual clock), and from then on every write of the old holder is refused, whatever
+// it is, with nothing written.
+import { afterEach, describe, expect, it } from 'vitest';
+import { FencedError, type JobStore } from '../../src/jobs/store.js';
+import { ENGINES } from './engines.js';
+import { manualClock, newJob, tempDataDir } from './helpers.js';
+
+const TTL = 10_000;
+
+describe.each(ENGINES)('the leader lease on $name', (engine) => {
+  let open: JobStore[] = [];
+  afterEach(() => {
+    for (const store of open) store.close();
+    open = [];
+  });
+
+  /** Two processes' stores on one database, on one manual clock. */
+  function twoProcesses() {
+    const dataDir = tempDataDir();
+    const clock = manualClock();
+    const old = engine.open({ dataDir, clock });
+    const next = engine.open({ dataDir, clock });
+    open.push(old, next);
+    return { old, next, clock, dataDir };
+  }
+
+  it('is taken by a second process only after it expired, with a newer fencing number', () => {
+    const { old, next, clock } = twoProcesses();
+    expect(old.currentLease()).toBeNull();
+    const first = old.acquireLease('host-a', TTL);
+    expect(first).toEqual({ holder: 'host-a', fence: 1, acquiredAt: clock.now(), expiresAt: clock.now() + TTL });
+    expect(next.acquireLease('host-b', TTL)).toBeNull();
+    clock.advance(TTL - 1);
+    expect(old.renewLease(TTL)).toBe(true);
+    clock.advance(TTL - 1);
+    expect(next.acquireLease('host-b', TTL)).toBeNull();
+    clock.advance(1);
+    expect(next.acquireLease('host-b', TTL)).toMatchObject({ holder: 'host-b', fence: 2 });
+    expect(old.currentLease()).toMatchObject({ holder: 'host-b', fence: 2 });
+    expect(old.renewLease(TTL)).toBe(false);
+    expect(() => old.acquireLease('host-a', 0)).toThrow('a lease needs a positive duration, got 0 ms');
+  });
+
+  it('refuses every write of the old holder once the lease was taken over, and writes nothing', () => {
+    const { old, next, clock, dataDir } = twoProcesses();
+    old.acquireLease('host-a', TTL);
+    old.insertJob(newJob('j1'));
+    expect(old.transition('j1', ['queued'], 'running')).toBe(true);
+    clock.advance(TTL);
+    next.acquireLease('host-b', TTL);
+
+    const refused = (write: () => unknown) => {
+      let error: unknown;
+      try {
+        write();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(FencedError);
+      expect(error).toMatchObject({ fence: 1, current: 2 });
+    };
+    refused(() => old.transition('j1', ['running'], 'succeeded'));
+    refused(() => old.updateJob('j1', { error: 'late' }));
+    refused(() => old.insertJob(newJob('j2')));
+    refused(() => old.admitJob(newJob('j3'), { userLive: 10 }));
+    refused(() => old.recordDelivery('j1', { messageId: 'm', files: ['a.png'] }));
+    refused(() => old.addUsage('user-1'));
+    refused(() => old.setGuildSettings('1', { spoilerResults: true }));
+    refused(() => old.prune(1));
+    expect(() => old.transition('j1', ['running'], 'failed')).toThrow(
+      "write refused: this process's leader lease (fencing number 1) was taken over (now 2)",
+    );
+    expect(next.get('j1')).toMatchObject({ state: 'running', error: null, deliveries: [] });
+    expect(next.get('j2')).toBeNull();
+    expect(next.get('j3')).toBeNull();
+    expect(next.usage('user-1')).toBe(0);
+
+    // The new holder writes as usual; a store that never took the lease is not fenced.
+    expect(next.transition('j1', ['running'], 'succeeded')).toBe(true);
+    const standby = engine.open({ dataDir, clock });
+    open.push(standby);
+    expect(standby.recordDelivery('j1', { messageId: 'm', files: ['a.png'] }).delivery).toBe('delivered');
+  });
+
+  it('is given up at once on release, so a standby need not wait', () => {
+    const { old, next } = twoProcesses();
+    old.acquireLease('host-a', TTL);
+    old.releaseLease();
+    expect(next.acquireLease('host-b', TTL)).toMatchObject({ fence: 2 });
+  });
+});
