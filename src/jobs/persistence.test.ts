@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -89,7 +89,9 @@ describe('persistJob', () => {
   it('saves the image inputs so a reroll can load them again', () => {
     const { job } = newJob();
     persistJob(store, job, { channelId: null, images: [{ option: 'image', filename: 'in.png', mime: 'image/png', bytes: Buffer.from([7, 8]) }] });
-    expect(store.loadImages(job.id)).toEqual([{ option: 'image', filename: 'in.png', mime: 'image/png', bytes: Buffer.from([7, 8]) }]);
+    const [image] = store.get(job.id)!.images;
+    expect(image).toMatchObject({ option: 'image', filename: 'in.png', mime: 'image/png' });
+    expect(readFileSync(image!.path)).toEqual(Buffer.from([7, 8]));
   });
 
   it('stops following the job once it ended', async () => {

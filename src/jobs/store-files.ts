@@ -2,9 +2,8 @@
 // when no job refers to it any more.
 import { createHash, randomUUID } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { StoreError } from './store-errors.js';
 
 const SHA256_NAME = /^[0-9a-f]{64}$/;
 
@@ -46,14 +45,6 @@ export class InputFiles {
 
   has(sha256: string): boolean {
     return existsSync(this.pathOf(sha256));
-  }
-
-  read(sha256: string, what: string): Buffer {
-    try {
-      return readFileSync(this.pathOf(sha256));
-    } catch (error) {
-      throw new StoreError(`${what} is missing from ${this.pathOf(sha256)}`, { cause: error });
-    }
   }
 
   /** Delete saved files (and leftover temp files) that `isReferenced` does not claim; returns how many. */

@@ -25,7 +25,6 @@ import {
   type JobRow,
   type JobState,
   type Lease,
-  type LoadedImage,
   type NewJobRow,
   type SavedInput,
   type StoredImage,
@@ -371,16 +370,6 @@ export class SqlJobStore implements JobStore {
   dropInput(sha256: string): void {
     this.claimed.delete(sha256);
     this.removeOrphanFiles([sha256]);
-  }
-
-  /** The bytes of a job's image inputs, to upload them again (retry, reroll, edit). */
-  loadImages(id: string): LoadedImage[] {
-    return this.require(id).images.map((image) => ({
-      option: image.option,
-      filename: image.filename,
-      mime: image.mime,
-      bytes: this.files.read(image.sha256, `input image "${image.option}" of job ${id}`),
-    }));
   }
 
   /** Jobs to recover after a restart: queued ones in submission order, then those dispatched or running. */

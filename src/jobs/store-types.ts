@@ -60,13 +60,6 @@ export interface StoredImage {
   path: string;
 }
 
-export interface LoadedImage {
-  option: string;
-  filename: string;
-  mime: string;
-  bytes: Buffer;
-}
-
 export interface DeliveryRecord {
   messageId: string;
   files: string[];

@@ -18,7 +18,6 @@ import type {
   JobRow,
   JobState,
   Lease,
-  LoadedImage,
   NewJobRow,
   SavedInput,
 } from './store-types.js';
@@ -46,7 +45,6 @@ export interface JobStore {
   saveInput(bytes: Buffer): Promise<SavedInput>;
   /** Removes a file saved by saveInput when no job refers to it. */
   dropInput(sha256: string): void;
-  loadImages(id: string): LoadedImage[];
   /** Queued jobs in submission order, then those dispatched or running. */
   unfinished(): JobRow[];
   listByUser(userId: string, options?: { limit?: number; before?: number }): JobRow[];
