@@ -57,7 +57,7 @@ if [[ $(id -u) -eq 0 ]] && id nobody >/dev/null 2>&1; then
   AS_USER=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 fi
 # Like a container: a clean environment, nothing inherited from this shell but PATH, plus the runtime stage's ENV.
-in_app() { (cd "$APP" && env -i PATH="$PATH" HOME=/tmp NODE_ENV=production MALLOC_ARENA_MAX=2 "$@" ${AS_USER[@]+"${AS_USER[@]}"} "${CMD[@]}"); }
+in_app() { (cd "$APP" && env -i PATH="$PATH" HOME=/tmp NODE_ENV=production MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072 "$@" ${AS_USER[@]+"${AS_USER[@]}"} "${CMD[@]}"); }
 
 step "runtime: the app's modules and native dependencies load with production dependencies only"
 CMD=(node --input-type=module -e "

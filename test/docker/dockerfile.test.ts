@@ -64,7 +64,7 @@ describe('Dockerfile', () => {
 
   it('runs the bot the way npm start does: its environment in ENV, its node flags and script in CMD', () => {
     const start = parseStartCommand((JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start);
-    expect(start.env).toEqual({ MALLOC_ARENA_MAX: '2' });
+    expect(start.env).toEqual({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' });
     const env = argsOf(runtime, 'ENV').join(' ');
     for (const [name, value] of Object.entries(start.env)) expect(env).toMatch(new RegExp(`(^| )${name}=${value}( |$)`));
     expect(argsOf(runtime, 'CMD').map(words)).toEqual([['node', ...start.nodeFlags, start.script, ...start.args]]);
