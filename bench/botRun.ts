@@ -128,7 +128,7 @@ async function runWorkload(w: BotWorkload): Promise<BotRunResult> {
       return card && finals.has(card.id) ? card : undefined;
     };
 
-    bot = Child.start('sut/bot.ts', 'bot process');
+    bot = Child.start('sut/bot.ts', 'bot process', 'production');
     const params: BotParams = {
       restUrl: d.restUrl, token: d.token, guildId: d.guildId, backends: pool.backends,
       commandsDir: join(REPO_ROOT, 'commands'), templatesDir: join(REPO_ROOT, 'templates'), dataDir,

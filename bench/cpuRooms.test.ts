@@ -15,7 +15,8 @@ describe('the room of a frame', () => {
   it('puts libraries in the room they serve, scoped packages included', () => {
     expect(roomOfFrame(`${NM}/@discordjs/rest/dist/index.js`)).toBe('discord.js (REST + gateway)');
     expect(roomOfFrame(`${NM}/discord.js/src/client/Client.js`)).toBe('discord.js (REST + gateway)');
-    expect(roomOfFrame(`${NM}/undici/lib/dispatcher/client-h1.js`)).toBe('ComfyUI HTTP (undici)');
+    expect(roomOfFrame(`${NM}/undici/lib/dispatcher/client-h1.js`)).toBe('HTTP client (undici: Discord REST + ComfyUI)');
+    expect(roomOfFrame(`${NM}/@discordjs/rest/node_modules/undici/lib/dispatcher/client-h1.js`)).toBe('HTTP client (undici: Discord REST + ComfyUI)');
     expect(roomOfFrame(`${NM}/left-pad/index.js`)).toBe('other package (left-pad)');
   });
 
@@ -48,7 +49,7 @@ describe('CPU by room', () => {
       { room: 'scheduler (src/scheduler)', ms: 3 },
       { room: '(garbage collector)', ms: 3 },
       { room: 'Node runtime (net, streams, timers)', ms: 1 },
-      { room: 'ComfyUI HTTP (undici)', ms: 1 },
+      { room: 'HTTP client (undici: Discord REST + ComfyUI)', ms: 1 },
     ]);
   });
 

@@ -21,7 +21,9 @@ export interface RoomShare {
 /** Library packages, by the room of the bot that they are the plumbing of. */
 const PACKAGE_ROOMS: [RegExp, string][] = [
   [/^(discord\.js|@discordjs\/.*|@sapphire\/.*|@vladfrangu\/.*|discord-api-types|lodash\.snakecase|magic-bytes\.js)$/, 'discord.js (REST + gateway)'],
-  [/^undici$/, 'ComfyUI HTTP (undici)'],
+  // Discord REST (src/discord/restRequest.ts) and the ComfyUI client both send through undici; a socket's bytes
+  // reach its parser with no caller of ours on the stack, so the two cannot be told apart here.
+  [/^undici$/, 'HTTP client (undici: Discord REST + ComfyUI)'],
   [/^ws$/, 'WebSocket frames (ws: gateway + ComfyUI)'],
   [/^better-sqlite3$/, 'job store (src/jobs + SQLite)'],
   [/^sharp$/, 'media (src/media + sharp)'],
@@ -52,7 +54,8 @@ const NODE_FETCH = 'discord.js (REST + gateway)';
  * through `makeRequest: fetch`, the ComfyUI client uses the undici package.
  */
 export function roomOfFrame(url: string): string | null {
-  const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1];
+  // the innermost package: discord.js's own copy of undici is undici, not discord.js
+  const pkg = /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1];
   if (pkg) {
     if (pkg === 'prom-client') return SOURCE_ROOMS['ops']!;
     return PACKAGE_ROOMS.find(([re]) => re.test(pkg))?.[1] ?? `other package (${pkg})`;
@@ -71,7 +74,7 @@ export function roomOfFrame(url: string): string | null {
 /** Where a frame that no room owns is charged when nothing above it belongs to a room either. */
 function fallbackOf(functionName: string, url: string): string {
   if (url.startsWith('node:')) return 'Node runtime (net, streams, timers)';
-  if (url.startsWith('wasm://')) return 'ComfyUI HTTP (undici)'; // undici's llhttp parser is the only wasm in the bot
+  if (url.startsWith('wasm://')) return 'HTTP client (undici: Discord REST + ComfyUI)'; // undici's llhttp parser is the only wasm in the bot
   return functionName === '(idle)' ? '(idle)' : 'Node runtime (net, streams, timers)';
 }
 

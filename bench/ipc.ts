@@ -1,7 +1,10 @@
 // The system under test runs in its own Node process, so its CPU time, memory and event-loop delay are its own
 // and not the fakes'. Parent and child talk over Node's IPC channel: calls with replies, plus events from the child.
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readStartCommand } from './startCommand.js';
 
 type Message =
   | { kind: 'call'; id: number; method: string; params: unknown }
@@ -10,6 +13,30 @@ type Message =
   | { kind: 'event'; name: string; body: unknown };
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * How a child runs. 'production': tsc's output (tsconfig.bench.json: src/ as `npm run build` compiles it, plus
+ * bench/sut) under plain node with `npm start`'s environment and node flags, the way the shipped bot runs.
+ * 'source': the TypeScript under tsx, for children whose loader's cost does not matter.
+ */
+export type ChildRuntime = 'production' | 'source';
+
+const BENCH_TSCONFIG = join(REPO_ROOT, 'tsconfig.bench.json');
+const BENCH_OUT_DIR = join(REPO_ROOT, 'dist', 'bench');
+let compiled = false;
+
+/** Compiles src/ and bench/sut once per bench process (incremental: seconds when nothing changed). */
+function compileOnce(): void {
+  if (compiled) return;
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '-p', BENCH_TSCONFIG], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const out = (error as { stdout?: Buffer }).stdout?.toString() ?? '';
+    throw new ChildError(`compiling the bench's system under test (tsc -p tsconfig.bench.json) failed:\n${out}`);
+  }
+  compiled = true;
+}
 
 export class ChildError extends Error {
   override name = 'ChildError';
@@ -33,14 +60,27 @@ export class Child {
     });
   }
 
-  /** Starts `bench/<script>` under tsx (plus BENCH_CHILD_NODE_FLAGS, if set). */
-  static start(script: string, label = script): Child {
-    const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
-      cwd: REPO_ROOT,
-      // e.g. BENCH_CHILD_NODE_FLAGS=--cpu-prof to profile the system under test
-      execArgv: ['--import', 'tsx', ...(process.env['BENCH_CHILD_NODE_FLAGS']?.split(' ').filter(Boolean) ?? [])],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+  /** Starts `bench/<script>` (a .ts path) as `runtime` says, plus BENCH_CHILD_NODE_FLAGS, if set. */
+  static start(script: string, label = script, runtime: ChildRuntime = 'source'): Child {
+    // e.g. BENCH_CHILD_NODE_FLAGS=--cpu-prof to profile the system under test
+    const extraFlags = process.env['BENCH_CHILD_NODE_FLAGS']?.split(' ').filter(Boolean) ?? [];
+    let child: ChildProcess;
+    if (runtime === 'production') {
+      compileOnce();
+      const start = readStartCommand(join(REPO_ROOT, 'package.json'));
+      child = fork(join(BENCH_OUT_DIR, 'bench', script.replace(/\.ts$/, '.js')), [], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...start.env },
+        execArgv: [...start.nodeFlags, ...extraFlags],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+    } else {
+      child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
+        cwd: REPO_ROOT,
+        execArgv: ['--import', 'tsx', ...extraFlags],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+    }
     return new Child(label, child);
   }
 

@@ -82,7 +82,7 @@ export async function runLoop(): Promise<BenchResult> {
       stepDelayMs: STEP_DELAY_MS,
       previewMethod: 'auto',
     });
-    bot = Child.start('sut/bot.ts', 'bot process');
+    bot = Child.start('sut/bot.ts', 'bot process', 'production');
     const params: BotParams = {
       restUrl: d.restUrl, token: d.token, guildId: d.guildId, backends: pool.backends,
       commandsDir: join(REPO_ROOT, 'commands'), templatesDir: join(REPO_ROOT, 'templates'), dataDir: join(root, 'data'),

@@ -22,7 +22,7 @@ APP=$DIR/app
 # What the runtime stage copies besides dist/ and package*.json (test/docker compares this with the Dockerfile).
 RUNTIME_DIRS=(bin commands templates)
 HEALTHCHECK_CMD=(node dist/src/ops/healthcheck.js)
-START_CMD=(node dist/src/cli/index.js start)
+START_CMD=(node --max-semi-space-size=4 dist/src/cli/index.js start)
 MISSING_TOKEN='comfycord: DISCORD_TOKEN is not set — create a bot at https://discord.com/developers/applications and run DISCORD_TOKEN=... npm start'
 
 step() { printf '==> %s\n' "$*"; }
@@ -56,8 +56,8 @@ if [[ $(id -u) -eq 0 ]] && id nobody >/dev/null 2>&1; then
   chmod -R a+rX "$DIR"
   AS_USER=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 fi
-# Like a container: a clean environment, nothing inherited from this shell but PATH.
-in_app() { (cd "$APP" && env -i PATH="$PATH" HOME=/tmp NODE_ENV=production "$@" ${AS_USER[@]+"${AS_USER[@]}"} "${CMD[@]}"); }
+# Like a container: a clean environment, nothing inherited from this shell but PATH, plus the runtime stage's ENV.
+in_app() { (cd "$APP" && env -i PATH="$PATH" HOME=/tmp NODE_ENV=production MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072 "$@" ${AS_USER[@]+"${AS_USER[@]}"} "${CMD[@]}"); }
 
 step "runtime: the app's modules and native dependencies load with production dependencies only"
 CMD=(node --input-type=module -e "

@@ -8,7 +8,7 @@ import { ComfyConnectionError } from './comfy/errors.js';
 import type { Config } from './config/schema.js';
 import type { Logger } from './config/logger.js';
 import { BotStartError, startBot, type Bot } from './discord/bot.js';
-import { startPatternWorker } from './policy/patterns.js';
+import { startPatternWorker, stopPatternWorker } from './policy/patterns.js';
 import { recoverJobs } from './jobs/recovery.js';
 import { openJobStore, StoreError, type JobStore } from './jobs/store.js';
 import { resumeJobCard } from './discord/wiring/cardSession.js';
@@ -111,6 +111,20 @@ async function unreachable(pool: Pooled[]): Promise<string> {
   return `cannot reach ComfyUI at ${reasons.join(', ')}; start ComfyUI or set COMFY_URL`;
 }
 
+/** Whether DMs or any server have blocked patterns; a server whose settings cannot be read counts as having some. */
+function anyBlockedPatterns(config: Config, store: JobStore, logger: Logger): boolean {
+  if (config.dmPolicy.blockedPatterns.length > 0) return true;
+  return store.guildIds().some((guildId) => {
+    try {
+      return store.guildSettings(guildId).blockedPatterns.length > 0;
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      logger.debug({ guild: guildId }, 'settings unreadable: warming the pattern worker in case they hold patterns');
+      return true;
+    }
+  });
+}
+
 export async function startApp(config: Config, logger: Logger): Promise<{ stop(): Promise<void> }> {
   logger.info({ backends: config.backends.map((b) => b.name) }, 'starting');
   const undo: (() => Promise<void> | void)[] = [];
@@ -155,7 +169,8 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     registry.watch();
     undo.push(() => registry.close());
 
-    undo.push(await startPatternWorker());
+    // Warmed only when some server has patterns: otherwise the thread starts with the first pattern a server adds.
+    undo.push(anyBlockedPatterns(config, store, logger) ? await startPatternWorker() : stopPatternWorker);
 
     // Servers' own commands (`/comfy command add`) live in the store; a broken one is logged and left out.
     const { set: guildCommands, problems: guildCommandProblems } = GuildCommandSet.from(store.guildCommands());

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { FormData } from 'undici';
 import { ComfyHttpError, ComfyProtocolError, ComfyValidationError, isPromptErrorBody } from './errors.js';
+import { topLevelKeys } from './json-keys.js';
 import { header, rawRequest, type RawResponse, type RequestBody } from './transport.js';
 import type { ApiWorkflow, FileRef, NodeOutput, SubmitResult } from './types.js';
 
@@ -203,6 +204,15 @@ export class ComfyHttp {
 
   objectInfo(): Promise<Record<string, NodeInfo>> {
     return this.json('GET', '/object_info');
+  }
+
+  /** The names of the server's node classes: /object_info's keys, without building its megabytes of definitions. */
+  async nodeClassNames(): Promise<string[]> {
+    const route = 'GET /object_info';
+    const bytes = this.check(route, await this.send('GET', '/object_info'), 'bytes') as Buffer;
+    const names = topLevelKeys(bytes);
+    if (names === undefined) throw new ComfyProtocolError(this.place(route), `expected a JSON object, got: ${bytes.toString('utf8', 0, 120)}`);
+    return names;
   }
 
   /** Undefined for an unknown class (the server answers 200 `{}`). */

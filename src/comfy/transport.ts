@@ -1,7 +1,22 @@
 // The one HTTP exchange both ComfyUI clients (classic and Comfy API v2) make: a request with a time limit, the
 // whole answer read, and a failure to connect turned into ComfyConnectionError naming the backend and route.
-import { request, type Dispatcher, type FormData } from 'undici';
+import { Agent, request, type Dispatcher, type FormData } from 'undici';
 import { ComfyConnectionError, type ErrorPlace } from './errors.js';
+
+/**
+ * How long an idle connection to a backend is kept for the next request. ComfyUI's server (aiohttp) keeps one 75 s
+ * without announcing it, so undici's default of 4 s opened a new connection for nearly every request: a backend's
+ * health probe comes every 10 s and a job's requests (submit, history, outputs) are seconds apart. 30 s spans the
+ * probe interval and stays under common proxies' idle limits (60 s and up); a server that announces a shorter
+ * Keep-Alive timeout still gets it, less undici's safety margin.
+ */
+export const COMFY_KEEP_ALIVE_MS = 30_000;
+/**
+ * Connections per backend. More requests than this wait for a free one: reading the inventory asks for every
+ * model folder at once, which opened one connection per folder (twenty on a stock install), now all kept alive.
+ */
+export const COMFY_CONNECTIONS = 6;
+const comfyConnections = new Agent({ keepAliveTimeout: COMFY_KEEP_ALIVE_MS, connections: COMFY_CONNECTIONS });
 
 export type RequestBody = { json: unknown } | { form: FormData } | undefined;
 
@@ -23,8 +38,9 @@ export interface RawRequest {
 }
 
 export async function rawRequest({ method, url, body, headers, timeoutMs, place, baseUrl }: RawRequest): Promise<RawResponse> {
-  const options: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string | FormData; signal: AbortSignal } = {
+  const options: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string | FormData; signal: AbortSignal; dispatcher: Dispatcher } = {
     method: method as Dispatcher.HttpMethod,
+    dispatcher: comfyConnections,
     headers: { ...headers },
     signal: AbortSignal.timeout(timeoutMs),
   };

@@ -122,15 +122,15 @@ describe('CardEditor coalescing and spacing', () => {
     expect(editor.stats.coalesced).toBe(2);
   });
 
-  it('spaces text edits by 1 s and image edits by 1.2 s per message', async () => {
+  it('spaces text edits by 2 s and image edits by 1.2 s per message', async () => {
     const { transport, editor } = setup({ pacer: new ChannelPacer({ maxEdits: 100, windowMs: 1000 }) });
-    for (let i = 0; i < 50; i += 1) {
+    for (let i = 0; i < 100; i += 1) {
       editor.update(running(i));
       await vi.advanceTimersByTimeAsync(100);
     }
     const textGaps = gaps(transport.calls);
     expect(textGaps.length).toBeGreaterThan(3);
-    expect(Math.min(...textGaps)).toBeGreaterThanOrEqual(1000);
+    expect(Math.min(...textGaps)).toBeGreaterThanOrEqual(2000);
 
     const images = setup({ pacer: new ChannelPacer({ maxEdits: 100, windowMs: 1000 }) });
     for (let i = 0; i < 50; i += 1) {
@@ -419,7 +419,8 @@ describe('CardEditor moving to a channel message', () => {
     transport.expiresAt = start() + 15 * 60_000;
     transport.failNext(apiError(50027, 401, 'Invalid Webhook Token'));
     editor.update(running(1));
-    await vi.advanceTimersByTimeAsync(1000 + 2 * GRANT_MS);
+    // the refused text edit is posted again after the card's text spacing (2 s)
+    await vi.advanceTimersByTimeAsync(2000 + 2 * GRANT_MS);
     expect(transport.calls.map((c) => [c.via, c.description.includes(' 1/100')])).toEqual([
       ['edit', true],
       ['post', true],

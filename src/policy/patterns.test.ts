@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { PatternWorker } from './patternWorker.js';
-import { MAX_PATTERN_LENGTH, PatternSet, patternProblem } from './patterns.js';
+import { MAX_PATTERN_LENGTH, PatternSet, patternProblem, stopPatternWorker } from './patterns.js';
 
 describe('patternProblem', () => {
   it('accepts ordinary patterns', () => {
@@ -73,5 +73,17 @@ describe('PatternSet', () => {
     } finally {
       await strict.close();
     }
+  });
+});
+
+describe('the shared pattern worker', () => {
+  it('starts with the first check when nothing warmed it, and starts again after being stopped', async () => {
+    // A bot whose servers had no patterns at start-up never started the thread: stopping it is a no-op.
+    await stopPatternWorker();
+    const set = new PatternSet(['\\bdragons?\\b']);
+    expect((await set.firstMatch(['a cat', 'a red Dragon'])).match).toEqual({ pattern: '\\bdragons?\\b', text: 1 });
+    await stopPatternWorker();
+    expect((await set.firstMatch(['two dragons'])).match).toEqual({ pattern: '\\bdragons?\\b', text: 0 });
+    await stopPatternWorker();
   });
 });

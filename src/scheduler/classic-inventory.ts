@@ -7,11 +7,11 @@ import type { SerialGate } from './serial-gate.js';
 
 /**
  * Rejects if the node classes or the folder list cannot be read; an unreadable folder only counts as empty. Node
- * lists are read through `gate` (one at a time across backends) and only their class names are kept: a parsed
- * /object_info is megabytes, garbage as soon as the names are read.
+ * lists are read through `gate` (one at a time across backends), and only their class names are taken from them
+ * (ComfyHttp.nodeClassNames): a parsed /object_info is megabytes of objects the scheduler never reads.
  */
 export async function readClassicInventory(http: ComfyHttp, log: Logger, gate: SerialGate = (task) => task()): Promise<Inventory> {
-  const [nodeClasses, folders] = await Promise.all([gate(async () => new Set(Object.keys(await http.objectInfo()))), http.modelFolders()]);
+  const [nodeClasses, folders] = await Promise.all([gate(async () => new Set(await http.nodeClassNames())), http.modelFolders()]);
   const lists = await Promise.all(
     folders.map((folder) =>
       http.models(folder).catch((error: unknown) => {

@@ -1,4 +1,5 @@
 // ComfyHttp route by route: paths, bodies, answers and every error path, local and Cloud.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ComfyConnectionError, ComfyHttpError, ComfyProtocolError, ComfyValidationError } from '../../src/comfy/errors.js';
 import { ComfyHttp, cloudJobPhase } from '../../src/comfy/http.js';
@@ -24,6 +25,15 @@ describe('routes (local, /api prefix)', () => {
     expect(await api.queueRemaining()).toBe(3);
     expect((await api.objectInfoFor('KSampler'))?.input.required).toHaveProperty('steps');
     expect(await api.objectInfoFor('NoSuchNode')).toBeUndefined();
+  });
+
+  it('reads the node class names from /object_info without its definitions, and refuses a body that is no object', async () => {
+    const full = readFileSync(new URL('../fixtures/comfyui/object_info.json', import.meta.url), 'utf8');
+    h.stub.route('GET', '/api/system_stats', () => ({ json: recorded('/system_stats') }));
+    h.stub.route('GET', '/api/object_info', () => ({ text: full }));
+    expect(await http().nodeClassNames()).toEqual(Object.keys(JSON.parse(full) as object));
+    h.stub.route('GET', '/api/object_info', () => ({ text: '{"KSampler": {"input": ' }));
+    await expect(http().nodeClassNames()).rejects.toThrow(/GET \/object_info.*expected a JSON object, got: \{"KSampler"/);
   });
 
   it('lists models and says which folder does not exist', async () => {

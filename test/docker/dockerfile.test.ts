@@ -2,6 +2,7 @@
 // these tests pin the two together so that one cannot change without the other.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseStartCommand } from '../../bench/startCommand.js';
 import { argsOf, parseDockerfile, type Stage } from './dockerfile.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -58,7 +59,15 @@ describe('Dockerfile', () => {
     expect(argsOf(runtime, 'ENV').join(' ')).toContain('COMFYCORD_HTTP_PORT=8080');
     expect(argsOf(runtime, 'HEALTHCHECK')[0]).toMatch(/ CMD node dist\/src\/ops\/healthcheck\.js$/);
     expect(argsOf(runtime, 'STOPSIGNAL')).toEqual(['SIGTERM']);
-    expect(argsOf(runtime, 'CMD').map(words)).toEqual([['node', 'dist/src/cli/index.js', 'start']]);
+    expect(argsOf(runtime, 'CMD').map(words)).toEqual([['node', '--max-semi-space-size=4', 'dist/src/cli/index.js', 'start']]);
+  });
+
+  it('runs the bot the way npm start does: its environment in ENV, its node flags and script in CMD', () => {
+    const start = parseStartCommand((JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start);
+    expect(start.env).toEqual({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' });
+    const env = argsOf(runtime, 'ENV').join(' ');
+    for (const [name, value] of Object.entries(start.env)) expect(env).toMatch(new RegExp(`(^| )${name}=${value}( |$)`));
+    expect(argsOf(runtime, 'CMD').map(words)).toEqual([['node', ...start.nodeFlags, start.script, ...start.args]]);
   });
 });
 
@@ -83,6 +92,13 @@ describe('scripts/docker-build-check.sh follows the Dockerfile', () => {
 
   it('runs its checks as a non-root user, like USER node', () => {
     expect(script).toMatch(/setpriv --reuid=nobody/);
+  });
+
+  it('runs its checks with the runtime stage\'s ENV', () => {
+    const inApp = /^in_app\(\) \{.*$/m.exec(script)?.[0] ?? '';
+    for (const assignment of argsOf(runtime, 'ENV').join(' ').split(' ').filter((a) => !a.startsWith('COMFYCORD_'))) {
+      expect(inApp).toContain(` ${assignment} `);
+    }
   });
 
   it('expects the same missing-token line as the start command', async () => {

@@ -219,6 +219,8 @@ class FakeComfyServer implements FakeComfy {
     server.on('connection', (socket) => {
       if (this.cut) socket.destroy();
     });
+    // ComfyUI's aiohttp server keeps an idle connection 75 s (Node's default is 5 s).
+    server.keepAliveTimeout = 75_000;
     server.on('upgrade', (req, socket, head) => {
       const url = new URL(req.url ?? '/', 'http://fake');
       const reject = (status: string): void => {
