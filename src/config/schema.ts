@@ -124,15 +124,15 @@ export const configSchema = z
     /** Fair share by GPU time: whose job runs next goes by recent GPU usage ÷ share weight. */
     fairShare: z
       .object({
-        /** `gpu-time`: by recent GPU time ÷ share weight; `turns`: round-robin by server then user (the default for now). */
-        by: z.enum(['turns', 'gpu-time'], { error: 'must be "turns" or "gpu-time"' }).default('turns'),
+        /** `gpu-time` (the default): by recent GPU time ÷ share weight; `turns`: round-robin by server then user, whatever jobs cost. */
+        by: z.enum(['turns', 'gpu-time'], { error: 'must be "turns" or "gpu-time"' }).default('gpu-time'),
         /** Half of a user's (and a server's) GPU usage is forgotten every this many minutes. */
         halfLifeMinutes: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).default(60),
         /** Role id → share weight (a positive number; members without a weighted role have 1; the largest of a member's roles counts). */
         roleWeights: z.record(z.string(), z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' })).default({}),
       })
       .strict()
-      .default({ by: 'turns', halfLifeMinutes: 60, roleWeights: {} }),
+      .default({ by: 'gpu-time', halfLifeMinutes: 60, roleWeights: {} }),
     limits: limitsSchema.default({ perUserRunning: 1, perUserQueued: 3, minIntervalSeconds: 0 }),
     limitOverrides: z.array(limitOverrideSchema).default([]),
     jobs: z

@@ -28,9 +28,8 @@ export interface SchedulerOptions {
   /** Role id → share weight (> 0): a member's is the largest of their roles', else 1. */
   roleWeights?: Record<string, number>;
   /**
-   * `gpu-time`: fair share by decayed GPU usage ÷ share weight. `turns` (default for now): round-robin by server
-   * then user whatever the jobs cost, the policy before GPU time was measured. (`gpu-time` is opt-in until the
-   * SIGKILL durability test passes with it: a restarted bot stops answering with it on; see the branch report.)
+   * `gpu-time` (the default): fair share by decayed GPU usage ÷ share weight. `turns`: round-robin by server then
+   * user whatever the jobs cost, the policy before GPU time was measured.
    */
   fairBy?: 'gpu-time' | 'turns';
   /** Half-life of the GPU usage fair share goes by (default 1 h). */
@@ -82,6 +81,8 @@ interface Entry extends QueueItem, Stoppable {
   charged: number;
   /** The job's work (steps × pixels × batch, eta.ts), read once: ETAs need it on every pump. */
   units: number;
+  /** When a run in flight at a restart was adopted (gpu-time.ts measures it from there); null for the others. */
+  adoptedAt: number | null;
 }
 
 /** The expected cost of a job of a command that has never finished. */
@@ -120,7 +121,7 @@ export class Scheduler implements JobAdopter {
     this.limiter = new SubmissionLimiter(this.clock, options.usage);
     this.share = new FairShare(this.clock, options.shareHalfLifeMs ?? HOUR_MS);
     this.share.seed(options.gpuHistory ?? []);
-    this.queue = options.fairBy === 'gpu-time' ? new FairQueue<Entry>(this.share) : new FairQueue<Entry>();
+    this.queue = options.fairBy === 'turns' ? new FairQueue<Entry>() : new FairQueue<Entry>(this.share);
     this.stopper = new RunStopper<Entry>({
       clock: this.clock,
       logger: this.log,
@@ -307,6 +308,10 @@ export class Scheduler implements JobAdopter {
         continue;
       }
       this.hold(entry, backend);
+      entry.adoptedAt = this.clock.now();
+      // Charged as at dispatch, so the owner of a run in flight is behind a newcomer after a restart too.
+      entry.charged = entry.cost * (backend.costWeight ?? 1);
+      this.share.charge(entry, entry.charged);
       this.stopper.armTimeLimit(entry, f.dispatchedAt);
       this.attach(entry, backend, backend.follow(f.spec, f.promptId));
     }
@@ -447,10 +452,11 @@ export class Scheduler implements JobAdopter {
     this.release(entry);
     const stopped = this.stopper.endingOf(entry);
     // A run that never started (dequeued) or was lost (it runs again elsewhere) is charged nothing.
-    if (outcome.type !== 'lost' && job.data.startedAt !== null) {
-      control.chargeGpu(gpuTime(job.data.startedAt, outcome.executedUntil ?? this.clock.now(), backend));
-      this.share.charge(entry, job.gpuMs ?? 0);
-      this.limiter.chargeGpu(entry.userId, job.gpuMs ?? 0);
+    const gpuMs = outcome.type === 'lost' ? null : gpuTime({ startedAt: job.data.startedAt, adoptedAt: entry.adoptedAt }, outcome, this.clock.now(), backend);
+    if (gpuMs !== null) {
+      control.chargeGpu(gpuMs);
+      this.share.charge(entry, gpuMs);
+      this.limiter.chargeGpu(entry.userId, gpuMs);
     }
     if (outcome.type === 'done') {
       this.averages.record(job.command, backend.name, this.clock.now() - startedAt, entry.units);
@@ -551,6 +557,7 @@ export class Scheduler implements JobAdopter {
       cost: this.expectedCost(job.command, units),
       charged: 0,
       units,
+      adoptedAt: null,
       job,
       control: new JobControl(job, () => this.clock.now()),
       limits,

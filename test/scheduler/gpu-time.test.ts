@@ -77,6 +77,33 @@ describe('GPU time of a finished job', () => {
     expect(lost.gpuMs).toBeNull();
   });
 
+  it("takes the server's own measure when the backend gives one (the cost weight still applies)", async () => {
+    const gpu = new WeightedDouble('gpu1', 2);
+    const { scheduler, clock } = setup({ backends: [gpu] });
+    const job = scheduler.submit(spec('ann'));
+    const run = await gpu.running(0);
+    run.start();
+    clock.advance(9_000); // the bot heard late: its own clock would say 9 s
+    run.end({ type: 'done', outputs: [output('a')], executedUntil: clock.now(), executionMs: 1_500 });
+    await job.done;
+    expect(job.gpuMs).toBe(3_000);
+  });
+
+  it("charges a run adopted after a restart from its adoption, never for the bot's downtime", async () => {
+    const { scheduler, clock, gpu } = setup();
+    // Started 10 minutes before the restart; the backend gives no measure of its own (as a v2 endpoint).
+    const startedAt = clock.now() - 600_000;
+    const [job] = scheduler.restore({
+      inFlight: [{ spec: spec('ann'), backend: 'gpu1', promptId: 'p-ann', attempt: 1, dispatchedAt: startedAt, startedAt }],
+      queued: [],
+    });
+    const run = await gpu.running(0);
+    clock.advance(2_000);
+    run.end({ type: 'done', outputs: [output('a')], executedUntil: clock.now() });
+    await job!.done;
+    expect(job!.gpuMs).toBe(2_000);
+  });
+
   it('is never charged for a run that did not start (dequeued by a cancel)', async () => {
     const { scheduler, gpu } = setup();
     const job = scheduler.submit(spec('ann'));

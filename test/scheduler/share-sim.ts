@@ -2,7 +2,7 @@
 // and each runs for a given time once dispatched. Used by the fair-share property tests and the `gpu-share` bench.
 import { EventEmitter } from 'node:events';
 import type { JobSpec } from '../../src/jobs/job.js';
-import { stampExecutedUntil, type Backend, type BackendEvents, type BackendRun, type RunEvent, type RunOutcome } from '../../src/scheduler/backend.js';
+import { stampExecuted, type Backend, type BackendEvents, type BackendRun, type RunEvent, type RunOutcome } from '../../src/scheduler/backend.js';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
 import { ManualClock } from './manual-clock.js';
 
@@ -87,7 +87,7 @@ export async function simulate(options: { backends: number; jobs: SimJob[]; sche
         fire: () => {
           run.emit({ type: 'started' });
           const end = clock.now() + record.runMs;
-          pending.push({ at: end, fire: () => run.resolve(stampExecutedUntil({ type: 'done', outputs: [] }, clock.now())) });
+          pending.push({ at: end, fire: () => run.resolve(stampExecuted({ type: 'done', outputs: [] }, clock.now(), undefined)) });
         },
       });
     }),
