@@ -133,6 +133,16 @@ export const configSchema = z
       })
       .strict()
       .default({ by: 'gpu-time', halfLifeMinutes: 60, roleWeights: {} }),
+    /** Relax mode: jobs that run only when no fast job waits, and whose GPU time is not counted in the fast quotas. */
+    relax: z
+      .object({
+        /** Whether a server allows relax mode until its admins say otherwise (`/comfy config relax`); DMs follow this. */
+        allowed: z.boolean({ error: 'must be true or false' }).default(false),
+        /** A relax job waits at least this × its owner's relax GPU time today (UTC) before it may start; 0: never. */
+        slowdown: z.number({ error: 'must be a number ≥ 0' }).min(0, { error: 'must be a number ≥ 0' }).default(0.5),
+      })
+      .strict()
+      .default({ allowed: false, slowdown: 0.5 }),
     limits: limitsSchema.default({ perUserRunning: 1, perUserQueued: 3, minIntervalSeconds: 0 }),
     limitOverrides: z.array(limitOverrideSchema).default([]),
     jobs: z

@@ -141,7 +141,23 @@ const v5: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5];
+const v6: Migration = {
+  version: 6,
+  description: "relax mode: each job's mode (its GPU time counts in the fast quotas or not) and each member's chosen mode",
+  up(db) {
+    // Jobs from before are fast: they counted in the quotas.
+    db.exec(`
+      ALTER TABLE jobs ADD COLUMN mode TEXT NOT NULL DEFAULT 'fast' CHECK (mode IN ('fast', 'relax'));
+      CREATE TABLE user_modes (
+        user_id TEXT PRIMARY KEY,
+        mode TEXT NOT NULL CHECK (mode IN ('fast', 'relax')),
+        updated_at INTEGER NOT NULL
+      );
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6];
 
 export interface MigrationResult {
   from: number;

@@ -46,6 +46,7 @@ export function specFromRow(row: JobRow, images: readonly Pick<StoredImage, 'opt
       workflow: row.workflow,
       params: row.params,
       images: jobImages,
+      mode: row.mode,
       ...(command ? { outputs: [...command.outputs], commandLimits: command.limits } : {}),
     },
   };

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { Logger } from '../config/logger.js';
 import { silentLogger } from '../config/logger.js';
+import type { JobMode } from './job.js';
 import { migrate, MIGRATIONS, type Migration } from './migrations.js';
 import { StoreError } from './store-errors.js';
 import { InputFiles } from './store-files.js';
@@ -77,6 +78,7 @@ interface JobRecord {
   started_at: number | null;
   finished_at: number | null;
   gpu_ms: number | null;
+  mode: JobMode;
 }
 
 type Column = keyof JobRecord;
@@ -171,9 +173,9 @@ export class JobStore {
           .sql(
             `INSERT INTO jobs (id, state, prompt_id, owner_id, guild_id, channel_id, message_id, interaction_token,
                token_expires_at, command, params, workflow, backend, parent_id, parent_output, parent_action, upload_limit,
-               created_at, updated_at)
+               mode, created_at, updated_at)
              VALUES (@id, 'queued', @promptId, @ownerId, @guildId, @channelId, @messageId, @token, @expiresAt,
-               @command, @params, @workflow, @backend, @parentId, @parentOutput, @parentAction, @uploadLimit, @now, @now)`,
+               @command, @params, @workflow, @backend, @parentId, @parentOutput, @parentAction, @uploadLimit, @mode, @now, @now)`,
           )
           .run({
             id: job.id,
@@ -192,6 +194,7 @@ export class JobStore {
             uploadLimit: job.uploadLimit ?? null,
             parentOutput: job.parentOutput ?? null,
             parentAction: job.parentAction ?? null,
+            mode: job.mode ?? 'fast',
             now,
           });
         const insertImage = this.sql(
@@ -401,10 +404,27 @@ export class JobStore {
     return row?.count ?? 0;
   }
 
-  /** GPU ms charged to a user's jobs that finished at or after `sinceMs` (epoch ms). */
-  gpuMsSince(userId: string, sinceMs: number): number {
-    const row = this.sql('SELECT COALESCE(SUM(gpu_ms), 0) AS ms FROM jobs WHERE owner_id = ? AND finished_at >= ? AND gpu_ms IS NOT NULL');
-    return (row.get(userId, sinceMs) as { ms: number }).ms;
+  /** GPU ms charged to a user's jobs (of one mode, or all) that finished at or after `sinceMs` (epoch ms). */
+  gpuMsSince(userId: string, sinceMs: number, mode?: JobMode): number {
+    if (mode === undefined) {
+      const row = this.sql('SELECT COALESCE(SUM(gpu_ms), 0) AS ms FROM jobs WHERE owner_id = ? AND finished_at >= ? AND gpu_ms IS NOT NULL');
+      return (row.get(userId, sinceMs) as { ms: number }).ms;
+    }
+    const row = this.sql('SELECT COALESCE(SUM(gpu_ms), 0) AS ms FROM jobs WHERE owner_id = ? AND finished_at >= ? AND gpu_ms IS NOT NULL AND mode = ?');
+    return (row.get(userId, sinceMs, mode) as { ms: number }).ms;
+  }
+
+  /** The mode a member chose with `/settings mode` (fast when never chosen). */
+  userMode(userId: string): JobMode {
+    const row = this.sql('SELECT mode FROM user_modes WHERE user_id = ?').get(userId) as { mode: JobMode } | undefined;
+    return row?.mode ?? 'fast';
+  }
+
+  setUserMode(userId: string, mode: JobMode): void {
+    this.sql(
+      `INSERT INTO user_modes (user_id, mode, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET mode = excluded.mode, updated_at = excluded.updated_at`,
+    ).run(userId, mode, this.now());
   }
 
   /** Every GPU charge since `sinceMs`, oldest first: what the fair share's decayed usage is rebuilt from at start-up. */
@@ -592,6 +612,7 @@ export class JobStore {
       startedAt: r.started_at,
       finishedAt: r.finished_at,
       gpuMs: r.gpu_ms,
+      mode: r.mode,
     };
   }
 }

@@ -59,7 +59,7 @@ export function createBackendPool(config: Pick<Config, 'backends' | 'previews'>,
 }
 
 export function schedulerOptionsFromConfig(
-  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs' | 'fairShare'>,
+  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs' | 'fairShare' | 'relax'>,
   backends: SchedulerOptions['backends'],
   options: SchedulerWiring = {},
 ): SchedulerOptions {
@@ -71,6 +71,7 @@ export function schedulerOptionsFromConfig(
     fairBy: config.fairShare.by,
     roleWeights: config.fairShare.roleWeights,
     shareHalfLifeMs: config.fairShare.halfLifeMinutes * 60_000,
+    relaxSlowdown: config.relax.slowdown,
     maxTries: config.jobs.maxTries,
     timeoutSeconds: config.jobs.timeoutSeconds,
     ...options,
@@ -78,7 +79,7 @@ export function schedulerOptionsFromConfig(
 }
 
 export function createScheduler(
-  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs' | 'fairShare'>,
+  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs' | 'fairShare' | 'relax'>,
   backends: SchedulerOptions['backends'],
   options: SchedulerWiring = {},
 ): Scheduler {

@@ -5,13 +5,13 @@ import { dispatchId } from './dispatch-key.js';
 import type { LimitOverride, Limits } from '../config/schema.js';
 import { silentLogger, type Logger } from '../config/logger.js';
 import type { InFlightJob, JobAdopter } from '../jobs/adopter.js';
-import { Job, JobControl, type FinalState, type JobPosition, type JobSpec } from '../jobs/job.js';
+import { Job, JobControl, type FinalState, type JobMode, type JobPosition, type JobSpec } from '../jobs/job.js';
 import { BackendUnavailableError, type Backend, type BackendRun, type RunEvent, type RunOutcome } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
 import { CancelError, UnavailableError, UnknownBackendError } from './errors.js';
 import { RunTimeAverages, queueEtas, workUnits } from './eta.js';
 import { gpuTime } from './gpu-time.js';
-import { FairQueue, type QueueItem } from './fair-queue.js';
+import { ModeQueue, type ModeItem } from './mode-queue.js';
 import { FairShare, shareWeight, type PastCharge } from './fair-share.js';
 import { SubmissionLimiter, resolveLimits, type GuildLoad, type Load } from './limits.js';
 import { missingOn, requirementsOf, whyNowhere, type Requirements } from './requirements.js';
@@ -34,6 +34,8 @@ export interface SchedulerOptions {
   fairBy?: 'gpu-time' | 'turns';
   /** Half-life of the GPU usage fair share goes by (default 1 h). */
   shareHalfLifeMs?: number;
+  /** A relax job waits at least this × its owner's relax GPU time today before it may start (relax.ts; default 0.5). */
+  relaxSlowdown?: number;
   /** GPU charges of jobs that finished before a restart (`JobStore.gpuChargesSince`), oldest first. */
   gpuHistory?: Iterable<PastCharge>;
   /** Times a job may be submitted before a lost backend fails it. */
@@ -67,7 +69,7 @@ interface Placement {
   canRunOn: ReadonlySet<Backend>;
 }
 
-interface Entry extends QueueItem, Stoppable {
+interface Entry extends ModeItem, Stoppable {
   job: Job;
   control: JobControl;
   limits: Limits;
@@ -88,13 +90,14 @@ interface Entry extends QueueItem, Stoppable {
 /** The expected cost of a job of a command that has never finished. */
 const UNKNOWN_COST_MS = 1_000;
 const HOUR_MS = 3_600_000;
+const DEFAULT_RELAX_SLOWDOWN = 0.5;
 
 export class Scheduler implements JobAdopter {
   private readonly backends: readonly Backend[];
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly share: FairShare;
-  private readonly queue: FairQueue<Entry>;
+  private readonly queue: ModeQueue<Entry>;
   private readonly active = new Map<string, Entry>();
   private readonly slots = new SlotLedger();
   /** Every model some backend has; dropped when an inventory changes. */
@@ -121,7 +124,7 @@ export class Scheduler implements JobAdopter {
     this.limiter = new SubmissionLimiter(this.clock, options.usage);
     this.share = new FairShare(this.clock, options.shareHalfLifeMs ?? HOUR_MS);
     this.share.seed(options.gpuHistory ?? []);
-    this.queue = options.fairBy === 'turns' ? new FairQueue<Entry>() : new FairQueue<Entry>(this.share);
+    this.queue = new ModeQueue<Entry>(options.fairBy === 'turns' ? undefined : this.share, this.clock, () => this.pump());
     this.stopper = new RunStopper<Entry>({
       clock: this.clock,
       logger: this.log,
@@ -152,8 +155,9 @@ export class Scheduler implements JobAdopter {
   submit(spec: JobSpec): Job {
     if (spec.id !== undefined && this.active.has(spec.id)) throw new Error(`job ${spec.id} is already in the scheduler`);
     const { limits, placement, user, guild } = this.admission(spec);
-    this.limiter.admit(spec.owner.userId, limits, user, guild);
-    const entry = this.newEntry(new Job(spec, this.clock.now()), limits, placement);
+    const mode = this.limiter.admit(spec.owner.userId, limits, user, guild, spec.modeRequest);
+    const { modeRequest: _request, ...admitted } = spec;
+    const entry = this.newEntry(new Job({ ...admitted, mode }, this.clock.now()), limits, placement);
     this.queue.push(entry);
     this.log.debug({ job: entry.id, user: entry.userId, command: spec.command }, 'job queued');
     this.pump();
@@ -163,11 +167,12 @@ export class Scheduler implements JobAdopter {
   /**
    * Throws what submit() would throw for this submission now (LimitError / UnavailableError), admitting and
    * recording nothing: callers run it before paying for expensive work (downloading and decoding attachments),
-   * then submit() checks again. Without a workflow, whether a backend can run it is not checked yet.
+   * then submit() checks again. Without a workflow, whether a backend can run it is not checked yet. Returns the
+   * mode the job would run in now.
    */
-  check(query: AdmissionQuery): void {
+  check(query: AdmissionQuery): JobMode {
     const { limits, user, guild } = this.admission(query);
-    this.limiter.check(query.owner.userId, limits, user, guild);
+    return this.limiter.check(query.owner.userId, limits, user, guild, query.modeRequest);
   }
 
   /**
@@ -327,6 +332,7 @@ export class Scheduler implements JobAdopter {
   /** Detaches from the backends and clears timers; jobs in flight are left to the backends. */
   close(): void {
     this.paused = true;
+    this.queue.close();
     for (const d of this.detach.splice(0)) d();
     for (const e of this.active.values()) this.stopper.clear(e);
   }
@@ -456,7 +462,7 @@ export class Scheduler implements JobAdopter {
     if (gpuMs !== null) {
       control.chargeGpu(gpuMs);
       this.share.charge(entry, gpuMs);
-      this.limiter.chargeGpu(entry.userId, gpuMs);
+      this.limiter.chargeGpu(entry.userId, gpuMs, job.mode);
     }
     if (outcome.type === 'done') {
       this.averages.record(job.command, backend.name, this.clock.now() - startedAt, entry.units);
@@ -558,6 +564,9 @@ export class Scheduler implements JobAdopter {
       charged: 0,
       units,
       adoptedAt: null,
+      mode: job.mode,
+      // Read when the job is queued (also when restored): later relax jobs of a heavy relax user wait longer.
+      notBefore: job.mode === 'relax' ? this.clock.now() + this.limiter.relaxDelay(job.owner.userId, this.options.relaxSlowdown ?? DEFAULT_RELAX_SLOWDOWN) : 0,
       job,
       control: new JobControl(job, () => this.clock.now()),
       limits,

@@ -137,10 +137,15 @@ describe('the GPU-time migration', () => {
   it('adds the column to a database of the previous version; its finished jobs read as not measured', () => {
     const dir = tempDir();
     const clock = new ManualClock();
-    const old = openJobStore({ dataDir: dir, clock, migrations: MIGRATIONS.slice(0, -1) });
-    old.insertJob({ id: 'j1', promptId: 'p1', ownerId: 'ann', guildId: 'g1', channelId: 'c1', command: 'draw', params: {}, workflow: {} });
-    old.transition('j1', ['queued'], 'succeeded');
+    // Schema 4, before GPU time (its rows are written by hand: this store writes columns schema 4 lacks).
+    const old = openJobStore({ dataDir: dir, clock, migrations: MIGRATIONS.slice(0, 4) });
     old.close();
+    const raw = new Database(join(dir, 'comfycord.db'));
+    raw
+      .prepare(`INSERT INTO jobs (id, state, prompt_id, owner_id, guild_id, channel_id, command, params, workflow, created_at, updated_at, finished_at)
+                VALUES ('j1', 'succeeded', 'p1', 'ann', 'g1', 'c1', 'draw', '{}', '{}', 1, 1, 1)`)
+      .run();
+    raw.close();
     const store = open(dir, clock);
     expect(store.get('j1')?.gpuMs).toBeNull();
     expect(store.gpuMsSince('ann', 0)).toBe(0);
