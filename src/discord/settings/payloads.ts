@@ -65,6 +65,18 @@ export function settingsCommandPayload(): RESTPostAPIChatInputApplicationCommand
         command(true),
         { type: ApplicationCommandOptionType.String, name: 'option', description: 'Only this option', required: false, autocomplete: true },
       ]),
+      sub('mode', 'Fast (counts in your GPU time) or relax (waits for fast jobs, saves your fast time)', [
+        {
+          type: ApplicationCommandOptionType.String,
+          name: 'mode',
+          description: 'fast or relax',
+          required: true,
+          choices: [
+            { name: 'fast', value: 'fast' },
+            { name: 'relax', value: 'relax' },
+          ],
+        },
+      ]),
     ],
   };
 }
@@ -104,6 +116,9 @@ export function comfyConfigGroup(): APIApplicationCommandSubcommandGroupOption {
         { type: ApplicationCommandOptionType.Boolean, name: 'on', description: 'On or off', required: true },
       ]),
       sub('originals', 'Attach a batch\'s original files under its grid (else: the Files button)', [
+        { type: ApplicationCommandOptionType.Boolean, name: 'on', description: 'On or off', required: true },
+      ]),
+      sub('relax', 'Allow relax mode: slower jobs that do not use up fast GPU time', [
         { type: ApplicationCommandOptionType.Boolean, name: 'on', description: 'On or off', required: true },
       ]),
       sub('block', 'Refuse prompts with a word or pattern', blocked('block')),
