@@ -51,7 +51,7 @@ export function settingsCommandPayload(): RESTPostAPIChatInputApplicationCommand
   return {
     name: 'settings',
     type: ApplicationCommandType.ChatInput,
-    description: 'Your saved option values for each command',
+    description: 'Your saved option values for each command, and your mode (fast or relax)',
     contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
     integration_types: [ApplicationIntegrationType.GuildInstall],
     options: [
