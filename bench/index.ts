@@ -14,6 +14,7 @@ const RUNNERS: Record<BenchmarkName, () => Promise<BenchResult>> = {
   untrusted: async () => (await import('./untrusted.js')).runUntrusted(),
   loop: async () => (await import('./loop.js')).runLoop(),
   'gpu-share': async () => (await import('./gpu-share.js')).runGpuShare(),
+  relax: async () => (await import('./relax.js')).runRelax(),
 };
 
 async function main(argv: string[]): Promise<number> {

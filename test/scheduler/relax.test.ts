@@ -17,7 +17,7 @@ import { MemoryUsage } from '../../src/scheduler/usage.js';
 import { BackendDouble, output } from './backend-double.js';
 import { label, refusal, spec } from './helpers.js';
 import { ManualClock } from './manual-clock.js';
-import { relaxAhead, simulate, type SimJob } from './share-sim.js';
+import { relaxAhead, seededRandom, simulate, type SimJob } from './share-sim.js';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -180,15 +180,8 @@ describe('the relax migration (schema 6)', () => {
 });
 
 describe('relax never delays a fast job by more than one job per backend (property)', () => {
-  function generator(seed: number): (n: number) => number {
-    return (n) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return Math.floor(seed / 65536) % n;
-    };
-  }
-
   it('with backends kept busy by relax jobs and fast jobs arriving at random', async () => {
-    const random = generator(53);
+    const random = seededRandom(53);
     for (let round = 0; round < 6; round += 1) {
       const backends = 1 + random(4);
       const jobs: SimJob[] = [];

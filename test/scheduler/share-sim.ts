@@ -54,6 +54,18 @@ export function relaxAhead(records: readonly SimRecord[]): { maxPerBackend: numb
   return { maxPerBackend, maxStartedWhileWaiting, fastJobs: fast.length };
 }
 
+/** A small deterministic generator (mulberry32): the same workload every run; `random(n)` is an integer in [0, n). */
+export function seededRandom(seed: number): (n: number) => number {
+  let state = seed >>> 0;
+  return (n) => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
 type Pending = { at: number; fire: () => void };
 
 class InstantRun implements BackendRun {
