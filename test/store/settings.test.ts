@@ -33,6 +33,7 @@ describe('guild settings', () => {
       blockedPatterns: [],
       blockedReply: null,
       queue: 'open',
+      allowRelax: null,
     });
   });
 
