@@ -54,6 +54,11 @@ describe('specFromRow', () => {
     expect(asked).toEqual([['invert', 'guild-1'], ['invert', 'guild-2']]);
   });
 
+  it('keeps the mode the job was accepted in (a relax job stays relax after a restart)', () => {
+    const rebuilt = specFromRow(row({ mode: 'relax' }), [picture], commands);
+    expect(rebuilt.ok && rebuilt.spec.mode).toBe('relax');
+  });
+
   it('runs a job without images again even when its command is gone', () => {
     const rebuilt = specFromRow(row({ command: 'retired' }), [], commands);
     expect(rebuilt.ok && rebuilt.spec).toMatchObject({ command: 'retired', images: [] });
