@@ -13,7 +13,7 @@ const TERMINAL_MESSAGES = new Set(['execution_success', 'execution_error', 'exec
  * message: right even when the prompt ended while nobody was listening (the bot down), which the bot's own
  * clock would count in full.
  */
-export function serverTiming(messages: readonly [string, Record<string, unknown>][]): ServerTiming {
+function serverTiming(messages: readonly [string, Record<string, unknown>][]): ServerTiming {
   const stamp = (data: Record<string, unknown>) => (typeof data.timestamp === 'number' && Number.isFinite(data.timestamp) ? data.timestamp : undefined);
   const start = messages.find(([name]) => name === 'execution_start');
   const end = messages.findLast(([name, data]) => TERMINAL_MESSAGES.has(name) && data.exception_type !== 'ExecutionBlocked');
