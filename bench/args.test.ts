@@ -6,11 +6,12 @@ describe('selecting benchmarks', () => {
     expect(selectBenchmarks([])).toEqual([...BENCHMARKS]);
     expect(selectBenchmarks(['--'])).toEqual([...BENCHMARKS]);
     expect(selectBenchmarks(['scale', 'Preview', 'scale'])).toEqual(['preview', 'scale']);
+    expect(selectBenchmarks(['relax', 'gpu-share'])).toEqual(['gpu-share', 'relax']);
   });
 
   it('refuses unknown names together, listing the valid ones', () => {
     expect(() => selectBenchmarks(['preview', 'speed', 'fresh'])).toThrow(
-      'unknown benchmarks "speed", "fresh"; choose from: preview, freshness, overhead, scale, delivery, peer, grid, untrusted, loop, gpu-share, store',
+      'unknown benchmarks "speed", "fresh"; choose from: preview, freshness, overhead, scale, delivery, peer, grid, untrusted, loop, gpu-share, store, relax',
     );
   });
 });

@@ -3,7 +3,24 @@
 import type { ComfyHttp, HistoryEntry, QueueState } from './http.js';
 import { executionFailure, type ServerMessage } from './messages.js';
 import type { PromptRun } from './prompt.js';
-import type { ExecutionFailure, NodeOutput } from './types.js';
+import type { ExecutionFailure, NodeOutput, ServerTiming } from './types.js';
+
+/** The terminal messages of a prompt's history entry, each stamped by the server when it was added. */
+const TERMINAL_MESSAGES = new Set(['execution_success', 'execution_error', 'execution_interrupted']);
+
+/**
+ * The execution time by the server's clock, from the history entry's `execution_start` to its last terminal
+ * message: right even when the prompt ended while nobody was listening (the bot down), which the bot's own
+ * clock would count in full.
+ */
+function serverTiming(messages: readonly [string, Record<string, unknown>][]): ServerTiming {
+  const stamp = (data: Record<string, unknown>) => (typeof data.timestamp === 'number' && Number.isFinite(data.timestamp) ? data.timestamp : undefined);
+  const start = messages.find(([name]) => name === 'execution_start');
+  const end = messages.findLast(([name, data]) => TERMINAL_MESSAGES.has(name) && data.exception_type !== 'ExecutionBlocked');
+  const from = start && stamp(start[1]);
+  const until = end && stamp(end[1]);
+  return from === undefined || until === undefined ? {} : { executionMs: Math.max(0, until - from) };
+}
 
 export interface TrackerTiming {
   /** How long to wait for `executing{node:null}` after `execution_success` before reading history anyway. */
@@ -170,31 +187,33 @@ export class PromptTracker {
   private settleFromEntry(entry: HistoryEntry): void {
     if (Array.isArray(entry.prompt)) this.run.learnNumber(entry.prompt[0]);
     const messages = entry.status?.messages ?? [];
+    const timing = serverTiming(messages);
     const interrupted = messages.find(([name]) => name === 'execution_interrupted');
     const errors = messages.filter(([name, data]) => name === 'execution_error' && data.exception_type !== 'ExecutionBlocked');
     const error = errors.at(-1);
     if (entry.status?.status_str === 'error' || interrupted || error) {
-      if (interrupted) return this.finish({ type: 'interrupted', promptId: this.promptId });
-      if (error) return this.finishFailed(executionFailure(error[1]));
+      if (interrupted) return this.finish({ type: 'interrupted', promptId: this.promptId, ...timing });
+      if (error) return this.finishFailed(executionFailure(error[1]), timing);
       const blocked = messages.find(([name]) => name === 'execution_error');
       return this.finishFailed(
         blocked ? executionFailure(blocked[1]) : { nodeId: null, nodeType: null, exceptionType: 'Error', exceptionMessage: 'the server reported an error', traceback: [] },
+        timing,
       );
     }
-    this.finishDone(entry.outputs ?? {});
+    this.finishDone(entry.outputs ?? {}, timing);
   }
 
-  private finishDone(historyOutputs: Record<string, NodeOutput>): void {
+  private finishDone(historyOutputs: Record<string, NodeOutput>, timing: ServerTiming = {}): void {
     const outputs = { ...this.outputs };
     for (const [node, output] of Object.entries(historyOutputs)) {
       if (!outputs[node]) this.run.emit({ type: 'output', promptId: this.promptId, node, output });
       outputs[node] = { ...outputs[node], ...output };
     }
-    this.finish({ type: 'done', promptId: this.promptId, outputs });
+    this.finish({ type: 'done', promptId: this.promptId, outputs, ...timing });
   }
 
-  private finishFailed(failure: ExecutionFailure): void {
-    this.finish({ type: 'failed', promptId: this.promptId, reason: { kind: 'execution', failure } });
+  private finishFailed(failure: ExecutionFailure, timing: ServerTiming = {}): void {
+    this.finish({ type: 'failed', promptId: this.promptId, reason: { kind: 'execution', failure }, ...timing });
   }
 
   private finish(event: Parameters<PromptRun['emit']>[0]): void {

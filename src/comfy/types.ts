@@ -59,11 +59,20 @@ export type PromptEvent =
   | { type: 'preview'; promptId: string; node: string | null; mime: PreviewMime; bytes: Buffer }
   | { type: 'text'; promptId: string; node: string; text: string }
   | { type: 'output'; promptId: string; node: string; output: NodeOutput }
-  | { type: 'done'; promptId: string; outputs: Record<string, NodeOutput> }
-  | { type: 'failed'; promptId: string; reason: FailureReason }
-  | { type: 'interrupted'; promptId: string };
+  | ({ type: 'done'; promptId: string; outputs: Record<string, NodeOutput> } & ServerTiming)
+  | ({ type: 'failed'; promptId: string; reason: FailureReason } & ServerTiming)
+  | ({ type: 'interrupted'; promptId: string } & ServerTiming);
 
 export type TerminalPromptEvent = Extract<PromptEvent, { type: 'done' | 'failed' | 'interrupted' }>;
+
+/**
+ * How long the prompt executed by the server's own clock: from its `execution_start` to its terminal message,
+ * both timestamped by ComfyUI in the history entry. Absent when the run did not end from a history entry with
+ * both (a socket-only ending, a server without timestamps): then callers measure with their own clock.
+ */
+export interface ServerTiming {
+  executionMs?: number;
+}
 
 /** Why a prompt did not produce its outputs. */
 export type FailureReason =

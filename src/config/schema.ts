@@ -132,15 +132,25 @@ export const configSchema = z
     /** Fair share by GPU time: whose job runs next goes by recent GPU usage ÷ share weight. */
     fairShare: z
       .object({
-        /** `gpu-time`: by recent GPU time ÷ share weight; `turns`: round-robin by server then user (the default for now). */
-        by: z.enum(['turns', 'gpu-time'], { error: 'must be "turns" or "gpu-time"' }).default('turns'),
+        /** `gpu-time` (the default): by recent GPU time ÷ share weight; `turns`: round-robin by server then user, whatever jobs cost. */
+        by: z.enum(['turns', 'gpu-time'], { error: 'must be "turns" or "gpu-time"' }).default('gpu-time'),
         /** Half of a user's (and a server's) GPU usage is forgotten every this many minutes. */
         halfLifeMinutes: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).default(60),
         /** Role id → share weight (a positive number; members without a weighted role have 1; the largest of a member's roles counts). */
         roleWeights: z.record(z.string(), z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' })).default({}),
       })
       .strict()
-      .default({ by: 'turns', halfLifeMinutes: 60, roleWeights: {} }),
+      .default({ by: 'gpu-time', halfLifeMinutes: 60, roleWeights: {} }),
+    /** Relax mode: jobs that run only when no fast job waits, and whose GPU time is not counted in the fast quotas. */
+    relax: z
+      .object({
+        /** Whether a server allows relax mode until its admins say otherwise (`/comfy config relax`); DMs follow this. */
+        allowed: z.boolean({ error: 'must be true or false' }).default(false),
+        /** A relax job waits at least this × its owner's relax GPU time today (UTC) before it may start; 0: never. */
+        slowdown: z.number({ error: 'must be a number ≥ 0' }).min(0, { error: 'must be a number ≥ 0' }).default(0.5),
+      })
+      .strict()
+      .default({ allowed: false, slowdown: 0.5 }),
     limits: limitsSchema.default({ perUserRunning: 1, perUserQueued: 3, minIntervalSeconds: 0 }),
     limitOverrides: z.array(limitOverrideSchema).default([]),
     jobs: z

@@ -96,6 +96,8 @@ export interface CardView {
   /** Follow-up buttons once the job succeeded, from the command file. */
   actions?: readonly CardAction[];
   parent?: CardParent | null;
+  /** The job runs in relax mode (after every fast job; its GPU time not counted in the fast quota): said on the card. */
+  relax?: boolean;
 }
 
 export interface CardFile {
@@ -130,6 +132,7 @@ const TITLES = {
 } as const satisfies Record<CardState['kind'], string>;
 
 const PROMPT_MAX = 1800;
+const RELAX_LINE = '🐢 Relax mode: runs when no fast job waits; not counted in your fast time';
 const MESSAGE_MAX = 1500;
 const BUTTONS_PER_ROW = 5;
 const MAX_ROWS = 5;
@@ -302,6 +305,7 @@ export function renderCard(view: CardView): CardPayload {
     ...(view.parent ? [parentLine(view.parent)] : []),
     ...(prompt != null && prompt !== '' ? [`>>> ${escapeMarkdown(truncate(String(prompt), PROMPT_MAX))}`, ''] : []),
     ...statusLines(view),
+    ...(view.relax ? [RELAX_LINE] : []),
   ].join('\n');
 
   const fields: APIEmbedField[] = [];

@@ -51,6 +51,21 @@ export async function jobImageBytes(image: JobImage): Promise<Buffer> {
   return image.bytes ?? readFile(image.path);
 }
 
+/**
+ * How a job's GPU time is counted and when it runs. `fast`: against the owner's GPU-minute quotas, in the fair
+ * share. `relax`: not counted in those quotas, dispatched only when no fast job that could start waits, and later
+ * the more relax GPU time its owner used today (scheduler/relax.ts).
+ */
+export type JobMode = 'fast' | 'relax';
+export const JOB_MODES: readonly JobMode[] = ['fast', 'relax'];
+
+/** What admission decides a submission's mode from: the member's choice (`/settings mode`) and their server's rule. */
+export interface ModeRequest {
+  preferred: JobMode;
+  /** The server (or, in DMs and by default, the operator's config) lets jobs run in relax. */
+  relaxAllowed: boolean;
+}
+
 export interface JobSpec {
   /** Stable id (restored jobs keep theirs); a new UUID when absent. */
   id?: string;
@@ -74,6 +89,10 @@ export interface JobSpec {
    * (`policy.limitOverridesFor`). Admission only; a restored job is not admitted again, so they are not kept.
    */
   limitOverrides?: LimitOverride[];
+  /** Admission input: how the member asked to run it (fast, counted, when absent). Not kept: `mode` is the outcome. */
+  modeRequest?: ModeRequest;
+  /** The mode the job runs in, set by the scheduler at admission and kept by the store (fast when absent). */
+  mode?: JobMode;
 }
 
 /** A spec a backend may run: no choice is left to resolve (the scheduler binds them for the backend it picked). */
@@ -264,6 +283,9 @@ export class Job extends EventEmitter<JobEvents> {
   get params(): Record<string, unknown> {
     const chosen = this.data.chosen;
     return chosen === null ? (this.spec.params ?? {}) : { ...this.spec.params, ...chosen };
+  }
+  get mode(): JobMode {
+    return this.spec.mode ?? 'fast';
   }
   get final(): boolean {
     return FINAL_STATES.has(this.data.state);

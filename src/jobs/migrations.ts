@@ -270,7 +270,31 @@ const v6: Migration = {
   `,
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6];
+const v7: Migration = {
+  version: 7,
+  description: "relax mode: each job's mode (its GPU time counts in the fast quotas or not) and each member's chosen mode",
+  up(db) {
+    // Jobs from before are fast: they counted in the quotas.
+    db.exec(`
+      ALTER TABLE jobs ADD COLUMN mode TEXT NOT NULL DEFAULT 'fast' CHECK (mode IN ('fast', 'relax'));
+      CREATE TABLE user_modes (
+        user_id TEXT PRIMARY KEY,
+        mode TEXT NOT NULL CHECK (mode IN ('fast', 'relax')),
+        updated_at INTEGER NOT NULL
+      );
+    `);
+  },
+  postgres: `
+    ALTER TABLE jobs ADD COLUMN mode TEXT NOT NULL DEFAULT 'fast' CHECK (mode IN ('fast', 'relax'));
+    CREATE TABLE user_modes (
+      user_id TEXT PRIMARY KEY,
+      mode TEXT NOT NULL CHECK (mode IN ('fast', 'relax')),
+      updated_at BIGINT NOT NULL
+    );
+  `,
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7];
 
 export interface MigrationResult {
   from: number;

@@ -62,6 +62,7 @@ export function persistJob(store: PersistenceStore, job: Job, placement: JobPlac
       parentOutput: placement.parent?.output ?? null,
       parentAction: placement.parent?.action ?? null,
       uploadLimit: placement.uploadLimit ?? null,
+      mode: job.mode,
     });
   });
   // Without its row there is nothing to keep in step; the job itself runs on.

@@ -50,6 +50,7 @@ export function specFromRow(row: JobRow, images: readonly Pick<StoredImage, 'opt
       params: row.params,
       ...(choices.length > 0 ? { choices } : {}),
       images: jobImages,
+      mode: row.mode,
       ...(command ? { outputs: [...command.outputs], commandLimits: command.limits } : {}),
     },
   };

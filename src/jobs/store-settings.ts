@@ -39,6 +39,8 @@ export const guildSettingsSchema = z
     blockedReply: z.string().min(1).max(2000).nullable().default(null),
     /** Set by the server's `/comfy pause|drain|resume`: its queued jobs wait, or its new jobs are refused. */
     queue: z.enum(['open', 'paused', 'draining']).default('open'),
+    /** Jobs may run in relax mode here (by choice, or once a member's fast GPU time is used up); null: the config's `relax.allowed`. */
+    allowRelax: z.boolean().nullable().default(null),
   })
   .strict();
 

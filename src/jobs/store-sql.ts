@@ -1,6 +1,7 @@
 // The job store over either engine: one class, one set of SQL texts (named @parameters, quoted aliases), run by
 // a driver for SQLite or PostgreSQL. Plain rows in and out. Every change that must be atomic is one statement
 // (the compare-and-set transition) or one transaction given whole to the driver (insert, admission, delivery).
+import type { JobMode } from './job.js';
 import { InputFiles } from './store-files.js';
 import { FencedError, StoreError } from './store-errors.js';
 import type { Outcome, Row, SqlDriver, Step, StepResult } from './store-driver.js';
@@ -73,6 +74,7 @@ interface JobRecord {
   started_at: number | null;
   finished_at: number | null;
   gpu_ms: number | null;
+  mode: JobMode;
 }
 
 /** A job row as read, with its inputs and deliveries (JSON arrays, see selectJobs). */
@@ -232,9 +234,9 @@ export class SqlJobStore implements JobStore {
       {
         sql: `INSERT INTO jobs (id, state, prompt_id, owner_id, guild_id, channel_id, message_id, interaction_token,
                 token_expires_at, command, params, workflow, backend, parent_id, parent_output, parent_action, upload_limit,
-                created_at, updated_at)
+                mode, created_at, updated_at)
               VALUES (@id, 'queued', @promptId, @ownerId, @guildId, @channelId, @messageId, @token, @expiresAt,
-                @command, @params, @workflow, @backend, @parentId, @parentOutput, @parentAction, @uploadLimit, @now, @now)`,
+                @command, @params, @workflow, @backend, @parentId, @parentOutput, @parentAction, @uploadLimit, @mode, @now, @now)`,
         params: {
           id: job.id,
           promptId: job.promptId,
@@ -252,6 +254,7 @@ export class SqlJobStore implements JobStore {
           uploadLimit: job.uploadLimit ?? null,
           parentOutput: job.parentOutput ?? null,
           parentAction: job.parentAction ?? null,
+          mode: job.mode ?? 'fast',
           now,
         },
       },
@@ -457,12 +460,10 @@ export class SqlJobStore implements JobStore {
     return this.number('SELECT count AS n FROM daily_usage WHERE user_id = @userId AND day = @day', { userId, day });
   }
 
-  /** GPU ms charged to a user's jobs that finished at or after `sinceMs` (epoch ms). */
-  gpuMsSince(userId: string, sinceMs: number): number {
-    return this.number(
-      'SELECT COALESCE(SUM(gpu_ms), 0) AS n FROM jobs WHERE owner_id = @userId AND finished_at >= @sinceMs AND gpu_ms IS NOT NULL',
-      { userId, sinceMs },
-    );
+  /** GPU ms charged to a user's jobs (of one mode, or all) that finished at or after `sinceMs` (epoch ms). */
+  gpuMsSince(userId: string, sinceMs: number, mode?: JobMode): number {
+    const all = 'SELECT COALESCE(SUM(gpu_ms), 0) AS n FROM jobs WHERE owner_id = @userId AND finished_at >= @sinceMs AND gpu_ms IS NOT NULL';
+    return mode === undefined ? this.number(all, { userId, sinceMs }) : this.number(`${all} AND mode = @mode`, { userId, sinceMs, mode });
   }
 
   /** Every GPU charge since `sinceMs`, oldest first: what the fair share's decayed usage is rebuilt from at start-up. */
@@ -579,6 +580,19 @@ export class SqlJobStore implements JobStore {
       `INSERT INTO user_defaults (user_id, command, options, updated_at) VALUES (@userId, @command, @options, @now)
        ON CONFLICT (user_id, command) DO UPDATE SET options = excluded.options, updated_at = excluded.updated_at`,
       { userId, command, options: JSON.stringify(options), now: this.now() },
+    );
+  }
+
+  userMode(userId: string): JobMode {
+    const row = this.db.all<{ mode: JobMode }>('SELECT mode FROM user_modes WHERE user_id = @userId', { userId })[0];
+    return row?.mode ?? 'fast';
+  }
+
+  setUserMode(userId: string, mode: JobMode): void {
+    this.change(
+      `INSERT INTO user_modes (user_id, mode, updated_at) VALUES (@userId, @mode, @now)
+       ON CONFLICT (user_id) DO UPDATE SET mode = excluded.mode, updated_at = excluded.updated_at`,
+      { userId, mode, now: this.now() },
     );
   }
 
@@ -744,6 +758,7 @@ export class SqlJobStore implements JobStore {
       startedAt: r.started_at,
       finishedAt: r.finished_at,
       gpuMs: r.gpu_ms,
+      mode: r.mode,
     };
   }
 }

@@ -1,6 +1,7 @@
 // The rows of the job store: plain data, independent of the job model's classes, so the store can be read and
 // tested on its own and a job can be rebuilt from a row after any number of restarts.
 import type { ApiWorkflow } from '../comfy/types.js';
+import type { JobMode } from './job.js';
 
 export type JobState = 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const JOB_STATES: readonly JobState[] = ['queued', 'dispatched', 'running', 'succeeded', 'failed', 'cancelled'];
@@ -100,6 +101,8 @@ export interface NewJobRow {
   parentOutput?: number | null;
   /** The name of the action that made this job. */
   parentAction?: string | null;
+  /** Fast when absent. */
+  mode?: JobMode;
 }
 
 export interface JobRow {
@@ -137,6 +140,8 @@ export interface JobRow {
   finishedAt: number | null;
   /** GPU time of the finished job (execution ms × the backend's cost weight); null when not measured. */
   gpuMs: number | null;
+  /** Whether its GPU time counts in the fast quotas (see JobMode). */
+  mode: JobMode;
 }
 
 /** The fields that may change after insert. The state changes only through `transition` (compare-and-set). */

@@ -4,6 +4,7 @@
 // stay files under the data dir either way (content-addressed; a shared volume when processes share a store).
 import type { Logger } from '../config/logger.js';
 import { silentLogger } from '../config/logger.js';
+import type { JobMode } from './job.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 import type { GuildSettings, GuildSettingsPatch, UserDefaults } from './store-settings.js';
 import { openPgJobStore } from './store-pg.js';
@@ -55,7 +56,8 @@ export interface JobStore {
   countJobsSince(userId: string, sinceMs: number): number;
   addUsage(userId: string, amount?: number): number;
   usage(userId: string, day?: string): number;
-  gpuMsSince(userId: string, sinceMs: number): number;
+  /** GPU ms of a user's jobs (of one mode, or all) finished at or after `sinceMs`. */
+  gpuMsSince(userId: string, sinceMs: number, mode?: JobMode): number;
   gpuChargesSince(sinceMs: number): GpuCharge[];
   topGpuUsers(options: { sinceMs: number; guildId?: string | null; limit: number }): GpuUserTotal[];
   guildSettings(guildId: string): GuildSettings;
@@ -66,6 +68,9 @@ export interface JobStore {
   deleteGuildCommand(guildId: string, name: string): boolean;
   userDefaults(userId: string, command: string): UserDefaults;
   setUserDefaults(userId: string, command: string, values: UserDefaults | null): void;
+  /** The mode a member chose with `/settings mode` (fast when never chosen). */
+  userMode(userId: string): JobMode;
+  setUserMode(userId: string, mode: JobMode): void;
   prune(olderThanDays: number): number;
   /** Takes the leader lease if free; this store's writes are fenced by it from then on (FencedError). */
   acquireLease(holder: string, ttlMs: number): Lease | null;

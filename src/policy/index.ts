@@ -7,3 +7,4 @@ export { applyDefaults, checkDefault, checkDefaults, type AppliedDefaults, type 
 export { auditJob, summarizeParams, type AuditEvent, type AuditOutcome } from './audit.js';
 export { admitSubmission, type Admission, type SubmissionInput } from './admit.js';
 export { dmPolicyProblems, dmSettings, type DmPolicy } from './dm.js';
+export { modeRequest, relaxAllowed } from './relax.js';

@@ -22,18 +22,21 @@ export type RunOutcome =
   | { type: 'lost'; message: string };
 
 /**
- * When the server's terminal message arrived (epoch ms, the backend's clock), before the outputs were downloaded.
- * The GPU time of a run is from its start (the first `started`/`node`/`progress` event, which the scheduler
- * records as the job's start and the store keeps across restarts) to this, so neither the wait in the server's
- * queue nor the download counts, and a fully cached prompt costs about nothing.
+ * How long the run executed. `executionMs` is the server's own measure (classic ComfyUI: from the history entry's
+ * timestamps), the one to charge when present. Otherwise `executedUntil`, when the server's terminal message
+ * arrived (epoch ms, the bot's clock), before the outputs were downloaded: the GPU time is then from the run's
+ * start (the first `started`/`node`/`progress` event, which the store keeps across restarts) to this, so neither
+ * the wait in the server's queue nor the download counts, and a fully cached prompt costs about nothing.
  */
 interface Executed {
   executedUntil?: number;
+  executionMs?: number;
 }
 
-/** The outcome stamped with the time of its terminal message (a lost run executed nothing that is charged). */
-export function stampExecutedUntil(outcome: RunOutcome, at: number): RunOutcome {
-  return outcome.type === 'lost' ? outcome : { ...outcome, executedUntil: at };
+/** The outcome stamped with the time of its terminal message and the server's measure (a lost run is charged nothing). */
+export function stampExecuted(outcome: RunOutcome, at: number, executionMs: number | undefined): RunOutcome {
+  if (outcome.type === 'lost') return outcome;
+  return executionMs === undefined ? { ...outcome, executedUntil: at } : { ...outcome, executedUntil: at, executionMs };
 }
 
 export interface BackendRun {

@@ -16,7 +16,7 @@ import {
   type BackendRun,
   type CancelResult,
   type RunEvent,
-  stampExecutedUntil,
+  stampExecuted,
   type RunOutcome,
 } from './backend.js';
 import { readClassicInventory } from './classic-inventory.js';
@@ -178,7 +178,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
     this.watch.hold(wrapped);
     void run.finished.then(async (terminal) => {
       const at = this.clock.now();
-      wrapped.end(stampExecutedUntil(await this.outcome(terminal, spec), at));
+      wrapped.end(stampExecuted(await this.outcome(terminal, spec), at, terminal.executionMs));
     });
     return wrapped;
   }

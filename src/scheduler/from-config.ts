@@ -59,7 +59,7 @@ export function createBackendPool(config: Pick<Config, 'backends' | 'previews'>,
 }
 
 export function schedulerOptionsFromConfig(
-  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs' | 'fairShare'>,
+  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs' | 'fairShare' | 'relax'>,
   backends: SchedulerOptions['backends'],
   options: SchedulerWiring = {},
 ): SchedulerOptions {
@@ -71,6 +71,7 @@ export function schedulerOptionsFromConfig(
     fairBy: config.fairShare.by,
     roleWeights: config.fairShare.roleWeights,
     shareHalfLifeMs: config.fairShare.halfLifeMinutes * 60_000,
+    relaxSlowdown: config.relax.slowdown,
     maxTries: config.jobs.maxTries,
     timeoutSeconds: config.jobs.timeoutSeconds,
     outageNoticeMs: config.jobs.outageNoticeSeconds * 1000,
@@ -80,7 +81,7 @@ export function schedulerOptionsFromConfig(
 }
 
 export function createScheduler(
-  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs' | 'fairShare'>,
+  config: Pick<Config, 'limits' | 'limitOverrides' | 'discord' | 'jobs' | 'fairShare' | 'relax'>,
   backends: SchedulerOptions['backends'],
   options: SchedulerWiring = {},
 ): Scheduler {

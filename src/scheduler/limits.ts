@@ -3,9 +3,10 @@
 // In-process counters rather than bottleneck: a refusal must be synchronous and say when the limit frees up,
 // while bottleneck queues work instead of refusing it.
 import type { LimitOverride, Limits } from '../config/schema.js';
-import type { JobOwner } from '../jobs/job.js';
+import type { JobMode, JobOwner, ModeRequest } from '../jobs/job.js';
 import type { CommandLimits } from '../templates/definition.js';
 import type { Clock } from './clock.js';
+import { decideMode, FAST_ONLY, relaxDelayMs } from './relax.js';
 import { MemoryUsage, type SubmissionUsage } from './usage.js';
 
 export type LimitName = 'running' | 'queued' | 'interval' | 'daily' | 'dailyGpu' | 'monthlyGpu' | 'guildRunning' | 'guildQueued';
@@ -194,16 +195,17 @@ export class SubmissionLimiter {
   ) {}
 
   /**
-   * Throws LimitError when this submission breaks a limit (the user's, then the server's, then the interval and
-   * the daily quota); records it otherwise.
+   * Throws LimitError when this submission breaks a limit (the user's, then the server's, then the interval, the
+   * daily quota and the fast GPU quotas, see relax.ts); records it otherwise and returns the mode it runs in.
    */
-  admit(userId: string, limits: Limits, user: Load, guild: GuildLoad): void {
-    this.check(userId, limits, user, guild);
+  admit(userId: string, limits: Limits, user: Load, guild: GuildLoad, request: ModeRequest = FAST_ONLY): JobMode {
+    const mode = this.check(userId, limits, user, guild, request);
     this.usage.record(userId, this.clock.now());
+    return mode;
   }
 
-  /** Throws LimitError when this submission would break a limit; records nothing. */
-  check(userId: string, limits: Limits, user: Load, guild: GuildLoad): void {
+  /** Throws LimitError when this submission would break a limit, else returns the mode it would run in; records nothing. */
+  check(userId: string, limits: Limits, user: Load, guild: GuildLoad, request: ModeRequest = FAST_ONLY): JobMode {
     const now = this.clock.now();
     const waits = checkLoad(userHolder(limits), user, false);
     checkLoad(guildHolder(limits, guild.guildId), guild, waits);
@@ -224,26 +226,7 @@ export class SubmissionLimiter {
         new Date((Math.floor(now / DAY_MS) + 1) * DAY_MS),
       );
     }
-    this.checkGpu(userId, limits, now);
-  }
-
-  /** The GPU-minute quotas: refused once the day's or the month's GPU time is used up, saying when it resets. */
-  private checkGpu(userId: string, limits: Limits, now: number): void {
-    const day = gpuPeriods(now).day;
-    if (limits.dailyGpuMinutes !== undefined) {
-      const used = this.usage.gpuMsSince(userId, day.start);
-      if (used >= limits.dailyGpuMinutes * 60_000) {
-        throw new LimitError('dailyGpu', `Daily GPU time used up (${minutes(used)} of ${minutes(limits.dailyGpuMinutes * 60_000)}); it resets at 00:00 UTC`, new Date(day.end));
-      }
-    }
-    const month = gpuPeriods(now).month;
-    if (limits.monthlyGpuMinutes !== undefined) {
-      const used = this.usage.gpuMsSince(userId, month.start);
-      if (used >= limits.monthlyGpuMinutes * 60_000) {
-        const reset = new Date(month.end).toISOString().slice(0, 10);
-        throw new LimitError('monthlyGpu', `Monthly GPU time used up (${minutes(used)} of ${minutes(limits.monthlyGpuMinutes * 60_000)}); it resets on ${reset} at 00:00 UTC`, new Date(month.end));
-      }
-    }
+    return decideMode(this.usage, userId, limits, request, now);
   }
 
   /**
@@ -255,8 +238,13 @@ export class SubmissionLimiter {
     this.usage.noteAttempt(userId, this.clock.now());
   }
 
-  /** A finished job's GPU time, for the GPU-minute quotas. */
-  chargeGpu(userId: string, ms: number): void {
-    this.usage.chargeGpu(userId, ms, this.clock.now());
+  /** A finished job's GPU time, for the GPU-minute quotas (fast) and relax's slowdown (relax). */
+  chargeGpu(userId: string, ms: number, mode: JobMode): void {
+    this.usage.chargeGpu(userId, ms, this.clock.now(), mode);
+  }
+
+  /** How long a relax job of this user waits at least before it may start (relax.ts). */
+  relaxDelay(userId: string, slowdown: number): number {
+    return relaxDelayMs(this.usage, userId, slowdown, this.clock.now());
   }
 }

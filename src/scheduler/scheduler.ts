@@ -6,13 +6,13 @@ import { dispatchId } from './dispatch-key.js';
 import type { LimitOverride, Limits } from '../config/schema.js';
 import { silentLogger, type Logger } from '../config/logger.js';
 import type { InFlightJob, JobAdopter } from '../jobs/adopter.js';
-import { Job, JobControl, isBound, type FinalState, type JobPosition, type JobSpec } from '../jobs/job.js';
+import { Job, JobControl, isBound, type FinalState, type JobMode, type JobPosition, type JobSpec } from '../jobs/job.js';
 import { BackendUnavailableError, type Backend, type BackendRun, type RunEvent, type RunOutcome } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
 import { CancelError, UnavailableError, UnknownBackendError } from './errors.js';
 import { RunTimeAverages, queueEtas, workUnits } from './eta.js';
 import { gpuTime } from './gpu-time.js';
-import { FairQueue, type QueueItem } from './fair-queue.js';
+import { ModeQueue, type ModeItem } from './mode-queue.js';
 import { FairShare, shareWeight, type PastCharge } from './fair-share.js';
 import { SubmissionLimiter, resolveLimits, type GuildLoad, type Load } from './limits.js';
 import { boundFor, choiceFit, whyNoChoice } from './model-choices.js';
@@ -31,13 +31,14 @@ export interface SchedulerOptions {
   /** Role id → share weight (> 0): a member's is the largest of their roles', else 1. */
   roleWeights?: Record<string, number>;
   /**
-   * `gpu-time`: fair share by decayed GPU usage ÷ share weight. `turns` (default for now): round-robin by server
-   * then user whatever the jobs cost, the policy before GPU time was measured. (`gpu-time` is opt-in until the
-   * SIGKILL durability test passes with it: a restarted bot stops answering with it on; see the branch report.)
+   * `gpu-time` (the default): fair share by decayed GPU usage ÷ share weight. `turns`: round-robin by server then
+   * user whatever the jobs cost, the policy before GPU time was measured.
    */
   fairBy?: 'gpu-time' | 'turns';
   /** Half-life of the GPU usage fair share goes by (default 1 h). */
   shareHalfLifeMs?: number;
+  /** A relax job waits at least this × its owner's relax GPU time today before it may start (relax.ts; default 0.5). */
+  relaxSlowdown?: number;
   /** GPU charges of jobs that finished before a restart (`JobStore.gpuChargesSince`), oldest first. */
   gpuHistory?: Iterable<PastCharge>;
   /** Times a job may be submitted before a lost backend fails it. */
@@ -79,7 +80,7 @@ interface Placement {
   preferredOn: ReadonlySet<Backend>;
 }
 
-interface Entry extends QueueItem, Stoppable {
+interface Entry extends ModeItem, Stoppable {
   job: Job;
   control: JobControl;
   limits: Limits;
@@ -93,6 +94,8 @@ interface Entry extends QueueItem, Stoppable {
   charged: number;
   /** The job's work (steps × pixels × batch, eta.ts), read once: ETAs need it on every pump. */
   units: number;
+  /** When a run in flight at a restart was adopted (gpu-time.ts measures it from there); null for the others. */
+  adoptedAt: number | null;
 }
 
 /** The expected cost of a job of a command that has never finished. */
@@ -100,13 +103,14 @@ const UNKNOWN_COST_MS = 1_000;
 const HOUR_MS = 3_600_000;
 const DEFAULT_OUTAGE_NOTICE_MS = 3_000;
 const DEFAULT_WAIT_FOR_BACKEND_MS = 600_000;
+const DEFAULT_RELAX_SLOWDOWN = 0.5;
 
 export class Scheduler implements JobAdopter {
   private readonly backends: readonly Backend[];
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly share: FairShare;
-  private readonly queue: FairQueue<Entry>;
+  private readonly queue: ModeQueue<Entry>;
   private readonly active = new Map<string, Entry>();
   private readonly slots = new SlotLedger();
   /** Every model some backend has; dropped when an inventory changes. */
@@ -134,7 +138,7 @@ export class Scheduler implements JobAdopter {
     this.limiter = new SubmissionLimiter(this.clock, options.usage);
     this.share = new FairShare(this.clock, options.shareHalfLifeMs ?? HOUR_MS);
     this.share.seed(options.gpuHistory ?? []);
-    this.queue = options.fairBy === 'gpu-time' ? new FairQueue<Entry>(this.share) : new FairQueue<Entry>();
+    this.queue = new ModeQueue<Entry>(options.fairBy === 'turns' ? undefined : this.share, this.clock, () => this.pump());
     this.stopper = new RunStopper<Entry>({
       clock: this.clock,
       logger: this.log,
@@ -182,8 +186,9 @@ export class Scheduler implements JobAdopter {
   submit(spec: JobSpec): Job {
     if (spec.id !== undefined && this.active.has(spec.id)) throw new Error(`job ${spec.id} is already in the scheduler`);
     const { limits, placement, user, guild } = this.admission(spec);
-    this.limiter.admit(spec.owner.userId, limits, user, guild);
-    const entry = this.newEntry(new Job(spec, this.clock.now()), limits, placement);
+    const mode = this.limiter.admit(spec.owner.userId, limits, user, guild, spec.modeRequest);
+    const { modeRequest: _request, ...admitted } = spec;
+    const entry = this.newEntry(new Job({ ...admitted, mode }, this.clock.now()), limits, placement);
     this.queue.push(entry);
     this.log.debug({ job: entry.id, user: entry.userId, command: spec.command }, 'job queued');
     this.pump();
@@ -193,11 +198,12 @@ export class Scheduler implements JobAdopter {
   /**
    * Throws what submit() would throw for this submission now (LimitError / UnavailableError), admitting and
    * recording nothing: callers run it before paying for expensive work (downloading and decoding attachments),
-   * then submit() checks again. Without a workflow, whether a backend can run it is not checked yet.
+   * then submit() checks again. Without a workflow, whether a backend can run it is not checked yet. Returns the
+   * mode the job would run in now.
    */
-  check(query: AdmissionQuery): void {
+  check(query: AdmissionQuery): JobMode {
     const { limits, user, guild } = this.admission(query);
-    this.limiter.check(query.owner.userId, limits, user, guild);
+    return this.limiter.check(query.owner.userId, limits, user, guild, query.modeRequest);
   }
 
   /**
@@ -344,6 +350,10 @@ export class Scheduler implements JobAdopter {
         continue;
       }
       this.hold(entry, backend);
+      entry.adoptedAt = this.clock.now();
+      // Charged as at dispatch, so the owner of a run in flight is behind a newcomer after a restart too.
+      entry.charged = entry.cost * (backend.costWeight ?? 1);
+      this.share.charge(entry, entry.charged);
       this.stopper.armTimeLimit(entry, f.dispatchedAt);
       this.attach(entry, backend, backend.follow(f.spec, f.promptId));
     }
@@ -359,6 +369,7 @@ export class Scheduler implements JobAdopter {
   /** Detaches from the backends and clears timers; jobs in flight are left to the backends. */
   close(): void {
     this.paused = true;
+    this.queue.close();
     for (const d of this.detach.splice(0)) d();
     for (const e of this.active.values()) this.stopper.clear(e);
     this.outages.stop();
@@ -491,10 +502,11 @@ export class Scheduler implements JobAdopter {
     this.release(entry);
     const stopped = this.stopper.endingOf(entry);
     // A run that never started (dequeued) or was lost (it runs again elsewhere) is charged nothing.
-    if (outcome.type !== 'lost' && job.data.startedAt !== null) {
-      control.chargeGpu(gpuTime(job.data.startedAt, outcome.executedUntil ?? this.clock.now(), backend));
-      this.share.charge(entry, job.gpuMs ?? 0);
-      this.limiter.chargeGpu(entry.userId, job.gpuMs ?? 0);
+    const gpuMs = outcome.type === 'lost' ? null : gpuTime({ startedAt: job.data.startedAt, adoptedAt: entry.adoptedAt }, outcome, this.clock.now(), backend);
+    if (gpuMs !== null) {
+      control.chargeGpu(gpuMs);
+      this.share.charge(entry, gpuMs);
+      this.limiter.chargeGpu(entry.userId, gpuMs, job.mode);
     }
     if (outcome.type === 'done') {
       this.averages.record(job.command, backend.name, this.clock.now() - startedAt, entry.units);
@@ -599,6 +611,10 @@ export class Scheduler implements JobAdopter {
       cost: this.expectedCost(job.command, units),
       charged: 0,
       units,
+      adoptedAt: null,
+      mode: job.mode,
+      // Read when the job is queued (also when restored): later relax jobs of a heavy relax user wait longer.
+      notBefore: job.mode === 'relax' ? this.clock.now() + this.limiter.relaxDelay(job.owner.userId, this.options.relaxSlowdown ?? DEFAULT_RELAX_SLOWDOWN) : 0,
       job,
       control: new JobControl(job, () => this.clock.now()),
       limits,

@@ -1,5 +1,6 @@
 // What the submission limiter remembers per user (the daily count and the last admission), behind one interface:
 // kept in memory for tests and the `run` CLI, kept in the job store by the bot so a restart resets no quota.
+import type { JobMode } from '../jobs/job.js';
 import { utcDay } from '../jobs/store.js';
 
 export interface SubmissionUsage {
@@ -11,10 +12,10 @@ export interface SubmissionUsage {
   record(userId: string, now: number): void;
   /** A refused attempt at `now`: starts the interval (`lastAt`), not counted in the day. */
   noteAttempt(userId: string, now: number): void;
-  /** GPU ms charged to the user's jobs that finished at or after `sinceMs`. */
-  gpuMsSince(userId: string, sinceMs: number): number;
+  /** GPU ms charged to the user's jobs (of one mode, or all) that finished at or after `sinceMs`. */
+  gpuMsSince(userId: string, sinceMs: number, mode?: JobMode): number;
   /** A finished job's GPU time (the store has it in the job's row already; memory keeps it here). */
-  chargeGpu(userId: string, ms: number, at: number): void;
+  chargeGpu(userId: string, ms: number, at: number, mode: JobMode): void;
 }
 
 /** Forgets everything with the process. */
@@ -40,16 +41,16 @@ export class MemoryUsage implements SubmissionUsage {
     this.last.set(userId, now);
   }
 
-  private readonly gpu = new Map<string, { at: number; ms: number }[]>();
+  private readonly gpu = new Map<string, { at: number; ms: number; mode: JobMode }[]>();
 
-  gpuMsSince(userId: string, sinceMs: number): number {
-    return (this.gpu.get(userId) ?? []).filter((c) => c.at >= sinceMs).reduce((sum, c) => sum + c.ms, 0);
+  gpuMsSince(userId: string, sinceMs: number, mode?: JobMode): number {
+    return (this.gpu.get(userId) ?? []).filter((c) => c.at >= sinceMs && (mode === undefined || c.mode === mode)).reduce((sum, c) => sum + c.ms, 0);
   }
 
-  chargeGpu(userId: string, ms: number, at: number): void {
+  chargeGpu(userId: string, ms: number, at: number, mode: JobMode): void {
     // Only this month's charges can count in a quota: older ones are dropped as new ones come.
     const monthAgo = at - 31 * 86_400_000;
-    this.gpu.set(userId, [...(this.gpu.get(userId) ?? []).filter((c) => c.at >= monthAgo), { at, ms }]);
+    this.gpu.set(userId, [...(this.gpu.get(userId) ?? []).filter((c) => c.at >= monthAgo), { at, ms, mode }]);
   }
 }
 
@@ -58,7 +59,7 @@ export interface UsageStore {
   addUsage(userId: string, amount?: number): number;
   usage(userId: string, day?: string): number;
   listByUser(userId: string, options: { limit: number }): readonly { createdAt: number }[];
-  gpuMsSince(userId: string, sinceMs: number): number;
+  gpuMsSince(userId: string, sinceMs: number, mode?: JobMode): number;
 }
 
 /**
@@ -77,7 +78,7 @@ export function storeUsage(store: UsageStore): SubmissionUsage {
     },
     // Kept in memory only: a restart forgives a refused attempt, never an admission.
     noteAttempt: (userId, now) => void last.set(userId, now),
-    gpuMsSince: (userId, sinceMs) => inStore(userId, 'read the GPU time', () => store.gpuMsSince(userId, sinceMs)),
+    gpuMsSince: (userId, sinceMs, mode) => inStore(userId, 'read the GPU time', () => store.gpuMsSince(userId, sinceMs, mode)),
     // The job's row carries its GPU time (written with its final state by persistence).
     chargeGpu: () => undefined,
   };

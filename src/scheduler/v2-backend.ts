@@ -18,7 +18,7 @@ import {
   type BackendRun,
   type CancelResult,
   type RunEvent,
-  stampExecutedUntil,
+  stampExecuted,
   type RunOutcome,
 } from './backend.js';
 import { readClassicInventory } from './classic-inventory.js';
@@ -220,7 +220,7 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
         });
         void run.finished.then(async (terminal) => {
       const at = this.clock.now();
-      wrapped.end(stampExecutedUntil(await this.outcome(run.promptId, terminal, spec), at));
+      wrapped.end(stampExecuted(await this.outcome(run.promptId, terminal, spec), at, terminal.executionMs));
     });
       },
       (error: unknown) => {

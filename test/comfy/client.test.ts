@@ -38,7 +38,8 @@ describe('a normal run (transcript 03)', () => {
     written = true;
     play(socket, ownerFrames(transcript, answer.prompt_id));
     const end = await run.finished;
-    expect(end).toEqual({ type: 'done', promptId: answer.prompt_id, outputs: history?.outputs });
+    // executionMs: the history entry's execution_start → execution_success timestamps.
+    expect(end).toEqual({ type: 'done', promptId: answer.prompt_id, outputs: history?.outputs, executionMs: 3 });
     expect(events.map((e) => e.type)).toEqual(['queued', 'started', 'node', 'node', 'node', 'output', 'done']);
     expect(h.stub.requestsTo('GET', '/api/queue')).toHaveLength(0);
   });

@@ -32,7 +32,8 @@ describe('history written after execution_success', () => {
     socket.sendJson({ type: 'execution_success', data: { prompt_id: id } });
     written = true;
     socket.sendJson({ type: 'executing', data: { node: null, prompt_id: id } });
-    await expect(run.finished).resolves.toEqual({ type: 'done', promptId: id, outputs: entry.outputs });
+    // executionMs: the entry's own execution_start → execution_success timestamps (3 ms in transcript 03).
+    await expect(run.finished).resolves.toEqual({ type: 'done', promptId: id, outputs: entry.outputs, executionMs: 3 });
   });
 
   it('retries history briefly when no executing{node:null} follows', async () => {
@@ -138,6 +139,23 @@ describe('stall watchdog and follow', () => {
     expect(followed.number).toBe(entry.prompt[0]);
     expect(c.follow(id)).not.toBe(followed); // a finished run is no longer tracked: following again starts afresh
     await expect(c.follow('unknown').finished).resolves.toMatchObject({ type: 'failed', reason: { kind: 'lost' } });
+  });
+
+  it("times an adopted prompt that ended while nobody listened by the server's timestamps, not by when it was found", async () => {
+    const stamped = (name: string, timestamp?: number): [string, Record<string, unknown>] => [name, { prompt_id: id, ...(timestamp === undefined ? {} : { timestamp }) }];
+    const withMessages = (messages: [string, Record<string, unknown>][], status_str = 'success'): HistoryEntry => ({ ...entry, status: { status_str, completed: status_str === 'success', messages } });
+    // Found an hour after it ended (the bot was down): it ran 2.5 s.
+    let current = withMessages([stamped('execution_start', 1_000), stamped('execution_cached', 1_001), stamped('execution_success', 3_500)]);
+    serve({ history: () => current });
+    const c = h.client();
+    await expect(c.follow(id).finished).resolves.toMatchObject({ type: 'done', executionMs: 2_500 });
+    current = withMessages([stamped('execution_start', 1_000), stamped('execution_interrupted', 1_700)], 'error');
+    await expect(c.follow(id).finished).resolves.toMatchObject({ type: 'interrupted', executionMs: 700 });
+    // No timestamps (an older server): no measure; the caller falls back to its own clock.
+    current = withMessages([stamped('execution_start'), stamped('execution_success')]);
+    const unstamped = await c.follow(id).finished;
+    expect(unstamped.type).toBe('done');
+    expect(unstamped).not.toHaveProperty('executionMs');
   });
 });
 

@@ -18,7 +18,7 @@ function row(extra: Partial<JobRow> = {}): JobRow {
     interaction: null, command: 'invert', params: {}, workflow: invertWorkflow(), images: [], backend: null, attempts: 0,
     error: null, outputs: null, delivery: 'none', deliveries: [], uploadLimit: null, parentId: null, parentOutput: null, parentAction: null,
     createdAt: 1, updatedAt: 1,
-    startedAt: null, finishedAt: null, gpuMs: null, ...extra,
+    startedAt: null, finishedAt: null, gpuMs: null, mode: 'fast', ...extra,
   };
 }
 
@@ -36,6 +36,7 @@ describe('specFromRow', () => {
         workflow: invertWorkflow(),
         params: {},
         images: [{ option: 'picture', filename: 'cat.png', path: picture.path, target: { nodeId: '10', matchedBy: 'title', ref: 'Source.image', input: 'image' } }],
+        mode: 'fast',
         outputs: ['12'],
         commandLimits: { perUserQueued: 2 },
       },
@@ -51,6 +52,11 @@ describe('specFromRow', () => {
     expect(specFromRow(row(), [picture], lookup).ok).toBe(true);
     expect(specFromRow(row({ guildId: 'guild-2' }), [picture], lookup).ok).toBe(false);
     expect(asked).toEqual([['invert', 'guild-1'], ['invert', 'guild-2']]);
+  });
+
+  it('keeps the mode the job was accepted in (a relax job stays relax after a restart)', () => {
+    const rebuilt = specFromRow(row({ mode: 'relax' }), [picture], commands);
+    expect(rebuilt.ok && rebuilt.spec.mode).toBe('relax');
   });
 
   it('runs a job without images again even when its command is gone', () => {

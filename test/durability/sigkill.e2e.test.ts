@@ -11,13 +11,19 @@ const SEED = Number(process.env.COMFYCORD_FAULT_SEED ?? 20261129);
 const KILLS = 8;
 const JOBS_PER_LIFE = 3;
 const USERS = ['700000000000000001', '700000000000000002', '700000000000000003'];
+/**
+ * Every submission must be accepted (the suite counts lost jobs, not refusals). Fair share by GPU time serves the
+ * member with the least GPU time first, so with one or two dispatches per life one member's jobs may wait for a few
+ * lives: room for all of a member's jobs (one per life) keeps the per-member queue limit out of the picture.
+ */
+const CONFIG = ['limits:', `  perUserQueued: ${KILLS + 2}`, ''].join('\n');
 
 let e2e: E2E;
 /** The bot process of the current life, stopped in afterAll if a test ends early. */
 let live: BotProcess | undefined;
 beforeAll(async () => {
   // A little time per node and step, so a run has a "running" stretch to be killed in.
-  e2e = await startE2E({ logLevel: 'info', comfy: { stepDelayMs: 20 } });
+  e2e = await startE2E({ logLevel: 'info', comfy: { stepDelayMs: 20 }, configYaml: CONFIG });
   for (const id of USERS) e2e.discord.addMember({ id, username: `user${id.slice(-1)}` });
 }, 60_000);
 afterAll(async () => {
@@ -90,7 +96,7 @@ it('loses no job and duplicates nothing when the bot is SIGKILLed at random poin
 
   for (let life = 0; life < KILLS; life += 1) {
     if (life > 0) {
-      bot = live = spawnBot(e2e, { dataDir: e2e.dataDir, logLevel: 'info' });
+      bot = live = spawnBot(e2e, { dataDir: e2e.dataDir, logLevel: 'info', configYaml: CONFIG });
       await botReady({ ...e2e, bot });
     }
     const phase = plan[life]!;
@@ -121,7 +127,7 @@ it('loses no job and duplicates nothing when the bot is SIGKILLed at random poin
     for (const job of armed.uploading) if (!open.includes(job)) points.set('mid-upload', (points.get('mid-upload') ?? 0) + 1);
   }
 
-  bot = live = spawnBot(e2e, { dataDir: e2e.dataDir, logLevel: 'info' });
+  bot = live = spawnBot(e2e, { dataDir: e2e.dataDir, logLevel: 'info', configYaml: CONFIG });
   await botReady({ ...e2e, bot });
   await e2e.discord
     .waitFor(() => tracker.openJobs().length === 0, { timeoutMs: 60_000, description: 'every job ended after the last restart' })

@@ -70,7 +70,7 @@ export function useSettingsWorld(commands: ReadonlyMap<string, CommandDefinition
   let current: { store: JobStore; cleanup(): void; deps: SettingsDeps } | undefined;
   beforeEach(() => {
     const { store, cleanup } = tempStore();
-    current = { store, cleanup, deps: { store, commands: () => commands } };
+    current = { store, cleanup, deps: { store, commands: () => commands, relaxDefault: false } };
   });
   afterEach(() => {
     current?.cleanup();

@@ -22,7 +22,7 @@ let deps: SettingsDeps;
 
 beforeEach(() => {
   ({ store, cleanup } = tempStore());
-  deps = { store, commands: () => new Map([['imagine', imagine]]) };
+  deps = { store, commands: () => new Map([['imagine', imagine]]), relaxDefault: false };
 });
 afterEach(() => cleanup());
 

@@ -1,6 +1,8 @@
 // Fair share by GPU time on the real scheduler (instant backends, manual clock): random arrivals and costs.
 import { describe, expect, it } from 'vitest';
 import { DecayedUsage, shareWeight } from '../../src/scheduler/fair-share.js';
+import { BackendDouble, output } from './backend-double.js';
+import { label, setup, spec } from './helpers.js';
 import { simulate, type SimJob, type SimRecord } from './share-sim.js';
 
 function generator(seed: number): (n: number) => number {
@@ -120,5 +122,32 @@ describe('fair share by GPU time', () => {
       // Shares differ by at most about one job per user (costs up to 90 s) against totals of many minutes.
       expect(Math.min(...perWeight) / Math.max(...perWeight), `round ${round}`).toBeGreaterThan(0.7);
     }
+  });
+
+  it("puts nobody behind for the bot's downtime: a restored user's jobs keep their turns after a restart", async () => {
+    // The SIGKILL suite's hang with fair share on: a run in flight at the kill ended while the bot was down; its
+    // owner was charged from its start to when the restarted bot found it ended, the whole downtime, and their
+    // jobs then waited behind everyone's (until the queue limit refused their next one).
+    const gpu = new BackendDouble('gpu1');
+    const { scheduler, clock } = setup({ backends: [gpu] });
+    const startedAt = clock.now() - 600_000;
+    const job = (user: string, n: number) => spec(user, { params: { label: `${user}${n}` } });
+    const [adopted] = scheduler.restore({
+      inFlight: [{ spec: job('ann', 0), backend: 'gpu1', promptId: 'p-ann', attempt: 1, dispatchedAt: startedAt, startedAt }],
+      queued: [job('ann', 1), job('bob', 1), job('cat', 1), job('ann', 2), job('bob', 2), job('cat', 2)],
+    });
+    (await gpu.running(0)).end({ type: 'done', outputs: [output('ann0')], executedUntil: clock.now() });
+    await adopted!.done;
+    const order: string[] = [];
+    for (let i = 1; i <= 6; i += 1) {
+      const run = await gpu.running(i);
+      order.push(label(run));
+      run.start();
+      clock.advance(1_000);
+      run.end({ type: 'done', outputs: [output(label(run))], executedUntil: clock.now() });
+    }
+    // Equal jobs of equal users: one each, then one each again.
+    expect(new Set(order.slice(0, 3))).toEqual(new Set(['ann1', 'bob1', 'cat1']));
+    expect(new Set(order.slice(3))).toEqual(new Set(['ann2', 'bob2', 'cat2']));
   });
 });

@@ -78,6 +78,33 @@ describe('GPU time of a finished job', () => {
     expect(lost.gpuMs).toBeNull();
   });
 
+  it("takes the server's own measure when the backend gives one (the cost weight still applies)", async () => {
+    const gpu = new WeightedDouble('gpu1', 2);
+    const { scheduler, clock } = setup({ backends: [gpu] });
+    const job = scheduler.submit(spec('ann'));
+    const run = await gpu.running(0);
+    run.start();
+    clock.advance(9_000); // the bot heard late: its own clock would say 9 s
+    run.end({ type: 'done', outputs: [output('a')], executedUntil: clock.now(), executionMs: 1_500 });
+    await job.done;
+    expect(job.gpuMs).toBe(3_000);
+  });
+
+  it("charges a run adopted after a restart from its adoption, never for the bot's downtime", async () => {
+    const { scheduler, clock, gpu } = setup();
+    // Started 10 minutes before the restart; the backend gives no measure of its own (as a v2 endpoint).
+    const startedAt = clock.now() - 600_000;
+    const [job] = scheduler.restore({
+      inFlight: [{ spec: spec('ann'), backend: 'gpu1', promptId: 'p-ann', attempt: 1, dispatchedAt: startedAt, startedAt }],
+      queued: [],
+    });
+    const run = await gpu.running(0);
+    clock.advance(2_000);
+    run.end({ type: 'done', outputs: [output('a')], executedUntil: clock.now() });
+    await job!.done;
+    expect(job!.gpuMs).toBe(2_000);
+  });
+
   it('is never charged for a run that did not start (dequeued by a cancel)', async () => {
     const { scheduler, gpu } = setup();
     const job = scheduler.submit(spec('ann'));
@@ -111,10 +138,15 @@ describe('the GPU-time migration', () => {
   it('adds the column to a database of the previous version; its finished jobs read as not measured', () => {
     const dir = tempDir();
     const clock = new ManualClock();
-    const old = openJobStore({ dataDir: dir, clock, migrations: MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.version === 5)) });
-    old.insertJob({ id: 'j1', promptId: 'p1', ownerId: 'ann', guildId: 'g1', channelId: 'c1', command: 'draw', params: {}, workflow: {} });
-    old.transition('j1', ['queued'], 'succeeded');
+    // Schema 4, before GPU time (its rows are written by hand: this store writes columns schema 4 lacks).
+    const old = openJobStore({ dataDir: dir, clock, migrations: MIGRATIONS.slice(0, 4) });
     old.close();
+    const raw = new Database(join(dir, 'comfycord.db'));
+    raw
+      .prepare(`INSERT INTO jobs (id, state, prompt_id, owner_id, guild_id, channel_id, command, params, workflow, created_at, updated_at, finished_at)
+                VALUES ('j1', 'succeeded', 'p1', 'ann', 'g1', 'c1', 'draw', '{}', '{}', 1, 1, 1)`)
+      .run();
+    raw.close();
     const store = open(dir, clock);
     expect(store.get('j1')?.gpuMs).toBeNull();
     expect(store.gpuMsSince('ann', 0)).toBe(0);

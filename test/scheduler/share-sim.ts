@@ -1,8 +1,8 @@
 // A discrete-event run of the real Scheduler on instant backends and a manual clock: jobs arrive at given times
 // and each runs for a given time once dispatched. Used by the fair-share property tests and the `gpu-share` bench.
 import { EventEmitter } from 'node:events';
-import type { JobSpec } from '../../src/jobs/job.js';
-import { stampExecutedUntil, type Backend, type BackendEvents, type BackendRun, type RunEvent, type RunOutcome } from '../../src/scheduler/backend.js';
+import type { JobMode, JobSpec } from '../../src/jobs/job.js';
+import { stampExecuted, type Backend, type BackendEvents, type BackendRun, type RunEvent, type RunOutcome } from '../../src/scheduler/backend.js';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
 import { ManualClock } from './manual-clock.js';
 
@@ -15,6 +15,8 @@ export interface SimJob {
   runMs: number;
   command?: string;
   roles?: string[];
+  /** Asked for with relax allowed (fast when absent). */
+  mode?: JobMode;
 }
 
 export interface SimRecord extends SimJob {
@@ -23,6 +25,45 @@ export interface SimRecord extends SimJob {
   gpuMs: number;
   /** Dispatches (of anyone) between this job's arrival and its own dispatch. */
   dispatchesWaited: number;
+  /** The backend it ran on, and the mode it ran in. */
+  backend: string;
+  ranAs: JobMode;
+  /** Its place in the order of all dispatches. */
+  dispatchSeq: number;
+}
+
+/**
+ * How far relax jobs got in fast jobs' way. For each fast job, the relax jobs dispatched before it that were still
+ * running when it arrived or started while it waited, counted per backend: the most on one backend for one fast
+ * job (relax's promise: ≤ 1 per backend of capacity 1), and the most that started while it waited.
+ */
+export function relaxAhead(records: readonly SimRecord[]): { maxPerBackend: number; maxStartedWhileWaiting: number; fastJobs: number } {
+  const relax = records.filter((r) => r.ranAs === 'relax');
+  const fast = records.filter((r) => r.ranAs === 'fast');
+  let maxPerBackend = 0;
+  let maxStartedWhileWaiting = 0;
+  for (const f of fast) {
+    const ahead = relax.filter((r) => r.dispatchSeq < f.dispatchSeq && r.endedAt > f.at);
+    const perBackend = new Map<string, number>();
+    for (const r of ahead) perBackend.set(r.backend, (perBackend.get(r.backend) ?? 0) + 1);
+    maxPerBackend = Math.max(maxPerBackend, ...perBackend.values());
+    // Dispatches from its arrival on: those counted in its dispatchesWaited.
+    const arrivedAtSeq = f.dispatchSeq - f.dispatchesWaited;
+    maxStartedWhileWaiting = Math.max(maxStartedWhileWaiting, ahead.filter((r) => r.dispatchSeq >= arrivedAtSeq).length);
+  }
+  return { maxPerBackend, maxStartedWhileWaiting, fastJobs: fast.length };
+}
+
+/** A small deterministic generator (mulberry32): the same workload every run; `random(n)` is an integer in [0, n). */
+export function seededRandom(seed: number): (n: number) => number {
+  let state = seed >>> 0;
+  return (n) => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
 }
 
 type Pending = { at: number; fire: () => void };
@@ -80,6 +121,9 @@ export async function simulate(options: { backends: number; jobs: SimJob[]; sche
     new InstantBackend(`gpu${i}`, (spec, run) => {
       const record = records.get(spec.id!)!;
       record.dispatchedAt = clock.now();
+      record.backend = `gpu${i}`;
+      record.dispatchSeq = dispatches;
+      record.ranAs = spec.mode ?? 'fast';
       record.dispatchesWaited = dispatches - dispatchCount.get(spec.id!)!;
       dispatches += 1;
       pending.push({
@@ -87,7 +131,7 @@ export async function simulate(options: { backends: number; jobs: SimJob[]; sche
         fire: () => {
           run.emit({ type: 'started' });
           const end = clock.now() + record.runMs;
-          pending.push({ at: end, fire: () => run.resolve(stampExecutedUntil({ type: 'done', outputs: [] }, clock.now())) });
+          pending.push({ at: end, fire: () => run.resolve(stampExecuted({ type: 'done', outputs: [] }, clock.now(), undefined)) });
         },
       });
     }),
@@ -116,13 +160,14 @@ export async function simulate(options: { backends: number; jobs: SimJob[]; sche
     await flush();
     while (next < arrivals.length && arrivals[next]!.job.at <= clock.now()) {
       const { job, id } = arrivals[next++]!;
-      records.set(id, { ...job, dispatchedAt: NaN, endedAt: NaN, gpuMs: NaN, dispatchesWaited: NaN });
+      records.set(id, { ...job, dispatchedAt: NaN, endedAt: NaN, gpuMs: NaN, dispatchesWaited: NaN, backend: '', ranAs: 'fast', dispatchSeq: NaN });
       dispatchCount.set(id, dispatches);
       const spec: JobSpec = {
         id,
         owner: { userId: job.userId, guildId: job.guildId, roles: job.roles ?? [] },
         command: job.command ?? 'draw',
         workflow: { '1': { class_type: 'KSampler', inputs: {} } },
+        ...(job.mode ? { modeRequest: { preferred: job.mode, relaxAllowed: true } } : {}),
       };
       const submitted = scheduler.submit(spec);
       done.push(

@@ -31,6 +31,7 @@ describe.each(ENGINES)('on $name', (engine) => {
         blockedPatterns: [],
         blockedReply: null,
         queue: 'open',
+        allowRelax: null,
       });
     });
 

@@ -369,6 +369,25 @@ describe.each(ENGINES)('the store on $name', (engine) => {
     });
   });
 
+  describe('modes', () => {
+    it("keeps each job's mode and each member's chosen mode, and sums GPU time by mode", () => {
+      const { store, clock } = setup();
+      expect(store.insertJob(newJob('fast-1')).mode).toBe('fast');
+      expect(store.insertJob(newJob('relax-1', { mode: 'relax' })).mode).toBe('relax');
+      for (const [id, gpuMs] of [['fast-1', 4_000], ['relax-1', 9_000]] as const) {
+        store.transition(id, ['queued'], 'succeeded', { gpuMs, finishedAt: clock.now() });
+      }
+      expect(store.gpuMsSince('user-1', 0)).toBe(13_000);
+      expect(store.gpuMsSince('user-1', 0, 'fast')).toBe(4_000);
+      expect(store.gpuMsSince('user-1', 0, 'relax')).toBe(9_000);
+      expect(store.userMode('user-1')).toBe('fast');
+      store.setUserMode('user-1', 'relax');
+      store.setUserMode('user-1', 'relax');
+      expect(store.userMode('user-1')).toBe('relax');
+      expect(store.userMode('user-2')).toBe('fast');
+    });
+  });
+
   describe('persistence', () => {
     it('keeps everything across close and reopen', () => {
       const { store, dataDir } = setup();

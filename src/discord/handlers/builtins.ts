@@ -21,7 +21,7 @@ import { commandsIn, type BackendHandle, type BotContext } from '../wiring/conte
 const EPHEMERAL = { flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;
 
 function settingsDeps(ctx: BotContext, guildId: string | null): SettingsDeps {
-  return { store: ctx.store, commands: () => commandsIn(ctx, guildId) };
+  return { store: ctx.store, commands: () => commandsIn(ctx, guildId), relaxDefault: ctx.config.relax.allowed };
 }
 
 function isAdmin(interaction: ChatInputCommandInteraction): boolean {

@@ -1,7 +1,8 @@
 // `/info` for every member: reads their GPU time from the job store and their limits as admission would.
 import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
-import { guildLimitOverrides } from '../../policy/index.js';
-import { gpuPeriods } from '../../scheduler/limits.js';
+import { guildLimitOverrides, modeRequest } from '../../policy/index.js';
+import { gpuPeriods, LimitError } from '../../scheduler/limits.js';
+import { decideMode } from '../../scheduler/relax.js';
 import { renderInfo } from '../infoReply.js';
 import { accessOf } from '../wiring/access.js';
 import type { BotContext } from '../wiring/context.js';
@@ -15,7 +16,16 @@ export async function handleInfo(ctx: BotContext, interaction: ChatInputCommandI
   const owner = { userId, guildId, roles: [...(accessOf(interaction)?.roleIds ?? [])] };
   const settings = guildId ? ctx.store.guildSettings(guildId) : null;
   const limits = ctx.scheduler.limitsFor({ owner, command: '', ...(settings && guildId ? { limitOverrides: guildLimitOverrides(guildId, settings) } : {}) });
-  const { day, month } = gpuPeriods(Date.now());
+  const now = Date.now();
+  const { day, month } = gpuPeriods(now);
+  const request = modeRequest(ctx.store, userId, settings, ctx.config.relax.allowed);
+  let next: 'fast' | 'relax' | null;
+  try {
+    next = decideMode(ctx.store, userId, limits, request, now);
+  } catch (error) {
+    if (!(error instanceof LimitError)) throw error;
+    next = null;
+  }
   const mine = ctx.scheduler.jobs().filter((job) => job.owner.userId === userId);
   const waits = ctx.store
     .listByUser(userId, { limit: RECENT_JOBS })
@@ -24,6 +34,9 @@ export async function handleInfo(ctx: BotContext, interaction: ChatInputCommandI
   const view = {
     gpuTodayMs: ctx.store.gpuMsSince(userId, day.start),
     gpuMonthMs: ctx.store.gpuMsSince(userId, month.start),
+    fastTodayMs: ctx.store.gpuMsSince(userId, day.start, 'fast'),
+    fastMonthMs: ctx.store.gpuMsSince(userId, month.start, 'fast'),
+    mode: { ...request, next },
     dailyLimitMs: limits.dailyGpuMinutes === undefined ? null : limits.dailyGpuMinutes * 60_000,
     monthlyLimitMs: limits.monthlyGpuMinutes === undefined ? null : limits.monthlyGpuMinutes * 60_000,
     waiting: mine.filter((job) => job.state === 'queued').length,

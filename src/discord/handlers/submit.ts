@@ -7,7 +7,7 @@ import { persistJob } from '../../jobs/persistence.js';
 import { jobSpecFromPrepared } from '../../jobs/spec.js';
 import type { JobParent } from '../../jobs/store-types.js';
 import { instrumentJob } from '../../ops/instrument.js';
-import { applyDefaults, auditJob, checkAccess, checkPrompt, dmSettings, guildLimitOverrides, promptOptionNames, type AuditOutcome } from '../../policy/index.js';
+import { applyDefaults, auditJob, checkAccess, checkPrompt, dmSettings, guildLimitOverrides, modeRequest, promptOptionNames, type AuditOutcome } from '../../policy/index.js';
 import { LimitError } from '../../scheduler/limits.js';
 import { UnavailableError } from '../../scheduler/errors.js';
 import type { AdmissionQuery } from '../../scheduler/scheduler.js';
@@ -94,6 +94,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
       command: definition.name,
       ...(definition.limits ? { commandLimits: definition.limits } : {}),
       ...(settings && owner.guildId ? { limitOverrides: guildLimitOverrides(owner.guildId, settings) } : {}),
+      modeRequest: modeRequest(ctx.store, owner.userId, interaction.guildId ? settings : null, ctx.config.relax.allowed),
     };
     try {
       ctx.scheduler.check(query);
@@ -138,8 +139,12 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
     return refused({ outcome: 'invalid', message: error.message });
   }
   const files = Object.fromEntries(Object.entries(images).map(([option, image]) => [option, { filename: image.filename, path: image.saved.path }]));
-  const { limitOverrides } = checked.query;
-  const spec = { ...jobSpecFromPrepared(checked.prepared, owner, files, definition.limits), ...(limitOverrides ? { limitOverrides } : {}) };
+  const { limitOverrides, modeRequest: request } = checked.query;
+  const spec = {
+    ...jobSpecFromPrepared(checked.prepared, owner, files, definition.limits),
+    ...(limitOverrides ? { limitOverrides } : {}),
+    ...(request ? { modeRequest: request } : {}),
+  };
   let job: Job;
   try {
     job = ctx.scheduler.submit(spec);

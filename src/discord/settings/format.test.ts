@@ -27,11 +27,11 @@ describe('formatDefaults', () => {
 
 describe('formatGuildSettings', () => {
   it('describes a guild with nothing set', () => {
-    const text = formatGuildSettings(guildSettingsSchema.parse({}));
+    const text = formatGuildSettings(guildSettingsSchema.parse({}), false);
     expect(text).toContain('Commands: usable everywhere, by everyone.');
     expect(text).toContain('Moderator roles: none');
     expect(text).toMatch(/Reply to a blocked prompt: \(standard\) /);
     expect(text).toContain("This server's jobs: taken as usual");
-    expect(formatGuildSettings(guildSettingsSchema.parse({ queue: 'paused' }))).toContain("This server's jobs: paused (they wait until /comfy resume)");
+    expect(formatGuildSettings(guildSettingsSchema.parse({ queue: 'paused' }), false)).toContain("This server's jobs: paused (they wait until /comfy resume)");
   });
 });

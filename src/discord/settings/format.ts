@@ -3,6 +3,7 @@ import type { GuildSettings, UserDefaults } from '../../jobs/store-settings.js';
 import type { AccessRefusal } from '../../policy/access.js';
 import type { DroppedDefault } from '../../policy/defaults.js';
 import { DEFAULT_BLOCKED_REPLY } from '../../policy/moderation.js';
+import { relaxAllowed } from '../../policy/relax.js';
 
 export const channelMention = (id: string): string => `<#${id}>`;
 export const roleMention = (id: string): string => `<@&${id}>`;
@@ -47,7 +48,8 @@ const QUEUE_TEXT = {
   draining: 'draining (new ones refused until /comfy resume)',
 } as const;
 
-export function formatGuildSettings(settings: GuildSettings): string {
+/** `relaxDefault`: the config's `relax.allowed`, which applies while the server's admins have not said. */
+export function formatGuildSettings(settings: GuildSettings, relaxDefault: boolean): string {
   const lines: string[] = [];
   const rules = Object.entries(settings.commands).filter(([, rule]) => (rule.channels?.length ?? 0) + (rule.roles?.length ?? 0) > 0);
   lines.push(rules.length === 0 ? 'Commands: usable everywhere, by everyone.' : 'Commands:');
@@ -66,5 +68,7 @@ export function formatGuildSettings(settings: GuildSettings): string {
   lines.push(`Blocked patterns: ${settings.blockedPatterns.length === 0 ? 'none' : settings.blockedPatterns.map((p) => `\`${p}\``).join(', ')}`);
   lines.push(`Reply to a blocked prompt: ${settings.blockedReply ?? `(standard) ${DEFAULT_BLOCKED_REPLY}`}`);
   lines.push(`This server's jobs: ${QUEUE_TEXT[settings.queue]}`);
+  const relax = relaxAllowed(settings, relaxDefault) ? 'allowed' : 'not allowed';
+  lines.push(`Relax mode: ${relax}${settings.allowRelax === null ? " (the bot's default)" : ''}`);
   return lines.join('\n');
 }

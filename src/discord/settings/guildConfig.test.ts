@@ -100,6 +100,16 @@ describe('moderators and spoilers', () => {
     expect(settings.store.guildSettings('1').gridOriginals).toBe(false);
   });
 
+  it('allows relax mode and stops; show says whether it is the bot default', async () => {
+    expect(await run('show', {})).toContain("Relax mode: not allowed (the bot's default)");
+    expect(await run('relax', {})).toBe('Say on: True or on: False.');
+    expect(await run('relax', { on: true })).toMatch(/^Relax mode is now allowed here/);
+    expect(settings.store.guildSettings('1').allowRelax).toBe(true);
+    expect(await run('show', {})).toMatch(/^Relax mode: allowed$/m);
+    expect(await run('relax', { on: false })).toMatch(/^Relax mode is now off here/);
+    expect(settings.store.guildSettings('1').allowRelax).toBe(false);
+  });
+
   it('turns spoilers off again', async () => {
     await run('spoiler', { on: true });
     expect(await run('spoiler', { on: false })).toBe('Results are no longer posted as spoilers.');

@@ -116,6 +116,17 @@ const originals: Run = (interaction) => {
   return { patch: { gridOriginals: on }, done: on ? 'A batch\'s original files are now attached under its grid.' : 'A batch\'s original files now come with its Files button only.' };
 };
 
+const relax: Run = (interaction) => {
+  const on = optionalBoolean(interaction, 'on');
+  if (on === undefined) throw new SettingsError('Say on: True or on: False.');
+  return {
+    patch: { allowRelax: on },
+    done: on
+      ? "Relax mode is now allowed here: members may choose it with /settings mode, and once a member's fast GPU time is used up their jobs run in relax instead of being refused."
+      : "Relax mode is now off here: every job runs fast and counts in its member's GPU time; once that is used up, jobs are refused until it resets.",
+  };
+};
+
 /** Exactly one of `word` and `pattern`. */
 function wordOrPattern(interaction: SettingsInteraction): { kind: 'word' | 'pattern'; text: string } {
   const word = optionalString(interaction, 'word')?.trim();
@@ -159,7 +170,7 @@ const replyText: Run = (interaction) => {
 };
 
 const SUBCOMMANDS: Record<string, Run> = {
-  show: (_interaction, _deps, settings) => formatGuildSettings(settings),
+  show: (_interaction, deps, settings) => formatGuildSettings(settings, deps.relaxDefault),
   allow,
   disallow,
   'role-limits': roleLimits,
@@ -167,6 +178,7 @@ const SUBCOMMANDS: Record<string, Run> = {
   'moderator-remove': moderator(false),
   spoiler,
   originals,
+  relax,
   block,
   unblock,
   reply: replyText,

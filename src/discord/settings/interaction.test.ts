@@ -41,7 +41,7 @@ describe('option helpers', () => {
   });
 
   it('find commands with or without the slash, and name unknown ones', () => {
-    const deps = { store: {} as never, commands: () => new Map([['imagine', commandFixture()]]) };
+    const deps = { store: {} as never, commands: () => new Map([['imagine', commandFixture()]]), relaxDefault: false };
     expect(commandNamed(deps, '/imagine').name).toBe('imagine');
     expect(() => commandNamed(deps, 'paint')).toThrow('There is no command /paint.');
   });

@@ -29,12 +29,14 @@ export interface SettingsInteraction {
   reply(options: SettingsReply): Promise<unknown>;
 }
 
-export type SettingsStore = Pick<JobStore, 'guildSettings' | 'setGuildSettings' | 'userDefaults' | 'setUserDefaults'>;
+export type SettingsStore = Pick<JobStore, 'guildSettings' | 'setGuildSettings' | 'userDefaults' | 'setUserDefaults' | 'userMode' | 'setUserMode'>;
 
 export interface SettingsDeps {
   store: SettingsStore;
   /** The commands loaded now (a function, because command files reload). */
   commands: () => ReadonlyMap<string, CommandDefinition>;
+  /** Whether relax mode is allowed where a server has not said (the config's `relax.allowed`; also DMs). */
+  relaxDefault: boolean;
 }
 
 const MESSAGE_MAX = 2000;

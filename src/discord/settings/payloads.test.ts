@@ -13,9 +13,9 @@ function walk(options: readonly { name: string; description: string; options?: r
 }
 
 describe('settingsCommandPayload', () => {
-  it('offers show, set and clear, with required options before optional ones', () => {
+  it('offers show, set, clear and mode, with required options before optional ones', () => {
     const payload = settingsCommandPayload();
-    expect(payload.options?.map((o) => o.name)).toEqual(['show', 'set', 'clear']);
+    expect(payload.options?.map((o) => o.name)).toEqual(['show', 'set', 'clear', 'mode']);
     for (const sub of payload.options ?? []) {
       const required = ('options' in sub ? (sub.options ?? []) : []).map((o) => ('required' in o ? o.required === true : false));
       expect(required).toEqual([...required].sort((a, b) => Number(b) - Number(a)));

@@ -51,7 +51,7 @@ export function settingsCommandPayload(): RESTPostAPIChatInputApplicationCommand
   return {
     name: 'settings',
     type: ApplicationCommandType.ChatInput,
-    description: 'Your saved option values for each command',
+    description: 'Your saved option values for each command, and your mode (fast or relax)',
     contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
     integration_types: [ApplicationIntegrationType.GuildInstall],
     options: [
@@ -64,6 +64,18 @@ export function settingsCommandPayload(): RESTPostAPIChatInputApplicationCommand
       sub('clear', 'Forget your saved values of a command (or of one option)', [
         command(true),
         { type: ApplicationCommandOptionType.String, name: 'option', description: 'Only this option', required: false, autocomplete: true },
+      ]),
+      sub('mode', 'Fast (counts in your GPU time) or relax (waits for fast jobs, saves your fast time)', [
+        {
+          type: ApplicationCommandOptionType.String,
+          name: 'mode',
+          description: 'fast or relax',
+          required: true,
+          choices: [
+            { name: 'fast', value: 'fast' },
+            { name: 'relax', value: 'relax' },
+          ],
+        },
       ]),
     ],
   };
@@ -104,6 +116,9 @@ export function comfyConfigGroup(): APIApplicationCommandSubcommandGroupOption {
         { type: ApplicationCommandOptionType.Boolean, name: 'on', description: 'On or off', required: true },
       ]),
       sub('originals', 'Attach a batch\'s original files under its grid (else: the Files button)', [
+        { type: ApplicationCommandOptionType.Boolean, name: 'on', description: 'On or off', required: true },
+      ]),
+      sub('relax', 'Allow relax mode: slower jobs that do not use up fast GPU time', [
         { type: ApplicationCommandOptionType.Boolean, name: 'on', description: 'On or off', required: true },
       ]),
       sub('block', 'Refuse prompts with a word or pattern', blocked('block')),

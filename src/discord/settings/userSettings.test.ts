@@ -84,3 +84,19 @@ describe('settingsAutocomplete', () => {
     expect(settingsAutocomplete({ name: 'value', value: '' }, 'imagine', commands)).toEqual([]);
   });
 });
+
+describe('/settings mode', () => {
+  it('keeps the member\'s mode, says where relax is not allowed, and refuses a mode that does not exist', async () => {
+    expect(settings.store.userMode('42')).toBe('fast');
+    expect(await run('mode', { mode: 'relax' })).toBe(
+      'Your jobs now run in relax where it is allowed: after every fast job, and not counted in your fast GPU time. Relax is not allowed here, so your jobs here still run fast.',
+    );
+    expect(settings.store.userMode('42')).toBe('relax');
+    settings.store.setGuildSettings('1', { allowRelax: true });
+    expect(await run('mode', { mode: 'relax' })).toBe('Your jobs now run in relax where it is allowed: after every fast job, and not counted in your fast GPU time.');
+    expect(await run('mode', { mode: 'slow' })).toBe('"slow" is not a mode; choose fast or relax.');
+    expect(settings.store.userMode('42')).toBe('relax');
+    expect(await run('mode', { mode: 'fast' })).toMatch(/^Your jobs now run fast/);
+    expect(settings.store.userMode('42')).toBe('fast');
+  });
+});

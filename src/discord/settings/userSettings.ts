@@ -1,6 +1,8 @@
 // `/settings show | set | clear`: a member's saved option values, checked against the command as it is now.
 import { checkDefault, checkDefaults } from '../../policy/defaults.js';
 import { checkPrompt } from '../../policy/moderation.js';
+import { relaxAllowed } from '../../policy/relax.js';
+import { JOB_MODES, type JobMode } from '../../jobs/job.js';
 import { OptionError } from '../../templates/errors.js';
 import type { CommandDefinition } from '../../templates/definition.js';
 import { formatDefaults } from './format.js';
@@ -13,6 +15,8 @@ import {
   type SettingsDeps,
   type SettingsInteraction,
 } from './interaction.js';
+
+const isJobMode = (value: string): value is JobMode => (JOB_MODES as readonly string[]).includes(value);
 
 function show(interaction: SettingsInteraction, deps: SettingsDeps): string {
   const name = optionalString(interaction, 'command');
@@ -65,7 +69,18 @@ function clear(interaction: SettingsInteraction, deps: SettingsDeps): string {
   return `Cleared ${option} of /${command.name}.`;
 }
 
-const SUBCOMMANDS = { show, set, clear } as const;
+/** `/settings mode fast|relax`: kept per member, used in every server that allows relax. */
+function mode(interaction: SettingsInteraction, deps: SettingsDeps): string {
+  const chosen = requiredString(interaction, 'mode');
+  if (!isJobMode(chosen)) throw new SettingsError(`"${chosen}" is not a mode; choose fast or relax.`);
+  deps.store.setUserMode(interaction.user.id, chosen);
+  if (chosen === 'fast') return 'Your jobs now run fast: they count in your GPU time, and run in relax only once it is used up where relax is allowed.';
+  const here = interaction.guildId === null ? relaxAllowed(null, deps.relaxDefault) : relaxAllowed(deps.store.guildSettings(interaction.guildId), deps.relaxDefault);
+  const note = here ? '' : ' Relax is not allowed here, so your jobs here still run fast.';
+  return `Your jobs now run in relax where it is allowed: after every fast job, and not counted in your fast GPU time.${note}`;
+}
+
+const SUBCOMMANDS = { show, set, clear, mode } as const;
 
 /** Runs `/settings …` and answers ephemerally; bad input gets a plain sentence, never a stack trace. */
 export function handleSettings(interaction: SettingsInteraction, deps: SettingsDeps): Promise<void> {

@@ -188,7 +188,7 @@ function runCard(ctx: BotContext, job: Job, place: CardPlace): void {
   const card = followJobCard({
     job,
     editor: cardEditor(ctx, job.id, place.transport, channelId, owner, place.editBucket),
-    base: cardBase(ctx, { id: job.id, ownerId: job.owner.userId, guildId: job.owner.guildId, command: job.command, params: job.params }),
+    base: cardBase(ctx, { id: job.id, ownerId: job.owner.userId, guildId: job.owner.guildId, command: job.command, params: job.params, mode: job.mode }),
     position: () => ctx.scheduler.position(job.id),
     queueSize: () => ctx.scheduler.jobs().filter((j) => j.state === 'queued').length,
     // A frame that fails to encode is reported where the card asks for it (latestPreview), not here as well.
@@ -218,7 +218,7 @@ function runCard(ctx: BotContext, job: Job, place: CardPlace): void {
  * What every state of a job's card shows: its command's prompt and follow-up actions (as the command file says
  * now), its parameters and, for a job made by an action, the link to its parent's card.
  */
-export function cardBase(ctx: BotContext, job: Pick<JobRow, 'id' | 'ownerId' | 'guildId' | 'command' | 'params'>): Omit<CardView, 'state'> {
+export function cardBase(ctx: BotContext, job: Pick<JobRow, 'id' | 'ownerId' | 'guildId' | 'command' | 'params' | 'mode'>): Omit<CardView, 'state'> {
   const definition = commandFor(ctx, job.guildId, job.command);
   return {
     jobId: job.id,
@@ -228,6 +228,7 @@ export function cardBase(ctx: BotContext, job: Pick<JobRow, 'id' | 'ownerId' | '
     params: displayParams(job.params),
     actions: definition?.actions ?? [],
     parent: parentOf(ctx, job.id),
+    relax: job.mode === 'relax',
   };
 }
 
