@@ -14,6 +14,7 @@
 const INVISIBLE = /[\u00ad\u200b-\u200d\u2060\ufeff]/g;
 const LATIN_DIACRITICS = /[\u0300-\u036f]/g;
 const LEET_BASE: Readonly<Record<string, string>> = { '0': 'o', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i' };
+const LEET = /[0134579@$!]/;
 const TOKEN = /\S+/g;
 const LETTER = /\p{L}/u;
 const SPELLED_OUT = /(?<![\p{L}\p{N}])(?:[\p{L}\p{N}][\s.\-_*+]){2,}[\p{L}\p{N}](?![\p{L}\p{N}])/gu;
@@ -23,11 +24,18 @@ export function foldText(text: string): string {
   return text.normalize('NFKD').replace(LATIN_DIACRITICS, '').replace(INVISIBLE, '').toLowerCase();
 }
 
-/** Look-alikes are read as letters only in tokens that hold a letter, so "1024" or "4" stay numbers. */
+/**
+ * Look-alikes are read as letters only in tokens that hold a letter, so "1024" or "4" stay numbers. Tokens without
+ * a look-alike are passed over untouched: most prompts have none, and the check stays cheap on long ones.
+ */
 function unleet(folded: string, one: 'i' | 'l'): string {
-  return folded.replace(TOKEN, (token) =>
-    LETTER.test(token) ? [...token].map((char) => (char === '1' ? one : (LEET_BASE[char] ?? char))).join('') : token,
-  );
+  if (!LEET.test(folded)) return folded;
+  return folded.replace(TOKEN, (token) => {
+    if (!LEET.test(token) || !LETTER.test(token)) return token;
+    let read = '';
+    for (const char of token) read += char === '1' ? one : (LEET_BASE[char] ?? char);
+    return read;
+  });
 }
 
 export interface FoldedForms {

@@ -98,6 +98,18 @@ export async function checkPrompt(
   return { blocked: true, reply, matched: { option: texts[Math.floor(match.text / 2)]!.option, kind: 'pattern', term: match.pattern } };
 }
 
+/** Exercises the word matcher's code on every kind of character before a member's prompt does. */
+const WARM_UP = { blockedWords: ['warm up', 'c++'], text: 'W4rm-up: a p.r.o.m.p.t with ｆｕｌｌｗｉｄｔｈ, ü, \u200b and नमस्ते' };
+
+/**
+ * At start-up: runs the checks once, so the first member's prompt pays neither for the checker's cold code nor for
+ * compiling `settings`' lists (the operator's DM lists, which a config file does not cap in length).
+ */
+export async function warmUpChecks(settings: GuildSettings): Promise<void> {
+  wordLists.get(WARM_UP.blockedWords).firstMatch(foldedForms(WARM_UP.text));
+  await checkPrompt(settings, { text: WARM_UP.text }, ['text']);
+}
+
 /**
  * The options whose values are free text a member types: what checkPrompt looks at. Choices are left out (their
  * values come from the command file or the server's lists), and so are hidden options (fixed by the admin).

@@ -9,34 +9,75 @@
 import { AhoCorasick, NO_ENTRY } from './ahoCorasick.js';
 import { foldText, type FoldedForms } from './fold.js';
 
-/** A word token, a whitespace run, or any other single character (code point). */
-const TOKEN = /[\p{L}\p{N}\p{M}]+|\s+|[^]/gu;
-const WORD_TOKEN = /^[\p{L}\p{N}\p{M}]/u;
-const WHITESPACE = /^\s/u;
+/** What a character is to the tokeniser: part of a word, whitespace, or a token on its own. */
+const OTHER = 0;
+const WORD = 1;
+const BLANK = 2;
+const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
+const BLANK_CHAR = /\s/u;
+/** The ASCII range by table (prompts are mostly ASCII); the rest by the same classes the old regex used. */
+const ASCII_KIND = new Uint8Array(128).map((_, code) => {
+  const char = String.fromCharCode(code);
+  return WORD_CHAR.test(char) ? WORD : BLANK_CHAR.test(char) ? BLANK : OTHER;
+});
+
+function kindOf(codePoint: number): number {
+  if (codePoint < 128) return ASCII_KIND[codePoint]!;
+  const char = String.fromCodePoint(codePoint);
+  return WORD_CHAR.test(char) ? WORD : BLANK_CHAR.test(char) ? BLANK : OTHER;
+}
+
 /** Every whitespace run is this one token, in lists and prompts alike. */
 const SPACE = 0;
 
-/** Token ids of a folded text; `intern` adds unknown tokens to the vocabulary (lists), else they are -1. */
-function tokenIds(text: string, vocabulary: Map<string, number>, intern: boolean): { ids: number[]; word: boolean[] } {
-  const ids: number[] = [];
-  const word: boolean[] = [];
-  TOKEN.lastIndex = 0;
-  for (let match = TOKEN.exec(text); match !== null; match = TOKEN.exec(text)) {
-    const token = match[0];
-    if (WHITESPACE.test(token)) {
-      ids.push(SPACE);
-      word.push(false);
-      continue;
-    }
-    let id = vocabulary.get(token);
-    if (id === undefined && intern) {
-      id = vocabulary.size;
-      vocabulary.set(token, id);
-    }
-    ids.push(id ?? -1);
-    word.push(WORD_TOKEN.test(token));
+/** A folded text as token ids (`ids[0..count)`), and which of them are word tokens. */
+interface Tokens {
+  ids: Int32Array;
+  word: Uint8Array;
+  count: number;
+}
+
+/** Reused by every scan (scans are synchronous), grown to the longest text seen: a check allocates no arrays. */
+const scratch: Tokens = { ids: new Int32Array(256), word: new Uint8Array(256), count: 0 };
+
+/**
+ * Splits a folded text into token ids: `intern` adds unknown tokens to the vocabulary (lists), else they are -1
+ * (a prompt's token no entry has). Fills and returns `scratch`, valid until the next call.
+ */
+function tokenize(text: string, vocabulary: Map<string, number>, intern: boolean): Tokens {
+  if (scratch.ids.length < text.length) {
+    scratch.ids = new Int32Array(text.length);
+    scratch.word = new Uint8Array(text.length);
   }
-  return { ids, word };
+  const { ids, word } = scratch;
+  let count = 0;
+  for (let at = 0; at < text.length; ) {
+    const first = text.codePointAt(at)!;
+    const kind = kindOf(first);
+    let end = at + (first > 0xffff ? 2 : 1);
+    if (kind !== OTHER) {
+      while (end < text.length) {
+        const next = text.codePointAt(end)!;
+        if (kindOf(next) !== kind) break;
+        end += next > 0xffff ? 2 : 1;
+      }
+    }
+    if (kind === BLANK) {
+      ids[count] = SPACE;
+    } else {
+      const token = text.slice(at, end);
+      let id = vocabulary.get(token);
+      if (id === undefined && intern) {
+        id = vocabulary.size;
+        vocabulary.set(token, id);
+      }
+      ids[count] = id ?? -1;
+    }
+    word[count++] = kind === WORD ? 1 : 0;
+    at = end;
+  }
+  scratch.count = count;
+  return scratch;
 }
 
 /** A code point's symbol for the character automaton. */
@@ -57,7 +98,10 @@ export class WordMatcher {
     // A word that folds to nothing (only accents or invisible characters) would match everywhere.
     const kept = folded.filter(({ folded }) => folded !== '');
     this.words = kept.map(({ word }) => word);
-    this.tokens = new AhoCorasick(kept.map(({ folded }) => tokenIds(folded, this.vocabulary, true).ids));
+    this.tokens = new AhoCorasick(kept.map(({ folded }) => {
+      const { ids, count } = tokenize(folded, this.vocabulary, true);
+      return Array.from(ids.subarray(0, count));
+    }));
     this.chars = new AhoCorasick(kept.map(({ folded }) => codePoints(folded.replace(/\s+/g, ''))));
   }
 
@@ -79,15 +123,15 @@ export class WordMatcher {
   }
 
   private wholeWordIn(text: string): number {
-    const { ids, word } = tokenIds(text, this.vocabulary, false);
-    const last = ids.length - 1;
+    const { ids, word, count } = tokenize(text, this.vocabulary, false);
+    const last = count - 1;
     let state = this.tokens.root;
     for (let at = 0; at <= last; at++) {
       state = this.tokens.next(state, ids[at]!);
       for (let s = this.firstOutput(this.tokens, state); s !== NO_ENTRY; s = this.tokens.shorterOutput(s)) {
         const entry = this.tokens.entryEndingAt(s);
         const start = at - this.tokens.lengths[entry]! + 1;
-        if ((start === 0 || !word[start - 1]) && (at === last || !word[at + 1])) return entry;
+        if ((start === 0 || word[start - 1] === 0) && (at === last || word[at + 1] === 0)) return entry;
       }
     }
     return NO_ENTRY;
@@ -95,8 +139,10 @@ export class WordMatcher {
 
   private anywhereIn(run: string): number {
     let state = this.chars.root;
-    for (const char of run) {
-      state = this.chars.next(state, char.codePointAt(0)!);
+    for (let at = 0; at < run.length; ) {
+      const codePoint = run.codePointAt(at)!;
+      at += codePoint > 0xffff ? 2 : 1;
+      state = this.chars.next(state, codePoint);
       const s = this.firstOutput(this.chars, state);
       if (s !== NO_ENTRY) return this.chars.entryEndingAt(s);
     }
