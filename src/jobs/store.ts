@@ -141,6 +141,7 @@ export class JobStore {
   private readonly files: InputFiles;
   private readonly now: () => number;
   private readonly statements = new Map<string, Statement>();
+  private readonly parsedSettings = new Map<string, { text: string; settings: GuildSettings }>();
   /** Inputs saved by saveInput whose job row is not written yet. */
   private readonly claimed = new Set<string>();
 
@@ -427,12 +428,22 @@ export class JobStore {
     ).all({ since: options.sinceMs, limit: options.limit, ...(byGuild && options.guildId !== null ? { guild: options.guildId } : {}) }) as GpuUserTotal[];
   }
 
+  /**
+   * A guild's settings, read for every job. The parsed object is kept with the text it came from and handed out
+   * again while the stored text is unchanged (another process may write it): a job does not parse a long blocked
+   * list again, and the checks find that list's compiled form by identity. Callers must not change it.
+   */
   guildSettings(guildId: string): GuildSettings {
     const row = this.sql('SELECT settings FROM guild_settings WHERE guild_id = ?').get(guildId) as
       | { settings: string }
       | undefined;
     const what = `stored settings of guild ${guildId}`;
-    return parseSettings(guildSettingsSchema, row ? parseJson(row.settings, what) : {}, `invalid ${what}`);
+    if (!row) return parseSettings(guildSettingsSchema, {}, `invalid ${what}`);
+    const known = this.parsedSettings.get(guildId);
+    if (known?.text === row.settings) return known.settings;
+    const settings = parseSettings(guildSettingsSchema, parseJson(row.settings, what), `invalid ${what}`);
+    this.parsedSettings.set(guildId, { text: row.settings, settings });
+    return settings;
   }
 
   /** Guilds that have stored settings. */
