@@ -456,10 +456,12 @@ export class JobStore {
     return this.db.transaction(() => {
       const merged = { ...this.guildSettings(guildId), ...patch };
       const settings = parseSettings(guildSettingsSchema, merged, `invalid settings for guild ${guildId}`);
+      const text = JSON.stringify(settings);
       this.sql(
         `INSERT INTO guild_settings (guild_id, settings, updated_at) VALUES (?, ?, ?)
          ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
-      ).run(guildId, JSON.stringify(settings), this.now());
+      ).run(guildId, text, this.now());
+      this.parsedSettings.set(guildId, { text, settings });
       return settings;
     })();
   }

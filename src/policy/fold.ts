@@ -15,7 +15,6 @@ const INVISIBLE = /[\u00ad\u200b-\u200d\u2060\ufeff]/g;
 const LATIN_DIACRITICS = /[\u0300-\u036f]/g;
 const LEET_BASE: Readonly<Record<string, string>> = { '0': 'o', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i' };
 const LEET = /[0134579@$!]/;
-const TOKEN = /\S+/g;
 const LETTER = /\p{L}/u;
 const SPELLED_OUT = /(?<![\p{L}\p{N}])(?:[\p{L}\p{N}][\s.\-_*+]){2,}[\p{L}\p{N}](?![\p{L}\p{N}])/gu;
 
@@ -24,18 +23,49 @@ export function foldText(text: string): string {
   return text.normalize('NFKD').replace(LATIN_DIACRITICS, '').replace(INVISIBLE, '').toLowerCase();
 }
 
+/** Which ASCII codes are look-alikes, for the scan; the replacement goes by LEET_BASE. */
+const IS_LEET = new Uint8Array(128);
+for (const char of [...Object.keys(LEET_BASE), '1']) IS_LEET[char.charCodeAt(0)] = 1;
+const LEET_ALL = /[0134579@$!]/g;
+const asI = (char: string) => (char === '1' ? 'i' : LEET_BASE[char]!);
+const asL = (char: string) => (char === '1' ? 'l' : LEET_BASE[char]!);
+const WHITESPACE = /\s/;
+
+function isSpace(code: number): boolean {
+  return code < 128 ? code === 32 || (code >= 9 && code <= 13) : WHITESPACE.test(String.fromCharCode(code));
+}
+
+/** Whether the letter test needs the regex: a non-ASCII code unit (a surrogate pair is tested whole). */
+function isLetterAt(text: string, at: number): boolean {
+  const code = text.charCodeAt(at);
+  if (code < 128) return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
+  return LETTER.test(code >= 0xd800 && code <= 0xdbff ? text.slice(at, at + 2) : text[at]!);
+}
+
 /**
- * Look-alikes are read as letters only in tokens that hold a letter, so "1024" or "4" stay numbers. Tokens without
- * a look-alike are passed over untouched: most prompts have none, and the check stays cheap on long ones.
+ * Look-alikes are read as letters only in tokens (runs of non-whitespace) that hold a letter, so "1024" or "4"
+ * stay numbers. One pass by character codes, copying only the tokens it changes: a long prompt costs little.
  */
 function unleet(folded: string, one: 'i' | 'l'): string {
   if (!LEET.test(folded)) return folded;
-  return folded.replace(TOKEN, (token) => {
-    if (!LEET.test(token) || !LETTER.test(token)) return token;
-    let read = '';
-    for (const char of token) read += char === '1' ? one : (LEET_BASE[char] ?? char);
-    return read;
-  });
+  let read = '';
+  let copied = 0;
+  for (let at = 0; at < folded.length; ) {
+    while (at < folded.length && isSpace(folded.charCodeAt(at))) at++;
+    const start = at;
+    let letter = false;
+    let leet = false;
+    for (; at < folded.length; at++) {
+      const code = folded.charCodeAt(at);
+      if (isSpace(code)) break;
+      if (code < 128 && IS_LEET[code] === 1) leet = true;
+      else if (!letter) letter = isLetterAt(folded, at);
+    }
+    if (!letter || !leet) continue;
+    read += folded.slice(copied, start) + folded.slice(start, at).replace(LEET_ALL, one === 'i' ? asI : asL);
+    copied = at;
+  }
+  return copied === 0 ? folded : read + folded.slice(copied);
 }
 
 export interface FoldedForms {

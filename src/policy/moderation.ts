@@ -6,7 +6,7 @@
 import type { GuildSettings } from '../jobs/store-settings.js';
 import type { CommandDefinition } from '../templates/definition.js';
 import { MAX_STRING_LENGTH } from '../templates/file-schema.js';
-import { foldedForms } from './fold.js';
+import { foldText, foldedForms } from './fold.js';
 import { PatternSet, type DisabledPattern } from './patterns.js';
 import { WordMatcher } from './wordMatcher.js';
 
@@ -84,8 +84,12 @@ export async function checkPrompt(
   for (const option of stringOptionNames) {
     const value = params[option];
     if (typeof value !== 'string' || value.length === 0) continue;
+    if (!words) {
+      texts.push({ option, value, folded: foldText(value) });
+      continue;
+    }
     const forms = foldedForms(value);
-    const word = words?.firstMatch(forms);
+    const word = words.firstMatch(forms);
     if (word) return { blocked: true, reply, matched: { option, kind: 'word', term: word } };
     texts.push({ option, value, folded: forms.variants[0]! });
   }

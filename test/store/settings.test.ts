@@ -92,9 +92,10 @@ describe('reading guild settings for every job', () => {
     s.setGuildSettings('1', { blockedWords: ['gore'] });
     const first = s.guildSettings('1');
     expect(s.guildSettings('1')).toBe(first);
-    s.setGuildSettings('1', { blockedWords: ['gore', 'blood'] });
+    const written = s.setGuildSettings('1', { blockedWords: ['gore', 'blood'] });
     const second = s.guildSettings('1');
     expect(second).not.toBe(first);
+    expect(second).toBe(written);
     expect(second.blockedWords).toEqual(['gore', 'blood']);
     // Written by another process (a second store, a hand edit): seen at once.
     writeRaw(`UPDATE guild_settings SET settings = '{"blockedWords":["mud"]}' WHERE guild_id = '1'`);
