@@ -102,15 +102,22 @@ export async function checkPrompt(
   return { blocked: true, reply, matched: { option: texts[Math.floor(match.text / 2)]!.option, kind: 'pattern', term: match.pattern } };
 }
 
-/** Exercises the word matcher's code on every kind of character before a member's prompt does. */
-const WARM_UP = { blockedWords: ['warm up', 'c++'], text: 'W4rm-up: a p.r.o.m.p.t with ｆｕｌｌｗｉｄｔｈ, ü, \u200b and नमस्ते' };
+/**
+ * Text that takes every branch of folding and matching (look-alikes, spelled-out runs, symbols, fullwidth,
+ * invisible and other scripts), long enough for V8 to optimise the loops before a member's prompt does.
+ */
+const WARM_UP = {
+  blockedWords: ['warm up', 'c++', 'nude'],
+  text: 'W4rm-up: a p.r.o.m.p.t, n u d 3, c+ + with ｆｕｌｌｗｉｄｔｈ, ü, \u200b and नमस्ते; '.repeat(40),
+};
 
 /**
- * At start-up: runs the checks once, so the first member's prompt pays neither for the checker's cold code nor for
- * compiling `settings`' lists (the operator's DM lists, which a config file does not cap in length).
+ * At start-up: runs the checks a few times, so the first member's prompt pays neither for the checker's cold code
+ * nor for compiling `settings`' lists (the operator's DM lists, which a config file does not cap in length).
  */
 export async function warmUpChecks(settings: GuildSettings): Promise<void> {
-  wordLists.get(WARM_UP.blockedWords).firstMatch(foldedForms(WARM_UP.text));
+  const matcher = wordLists.get(WARM_UP.blockedWords);
+  for (let round = 0; round < 5; round++) matcher.firstMatch(foldedForms(WARM_UP.text));
   await checkPrompt(settings, { text: WARM_UP.text }, ['text']);
 }
 
