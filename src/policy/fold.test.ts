@@ -32,3 +32,26 @@ describe('foldedForms', () => {
     expect(foldedForms('A cat')).toEqual({ variants: ['a cat'], runs: [] });
   });
 });
+
+describe('look-alike variants', () => {
+  /** The first implementation: every whitespace-separated token holding a letter, mapped character by character. */
+  const LEET: Record<string, string> = { '0': 'o', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i' };
+  const reference = (folded: string, one: string) =>
+    folded.replace(/\S+/g, (token) => (/\p{L}/u.test(token) ? [...token].map((c) => (c === '1' ? one : (LEET[c] ?? c))).join('') : token));
+
+  it('read every token exactly as the first, character-by-character implementation did', () => {
+    let seed = 17;
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return Math.floor((seed / 0x80000000) * n);
+    };
+    const alphabet = ['a', 'k', '1', '0', '3', '4', '5', '7', '@', '$', '!', '9', '-', ' ', '\u00a0', '\u3000', '\n', 'ж', '𐐨', '🍑', 'é'];
+    for (let round = 0; round < 300; round++) {
+      const text = Array.from({ length: 1 + random(30) }, () => alphabet[random(alphabet.length)]).join('');
+      const folded = foldText(text);
+      const expected = [...new Set([folded, reference(folded, 'i'), reference(folded, 'l')])];
+      expect(foldedForms(text).variants, JSON.stringify(text)).toEqual(expected);
+    }
+  });
+});
+

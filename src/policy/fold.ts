@@ -14,7 +14,7 @@
 const INVISIBLE = /[\u00ad\u200b-\u200d\u2060\ufeff]/g;
 const LATIN_DIACRITICS = /[\u0300-\u036f]/g;
 const LEET_BASE: Readonly<Record<string, string>> = { '0': 'o', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i' };
-const LEET = /[0134579@$!]/;
+const LEET = /[013457@$!]/;
 const LETTER = /\p{L}/u;
 const SPELLED_OUT = /(?<![\p{L}\p{N}])(?:[\p{L}\p{N}][\s.\-_*+]){2,}[\p{L}\p{N}](?![\p{L}\p{N}])/gu;
 
@@ -26,7 +26,7 @@ export function foldText(text: string): string {
 /** Which ASCII codes are look-alikes, for the scan; the replacement goes by LEET_BASE. */
 const IS_LEET = new Uint8Array(128);
 for (const char of [...Object.keys(LEET_BASE), '1']) IS_LEET[char.charCodeAt(0)] = 1;
-const LEET_ALL = /[0134579@$!]/g;
+const LEET_ALL = /[013457@$!]/g;
 const asI = (char: string) => (char === '1' ? 'i' : LEET_BASE[char]!);
 const asL = (char: string) => (char === '1' ? 'l' : LEET_BASE[char]!);
 const WHITESPACE = /\s/;
