@@ -23,17 +23,19 @@ export function foldText(text: string): string {
   return text.normalize('NFKD').replace(LATIN_DIACRITICS, '').replace(INVISIBLE, '').toLowerCase();
 }
 
-/** Which ASCII codes are look-alikes, for the scan; the replacement goes by LEET_BASE. */
-const IS_LEET = new Uint8Array(128);
-for (const char of [...Object.keys(LEET_BASE), '1']) IS_LEET[char.charCodeAt(0)] = 1;
-const LEET_ALL = /[013457@$!]/g;
-const asI = (char: string) => (char === '1' ? 'i' : LEET_BASE[char]!);
-const asL = (char: string) => (char === '1' ? 'l' : LEET_BASE[char]!);
+/** ASCII look-alike codes to the code of the letter they stand for (0: none); "1" is handled apart. */
+const LEET_TO = new Uint16Array(128);
+for (const [char, letter] of Object.entries(LEET_BASE)) LEET_TO[char.charCodeAt(0)] = letter.charCodeAt(0);
+const ONE = 0x31;
+const I = 0x69;
+const L = 0x6c;
 const WHITESPACE = /\s/;
 
 function isSpace(code: number): boolean {
   return code < 128 ? code === 32 || (code >= 9 && code <= 13) : WHITESPACE.test(String.fromCharCode(code));
 }
+
+const isLeet = (code: number) => code === ONE || (code < 128 && LEET_TO[code] !== 0);
 
 /** Whether the letter test needs the regex: a non-ASCII code unit (a surrogate pair is tested whole). */
 function isLetterAt(text: string, at: number): boolean {
@@ -42,14 +44,22 @@ function isLetterAt(text: string, at: number): boolean {
   return LETTER.test(code >= 0xd800 && code <= 0xdbff ? text.slice(at, at + 2) : text[at]!);
 }
 
+function fromCodes(codes: Uint16Array): string {
+  let text = '';
+  for (let at = 0; at < codes.length; at += 8192) text += String.fromCharCode(...codes.subarray(at, at + 8192));
+  return text;
+}
+
 /**
- * Look-alikes are read as letters only in tokens (runs of non-whitespace) that hold a letter, so "1024" or "4"
- * stay numbers. One pass by character codes, copying only the tokens it changes: a long prompt costs little.
+ * The text, then (when they differ) its look-alikes read as letters with 1 as i, then with 1 as l. Look-alikes are
+ * read only in tokens (runs of non-whitespace) that hold a letter, so "1024" or "4" stay numbers. One pass over
+ * character codes, whatever the number of tokens: a long prompt full of look-alikes costs little more than one
+ * without.
  */
-function unleet(folded: string, one: 'i' | 'l'): string {
-  if (!LEET.test(folded)) return folded;
-  let read = '';
-  let copied = 0;
+function lookAlikeVariants(folded: string): string[] {
+  if (!LEET.test(folded)) return [folded];
+  let codes: Uint16Array | null = null;
+  const ones: number[] = [];
   for (let at = 0; at < folded.length; ) {
     while (at < folded.length && isSpace(folded.charCodeAt(at))) at++;
     const start = at;
@@ -58,14 +68,29 @@ function unleet(folded: string, one: 'i' | 'l'): string {
     for (; at < folded.length; at++) {
       const code = folded.charCodeAt(at);
       if (isSpace(code)) break;
-      if (code < 128 && IS_LEET[code] === 1) leet = true;
+      if (isLeet(code)) leet = true;
       else if (!letter) letter = isLetterAt(folded, at);
     }
     if (!letter || !leet) continue;
-    read += folded.slice(copied, start) + folded.slice(start, at).replace(LEET_ALL, one === 'i' ? asI : asL);
-    copied = at;
+    if (!codes) {
+      codes = new Uint16Array(folded.length);
+      for (let i = 0; i < folded.length; i++) codes[i] = folded.charCodeAt(i);
+    }
+    for (let i = start; i < at; i++) {
+      const code = codes[i]!;
+      if (code === ONE) {
+        codes[i] = I;
+        ones.push(i);
+      } else if (code < 128 && LEET_TO[code] !== 0) {
+        codes[i] = LEET_TO[code]!;
+      }
+    }
   }
-  return copied === 0 ? folded : read + folded.slice(copied);
+  if (!codes) return [folded];
+  const withI = fromCodes(codes);
+  if (ones.length === 0) return [folded, withI];
+  for (const i of ones) codes[i] = L;
+  return [folded, withI, fromCodes(codes)];
 }
 
 export interface FoldedForms {
@@ -77,8 +102,6 @@ export interface FoldedForms {
 
 export function foldedForms(text: string): FoldedForms {
   const folded = foldText(text);
-  const variants = [...new Set([folded, unleet(folded, 'i'), unleet(folded, 'l')])];
   const joined = (folded.match(SPELLED_OUT) ?? []).map((run) => run.replace(/[\s.\-_*+]/g, ''));
-  const runs = joined.flatMap((run) => [run, unleet(run, 'i'), unleet(run, 'l')]);
-  return { variants, runs: [...new Set(runs)] };
+  return { variants: lookAlikeVariants(folded), runs: [...new Set(joined.flatMap(lookAlikeVariants))] };
 }
