@@ -108,7 +108,12 @@ export async function checkPrompt(
  */
 const WARM_UP = {
   blockedWords: ['warm up', 'c++', 'nude'],
-  text: 'W4rm-up: a p.r.o.m.p.t, n u d 3, c+ + with ｆｕｌｌｗｉｄｔｈ, ü, \u200b and नमस्ते; '.repeat(40),
+  text: [
+    'W4rm-up: a p.r.o.m.p.t, n u d 3, c+ + with ｆｕｌｌｗｉｄｔｈ, ü, \u200b and नमस्ते; '.repeat(20),
+    'a '.repeat(500) + 'n1', // a long spelled-out run, with a look-alike
+    'n1c3 b00k '.repeat(60),
+    '.,;'.repeat(100),
+  ].join(' '),
 };
 
 /**
