@@ -55,3 +55,27 @@ describe('look-alike variants', () => {
   });
 });
 
+describe('spelled-out runs', () => {
+  /** The first implementation: one regular expression with lookbehind, separators removed from each match. */
+  const SPELLED_OUT = /(?<![\p{L}\p{N}])(?:[\p{L}\p{N}][\s.\-_*+]){2,}[\p{L}\p{N}](?![\p{L}\p{N}])/gu;
+  const reference = (folded: string) => (folded.match(SPELLED_OUT) ?? []).map((run) => run.replace(/[\s.\-_*+]/g, ''));
+
+  it('are found exactly where the first, regex implementation found them', () => {
+    let seed = 23;
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return Math.floor((seed / 0x80000000) * n);
+    };
+    // No look-alikes, so the runs come without variants.
+    let withRuns = 0;
+    const alphabet = ['a', 'b', 'z', '2', '9', ' ', ' ', '.', '-', '_', '*', '+', '\u00a0', '\n', ',', '?', 'ж', '𐐨', '🍑', '\u0915'];
+    for (let round = 0; round < 500; round++) {
+      const folded = foldText(Array.from({ length: 1 + random(25) }, () => alphabet[random(alphabet.length)]).join(''));
+      const expected = reference(folded);
+      if (expected.length > 0) withRuns++;
+      expect(foldedForms(folded).runs, JSON.stringify(folded)).toEqual([...new Set(expected)]);
+    }
+    expect(withRuns).toBeGreaterThan(25);
+  });
+});
+

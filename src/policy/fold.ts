@@ -16,7 +16,7 @@ const LATIN_DIACRITICS = /[\u0300-\u036f]/g;
 const LEET_BASE: Readonly<Record<string, string>> = { '0': 'o', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i' };
 const LEET = /[013457@$!]/;
 const LETTER = /\p{L}/u;
-const SPELLED_OUT = /(?<![\p{L}\p{N}])(?:[\p{L}\p{N}][\s.\-_*+]){2,}[\p{L}\p{N}](?![\p{L}\p{N}])/gu;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
 /** Case, compatibility forms, Latin accents and invisible characters: what both words and prompts go through. */
 export function foldText(text: string): string {
@@ -100,8 +100,58 @@ export interface FoldedForms {
   runs: string[];
 }
 
+/** A letter or digit (by code point): what a spelled-out run is made of. */
+function isLetterOrDigit(codePoint: number): boolean {
+  if (codePoint < 128) return (codePoint >= 97 && codePoint <= 122) || (codePoint >= 65 && codePoint <= 90) || (codePoint >= 48 && codePoint <= 57);
+  return LETTER_OR_DIGIT.test(String.fromCodePoint(codePoint));
+}
+
+/** One of the separators a spelled-out word may use between its letters. */
+function isRunSeparator(codePoint: number): boolean {
+  if (codePoint < 128) return codePoint === 0x2e || codePoint === 0x2d || codePoint === 0x5f || codePoint === 0x2a || codePoint === 0x2b || isSpace(codePoint);
+  return codePoint <= 0xffff && isSpace(codePoint);
+}
+
+const width = (codePoint: number) => (codePoint > 0xffff ? 2 : 1);
+
+/**
+ * Spelled-out runs, joined: single letters or digits, each apart from the next by one separator (whitespace . - _
+ * * +), at least three, with no letter or digit touching either end ("a n.u.d.e" → "anude"). A run's last letter
+ * may not start a longer word: "a b c1" has none, "a b c d1" is "abc". One pass by code points.
+ */
+function spelledOutRuns(folded: string): string[] {
+  const runs: string[] = [];
+  let previousIsLetter = false;
+  for (let at = 0; at < folded.length; ) {
+    const first = folded.codePointAt(at)!;
+    const letter = isLetterOrDigit(first);
+    if (!letter || previousIsLetter) {
+      previousIsLetter = letter;
+      at += width(first);
+      continue;
+    }
+    // Single letters, one separator apart: `chars` are their code points, `end` is just past the last one.
+    const chars = [first];
+    let end = at + width(first);
+    for (;;) {
+      if (end >= folded.length || !isRunSeparator(folded.codePointAt(end)!)) break;
+      const next = folded.codePointAt(end + 1);
+      if (next === undefined || !isLetterOrDigit(next)) break;
+      chars.push(next);
+      end += 1 + width(next);
+    }
+    // The last letter counts only if no letter or digit follows it (else it begins a word).
+    const followed = end < folded.length && isLetterOrDigit(folded.codePointAt(end)!);
+    const kept = followed ? chars.length - 1 : chars.length;
+    if (kept >= 3) runs.push(String.fromCodePoint(...chars.slice(0, kept)));
+    // Nothing after the scan can start a run with the letters it passed: carry on at its end.
+    previousIsLetter = followed;
+    at = end;
+  }
+  return runs;
+}
+
 export function foldedForms(text: string): FoldedForms {
   const folded = foldText(text);
-  const joined = (folded.match(SPELLED_OUT) ?? []).map((run) => run.replace(/[\s.\-_*+]/g, ''));
-  return { variants: lookAlikeVariants(folded), runs: [...new Set(joined.flatMap(lookAlikeVariants))] };
+  return { variants: lookAlikeVariants(folded), runs: [...new Set(spelledOutRuns(folded).flatMap(lookAlikeVariants))] };
 }

@@ -103,17 +103,16 @@ export async function checkPrompt(
 }
 
 /**
- * Text that takes every branch of folding and matching (look-alikes, spelled-out runs, symbols, fullwidth,
- * invisible and other scripts), long enough for V8 to optimise the loops before a member's prompt does.
+ * Texts that take every branch of folding and matching (look-alikes, spelled-out runs, symbols, fullwidth,
+ * invisible and other scripts), long enough for V8 to optimise the loops before a member's prompt does. One is
+ * plain ASCII and one is not: V8 compiles each regular expression apart for each of the two kinds of string.
  */
 const WARM_UP = {
   blockedWords: ['warm up', 'c++', 'nude'],
-  text: [
-    'W4rm-up: a p.r.o.m.p.t, n u d 3, c+ + with ｆｕｌｌｗｉｄｔｈ, ü, \u200b and नमस्ते; '.repeat(20),
-    'a '.repeat(500) + 'n1', // a long spelled-out run, with a look-alike
-    'n1c3 b00k '.repeat(60),
-    '.,;'.repeat(100),
-  ].join(' '),
+  texts: [
+    ['W4rm-up: a p.r.o.m.p.t, n u d 3, c+ + b00k; '.repeat(20), 'a '.repeat(500) + '1', 'n1c3 b00k '.repeat(60), '.,;'.repeat(100)].join(' '),
+    'W4rm-up: ｆｕｌｌｗｉｄｔｈ, ü, \u200b, n u d 3 and नमस्ते; '.repeat(40),
+  ],
 };
 
 /**
@@ -122,8 +121,9 @@ const WARM_UP = {
  */
 export async function warmUpChecks(settings: GuildSettings): Promise<void> {
   const matcher = wordLists.get(WARM_UP.blockedWords);
-  for (let round = 0; round < 5; round++) matcher.firstMatch(foldedForms(WARM_UP.text));
-  await checkPrompt(settings, { text: WARM_UP.text }, ['text']);
+  for (let round = 0; round < 5; round++) for (const text of WARM_UP.texts) matcher.firstMatch(foldedForms(text));
+  const [ascii, other] = WARM_UP.texts;
+  await checkPrompt(settings, { ascii, other }, ['ascii', 'other']);
 }
 
 /**
