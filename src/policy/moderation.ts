@@ -110,8 +110,8 @@ export async function checkPrompt(
 const WARM_UP = {
   blockedWords: ['warm up', 'c++', 'nude'],
   texts: [
-    ['W4rm-up: a p.r.o.m.p.t, n u d 3, c+ + b00k; '.repeat(20), 'a '.repeat(500) + '1', 'n1c3 b00k '.repeat(60), '.,;'.repeat(100)].join(' '),
-    'W4rm-up: ｆｕｌｌｗｉｄｔｈ, ü, \u200b, n u d 3 and नमस्ते; '.repeat(40),
+    ['W4rm-up: a p.r.o.m.p.t, n u d 3, c+ + b00k; '.repeat(20), 'a '.repeat(1500) + '1', 'n1c3 b00k '.repeat(100), '.,;'.repeat(300)].join(' '),
+    'W4rm-up: ｆｕｌｌｗｉｄｔｈ, ü, \u200b, n u d 3 and नमस्ते; '.repeat(100),
   ],
 };
 
@@ -123,7 +123,8 @@ export async function warmUpChecks(settings: GuildSettings): Promise<void> {
   const matcher = wordLists.get(WARM_UP.blockedWords);
   for (let round = 0; round < 5; round++) for (const text of WARM_UP.texts) matcher.firstMatch(foldedForms(text));
   const [ascii, other] = WARM_UP.texts;
-  await checkPrompt(settings, { ascii, other }, ['ascii', 'other']);
+  const verdict = await checkPrompt(settings, { ascii, other }, ['ascii', 'other']);
+  if (verdict.blocked && verdict.matched.kind === 'too-long') throw new Error(`the warm-up text is ${verdict.matched.term}, over the limit`);
 }
 
 /**
