@@ -1,6 +1,6 @@
 // Aho–Corasick over sequences of integer symbols: finds every entry ending at each position of a text in one
 // left-to-right pass, so the cost of a scan is linear in the text (plus the matches reported) whatever the number
-// of entries. Used twice by the blocked-word matcher: over tokens (whole words and phrases) and over characters
+// of entries (an edge is found by binary search among a state's edges, at most log₂ of the list's size). Used twice by the blocked-word matcher: over tokens (whole words and phrases) and over characters
 // (words inside spelled-out runs). Edges are kept flat (sorted per state, binary-searched) rather than a Map per
 // state: a 10,000-word list is a few typed arrays, and a scan allocates nothing.
 
@@ -84,7 +84,7 @@ export class AhoCorasick {
     return ROOT;
   }
 
-  /** The state after reading `symbol` (NONE for a symbol no entry has: back to the root). */
+  /** The state after reading `symbol`; a negative symbol (one no entry has) starts over at the root. */
   next(state: number, symbol: number): number {
     return symbol < 0 ? ROOT : this.step(state, symbol);
   }
