@@ -15,7 +15,7 @@ import { resumeJobCard } from './discord/wiring/cardSession.js';
 import { deliverPending, showUnrecoverable } from './discord/wiring/recoveredCards.js';
 import { releaseLibvipsCache } from './media/libvips.js';
 import { PreviewEncoder } from './media/preview.js';
-import { dmPolicyProblems } from './policy/index.js';
+import { dmPolicyProblems, dmSettings, warmUpChecks } from './policy/index.js';
 import { healthReport, instrumentBackends, instrumentJob, instrumentQueue } from './ops/instrument.js';
 import { createMetrics } from './ops/metrics.js';
 import { startOpsServer, type OpsServer } from './ops/server.js';
@@ -171,6 +171,7 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
 
     // Warmed only when some server has patterns: otherwise the thread starts with the first pattern a server adds.
     undo.push(anyBlockedPatterns(config, store, logger) ? await startPatternWorker() : stopPatternWorker);
+    await warmUpChecks(dmSettings(config.dmPolicy));
 
     // Servers' own commands (`/comfy command add`) live in the store; a broken one is logged and left out.
     const { set: guildCommands, problems: guildCommandProblems } = GuildCommandSet.from(store.guildCommands());

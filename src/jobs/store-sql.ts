@@ -146,6 +146,8 @@ const SETTINGS_ATTEMPTS = 5;
 export class SqlJobStore implements JobStore {
   /** Inputs saved by saveInput whose job row is not written yet. */
   private readonly claimed = new Set<string>();
+  /** Each guild's parsed settings with the stored text they came from (see guildSettings). */
+  private readonly parsedSettings = new Map<string, { settings: GuildSettings; stored: string }>();
   /** The fencing number of the leader lease this store took, if it took one: every write carries it. */
   private fence: number | null = null;
   /**
@@ -487,6 +489,11 @@ export class SqlJobStore implements JobStore {
     );
   }
 
+  /**
+   * A guild's settings, read for every job. The parsed object is kept with the text it came from and handed out
+   * again while the stored text is unchanged (another process may write it): a job does not parse a long blocked
+   * list again, and the checks find that list's compiled form by identity. Callers must not change it.
+   */
   guildSettings(guildId: string): GuildSettings {
     return this.readGuildSettings(guildId).settings;
   }
@@ -494,8 +501,12 @@ export class SqlJobStore implements JobStore {
   private readGuildSettings(guildId: string): { settings: GuildSettings; stored: string | null } {
     const row = this.db.all<{ settings: string }>('SELECT settings FROM guild_settings WHERE guild_id = @guildId', { guildId })[0];
     const what = `stored settings of guild ${guildId}`;
-    const settings = parseSettings(guildSettingsSchema, row ? parseJson(row.settings, what) : {}, `invalid ${what}`);
-    return { settings, stored: row?.settings ?? null };
+    if (!row) return { settings: parseSettings(guildSettingsSchema, {}, `invalid ${what}`), stored: null };
+    const known = this.parsedSettings.get(guildId);
+    if (known?.stored === row.settings) return known;
+    const parsed = { settings: parseSettings(guildSettingsSchema, parseJson(row.settings, what), `invalid ${what}`), stored: row.settings };
+    this.parsedSettings.set(guildId, parsed);
+    return parsed;
   }
 
   /** Guilds that have stored settings. */
@@ -511,6 +522,7 @@ export class SqlJobStore implements JobStore {
     for (let attempt = 1; ; attempt++) {
       const current = this.readGuildSettings(guildId);
       const settings = parseSettings(guildSettingsSchema, { ...current.settings, ...patch }, `invalid settings for guild ${guildId}`);
+      const text = JSON.stringify(settings);
       const unchanged: Step =
         current.stored === null
           ? { sql: 'SELECT 1 AS found FROM guild_settings WHERE guild_id = @guildId', params: { guildId }, abortIf: 'rows' }
@@ -524,10 +536,13 @@ export class SqlJobStore implements JobStore {
         {
           sql: `INSERT INTO guild_settings (guild_id, settings, updated_at) VALUES (@guildId, @settings, @now)
                 ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
-          params: { guildId, settings: JSON.stringify(settings), now: this.now() },
+          params: { guildId, settings: text, now: this.now() },
         },
       ]);
-      if (outcome.ok) return settings;
+      if (outcome.ok) {
+        this.parsedSettings.set(guildId, { settings, stored: text });
+        return settings;
+      }
       if (attempt === SETTINGS_ATTEMPTS) {
         throw new StoreError(`the settings of guild ${guildId} kept changing under this change; try again`);
       }

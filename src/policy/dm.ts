@@ -10,13 +10,21 @@ export type DmPolicy = Config['dmPolicy'];
 /** The standard refusal in a DM (a server's names the server). */
 export const DM_BLOCKED_REPLY = 'Your prompt contains something this bot does not allow in direct messages. Please change it and try again.';
 
-/** The DM policy in the shape the checks read a server's settings in. */
+// One object per policy: the checks find its compiled lists by identity, without reading a long list again.
+const converted = new WeakMap<DmPolicy, GuildSettings>();
+
+/** The DM policy in the shape the checks read a server's settings in (the same object for the same policy). */
 export function dmSettings(policy: DmPolicy): GuildSettings {
-  return guildSettingsSchema.parse({
-    blockedWords: policy.blockedWords,
-    blockedPatterns: policy.blockedPatterns,
-    blockedReply: policy.blockedReply ?? DM_BLOCKED_REPLY,
-  });
+  let settings = converted.get(policy);
+  if (!settings) {
+    settings = guildSettingsSchema.parse({
+      blockedWords: policy.blockedWords,
+      blockedPatterns: policy.blockedPatterns,
+      blockedReply: policy.blockedReply ?? DM_BLOCKED_REPLY,
+    });
+    converted.set(policy, settings);
+  }
+  return settings;
 }
 
 /** One line per pattern the checks would refuse, named by its place in the configuration. */

@@ -87,6 +87,40 @@ describe('checkPrompt', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
+  it('refuses a text longer than any command takes before any list runs, naming the option and the limit', async () => {
+    const long = 'a cat '.repeat(1001);
+    expect(await checkPrompt(words, { prompt: 'a cat', negative: long }, ['prompt', 'negative'])).toEqual({
+      blocked: true,
+      reply: '`negative` is 6006 characters; the limit is 6000.',
+      matched: { option: 'negative', kind: 'too-long', term: '6006 characters' },
+    });
+    // Even where nothing is blocked, and before a blocked word earlier in the prompt.
+    expect(await checkPrompt(settings({}), { prompt: long }, ['prompt'])).toMatchObject({ matched: { kind: 'too-long' } });
+    expect(await checkPrompt(words, { prompt: `nude ${long}` }, ['prompt'])).toMatchObject({ matched: { kind: 'too-long' } });
+    expect(await checkPrompt(words, { prompt: `${'a cat '.repeat(999)}nude` }, ['prompt'])).toMatchObject({ matched: { kind: 'word', term: 'nude' } });
+  });
+
+  it('checks a maximum-length prompt against a 10,000-word list, and a changed list at once', async () => {
+    const list = Array.from({ length: 10_000 }, (_, i) => (i % 10 === 0 ? `bad phrase ${i}` : `badword${i}`));
+    const big = settings({ blockedWords: list });
+    const filler = 'a calm lake at dawn, '.repeat(284); // 5964 characters
+    expect(await checkPrompt(big, { prompt: filler }, ['prompt'])).toEqual({ blocked: false });
+    expect(await checkPrompt(big, { prompt: `${filler}BAD  phrase 9990` }, ['prompt'])).toMatchObject({ matched: { term: 'bad phrase 9990' } });
+    expect(await checkPrompt(big, { prompt: `${filler}b.a.d.w.o.r.d.9.9.9.9` }, ['prompt'])).toMatchObject({ matched: { term: 'badword9' } }); // inside a spelled-out run, any word counts
+    const changed = settings({ blockedWords: [...list.slice(1), 'lake'] });
+    expect(await checkPrompt(changed, { prompt: filler }, ['prompt'])).toMatchObject({ matched: { term: 'lake' } });
+    expect(await checkPrompt(big, { prompt: filler }, ['prompt'])).toEqual({ blocked: false });
+  });
+
+  it('keeps a pattern out of use when only the words change', async () => {
+    const reports: DisabledPattern[] = [];
+    const first = settings({ blockedWords: ['gore'], blockedPatterns: ['bird(?=s)', 'fish'] });
+    const second = settings({ blockedWords: ['gore', 'blood'], blockedPatterns: ['bird(?=s)', 'fish'] });
+    await checkPrompt(first, { prompt: 'birds' }, ['prompt'], (d) => reports.push(d));
+    await checkPrompt(second, { prompt: 'birds' }, ['prompt'], (d) => reports.push(d));
+    expect(reports.map((r) => r.pattern)).toEqual(['bird(?=s)']);
+  });
+
   it('passes everything when the guild blocks nothing', async () => {
     expect(await checkPrompt(settings({}), { prompt: 'nude' }, ['prompt'])).toEqual({ blocked: false });
   });

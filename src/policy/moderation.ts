@@ -1,79 +1,65 @@
 // Blocked words and patterns, checked on a job's text options before it is queued. Words match whole words only,
-// case-insensitively, in every folded variant of the text (see fold.ts for exactly which disguises are caught);
-// patterns are the admin's regular expressions, run in linear time (see patterns.ts).
+// case-insensitively, in every folded variant of the text (see fold.ts for exactly which disguises are caught),
+// on the main thread in time linear in the text (wordMatcher.ts); patterns are the admin's regular expressions,
+// run in linear time on a worker thread (see patterns.ts). A text longer than any command takes is refused
+// first, so neither does unbounded work.
 import type { GuildSettings } from '../jobs/store-settings.js';
 import type { CommandDefinition } from '../templates/definition.js';
-import { foldText, foldedForms, type FoldedForms } from './fold.js';
+import { MAX_STRING_LENGTH } from '../templates/file-schema.js';
+import { foldText, foldedForms } from './fold.js';
 import { PatternSet, type DisabledPattern } from './patterns.js';
+import { WordMatcher } from './wordMatcher.js';
 
 export const DEFAULT_BLOCKED_REPLY = 'Your prompt contains something this server does not allow. Please change it and try again.';
 
 export interface BlockedMatch {
   /** The option whose value was refused. */
   option: string;
-  kind: 'word' | 'pattern';
-  /** The blocked word or pattern as the admin wrote it (for the audit log and moderators, not the user). */
+  /** 'too-long': over the length any command takes (a value that did not come through Discord's own limits). */
+  kind: 'word' | 'pattern' | 'too-long';
+  /** The blocked word or pattern as the admin wrote it, or the text's length (for the audit log, not the user). */
   term: string;
 }
 
 export type PromptCheck = { blocked: false } | { blocked: true; reply: string; matched: BlockedMatch };
 
-/** Letters, digits and marks: what a blocked word must not touch on either side to count as a whole word. */
-const WORD_CHAR = '[\\p{L}\\p{N}\\p{M}]';
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
-}
-
-/** One alternation of all words, one capture group each, so a match says which word it was. */
-class WordMatcher {
-  private readonly regex: RegExp;
-  /** Folded words without whitespace, to look for inside spelled-out runs. */
-  private readonly compact: string[];
-
-  private readonly words: readonly string[];
-
-  constructor(words: readonly string[]) {
-    // A word that folds to nothing (only accents or invisible characters) would match everywhere.
-    this.words = words.filter((word) => foldText(word).trim() !== '');
-    const alternatives = this.words.map((word) => `(${escapeRegExp(foldText(word)).replace(/\s+/g, '\\s+')})`);
-    this.regex = new RegExp(`(?<!${WORD_CHAR})(?:${alternatives.join('|')})(?!${WORD_CHAR})`, 'u');
-    this.compact = this.words.map((word) => foldText(word).replace(/\s+/g, ''));
-  }
-
-  firstMatch(forms: FoldedForms): string | null {
-    for (const text of forms.variants) {
-      const match = this.regex.exec(text);
-      if (!match) continue;
-      const index = match.slice(1).findIndex((group) => group !== undefined);
-      return this.words[index] ?? null;
-    }
-    const index = this.compact.findIndex((word) => forms.runs.some((run) => run.includes(word)));
-    return index === -1 ? null : this.words[index]!;
-  }
-}
-
-interface CompiledRules {
-  words: WordMatcher | null;
-  patterns: PatternSet | null;
-}
-
-// Settings are re-read from the store per job; compiling is keyed by the lists themselves, so each version of
-// a guild's lists is compiled once. Bounded, oldest out first.
+// Settings are re-read from the store per job, so each list is compiled once per version and looked up by its
+// contents (or, for a list object that is kept, such as the operator's DM policy, by identity first). Bounded,
+// oldest out first. Words and patterns are cached apart: changing one list keeps the other's state (a pattern
+// taken out of use stays out).
 const MAX_CACHED = 64;
-const cache = new Map<string, CompiledRules>();
 
-function compiledRules(settings: GuildSettings): CompiledRules {
-  const key = JSON.stringify([settings.blockedWords, settings.blockedPatterns]);
-  const cached = cache.get(key);
-  if (cached) return cached;
-  const rules: CompiledRules = {
-    words: settings.blockedWords.length > 0 ? new WordMatcher(settings.blockedWords) : null,
-    patterns: settings.blockedPatterns.length > 0 ? new PatternSet(settings.blockedPatterns) : null,
-  };
-  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
-  cache.set(key, rules);
-  return rules;
+class CompiledLists<T> {
+  private readonly byContent = new Map<string, T>();
+  private readonly byIdentity = new WeakMap<readonly string[], T>();
+
+  constructor(private readonly compile: (list: readonly string[]) => T) {}
+
+  get(list: readonly string[]): T {
+    const known = this.byIdentity.get(list);
+    if (known) return known;
+    const key = JSON.stringify(list);
+    let compiled = this.byContent.get(key);
+    if (!compiled) {
+      compiled = this.compile(list);
+      if (this.byContent.size >= MAX_CACHED) this.byContent.delete(this.byContent.keys().next().value!);
+      this.byContent.set(key, compiled);
+    }
+    this.byIdentity.set(list, compiled);
+    return compiled;
+  }
+}
+
+const wordLists = new CompiledLists((words) => new WordMatcher(words));
+const patternLists = new CompiledLists((patterns) => new PatternSet(patterns));
+
+/** The first option over the length any command takes: refused before any list runs, so work stays bounded. */
+function tooLong(params: Record<string, unknown>, stringOptionNames: readonly string[]): BlockedMatch | null {
+  for (const option of stringOptionNames) {
+    const value = params[option];
+    if (typeof value === 'string' && value.length > MAX_STRING_LENGTH) return { option, kind: 'too-long', term: `${value.length} characters` };
+  }
+  return null;
 }
 
 /**
@@ -88,24 +74,57 @@ export async function checkPrompt(
   stringOptionNames: readonly string[],
   onDisabled: (disabled: DisabledPattern) => void = () => undefined,
 ): Promise<PromptCheck> {
-  const rules = compiledRules(settings);
-  if (!rules.words && !rules.patterns) return { blocked: false };
+  const long = tooLong(params, stringOptionNames);
+  if (long) return { blocked: true, reply: `\`${long.option}\` is ${long.term}; the limit is ${MAX_STRING_LENGTH}.`, matched: long };
+  const words = settings.blockedWords.length > 0 ? wordLists.get(settings.blockedWords) : null;
+  const patterns = settings.blockedPatterns.length > 0 ? patternLists.get(settings.blockedPatterns) : null;
+  if (!words && !patterns) return { blocked: false };
   const reply = settings.blockedReply ?? DEFAULT_BLOCKED_REPLY;
-  const texts: { option: string; value: string }[] = [];
+  const texts: { option: string; value: string; folded: string }[] = [];
   for (const option of stringOptionNames) {
     const value = params[option];
     if (typeof value !== 'string' || value.length === 0) continue;
-    const word = rules.words?.firstMatch(foldedForms(value));
+    if (!words) {
+      texts.push({ option, value, folded: foldText(value) });
+      continue;
+    }
+    const forms = foldedForms(value);
+    const word = words.firstMatch(forms);
     if (word) return { blocked: true, reply, matched: { option, kind: 'word', term: word } };
-    texts.push({ option, value });
+    texts.push({ option, value, folded: forms.variants[0]! });
   }
-  if (!rules.patterns || texts.length === 0) return { blocked: false };
+  if (!patterns || texts.length === 0) return { blocked: false };
   // All options in one check on the pattern worker: each text as written and folded.
-  const forms = texts.flatMap(({ value }) => [value, foldText(value)]);
-  const { match, disabled } = await rules.patterns.firstMatch(forms);
+  const forms = texts.flatMap(({ value, folded }) => [value, folded]);
+  const { match, disabled } = await patterns.firstMatch(forms);
   disabled.forEach(onDisabled);
   if (!match) return { blocked: false };
   return { blocked: true, reply, matched: { option: texts[Math.floor(match.text / 2)]!.option, kind: 'pattern', term: match.pattern } };
+}
+
+/**
+ * Texts that take every branch of folding and matching (look-alikes, spelled-out runs, symbols, fullwidth,
+ * invisible and other scripts), long enough for V8 to optimise the loops before a member's prompt does. One is
+ * plain ASCII and one is not: V8 compiles each regular expression apart for each of the two kinds of string.
+ */
+const WARM_UP = {
+  blockedWords: ['warm up', 'c++', 'nude'],
+  texts: [
+    ['W4rm-up: a p.r.o.m.p.t, n u d 3, c+ + b00k; '.repeat(20), 'a '.repeat(1500) + '1', 'n1c3 b00k '.repeat(100), '.,;'.repeat(300)].join(' '),
+    'W4rm-up: ｆｕｌｌｗｉｄｔｈ, ü, \u200b, n u d 3 and नमस्ते; '.repeat(100),
+  ],
+};
+
+/**
+ * At start-up: runs the checks a few times, so the first member's prompt pays neither for the checker's cold code
+ * nor for compiling `settings`' lists (the operator's DM lists, which a config file does not cap in length).
+ */
+export async function warmUpChecks(settings: GuildSettings): Promise<void> {
+  const matcher = wordLists.get(WARM_UP.blockedWords);
+  for (let round = 0; round < 5; round++) for (const text of WARM_UP.texts) matcher.firstMatch(foldedForms(text));
+  const [ascii, other] = WARM_UP.texts;
+  const verdict = await checkPrompt(settings, { ascii, other }, ['ascii', 'other']);
+  if (verdict.blocked && verdict.matched.kind === 'too-long') throw new Error(`the warm-up text is ${verdict.matched.term}, over the limit`);
 }
 
 /**

@@ -25,11 +25,14 @@ const common = {
   hidden: z.boolean().optional(),
 };
 
+/** Discord's limit on a string option, so the longest text any command takes (the blocked lists check no more). */
+export const MAX_STRING_LENGTH = 6000;
+
 const stringOption = z.strictObject({
   ...common,
   type: z.literal('string'),
-  min_length: z.number().int().min(0).max(6000).optional(),
-  max_length: z.number().int().min(1).max(6000).optional(),
+  min_length: z.number().int().min(0).max(MAX_STRING_LENGTH).optional(),
+  max_length: z.number().int().min(1).max(MAX_STRING_LENGTH).optional(),
   default: z.string().optional(),
   value: z.string().optional(),
   target,

@@ -85,6 +85,23 @@ describe.each(ENGINES)('on $name', (engine) => {
     });
   });
 
+  describe('reading guild settings for every job', () => {
+    it('hands out the same parsed object while the stored text is unchanged, a new one once it changes anywhere', () => {
+      const s = setup();
+      s.setGuildSettings('1', { blockedWords: ['gore'] });
+      const first = s.guildSettings('1');
+      expect(s.guildSettings('1')).toBe(first);
+      const written = s.setGuildSettings('1', { blockedWords: ['gore', 'blood'] });
+      const second = s.guildSettings('1');
+      expect(second).not.toBe(first);
+      expect(second).toBe(written);
+      expect(second.blockedWords).toEqual(['gore', 'blood']);
+      // Written by another process (a second store, a hand edit): seen at once.
+      writeRaw(`UPDATE guild_settings SET settings = '{"blockedWords":["mud"]}' WHERE guild_id = '1'`);
+      expect(s.guildSettings('1').blockedWords).toEqual(['mud']);
+    });
+  });
+
   describe('damaged stored settings', () => {
     it('reports invalid JSON and invalid values with the guild or user they belong to', () => {
       const s = setup();

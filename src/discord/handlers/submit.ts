@@ -109,7 +109,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
       });
       if (verdict.blocked) {
         ctx.scheduler.noteRefused(owner.userId);
-        return { outcome: 'blocked', message: verdict.reply };
+        return { outcome: verdict.matched.kind === 'too-long' ? 'invalid' : 'blocked', message: verdict.reply };
       }
     }
     let prepared: PreparedJob;
