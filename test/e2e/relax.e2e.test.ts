@@ -31,12 +31,16 @@ async function infoOf(userId: string): Promise<string> {
   return embedOf(await ephemeralAnswerOf(e2e().discord, token))?.description ?? '';
 }
 
-/** One job held running for 2 s or more: more than the 1.2 s of the day's fast time. */
-async function useUpFastTime(userId: string): Promise<void> {
+/**
+ * One job held running until its card says 2 s or more (more than the day's 1.2 s of fast time), then let
+ * finish; `whileRunning` checks the running card. Returns the job's interaction token.
+ */
+async function runForTwoSeconds(userId: string, prompt: string, whileRunning: (token: string) => void = () => {}): Promise<string> {
   const { discord, comfy } = e2e();
   comfy.hold();
-  const job = await discord.slash('imagine', { prompt: 'uses the fast time' }, { userId });
+  const job = await discord.slash('imagine', { prompt }, { userId });
   await cardReaches(job.token, 'Running');
+  whileRunning(job.token);
   await discord.waitFor(
     (d) => {
       const card = d.originalFor(job.token);
@@ -46,7 +50,12 @@ async function useUpFastTime(userId: string): Promise<void> {
   );
   comfy.release();
   await cardReaches(job.token, 'Done');
-  expect(descriptionOf(job.token)).not.toContain(RELAX_LINE);
+  return job.token;
+}
+
+async function useUpFastTime(userId: string): Promise<void> {
+  const token = await runForTwoSeconds(userId, 'uses the fast time');
+  expect(descriptionOf(token)).not.toContain(RELAX_LINE);
 }
 
 describe('relax mode', () => {
@@ -77,22 +86,9 @@ describe('relax mode', () => {
     );
     expect(await allowRelax(true)).toMatch(/^Relax mode is now allowed here/);
     try {
-      const { discord, comfy } = e2e();
-      // Held for 2 s or more: in fast mode this alone would use up the day's fast time.
-      comfy.hold();
-      const job = await discord.slash('imagine', { prompt: 'saving fast time' }, { userId: member });
-      await cardReaches(job.token, 'Running');
-      expect(descriptionOf(job.token)).toContain(RELAX_LINE);
-      await discord.waitFor(
-        (d) => {
-          const card = d.originalFor(job.token);
-          return card && /Elapsed ([2-9]|\d\d)s/.test(embedOf(currentRevision(card))?.description ?? '') ? card : undefined;
-        },
-        { timeoutMs: 15_000, description: 'the card to say it has run for 2 s or more' },
-      );
-      comfy.release();
-      await cardReaches(job.token, 'Done');
-      expect(descriptionOf(job.token)).toMatch(/GPU time [2-9]s/);
+      // In fast mode this run alone would use up the day's fast time.
+      const token = await runForTwoSeconds(member, 'saving fast time', (running) => expect(descriptionOf(running)).toContain(RELAX_LINE));
+      expect(descriptionOf(token)).toMatch(/GPU time [2-9]s/);
       const info = await infoOf(member);
       expect(info).toMatch(/\*\*GPU time\*\* [2-9]s today/);
       expect(info).toContain('**Fast time** 1s of 1s left today');
@@ -100,7 +96,7 @@ describe('relax mode', () => {
 
       // Back to fast: the fast time is all there, so the next job runs fast.
       expect(await answer('settings mode', { mode: 'fast' }, { userId: member })).toMatch(/^Your jobs now run fast/);
-      const fast = await discord.slash('imagine', { prompt: 'fast again' }, { userId: member });
+      const fast = await e2e().discord.slash('imagine', { prompt: 'fast again' }, { userId: member });
       await cardReaches(fast.token, 'Done');
       expect(descriptionOf(fast.token)).not.toContain(RELAX_LINE);
     } finally {
