@@ -30,12 +30,14 @@ describe('two servers, one bot', () => {
     comfy.hold();
     const first = await tracker.submit('a-first', discord.userId);
     await cardReaches(first.token, 'Running');
-    const waiting = [
-      await tracker.submit('a-second', discord.userId),
-      await tracker.submit('a-member-11', '7100000000000000011'),
-      await tracker.submit('a-member-12', '7100000000000000012'),
-    ];
-    for (const job of waiting) await cardReaches(job.token, 'Queued');
+    // Each queued before the next is sent: equal shares go to the longest waiting, so the order asserted below is
+    // the order they joined the queue, not the order the bot happened to finish handling their interactions.
+    const waiting = [];
+    for (const [label, userId] of [['a-second', discord.userId], ['a-member-11', '7100000000000000011'], ['a-member-12', '7100000000000000012']] as const) {
+      const job = await tracker.submit(label, userId);
+      await cardReaches(job.token, 'Queued');
+      waiting.push(job);
+    }
 
     const refused = await tracker.submit('a-member-13', '7100000000000000013');
     await cardReaches(refused.token, 'Not queued');
