@@ -194,11 +194,12 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
   }
 
   private wrap(run: PromptRun, spec: JobSpec): BackendRun {
-    const wrapped = new WrappedRun(run.promptId, (listener) =>
-        run.subscribe((e) => {
-          this.heardAt = this.clock.now();
-          forward(e, listener);
-        }), () => this.watch.release(wrapped));
+    const subscribe = (listener: (event: RunEvent) => void) =>
+      run.subscribe((e) => {
+        this.heardAt = this.clock.now();
+        forward(e, listener);
+      });
+    const wrapped = new WrappedRun(run.promptId, subscribe, () => this.watch.release(wrapped));
     this.watch.hold(wrapped);
     void run.finished.then(async (terminal) => {
       const at = this.clock.now();
