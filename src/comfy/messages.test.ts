@@ -29,6 +29,19 @@ describe('parseServerMessage', () => {
     );
   });
 
+  it("reads progress_state's prompt id, from the start of the frame as ComfyUI writes it or by parsing any other layout", () => {
+    const frames = transcriptNames().flatMap((name) => textFrames(loadTranscript(name))).filter((t) => t.includes('"progress_state"'));
+    expect(frames.length).toBeGreaterThan(0);
+    for (const text of frames) {
+      const data = (JSON.parse(text) as { data: { prompt_id: string } }).data;
+      expect(parseServerMessage(text)).toEqual({ type: 'progress_state', promptId: data.prompt_id });
+    }
+    const nodes = { '3': { value: 2, max: 20, state: 'running', prompt_id: 'other' } };
+    expect(parseServerMessage(JSON.stringify({ type: 'progress_state', data: { prompt_id: 'p1', nodes } }))).toEqual({ type: 'progress_state', promptId: 'p1' });
+    expect(parseServerMessage(JSON.stringify({ type: 'progress_state', data: { nodes, prompt_id: 'p2' } }))).toEqual({ type: 'progress_state', promptId: 'p2' });
+    expect(() => parseServerMessage(JSON.stringify({ type: 'progress_state', data: { nodes } }))).toThrow(MessageShapeError);
+  });
+
   it('reads the initial status with its sid', () => {
     expect(parseServerMessage('{"type":"status","data":{"status":{"exec_info":{"queue_remaining":2}},"sid":"abc"}}')).toEqual({
       type: 'status',

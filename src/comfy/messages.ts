@@ -8,19 +8,13 @@ export type ServerMessage =
   | { type: 'execution_cached'; promptId: string; nodes: string[] }
   | { type: 'executing'; promptId?: string; node: string | null; displayNode?: string }
   | { type: 'progress'; promptId?: string; node: string | null; value: number; max: number }
-  | { type: 'progress_state'; promptId: string; nodes: Record<string, NodeProgress> }
+  | { type: 'progress_state'; promptId: string }
   | { type: 'executed'; promptId: string; node: string; output: NodeOutput | null }
   | { type: 'execution_success'; promptId: string }
   | { type: 'execution_error'; promptId: string; failure: ExecutionFailure; blocked: boolean }
   | { type: 'execution_interrupted'; promptId: string; node: string | null }
   | { type: 'feature_flags'; flags: Record<string, unknown> }
   | { type: 'unknown'; name: string };
-
-export interface NodeProgress {
-  value: number;
-  max: number;
-  state: string;
-}
 
 type Data = Record<string, unknown>;
 
@@ -31,10 +25,20 @@ export const isObject = (v: unknown): v is Data => typeof v === 'object' && v !=
 export class MessageShapeError extends Error {}
 
 /**
+ * `progress_state` re-sends the state of every node started so far on each change (every sampler step): kilobytes
+ * per step on a large workflow, of which the client needs only the prompt id (it proves the run alive). The id is
+ * read from the start of the frame as ComfyUI writes it (`json.dumps`, prompt_id first); any other layout is parsed.
+ * The rest of such a frame is not checked: a malformed one could only make a run look alive a moment longer.
+ */
+const PROGRESS_STATE = /^\{"type": ?"progress_state", ?"data": ?\{"prompt_id": ?"([^"\\]+)"/;
+
+/**
  * Parses one text frame. Throws MessageShapeError when the frame is not JSON or a known type lacks a field
  * the client needs — the socket logs and drops such frames.
  */
 export function parseServerMessage(text: string): ServerMessage {
+  const progressState = PROGRESS_STATE.exec(text);
+  if (progressState) return { type: 'progress_state', promptId: progressState[1]! };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -86,14 +90,8 @@ function interpret(type: string, d: Data): ServerMessage {
       if (pid !== undefined) msg.promptId = pid;
       return msg;
     }
-    case 'progress_state': {
-      const nodes: Record<string, NodeProgress> = {};
-      for (const [id, raw] of Object.entries(isObject(d.nodes) ? d.nodes : {})) {
-        if (!isObject(raw)) continue;
-        nodes[id] = { value: num(raw.value) ?? 0, max: num(raw.max) ?? 1, state: str(raw.state) ?? 'running' };
-      }
-      return { type, promptId: promptId(), nodes };
-    }
+    case 'progress_state':
+      return { type, promptId: promptId() };
     case 'executed':
       return {
         type,

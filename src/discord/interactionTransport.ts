@@ -1,7 +1,7 @@
 // The discord.js side of a job card: edit the interaction reply while its token is good, then continue on a
 // message the bot posts in the channel with its own token (no 15-minute limit). The card editor decides when to
 // move; this only knows how to edit and post.
-import type { InteractionEditReplyOptions, MessageCreateOptions, MessageEditOptions } from 'discord.js';
+import type { MessageCreateOptions, MessageEditOptions } from 'discord.js';
 import type { CardPayload } from './cardRenderer.js';
 import type { CardTransport } from './cardEditor.js';
 import { classifyCardError } from './discordErrors.js';
@@ -12,7 +12,7 @@ export const INTERACTION_TOKEN_LIFETIME_MS = 15 * 60_000;
 export interface ReplyHandle {
   createdTimestamp: number;
   /** Resolves with the edited reply (its id is the card message's). */
-  editReply(options: InteractionEditReplyOptions): Promise<{ id: string }>;
+  editReply(options: CardPayload): Promise<{ id: string }>;
 }
 
 /** What is used of a posted message. */

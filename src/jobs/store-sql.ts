@@ -397,6 +397,12 @@ export class SqlJobStore implements JobStore {
     );
   }
 
+  lastCreatedAt(userId: string): number | undefined {
+    // Checked at every admission: one indexed aggregate, not a whole row with its inputs and deliveries.
+    const row = this.db.all<{ n: number | string | null }>('SELECT MAX(created_at) AS n FROM jobs WHERE owner_id = @userId', { userId })[0];
+    return row?.n === null || row?.n === undefined ? undefined : Number(row.n);
+  }
+
   /**
    * Record that `files` of a job were posted in `messageId`. A file already recorded makes the whole call fail,
    * so no output is ever delivered twice. `complete` (default true) marks the job's delivery done.

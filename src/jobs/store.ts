@@ -49,6 +49,8 @@ export interface JobStore {
   /** Queued jobs in submission order, then those dispatched or running. */
   unfinished(): JobRow[];
   listByUser(userId: string, options?: { limit?: number; before?: number }): JobRow[];
+  /** When the user's newest job was created; undefined when they have none. */
+  lastCreatedAt(userId: string): number | undefined;
   /** Records posted files; a file recorded before fails the whole call (nothing is delivered twice). */
   recordDelivery(id: string, delivery: { messageId: string; files: readonly string[]; complete?: boolean }): JobRow;
   pendingDeliveries(): JobRow[];

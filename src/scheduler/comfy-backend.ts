@@ -62,6 +62,9 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
   private connectedOnce = false;
   private inv: Inventory | undefined;
   private inventoryAt = -Infinity;
+  private readonly probeIntervalMs: number;
+  /** When the socket last delivered an event of a run here (the backend's clock). */
+  private heardAt = -Infinity;
 
   constructor(options: ComfyBackendOptions) {
     super();
@@ -74,7 +77,8 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
     this.log = (options.logger ?? silentLogger).child({ backend: this.name });
     this.inventoryRefreshMs = options.inventoryRefreshMs ?? 300_000;
     this.previewMethod = options.previewMethod;
-    this.probes = new ProbeLoop({ clock: this.clock, intervalMs: options.probeIntervalMs ?? 10_000, probeOnce: () => this.probeOnce() });
+    this.probeIntervalMs = options.probeIntervalMs ?? 10_000;
+    this.probes = new ProbeLoop({ clock: this.clock, intervalMs: this.probeIntervalMs, probeOnce: () => this.probeOnce() });
     this.watch = new LostRunWatch({
       clock: this.clock,
       lostAfterMs: options.lostAfterMs ?? 60_000,
@@ -150,6 +154,7 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
         await this.client.connect();
         this.connectedOnce = true;
       }
+      if (this.heardRecently()) return;
       await this.client.http.systemStats();
       if (this.clock.now() - this.inventoryAt >= this.inventoryRefreshMs) await this.readInventory();
       if (!this.client.connected) throw new Error('the WebSocket is not connected');
@@ -158,6 +163,21 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
       this.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'probe failed');
       this.watch.setHealthy(false);
     }
+  }
+
+  /**
+   * A healthy backend whose socket delivered a run's events within the last probe period is proven alive: a
+   * `/system_stats` request would only repeat it (with fifty busy backends, one request per job). A backend that
+   * is down, idle or due for an inventory read is still probed over HTTP.
+   */
+  private heardRecently(): boolean {
+    const now = this.clock.now();
+    return (
+      this.watch.healthy &&
+      this.client.connected &&
+      now - this.heardAt < this.probeIntervalMs &&
+      now - this.inventoryAt < this.inventoryRefreshMs
+    );
   }
 
   private async readInventory(): Promise<void> {
@@ -174,7 +194,12 @@ export class ComfyBackend extends EventEmitter<BackendEvents> implements Backend
   }
 
   private wrap(run: PromptRun, spec: JobSpec): BackendRun {
-    const wrapped = new WrappedRun(run.promptId, (listener) => run.subscribe((e) => forward(e, listener)), () => this.watch.release(wrapped));
+    const subscribe = (listener: (event: RunEvent) => void) =>
+      run.subscribe((e) => {
+        this.heardAt = this.clock.now();
+        forward(e, listener);
+      });
+    const wrapped = new WrappedRun(run.promptId, subscribe, () => this.watch.release(wrapped));
     this.watch.hold(wrapped);
     void run.finished.then(async (terminal) => {
       const at = this.clock.now();

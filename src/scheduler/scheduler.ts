@@ -711,6 +711,8 @@ export class Scheduler implements JobAdopter {
     const now = this.clock.now();
     // A paused server's jobs wait behind everyone else's (and count in no one's ETA) until its admins resume it.
     const predicted = this.queue.order();
+    // Nothing waits (every job found a slot): no lanes or running jobs' ends to work out, on every pass.
+    if (predicted.length === 0) return new Map();
     const runnable = predicted.filter((e) => !this.heldByGuild(e));
     const order = runnable.length === predicted.length ? predicted : [...runnable, ...predicted.filter((e) => this.heldByGuild(e))];
     // Lanes are the slots of the backends that take new work; a job still running on a paused, draining or lost

@@ -58,7 +58,7 @@ export class MemoryUsage implements SubmissionUsage {
 export interface UsageStore {
   addUsage(userId: string, amount?: number): number;
   usage(userId: string, day?: string): number;
-  listByUser(userId: string, options: { limit: number }): readonly { createdAt: number }[];
+  lastCreatedAt(userId: string): number | undefined;
   gpuMsSince(userId: string, sinceMs: number, mode?: JobMode): number;
 }
 
@@ -71,7 +71,7 @@ export function storeUsage(store: UsageStore): SubmissionUsage {
   const last = new Map<string, number>();
   return {
     countOnDay: (userId, now) => inStore(userId, 'read the daily usage', () => store.usage(userId, utcDay(now))),
-    lastAt: (userId) => last.get(userId) ?? inStore(userId, 'read the last submission', () => store.listByUser(userId, { limit: 1 })[0]?.createdAt),
+    lastAt: (userId) => last.get(userId) ?? inStore(userId, 'read the last submission', () => store.lastCreatedAt(userId)),
     record: (userId, now) => {
       inStore(userId, 'count the submission', () => store.addUsage(userId));
       last.set(userId, now);

@@ -185,6 +185,26 @@ describe('scheduler over fake ComfyUI servers', () => {
     await expect(waiting.done).resolves.toBe('succeeded');
   });
 
+  it('a backend streaming a run is proven alive by its socket: the periodic probe skips /system_stats until it falls quiet', async () => {
+    const { scheduler, fakes, backends, clock } = await pool([{}]);
+    const backend = backends[0]!;
+    const statsRequests = () => fakes[0]!.requests.filter((r) => r.path.endsWith('/system_stats')).length;
+    const j = scheduler.submit(job('a', INVERT));
+    await until(j, 'running');
+    const before = statsRequests();
+    expect(before).toBeGreaterThan(0);
+    clock.advance(5_000);
+    await backend.probe();
+    expect(statsRequests()).toBe(before);
+    expect(backend.healthy).toBe(true);
+    await expect(j.done).resolves.toBe('succeeded');
+    // Nothing heard for a whole period: the probe asks over HTTP again.
+    clock.advance(10_000);
+    await backend.probe();
+    expect(statsRequests()).toBe(before + 1);
+    expect(backend.healthy).toBe(true);
+  });
+
   for (const profile of ['new', 'legacy'] as const) {
     it(`${profile} server: cancelling one job never stops another user’s job on the same backend`, async () => {
       const { scheduler, fakes, backends } = await pool([{ profile, capacity: 2 }]);

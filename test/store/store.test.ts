@@ -244,6 +244,19 @@ describe.each(ENGINES)('the store on $name', (engine) => {
       expect(() => store.listByUser('user-1', { limit: 0 })).toThrow('listByUser limit must be a positive integer, got 0');
     });
 
+    it("tells when a user's newest job was created (the admission's minimum interval), undefined for none", () => {
+      const { store, clock } = setup();
+      expect(store.lastCreatedAt('user-1')).toBeUndefined();
+      store.insertJob(newJob('a', { ownerId: 'user-1' }));
+      clock.advance(10);
+      store.insertJob(newJob('b', { ownerId: 'user-1' }));
+      clock.advance(10);
+      store.insertJob(newJob('other', { ownerId: 'user-2' }));
+      expect(store.lastCreatedAt('user-1')).toBe(store.get('b')!.createdAt);
+      expect(store.lastCreatedAt('user-2')).toBe(store.get('other')!.createdAt);
+      expect(store.lastCreatedAt('user-2')).toBeGreaterThan(store.lastCreatedAt('user-1')!);
+    });
+
     it('finds a job by its card or by one of its result messages', () => {
       const { store } = setup();
       store.insertJob(newJob('j', { messageId: 'card-1' }));

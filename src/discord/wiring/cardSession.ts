@@ -19,6 +19,7 @@ import { OwnerDm } from './ownerDm.js';
 import { planWithGrid } from '../actions/gridDelivery.js';
 import { parentOf } from '../actions/lineage.js';
 import { promptKeyOf } from './promptKey.js';
+import { directReplyEdits } from '../replyEdits.js';
 
 type CardInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
 
@@ -57,7 +58,7 @@ export function startJobCard(ctx: BotContext, interaction: CardInteraction, job:
   const channelId = interaction.channelId;
   let replyId: string | null = null;
   const transport = new DiscordCardTransport({
-    interaction,
+    interaction: directReplyEdits(ctx.client.rest, interaction),
     channel: () => sendableChannel(ctx, channelId),
     channelId,
     ephemeral: false,

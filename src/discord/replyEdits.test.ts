@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { DiscordAPIError } from 'discord.js';
+import type { CardPayload } from './cardRenderer.js';
+import { cardEditBody, directReplyEdits, type DeferredReply } from './replyEdits.js';
+
+const text: CardPayload = {
+  content: '<@u1>',
+  embeds: [{ title: 'Running' }],
+  components: [{ type: 1, components: [{ type: 2, style: 4, custom_id: 'cancel:j1', label: 'Cancel' }] }],
+  attachments: [],
+  allowedMentions: { users: ['u1'], parse: [] },
+};
+
+function fakes() {
+  const patches: { route: string; options: unknown }[] = [];
+  const replies: CardPayload[] = [];
+  let failure: unknown;
+  const rest = {
+    patch: async (route: string, options: unknown) => {
+      patches.push({ route, options });
+      if (failure) throw failure;
+      return { id: 'm1', content: 'ignored', embeds: [] };
+    },
+  };
+  const interaction: DeferredReply = {
+    applicationId: 'app1',
+    token: 'tok/en',
+    createdTimestamp: 5,
+    editReply: async (options) => {
+      replies.push(options);
+      return { id: 'm1' };
+    },
+  };
+  return { rest: rest as never, patches, replies, interaction, fail: (error: unknown) => (failure = error) };
+}
+
+describe('directReplyEdits', () => {
+  it('sends a text-only edit as its JSON body on the webhook route, without the bot token, and answers its id', async () => {
+    const f = fakes();
+    const reply = directReplyEdits(f.rest, f.interaction);
+    await expect(reply.editReply(text)).resolves.toEqual({ id: 'm1' });
+    expect(f.replies).toEqual([]);
+    expect(f.patches).toEqual([
+      {
+        route: '/webhooks/app1/tok%2Fen/messages/%40original',
+        options: {
+          auth: false,
+          body: {
+            content: '<@u1>',
+            embeds: text.embeds,
+            components: text.components,
+            attachments: [],
+            allowed_mentions: { users: ['u1'], parse: [] },
+          },
+        },
+      },
+    ]);
+    expect(reply.createdTimestamp).toBe(5);
+  });
+
+  it('leaves out what the payload does not set, as discord.js does', () => {
+    expect(cardEditBody({ embeds: [], components: [] })).toEqual({ embeds: [], components: [] });
+  });
+
+  it('sends an edit with files through discord.js (its multipart encoding)', async () => {
+    const f = fakes();
+    const withFile: CardPayload = { ...text, files: [{ name: 'preview.jpg', attachment: Buffer.from('x') }] };
+    await directReplyEdits(f.rest, f.interaction).editReply(withFile);
+    expect(f.patches).toEqual([]);
+    expect(f.replies).toEqual([withFile]);
+  });
+
+  it("passes Discord's refusal on, so a dead token is recognised", async () => {
+    const f = fakes();
+    const refusal = new DiscordAPIError({ code: 50027, message: 'Invalid Webhook Token' }, 50027, 401, 'PATCH', '/webhooks', {});
+    f.fail(refusal);
+    await expect(directReplyEdits(f.rest, f.interaction).editReply(text)).rejects.toBe(refusal);
+  });
+});
