@@ -270,7 +270,28 @@ const v6: Migration = {
   `,
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6];
+const PROCESSES = `
+  CREATE TABLE processes (
+    id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    shards TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('leader', 'standby')),
+    started_at BIGINT NOT NULL,
+    heartbeat_at BIGINT NOT NULL
+  );
+`;
+
+const v7: Migration = {
+  version: 7,
+  description: 'the processes sharing the store, with their role and heartbeat',
+  up(db) {
+    db.exec(PROCESSES);
+  },
+  postgres: PROCESSES,
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7];
 
 export interface MigrationResult {
   from: number;

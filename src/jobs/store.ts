@@ -20,6 +20,7 @@ import type {
   Lease,
   LoadedImage,
   NewJobRow,
+  ProcessRow,
   SavedInput,
 } from './store-types.js';
 
@@ -75,6 +76,11 @@ export interface JobStore {
   renewLease(ttlMs: number): boolean;
   releaseLease(): void;
   currentLease(): Lease | null;
+  /** Records this process in the processes table (role, heartbeat); drops those silent for `forgetAfterMs`. */
+  heartbeat(process: ProcessRow, forgetAfterMs: number): void;
+  processes(): ProcessRow[];
+  /** Wakes the leader with `payload` (PostgreSQL NOTIFY; nothing with SQLite). */
+  wake(payload: string): void;
   close(): void;
 }
 
