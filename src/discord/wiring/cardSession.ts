@@ -1,6 +1,6 @@
 // The discord.js side of one job card: the interaction's reply (then a channel message, past the token's life) as
 // the transport, a card editor paced per channel, and what happens once the job ends (store, metrics, audit).
-import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction, SendableChannels } from 'discord.js';
+import { InteractionWebhook, type ButtonInteraction, type ChatInputCommandInteraction, type Client, type ModalSubmitInteraction, type SendableChannels, type WebhookMessageEditOptions } from 'discord.js';
 import type { Job } from '../../jobs/job.js';
 import type { OutputFile } from '../../comfy/types.js';
 import { auditJob } from '../../policy/audit.js';
@@ -11,7 +11,7 @@ import { CardEditor, type CardTransport } from '../cardEditor.js';
 import type { CardFile, CardView, ParamValue } from '../cardRenderer.js';
 import type { EditBucket } from '../channelPacer.js';
 import { planDelivery, uploadLimit, type DeliveryPlan } from '../delivery.js';
-import { DiscordCardTransport, type CardLocation } from '../interactionTransport.js';
+import { DiscordCardTransport, INTERACTION_TOKEN_LIFETIME_MS, type CardLocation, type ReplyHandle } from '../interactionTransport.js';
 import { followJobCard, type JobCardResult, type ResultDelivery } from '../jobCard.js';
 import { ChannelCardTransport } from './channelCardTransport.js';
 import { commandFor, type BotContext } from './context.js';
@@ -53,11 +53,25 @@ interface CardPlace {
 
 /** A new job's card: the reply to the interaction that submitted it. */
 export function startJobCard(ctx: BotContext, interaction: CardInteraction, job: Job): void {
+  replyCard(ctx, job, {
+    reply: interaction,
+    channelId: interaction.channelId,
+    limitBytes: uploadLimit(interaction.attachmentSizeLimit),
+    followUp: (message) => interaction.followUp(message),
+  });
+}
+
+/** The card as the interaction's (deferred) reply, edited through its token until it moves to a channel message. */
+function replyCard(
+  ctx: BotContext,
+  job: Job,
+  place: { reply: ReplyHandle; channelId: string | null; limitBytes: number; followUp: NonNullable<CardPlace['followUp']> },
+): void {
   const log = ctx.logger.child({ job: job.id });
-  const channelId = interaction.channelId;
+  const { channelId } = place;
   let replyId: string | null = null;
   const transport = new DiscordCardTransport({
-    interaction,
+    interaction: place.reply,
     channel: () => sendableChannel(ctx, channelId),
     channelId,
     ephemeral: false,
@@ -73,8 +87,8 @@ export function startJobCard(ctx: BotContext, interaction: CardInteraction, job:
   runCard(ctx, job, {
     transport,
     channelId,
-    limitBytes: uploadLimit(interaction.attachmentSizeLimit),
-    followUp: (message) => interaction.followUp(message),
+    limitBytes: place.limitBytes,
+    followUp: place.followUp,
     messageId: () => transport.location.messageId ?? replyId,
     // The interaction reply is edited through its token until the card moves to a channel message of its own.
     editBucket: () => (transport.location.messageId === null ? 'interaction' : 'channel'),
@@ -82,11 +96,28 @@ export function startJobCard(ctx: BotContext, interaction: CardInteraction, job:
 }
 
 /**
- * The card of a job recovered after a restart: the message the store recorded, edited with the bot's token
- * (or a new message when none was recorded). Cards in no channel (DMs never opened) cannot be resumed.
+ * The card of a job recovered after a restart, or adopted from the process that admitted it: the message the
+ * store recorded, edited with the bot's token (or a new message when none was recorded). A job whose reply was
+ * never edited yet (another process admitted it, or the crash came first) keeps its reply as the card, through
+ * the interaction's token while it lasts. Cards in no channel (DMs never opened) cannot be resumed.
  */
 export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
   const channelId = row.channelId;
+  const token = row.interaction;
+  const application = ctx.client.application;
+  if (row.messageId === null && token !== null && token.expiresAt > Date.now() && application) {
+    const webhook = new InteractionWebhook(ctx.client as Client<true>, application.id, token.token);
+    replyCard(ctx, job, {
+      reply: {
+        createdTimestamp: token.expiresAt - INTERACTION_TOKEN_LIFETIME_MS,
+        editReply: (options) => webhook.editMessage('@original', options as WebhookMessageEditOptions),
+      },
+      channelId,
+      limitBytes: uploadLimit(row.uploadLimit),
+      followUp: (message) => webhook.send(message),
+    });
+    return;
+  }
   if (channelId === null) {
     ctx.logger.warn({ job: job.id }, 'recovered job has no channel; its card cannot be shown');
     return;

@@ -9,6 +9,7 @@ import type { Job, JobSpec } from '../../jobs/job.js';
 import type { JobPlacement } from '../../jobs/persistence.js';
 import { persistJob } from '../../jobs/persistence.js';
 import type { AdmissionCaps } from '../../jobs/store-types.js';
+import { UnavailableError } from '../../scheduler/errors.js';
 import { LimitError, type LimitName } from '../../scheduler/limits.js';
 import type { AdmissionQuery } from '../../scheduler/scheduler.js';
 import type { BotContext } from './context.js';
@@ -49,7 +50,13 @@ const CAP_NAMES: Record<keyof AdmissionCaps, { limit: LimitName; says: (count: n
 export function sharedIntake(ctx: Pick<BotContext, 'scheduler' | 'store'>, leading: () => boolean): JobIntake {
   return {
     check(query) {
-      if (leading()) ctx.scheduler.check(query);
+      if (!leading()) return;
+      try {
+        ctx.scheduler.check(query);
+      } catch (error) {
+        // The leader's backends may be coming up (it just took over) or briefly away: the job waits in the store.
+        if (!(error instanceof UnavailableError && error.reason === 'down')) throw error;
+      }
     },
     accept(spec, placement) {
       const limits = ctx.scheduler.limitsFor({
