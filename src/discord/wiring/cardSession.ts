@@ -1,6 +1,6 @@
 // The discord.js side of one job card: the interaction's reply (then a channel message, past the token's life) as
 // the transport, a card editor paced per channel, and what happens once the job ends (store, metrics, audit).
-import { InteractionWebhook, type ButtonInteraction, type ChatInputCommandInteraction, type Client, type ModalSubmitInteraction, type SendableChannels, type WebhookMessageEditOptions } from 'discord.js';
+import { InteractionWebhook, Routes, type ButtonInteraction, type ChatInputCommandInteraction, type Client, type ModalSubmitInteraction, type SendableChannels, type WebhookMessageEditOptions } from 'discord.js';
 import type { Job } from '../../jobs/job.js';
 import type { OutputFile } from '../../comfy/types.js';
 import { auditJob } from '../../policy/audit.js';
@@ -27,7 +27,14 @@ type CardInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSu
 async function sendableChannel(ctx: BotContext, channelId: string | null): Promise<SendableChannels | null> {
   if (channelId === null) return null;
   const channel = await ctx.client.channels.fetch(channelId).catch(() => null);
-  return channel?.isSendable() ? channel : null;
+  if (channel) return channel.isSendable() ? channel : null;
+  // A channel of a server on another process's gateway shard: discord.js builds a server's channel only once it
+  // knows the server, so the server is fetched first (a leader edits every shard's cards).
+  const raw = (await ctx.client.rest.get(Routes.channel(channelId)).catch(() => null)) as { guild_id?: string } | null;
+  if (!raw?.guild_id || ctx.client.guilds.cache.has(raw.guild_id)) return null;
+  await ctx.client.guilds.fetch(raw.guild_id).catch(() => null);
+  const again = await ctx.client.channels.fetch(channelId, { force: true }).catch(() => null);
+  return again?.isSendable() ? again : null;
 }
 
 function displayParams(params: Record<string, unknown>): Record<string, ParamValue> {
