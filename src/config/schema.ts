@@ -191,7 +191,8 @@ export const configSchema = z
       })
       .strict()
       .refine((c) => c.shards === undefined || (c.shardCount !== undefined && c.shards.every((s) => s < c.shardCount!)), {
-        error: 'shards needs shardCount (COMFYCORD_SHARD_COUNT), and every shard number must be below it',
+        error: 'needs shardCount (COMFYCORD_SHARD_COUNT), and every shard number must be below it',
+        path: ['shards'],
       })
       .default({ leaseSeconds: 10 }),
     http: z
