@@ -169,14 +169,18 @@ it('loses no job and posts nothing twice when the leader is SIGKILLed at random 
   const byPhase = [...points].map(([p, n]) => `${p} ${n}`).join(', ');
   const lost = reportFaults(`cluster SIGKILL suite (seed ${SEED})`, tracker, injected, `${plan.length} leader kills at job points: ${byPhase}`);
   const sorted = [...failovers].sort((a, b) => a - b);
-  console.log(`  failover (SIGKILL → a standby leads, lease ${LEASE_SECONDS} s): p50 ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted.at(-1)} ms`);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  console.log(`  failover (SIGKILL → a standby leads, lease ${LEASE_SECONDS} s): p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${sorted.at(-1)} ms`);
   const verdicts = tracker.jobs.map((job) => tracker.verdict(job));
   console.log(`  delivered: ${verdicts.filter((v) => v.kind === 'delivered').length}, failed with a message: ${verdicts.filter((v) => v.kind === 'failed').length}`);
 
   expect(lost).toEqual([]);
   // Every job ran on ComfyUI: nothing was admitted and forgotten.
   expect(verdicts.filter((v) => v.kind === 'delivered').length).toBeGreaterThan(0);
-  expect(injected).toBeGreaterThanOrEqual(plan.length);
+  // Each kill hits the three jobs of its round wherever they are: 8 kills give 20 or more fault points.
+  expect(injected).toBeGreaterThanOrEqual(Math.min(20, 2 * plan.length));
+  // A standby led within the lease plus one renewal period (and the spawn of nothing: it was running).
+  expect(sorted.at(-1)).toBeLessThan(LEASE_SECONDS * 1000 + 2000);
 }, 300_000);
 
 it('refuses a frozen leader\'s writes once a standby took over, and nothing is posted twice', async () => {
