@@ -107,7 +107,7 @@ export function recoverJobs(options: RecoveryOptions): Recovery {
 
   const restored: RecoveredJob[] = [];
   // Paused, so the first dispatch of a restored queued job happens after `attach` has run for every job.
-  scheduler.pause();
+  scheduler.holdDispatch();
   try {
     for (const job of scheduler.restore({ queued, inFlight })) {
       const row = rows.get(job.id);
@@ -117,7 +117,7 @@ export function recoverJobs(options: RecoveryOptions): Recovery {
       restored.push({ job, row });
     }
   } finally {
-    scheduler.resume();
+    scheduler.releaseDispatch();
   }
 
   const undelivered: JobRow[] = [];
