@@ -15,6 +15,7 @@ const RUNNERS: Record<BenchmarkName, () => Promise<BenchResult>> = {
   loop: async () => (await import('./loop.js')).runLoop(),
   'gpu-share': async () => (await import('./gpu-share.js')).runGpuShare(),
   store: async () => (await import('./store.js')).runStore(),
+  failover: async () => (await import('./failover.js')).runFailover(),
 };
 
 async function main(argv: string[]): Promise<number> {
