@@ -1,14 +1,15 @@
-// Wiring only: config → store → commands → backend pool → scheduler → bot → ops server. Each start-up failure a
-// person can fix becomes one StartupError line; stop() undoes the start in reverse.
+// Wiring only: config → store → commands → backend pool → scheduler → bot → recovery (one process) or the lease
+// (several sharing PostgreSQL: recovery once this process leads) → ops server. Each start-up failure a person can
+// fix becomes one StartupError line; stop() undoes the start in reverse.
 import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { LeaseKeeper } from './cluster/lease-keeper.js';
 import { startLeadership } from './cluster/leadership.js';
 import { localIntake, sharedIntake } from './discord/wiring/intake.js';
 import type { Job } from './jobs/job.js';
 import type { JobRow } from './jobs/store-types.js';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ComfyClient } from './comfy/client.js';
 import { ComfyConnectionError } from './comfy/errors.js';
 import type { Config } from './config/schema.js';
@@ -254,11 +255,12 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     };
 
     if (keeper === null || databaseUrl === undefined) {
+      // One process: it always leads.
       // Jobs the last run left unfinished go back into the scheduler, each with its card resumed.
       recover();
       bot.startDeliveryRetry();
     } else {
-      const stopLeading = await startLeadership({
+      const stopLeading = startLeadership({
         keeper,
         databaseUrl,
         store,

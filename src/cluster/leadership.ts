@@ -33,7 +33,8 @@ export interface LeadershipDeps {
   exit?: (code: number) => void;
 }
 
-export async function startLeadership(deps: LeadershipDeps): Promise<() => Promise<void>> {
+/** Starts contending; returns the stop (gives the lease up, closes the listener). */
+export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
   const { keeper, scheduler, logger } = deps;
   let listener: WakeListener | null = null;
   let sweeping: NodeJS.Timeout | undefined;
