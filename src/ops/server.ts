@@ -74,7 +74,7 @@ async function route(req: IncomingMessage, res: ServerResponse, options: OpsServ
   }
   const report = await options.health();
   const ok = isHealthy(report);
-  const body: HealthBody = { ok, discord: report.discord, backends: report.backends };
+  const body: HealthBody = { ok, discord: report.discord, backends: report.backends, ...(report.cluster ? { cluster: report.cluster } : {}) };
   sendJson(res, ok ? 200 : 503, body);
 }
 
