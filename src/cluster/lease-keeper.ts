@@ -33,10 +33,19 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly now: () => number;
+  /** How often the leader renews and a standby tries: a third of the lease, at most a second. */
+  private readonly periodMs: number;
+  /**
+   * What each take or renewal writes: the lease less one period, so that a standby, which tries once per period,
+   * leads within the configured time of the leader's last renewal (and so of its death).
+   */
+  private readonly writtenMs: number;
 
   constructor(private readonly options: LeaseKeeperOptions) {
     super();
     this.now = options.now ?? Date.now;
+    this.periodMs = Math.max(100, Math.min(Math.floor(options.ttlMs / 3), 1000));
+    this.writtenMs = options.ttlMs - this.periodMs;
   }
 
   get ttlMs(): number {
@@ -57,10 +66,10 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     return this.lease ? this.now() - this.renewedAt : null;
   }
 
-  /** Tries at once, then every third of the lease's duration. */
+  /** Tries at once, then every period. */
   start(): void {
     this.tick();
-    this.timer = setInterval(() => this.tick(), Math.max(100, Math.floor(this.options.ttlMs / 3)));
+    this.timer = setInterval(() => this.tick(), this.periodMs);
   }
 
   /** Stops contending; a leader gives the lease up so a standby takes over without waiting for it to expire. */
@@ -78,7 +87,8 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
 
   private tick(): void {
     if (this.stopped) return;
-    const { store, ttlMs, logger } = this.options;
+    const { store, logger } = this.options;
+    const ttlMs = this.writtenMs;
     if (this.lease) {
       // Past its lease by this process's own clock (frozen, or the database slow): another may already lead.
       const late = this.now() - this.renewedAt > ttlMs;
