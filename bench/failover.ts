@@ -62,10 +62,10 @@ export async function runFailover(): Promise<BenchResult> {
     const p95v = p95(times);
     return {
       rows: [
-        { benchmark: 'failover', figure: `SIGKILL → first card edit by the new leader: p50 / p95 (lease ${LEASE_SECONDS} s)`, value: `${fixed(p50 / 1000, 2)} / ${fixed(p95v / 1000, 2)} s`, target: atMost(p95v, LEASE_SECONDS * 1000 + 2_000, `≤ ${LEASE_SECONDS + 2} s`) },
+        { benchmark: 'failover', figure: `SIGKILL → first card edit by the new leader: p50 / p95 (lease ${LEASE_SECONDS} s)`, value: `${fixed(p50 / 1000, 2)} / ${fixed(p95v / 1000, 2)} s`, target: atMost(p95v, LEASE_SECONDS * 1000 + 1_000, `≤ ${LEASE_SECONDS + 1} s (the lease, then connect and recover)`) },
       ],
       method: [
-        `${ROUNDS} rounds: two bot processes (real PostgreSQL from Debian's package on loopback), one /imagine held running on the fake ComfyUI, the leader SIGKILLed; time to the new leader's first edit of that card (lease ${LEASE_SECONDS} s, renewed every third)`,
+        `${ROUNDS} rounds: two bot processes (real PostgreSQL from Debian's package on loopback), one /imagine held running on the fake ComfyUI, the leader SIGKILLed; time to the new leader's first edit of that card (lease ${LEASE_SECONDS} s: renewed every second, written less one second, so a standby trying every second leads within it)`,
       ],
     };
   } finally {
