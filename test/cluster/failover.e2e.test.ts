@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
-import { startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
+import { currentRevision, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
 import { shardFor } from '../fakes/discord/guild.js';
-import { spawnBot, stopBot, TEMPLATE_CHECKPOINT, type BotProcess } from '../e2e/harness.js';
+import { buttonId, spawnBot, stopBot, TEMPLATE_CHECKPOINT, type BotProcess } from '../e2e/harness.js';
 import { armKill, JobTracker, PHASES, reportFaults, seededRandom, titleNow, type Phase } from '../durability/e2e-jobs.js';
 import { freshSchemaUrl } from '../pg/schema.js';
 
@@ -116,6 +116,19 @@ it('has one leader; the others stand by and say so in the processes table', asyn
   } finally {
     db.close();
   }
+});
+
+it("carries out a Cancel pressed on a standby's shard in the leader, and the card says who cancelled", async () => {
+  const tracker = new JobTracker(comfy, discord);
+  const lead = leader();
+  const member = MEMBERS.find((m) => shardFor(m.guildId, SHARDS) !== lead.shard)!;
+  comfy.hold();
+  const job = await tracker.submit('cancel-001', member.id, { steps: 4 }, { guildId: member.guildId });
+  const card = await discord.waitFor((d) => (/Queued|Running/.test(titleNow(d, job)) ? d.originalFor(job.token) : undefined), { timeoutMs: 15_000, description: 'the card' });
+  await discord.button(card.id, buttonId(currentRevision(card), 'cancel'), { userId: member.id, guildId: member.guildId });
+  await discord.waitFor(() => /Cancelled/.test(titleNow(discord, job)), { timeoutMs: 15_000, description: 'the card cancelled' });
+  comfy.release();
+  expect(JSON.stringify(currentRevision(discord.originalFor(job.token)!).embeds)).toContain(`Cancelled by <@${member.id}>`);
 });
 
 it('loses no job and posts nothing twice when the leader is SIGKILLed at random points', async () => {
