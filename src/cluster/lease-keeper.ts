@@ -1,5 +1,5 @@
 // Leadership among the processes sharing one PostgreSQL store: each process tries to take the leader lease,
-// the holder renews it every third of its duration, and a holder that fails to renew in time (the database
+// the holder renews it every period (a third of its duration, at most a second), and a holder that fails to renew in time (the database
 // unreachable, or another process took the lease: a FencedError or a refused renewal) is deposed at once. The
 // lease row carries a fencing number, so even a holder that does not notice (paused, say) cannot write after a
 // takeover: the store refuses its writes.
