@@ -122,9 +122,10 @@ it("carries out a Cancel pressed on a standby's shard in the leader, and the car
   const tracker = new JobTracker(comfy, discord);
   const lead = leader();
   const member = MEMBERS.find((m) => shardFor(m.guildId, SHARDS) !== lead.shard)!;
-  comfy.hold();
+  // Held at its first sampler step, so the job is running when Cancel is pressed.
+  comfy.events.once('step', () => comfy.hold());
   const job = await tracker.submit('cancel-001', member.id, { steps: 4 }, { guildId: member.guildId });
-  const card = await discord.waitFor((d) => (/Queued|Running/.test(titleNow(d, job)) ? d.originalFor(job.token) : undefined), { timeoutMs: 15_000, description: 'the card' });
+  const card = await discord.waitFor((d) => (/Running/.test(titleNow(d, job)) ? d.originalFor(job.token) : undefined), { timeoutMs: 15_000, description: 'the card running' });
   await discord.button(card.id, buttonId(currentRevision(card), 'cancel'), { userId: member.id, guildId: member.guildId });
   await discord.waitFor(() => /Cancelled/.test(titleNow(discord, job)), { timeoutMs: 15_000, description: 'the card cancelled' });
   comfy.release();
