@@ -123,11 +123,14 @@ it("carries out a Cancel pressed on a standby's shard in the leader, and the car
   const lead = leader();
   const member = MEMBERS.find((m) => shardFor(m.guildId, SHARDS) !== lead.shard)!;
   // Held at its first sampler step, so the job is running when Cancel is pressed.
-  comfy.events.once('step', () => comfy.hold());
+  const holdAtStep = () => comfy.hold();
+  comfy.events.once('step', holdAtStep);
   const job = await tracker.submit('cancel-001', member.id, { steps: 4 }, { guildId: member.guildId });
   const card = await discord.waitFor((d) => (/Running/.test(titleNow(d, job)) ? d.originalFor(job.token) : undefined), { timeoutMs: 15_000, description: 'the card running' });
   await discord.button(card.id, buttonId(currentRevision(card), 'cancel'), { userId: member.id, guildId: member.guildId });
   await discord.waitFor(() => /Cancelled/.test(titleNow(discord, job)), { timeoutMs: 15_000, description: 'the card cancelled' });
+  // (Cancelled before its first step, the hold would otherwise catch the next test's job.)
+  comfy.events.off('step', holdAtStep);
   comfy.release();
   expect(JSON.stringify(currentRevision(discord.originalFor(job.token)!).embeds)).toContain(`Cancelled by <@${member.id}>`);
 });
