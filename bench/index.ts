@@ -16,6 +16,7 @@ const RUNNERS: Record<BenchmarkName, () => Promise<BenchResult>> = {
   'gpu-share': async () => (await import('./gpu-share.js')).runGpuShare(),
   store: async () => (await import('./store.js')).runStore(),
   relax: async () => (await import('./relax.js')).runRelax(),
+  failover: async () => (await import('./failover.js')).runFailover(),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,8 +1,15 @@
-// Wiring only: config → store → commands → backend pool → scheduler → bot → ops server. Each start-up failure a
-// person can fix becomes one StartupError line; stop() undoes the start in reverse.
+// Wiring only: config → store → commands → backend pool → scheduler → bot → recovery (one process) or the lease
+// (several sharing PostgreSQL: recovery once this process leads) → ops server. Each start-up failure a person can
+// fix becomes one StartupError line; stop() undoes the start in reverse.
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { LeaseKeeper } from './cluster/lease-keeper.js';
+import { startLeadership } from './cluster/leadership.js';
+import { localIntake, sharedIntake } from './discord/wiring/intake.js';
+import type { Job } from './jobs/job.js';
+import type { JobRow } from './jobs/store-types.js';
 import { ComfyClient } from './comfy/client.js';
 import { ComfyConnectionError } from './comfy/errors.js';
 import type { Config } from './config/schema.js';
@@ -16,7 +23,7 @@ import { deliverPending, showUnrecoverable } from './discord/wiring/recoveredCar
 import { releaseLibvipsCache } from './media/libvips.js';
 import { PreviewEncoder } from './media/preview.js';
 import { dmPolicyProblems, dmSettings, warmUpChecks } from './policy/index.js';
-import { healthReport, instrumentBackends, instrumentJob, instrumentQueue } from './ops/instrument.js';
+import { healthReport, instrumentBackends, instrumentCluster, instrumentJob, instrumentQueue } from './ops/instrument.js';
 import { createMetrics } from './ops/metrics.js';
 import { startOpsServer, type OpsServer } from './ops/server.js';
 import { ComfyBackend } from './scheduler/comfy-backend.js';
@@ -125,6 +132,13 @@ function anyBlockedPatterns(config: Config, store: JobStore, logger: Logger): bo
   });
 }
 
+/** How the processes table shows this process's gateway shards. */
+function shardsOf(config: Config): string {
+  const { shards, shardCount } = config.cluster;
+  if (shards !== undefined) return `${shards.join(',')} of ${shardCount}`;
+  return shardCount !== undefined ? `all of ${shardCount}` : 'all';
+}
+
 export async function startApp(config: Config, logger: Logger): Promise<{ stop(): Promise<void> }> {
   logger.info({ backends: config.backends.map((b) => b.name) }, 'starting');
   const undo: (() => Promise<void> | void)[] = [];
@@ -180,8 +194,12 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     const metrics = createMetrics();
     const pool = createPool(config, logger, stableClientId(config.dataDir));
     undo.push(() => Promise.all(pool.map((p) => p.backend.stop())).then(() => undefined));
-    await Promise.all(pool.map((p) => p.backend.start()));
-    if (!pool.some((p) => p.healthy)) throw new StartupError(await unreachable(pool));
+    // Several processes sharing PostgreSQL: only the leader connects to the backends (see cluster/).
+    const databaseUrl = config.databaseUrl;
+    if (databaseUrl === undefined) {
+      await Promise.all(pool.map((p) => p.backend.start()));
+      if (!pool.some((p) => p.healthy)) throw new StartupError(await unreachable(pool));
+    }
     undo.push(instrumentBackends(pool.map((p) => p.backend), metrics));
 
     // Usage older than eight half-lives weighs under 0.4 %: not worth reading back.
@@ -200,12 +218,24 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     }
     undo.push(instrumentQueue(scheduler, metrics));
 
+    const keeper =
+      databaseUrl === undefined
+        ? null
+        : new LeaseKeeper({
+            store,
+            process: { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, host: hostname(), pid: process.pid, shards: shardsOf(config), startedAt: Date.now() },
+            ttlMs: config.cluster.leaseSeconds * 1000,
+            logger,
+          });
+    if (keeper) undo.push(instrumentCluster(keeper, metrics));
+    const leading = (): boolean => keeper === null || keeper.role === 'leader';
     let bot: Bot;
     try {
       bot = await startBot({
         config,
         logger,
         scheduler,
+        intake: keeper === null ? localIntake({ scheduler, store, logger }) : sharedIntake({ scheduler, store }, leading),
         store,
         registry,
         guildCommands,
@@ -219,22 +249,49 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     }
     undo.push(() => bot.stop());
 
-    // Jobs the last run left unfinished go back into the scheduler, each with its card resumed.
-    const recovery = recoverJobs({
-      store,
-      scheduler,
-      commands: (name, guildId) => lookupCommand(registry.commands, guildCommands, guildId, name),
-      maxTries: config.jobs.maxTries,
-      deliveryMaxAgeMs: config.jobs.deliveryHours * 3_600_000,
-      logger,
-      attach: (job, row) => {
-        instrumentJob(job, metrics);
-        resumeJobCard(bot.context, job, row);
-      },
-    });
+    const commands = (name: string, guildId: string | null) => lookupCommand(registry.commands, guildCommands, guildId, name);
+    const attach = (job: Job, row: JobRow) => {
+      instrumentJob(job, metrics);
+      resumeJobCard(bot.context, job, row);
+    };
     const report = (what: string) => (error: unknown) => logger.error({ err: error }, what);
-    for (const { row, error } of recovery.failed) void showUnrecoverable(bot.context, row, error).catch(report('could not show an unrecoverable job'));
-    for (const row of recovery.undelivered) void deliverPending(bot.context, row).catch(report('could not deliver recovered results'));
+    const recover = (only?: (row: JobRow) => boolean): void => {
+      const recovery = recoverJobs({
+        store,
+        scheduler,
+        commands,
+        maxTries: config.jobs.maxTries,
+        deliveryMaxAgeMs: config.jobs.deliveryHours * 3_600_000,
+        logger,
+        attach,
+        ...(only ? { only } : {}),
+      });
+      for (const { row, error } of recovery.failed) void showUnrecoverable(bot.context, row, error).catch(report('could not show an unrecoverable job'));
+      for (const row of recovery.undelivered) void deliverPending(bot.context, row).catch(report('could not deliver recovered results'));
+    };
+
+    if (keeper === null || databaseUrl === undefined) {
+      // One process: it always leads.
+      // Jobs the last run left unfinished go back into the scheduler, each with its card resumed.
+      recover();
+      bot.startDeliveryRetry();
+    } else {
+      const stopLeading = startLeadership({
+        keeper,
+        databaseUrl,
+        store,
+        scheduler,
+        startBackends: async () => {
+          await Promise.all(pool.map((p) => p.backend.start()));
+          if (!pool.some((p) => p.healthy)) logger.error(await unreachable(pool));
+        },
+        recover,
+        startDeliveries: () => bot.startDeliveryRetry(),
+        noteCancel: (jobId, userId) => bot.context.cancelledBy.set(jobId, userId),
+        logger,
+      });
+      undo.push(stopLeading);
+    }
 
     if (config.http.port !== undefined) {
       let ops: OpsServer;
@@ -243,7 +300,7 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
           port: config.http.port,
           host: config.http.host,
           metrics,
-          health: healthReport({ discordConnected: () => bot.connected, backends: pool.map((p) => p.backend) }),
+          health: healthReport({ discordConnected: () => bot.connected, backends: pool.map((p) => p.backend), ...(keeper ? { cluster: keeper } : {}) }),
         });
       } catch (error) {
         throw new StartupError(error instanceof Error ? error.message : String(error));

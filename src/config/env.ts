@@ -80,6 +80,13 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   const stall = read(env, 'COMFYCORD_STALL_SECONDS');
   if (stall !== undefined) set('COMFYCORD_STALL_SECONDS', ['jobs', 'stallSeconds'], /^\d+(\.\d+)?$/.test(stall) ? Number(stall) : stall, stall);
 
+  const shards = read(env, 'COMFYCORD_SHARDS');
+  if (shards !== undefined) set('COMFYCORD_SHARDS', ['cluster', 'shards'], commaList(shards).map((s) => (/^\d+$/.test(s) ? Number(s) : s)), shards);
+  const shardCount = read(env, 'COMFYCORD_SHARD_COUNT');
+  if (shardCount !== undefined) set('COMFYCORD_SHARD_COUNT', ['cluster', 'shardCount'], /^\d+$/.test(shardCount) ? Number(shardCount) : shardCount, shardCount);
+  const lease = read(env, 'COMFYCORD_LEASE_SECONDS');
+  if (lease !== undefined) set('COMFYCORD_LEASE_SECONDS', ['cluster', 'leaseSeconds'], /^\d+(\.\d+)?$/.test(lease) ? Number(lease) : lease, lease);
+
   for (const [name, path] of LIST_VARS) {
     const raw = read(env, name);
     if (raw !== undefined) set(name, path, commaList(raw), raw);

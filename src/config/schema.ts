@@ -202,6 +202,22 @@ export const configSchema = z
       })
       .strict()
       .default({ format: 'webp', maxSize: 384, method: 'auto' }),
+    /** Several processes sharing one PostgreSQL store (databaseUrl): the leader lease and the gateway shards. */
+    cluster: z
+      .object({
+        /** A leader that has not renewed its lease for this long is replaced by a standby (renewed every third of it). */
+        leaseSeconds: z.number({ error: 'must be a number of seconds from 1 to 300' }).min(1, { error: 'must be a number of seconds from 1 to 300' }).max(300, { error: 'must be a number of seconds from 1 to 300' }).default(10),
+        /** The gateway shards this process opens (discord.js `shards`); absent: discord.js's default. */
+        shards: z.array(z.int({ error: 'must list shard numbers (whole numbers from 0)' }).min(0, { error: 'must list shard numbers (whole numbers from 0)' })).min(1).optional(),
+        /** The total number of shards across every process (discord.js `shardCount`). */
+        shardCount: z.int({ error: 'must be a whole number from 1' }).min(1, { error: 'must be a whole number from 1' }).optional(),
+      })
+      .strict()
+      .refine((c) => c.shards === undefined || (c.shardCount !== undefined && c.shards.every((s) => s < c.shardCount!)), {
+        error: 'needs shardCount (COMFYCORD_SHARD_COUNT), and every shard number must be below it',
+        path: ['shards'],
+      })
+      .default({ leaseSeconds: 10 }),
     http: z
       .object({
         /** The health and metrics server (src/ops); off when absent. */

@@ -26,6 +26,8 @@ export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 
 export interface Bot {
   readonly context: BotContext;
   readonly connected: boolean;
+  /** Tries pending deliveries again from now on; only where jobs run (the only process, or the leader). */
+  startDeliveryRetry(): void;
   /** Logs out; job cards still being followed are left to the store (recovery picks them up). */
   stop(): Promise<void>;
 }
@@ -43,6 +45,9 @@ export async function startBot(services: BotServices): Promise<Bot> {
     makeCache: botCacheFactory(),
     // The project's undici, not discord.js's bundled undici 6 nor Node's fetch: see restRequest.ts.
     rest: { api: config.discord.apiUrl, makeRequest: discordRequest as unknown as RESTOptions['makeRequest'] },
+    // Several processes split the gateway shards between them (COMFYCORD_SHARDS / COMFYCORD_SHARD_COUNT).
+    ...(config.cluster.shards !== undefined ? { shards: config.cluster.shards } : {}),
+    ...(config.cluster.shardCount !== undefined ? { shardCount: config.cluster.shardCount } : {}),
   });
   const pacers = new ChannelPacers();
   const ctx: BotContext = {
@@ -95,24 +100,26 @@ export async function startBot(services: BotServices): Promise<Bot> {
   const onChanged = () => void register().catch((error: unknown) => logger.error({ err: error }, 're-registering slash commands failed'));
   ctx.registry.on('changed', onChanged);
   logger.info({ user: client.user?.tag, guild: config.discord.guildId ?? null }, 'discord bot ready');
-  const retry = startDeliveryRetry(
-    ctx,
-    { deliver: (row) => deliverPending(ctx, row), giveUp: (row, reason) => abandonDelivery(ctx, row, reason) },
-    {
-      firstDelayMs: config.jobs.deliveryRetrySeconds * 1000,
-      maxDelayMs: Math.max(config.jobs.deliveryRetrySeconds * 1000, 10 * 60_000),
-      maxLostTries: config.jobs.deliveryTries,
-      maxAgeMs: config.jobs.deliveryHours * 3_600_000,
-    },
-  );
-
+  let retry: { stop(): void } | undefined;
   return {
     context: ctx,
     get connected() {
       return client.isReady();
     },
+    startDeliveryRetry() {
+      retry ??= startDeliveryRetry(
+        ctx,
+        { deliver: (row) => deliverPending(ctx, row), giveUp: (row, reason) => abandonDelivery(ctx, row, reason) },
+        {
+          firstDelayMs: config.jobs.deliveryRetrySeconds * 1000,
+          maxDelayMs: Math.max(config.jobs.deliveryRetrySeconds * 1000, 10 * 60_000),
+          maxLostTries: config.jobs.deliveryTries,
+          maxAgeMs: config.jobs.deliveryHours * 3_600_000,
+        },
+      );
+    },
     async stop() {
-      retry.stop();
+      retry?.stop();
       stopGuildWatch();
       ctx.registry.off('changed', onChanged);
       await client.destroy();

@@ -104,6 +104,27 @@ describe('renderStatus', () => {
     expect(embed?.fields?.map((f) => f.value)).toEqual(['🟢 up · Comfy API v2 · queue not visible', '🔴 down · Comfy API v2: HTTP 401 unauthorized']);
   });
 
+  it('lists the processes sharing the store, marks the leader and says since when it leads', () => {
+    const now = 1_800_000_000_000;
+    const row = (id: string, pid: number, shards: string, role: 'leader' | 'standby') => ({ id, host: 'vm', pid, shards, role, startedAt: now - 60_000, heartbeatAt: now - 2_000 });
+    const embeds = renderStatus({
+      backends: [{ name: 'a', up: true, running: 0, pending: 0 }],
+      mode: 'open',
+      queued: 0,
+      cluster: { processes: [row('p1', 11, '0 of 2', 'leader'), row('p2', 12, '1 of 2', 'standby')], lease: { holder: 'p1', fence: 4, acquiredAt: now - 30_000, expiresAt: now + 5_000 }, now },
+    }).embeds;
+    expect(embeds[1]?.title).toBe('Processes (2)');
+    expect(embeds[1]?.description).toBe(`Leader since <t:${(now - 30_000) / 1000}:R> (fencing number 4)`);
+    expect(embeds[1]?.fields?.map((f) => f.name)).toEqual(['👑 leader · vm pid 11', 'standby · vm pid 12']);
+    expect(embeds[1]?.fields?.[1]?.value).toBe(`shards 1 of 2 · started <t:${(now - 60_000) / 1000}:R> · heartbeat 2 s ago`);
+  });
+
+  it('says when no process holds the lease (between a leader lost and a standby taking over)', () => {
+    const now = 1_800_000_000_000;
+    const embeds = renderStatus({ backends: [], mode: 'open', queued: 0, cluster: { processes: [], lease: { holder: 'p1', fence: 4, acquiredAt: now - 30_000, expiresAt: now - 1 }, now } }).embeds;
+    expect(embeds[1]?.description).toMatch(/^⚠️ No process holds the leader lease/);
+  });
+
   it('is red when nothing is up', () => {
     expect(renderStatus({ backends: [{ name: 'a', up: false, error: 'x' }], mode: 'open', queued: 0 }).embeds[0]?.color).toBe(0xed4245);
   });

@@ -1,6 +1,7 @@
 // `/comfy status`: every backend's health, queue and VRAM (from ComfyUI's system_stats). Why a backend is down
 // (an error naming its address) is for the bot's operators only: server admins see that it is down.
 import type { APIEmbed } from 'discord.js';
+import type { Lease, ProcessRow } from '../jobs/store-types.js';
 import { fitEmbed, truncate } from './embedLimits.js';
 
 export type BackendStatusView =
@@ -26,6 +27,25 @@ export interface StatusView {
   queued: number;
   /** The pause or drain of the server the status was asked in, set by its admins. */
   server?: 'open' | 'paused' | 'draining';
+  /** Several processes sharing the store (operators only): who runs, with which shards, and who leads since when. */
+  cluster?: { processes: readonly ProcessRow[]; lease: Lease | null; now: number };
+}
+
+function clusterEmbed(cluster: NonNullable<StatusView['cluster']>): APIEmbed {
+  const { lease, now } = cluster;
+  const leading = lease !== null && lease.expiresAt > now ? lease : null;
+  const description = leading
+    ? `Leader since <t:${Math.floor(leading.acquiredAt / 1000)}:R> (fencing number ${leading.fence})`
+    : '⚠️ No process holds the leader lease right now: a standby takes it within the lease time.';
+  return fitEmbed({
+    title: `Processes (${cluster.processes.length})`,
+    description,
+    color: leading ? 0x57f287 : 0xfee75c,
+    fields: cluster.processes.map((p) => ({
+      name: `${p.id === leading?.holder ? '👑 leader' : 'standby'} · ${truncate(p.host, 60)} pid ${p.pid}`,
+      value: `shards ${truncate(p.shards, 60)} · started <t:${Math.floor(p.startedAt / 1000)}:R> · heartbeat ${Math.max(0, Math.round((now - p.heartbeatAt) / 1000))} s ago`,
+    })),
+  });
 }
 
 function gigabytes(bytes: number): string {
@@ -64,6 +84,7 @@ export function renderStatus(view: StatusView): { embeds: APIEmbed[] } {
         color: up === view.backends.length ? 0x57f287 : up === 0 ? 0xed4245 : 0xfee75c,
         fields: view.backends.map((backend) => ({ name: backend.name, value: backendValue(backend) })),
       }),
+      ...(view.cluster ? [clusterEmbed(view.cluster)] : []),
     ],
   };
 }

@@ -19,8 +19,9 @@ export interface InFlightJob {
 
 export interface JobAdopter {
   /** Holds dispatch, so that every restored job can be listened to before it first moves. */
-  pause(): void;
-  resume(): void;
+  holdDispatch(): void;
+  /** Lifts holdDispatch only: a pause the operators set stays (the leader adopts jobs while paused too). */
+  releaseDispatch(): void;
   /**
    * Takes the jobs back: `queued` in their order (no limits applied), `inFlight` followed on their backend. An
    * in-flight job whose backend no longer exists goes back to the queue. Returns every job it took.

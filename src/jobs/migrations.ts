@@ -294,7 +294,28 @@ const v7: Migration = {
   `,
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7];
+const PROCESSES = `
+  CREATE TABLE processes (
+    id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    shards TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('leader', 'standby')),
+    started_at BIGINT NOT NULL,
+    heartbeat_at BIGINT NOT NULL
+  );
+`;
+
+const v8: Migration = {
+  version: 8,
+  description: 'the processes sharing the store, with their role and heartbeat',
+  up(db) {
+    db.exec(PROCESSES);
+  },
+  postgres: PROCESSES,
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8];
 
 export interface MigrationResult {
   from: number;

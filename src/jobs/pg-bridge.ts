@@ -30,7 +30,8 @@ type Request =
   | { kind: 'transaction'; steps: readonly TxStep[] }
   | { kind: 'close' };
 
-type Answer = { ok: true; value: unknown } | { ok: false; error: { message: string; code?: string } };
+/** `id` is the request's: an answer is only ever taken for the request that asked it. */
+type Answer = { id: number } & ({ ok: true; value: unknown } | { ok: false; error: { message: string; code?: string } });
 
 /** Runs in the worker (CommonJS, so it needs no TypeScript loader in the built image or under tests). */
 const WORKER_SOURCE = `
@@ -85,9 +86,9 @@ async function handle(request) {
 port.on('message', async (request) => {
   let answer;
   try {
-    answer = { ok: true, value: await handle(request) };
+    answer = { id: request.id, ok: true, value: await handle(request) };
   } catch (error) {
-    answer = { ok: false, error: { message: String(error && error.message), code: error && error.code } };
+    answer = { id: request.id, ok: false, error: { message: String(error && error.message), code: error && error.code } };
   }
   port.postMessage(answer);
   Atomics.add(flag, 0, 1);
@@ -115,6 +116,7 @@ export class SyncPg {
   private readonly port: MessagePort;
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
   private broken: string | null = null;
+  private lastId = 0;
 
   constructor(
     private readonly url: string,
@@ -156,18 +158,28 @@ export class SyncPg {
 
   private call(request: Request): unknown {
     if (this.broken) throw new StoreError(`the PostgreSQL connection (${redactUrl(this.url)}) is unusable: ${this.broken}`);
-    const seen = Atomics.load(this.flag, 0);
-    this.port.postMessage(request);
-    if (Atomics.wait(this.flag, 0, seen, this.timeoutMs) === 'timed-out') {
-      // A late answer would be taken for the next request's: this bridge can answer nothing more.
-      this.broken = `no answer within ${this.timeoutMs} ms`;
-      void this.worker.terminate();
-      throw new StoreError(`PostgreSQL (${redactUrl(this.url)}) gave no answer within ${this.timeoutMs} ms`);
+    const id = ++this.lastId;
+    this.port.postMessage({ ...request, id });
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      const seen = Atomics.load(this.flag, 0);
+      const message = receiveMessageOnPort(this.port);
+      if (message) {
+        const answer = message.message as Answer;
+        // An answer to an earlier request (one read late) is dropped: ours is the one with our id.
+        if (answer.id !== id) continue;
+        if (!answer.ok) throw new PgError(answer.error.message, answer.error.code);
+        return answer.value;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        this.broken = `no answer within ${this.timeoutMs} ms`;
+        void this.worker.terminate();
+        throw new StoreError(`PostgreSQL (${redactUrl(this.url)}) gave no answer within ${this.timeoutMs} ms`);
+      }
+      // Woken by the worker's signal; a few milliseconds at most when the signal came before its message could be
+      // read on this side (reading the message is what counts, never the signal alone).
+      Atomics.wait(this.flag, 0, seen, Math.min(left, 5));
     }
-    const message = receiveMessageOnPort(this.port);
-    if (!message) throw new StoreError('the PostgreSQL worker signalled an answer but sent none');
-    const answer = message.message as Answer;
-    if (!answer.ok) throw new PgError(answer.error.message, answer.error.code);
-    return answer.value;
   }
 }

@@ -37,6 +37,11 @@ export interface RecoveryOptions {
    * see every state change, including the first dispatch. The store row is kept in step by recovery itself.
    */
   attach?: (job: Job, row: JobRow) => void;
+  /**
+   * Only the rows this accepts (the leader's sweep: queued rows standbys admitted that the scheduler does not
+   * hold yet); pending deliveries are then left alone, the delivery retry has them. Absent: everything (start-up).
+   */
+  only?: (row: JobRow) => boolean;
 }
 
 /** A job back in the scheduler, with its row as it was at start-up (card message, interaction token, …). */
@@ -68,6 +73,7 @@ export function recoverJobs(options: RecoveryOptions): Recovery {
   const failed: UnrecoverableJob[] = [];
 
   for (const row of store.unfinished()) {
+    if (options.only && !options.only(row)) continue;
     const rebuilt = rebuild(row, commands, log);
     if (!rebuilt.ok) {
       const error = `could not be resumed after a restart: ${rebuilt.problem}`;
@@ -101,7 +107,7 @@ export function recoverJobs(options: RecoveryOptions): Recovery {
 
   const restored: RecoveredJob[] = [];
   // Paused, so the first dispatch of a restored queued job happens after `attach` has run for every job.
-  scheduler.pause();
+  scheduler.holdDispatch();
   try {
     for (const job of scheduler.restore({ queued, inFlight })) {
       const row = rows.get(job.id);
@@ -111,10 +117,11 @@ export function recoverJobs(options: RecoveryOptions): Recovery {
       restored.push({ job, row });
     }
   } finally {
-    scheduler.resume();
+    scheduler.releaseDispatch();
   }
 
   const undelivered: JobRow[] = [];
+  if (options.only) return { restored, failed, undelivered };
   const now = (options.now ?? Date.now)();
   for (const row of store.pendingDeliveries()) {
     const maxAge = options.deliveryMaxAgeMs;

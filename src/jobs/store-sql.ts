@@ -16,6 +16,7 @@ import {
 import {
   FINISHED_STATES,
   JOB_STATES,
+  WAKE_CHANNEL,
   type Admission,
   type AdmissionCaps,
   type DeliveryRecord,
@@ -26,6 +27,7 @@ import {
   type JobRow,
   type JobState,
   type Lease,
+  type ProcessRow,
   type NewJobRow,
   type SavedInput,
   type StoredImage,
@@ -685,6 +687,35 @@ export class SqlJobStore implements JobStore {
       "SELECT holder, fence, acquired_at, expires_at FROM leader_lease WHERE name = 'leader'",
     )[0];
     return row ? { holder: row.holder, fence: Number(row.fence), acquiredAt: Number(row.acquired_at), expiresAt: Number(row.expires_at) } : null;
+  }
+
+  /**
+   * Records this process's heartbeat (and role) in the processes table; rows silent for `forgetAfterMs` are
+   * dropped, so the list shows the processes alive now. Not fenced: a standby writes it too.
+   */
+  heartbeat(process: ProcessRow, forgetAfterMs: number): void {
+    this.db.execute(
+      `INSERT INTO processes (id, host, pid, shards, role, started_at, heartbeat_at)
+       VALUES (@id, @host, @pid, @shards, @role, @startedAt, @heartbeatAt)
+       ON CONFLICT (id) DO UPDATE SET role = excluded.role, heartbeat_at = excluded.heartbeat_at`,
+      { ...process },
+    );
+    this.db.execute('DELETE FROM processes WHERE heartbeat_at < @before', { before: process.heartbeatAt - forgetAfterMs });
+  }
+
+  /** The processes that heartbeat lately, the oldest first. */
+  processes(): ProcessRow[] {
+    return this.db
+      .all<{ id: string; host: string; pid: number; shards: string; role: 'leader' | 'standby'; started_at: number; heartbeat_at: number }>(
+        'SELECT id, host, pid, shards, role, started_at, heartbeat_at FROM processes ORDER BY started_at, id',
+      )
+      .map((r) => ({ id: r.id, host: r.host, pid: Number(r.pid), shards: r.shards, role: r.role, startedAt: Number(r.started_at), heartbeatAt: Number(r.heartbeat_at) }));
+  }
+
+  /** Wakes the leader (PostgreSQL NOTIFY on `comfycord_jobs`); with SQLite there is only one process, so nothing. */
+  wake(payload: string): void {
+    if (this.db.dialect !== 'postgres') return;
+    this.db.execute(`SELECT pg_notify('${WAKE_CHANNEL}', @payload)`, { payload });
   }
 
   close(): void {

@@ -218,3 +218,19 @@ export interface Lease {
   acquiredAt: number;
   expiresAt: number;
 }
+
+/** The NOTIFY channel standbys wake the leader on: `job:<id>` (a new queued job) or `cancel:<id>:<user>:<0|1>`. */
+export const WAKE_CHANNEL = 'comfycord_jobs';
+
+/** One `comfycord start` process sharing the store, as it last reported itself. */
+export interface ProcessRow {
+  /** Unique per process run (host, pid and a random part). */
+  id: string;
+  host: string;
+  pid: number;
+  /** The gateway shards it opened, e.g. "0,1 of 3"; "all" without sharding settings. */
+  shards: string;
+  role: 'leader' | 'standby';
+  startedAt: number;
+  heartbeatAt: number;
+}

@@ -20,6 +20,7 @@ import type {
   JobState,
   Lease,
   NewJobRow,
+  ProcessRow,
   SavedInput,
 } from './store-types.js';
 
@@ -80,6 +81,11 @@ export interface JobStore {
   renewLease(ttlMs: number): boolean;
   releaseLease(): void;
   currentLease(): Lease | null;
+  /** Records this process in the processes table (role, heartbeat); drops those silent for `forgetAfterMs`. */
+  heartbeat(process: ProcessRow, forgetAfterMs: number): void;
+  processes(): ProcessRow[];
+  /** Wakes the leader with `payload` (PostgreSQL NOTIFY; nothing with SQLite). */
+  wake(payload: string): void;
   close(): void;
 }
 

@@ -5,7 +5,7 @@ import type { Gauge } from 'prom-client';
 import type { Job, JobState, StateChange } from '../jobs/job.js';
 import type { Backend } from '../scheduler/backend.js';
 import type { Metrics } from './metrics.js';
-import type { BackendState, HealthReport } from './server.js';
+import type { BackendState, ClusterHealth, HealthReport } from './server.js';
 
 export type Detach = () => void;
 
@@ -140,16 +140,42 @@ export function countRateLimits(source: RateLimitSource, metrics: Pick<Metrics, 
   };
 }
 
+/** Structurally cluster/'s LeaseKeeper, so ops/ needs nothing of it. */
+export interface ClusterSource {
+  readonly role: 'leader' | 'standby';
+  readonly leaderSince: number | null;
+  leaseAgeMs(): number | null;
+}
+
 export interface HealthSources {
   discordConnected: () => boolean;
   backends: readonly BackendHealthSource[];
+  cluster?: ClusterSource;
+}
+
+/** This process's role and lease age, read at each probe and each scrape. */
+export function clusterHealth(cluster: ClusterSource): ClusterHealth {
+  const age = cluster.leaseAgeMs();
+  return { role: cluster.role, leaseAgeSeconds: age === null ? null : age / 1000, leaderSince: cluster.leaderSince };
+}
+
+/** Feeds comfycord_leader and comfycord_lease_age_seconds from the lease keeper, every second. */
+export function instrumentCluster(cluster: ClusterSource, metrics: Pick<Metrics, 'leader' | 'leaseAgeSeconds'>): Detach {
+  const read = (): void => {
+    metrics.leader.set(cluster.role === 'leader' ? 1 : 0);
+    metrics.leaseAgeSeconds.set((cluster.leaseAgeMs() ?? 0) / 1000);
+  };
+  read();
+  const timer = setInterval(read, 1000).unref();
+  return () => clearInterval(timer);
 }
 
 /** The `health` callback of startOpsServer: reads Discord's and each backend's state at every probe. */
-export function healthReport({ discordConnected, backends }: HealthSources): () => HealthReport {
+export function healthReport({ discordConnected, backends, cluster }: HealthSources): () => HealthReport {
   assertUniqueNames(backends, 'health report');
   return () => ({
     discord: discordConnected() ? 'connected' : 'disconnected',
     backends: Object.fromEntries(backends.map((b): [string, BackendState] => [b.name, b.healthy ? 'up' : 'down'])),
+    ...(cluster ? { cluster: clusterHealth(cluster) } : {}),
   });
 }

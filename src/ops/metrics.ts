@@ -10,6 +10,9 @@ export interface Metrics {
   jobs: Counter<'state' | 'command'>;
   /** Jobs waiting in the bot's fair queue now. */
   queueLength: Gauge;
+  /** 1 on the leader, 0 on a standby (several processes sharing PostgreSQL; absent otherwise). */
+  leader: Gauge;
+  leaseAgeSeconds: Gauge;
   /** Seconds from submission to dispatch. */
   waitSeconds: Histogram<'command' | 'backend'>;
   /** Seconds from dispatch to the terminal state. */
@@ -42,6 +45,8 @@ export function createMetrics({ processMetrics = true }: MetricsOptions = {}): M
       registers,
     }),
     queueLength: new Gauge({ name: 'comfycord_queue_length', help: "Jobs waiting in the bot's fair queue.", registers }),
+    leader: new Gauge({ name: 'comfycord_leader', help: 'Whether this process leads (1) or stands by (0) among those sharing the store.', registers }),
+    leaseAgeSeconds: new Gauge({ name: 'comfycord_lease_age_seconds', help: "Seconds since this leader last renewed its lease (0 on a standby).", registers }),
     waitSeconds: new Histogram({
       name: 'comfycord_job_wait_seconds',
       help: 'Seconds from submission to dispatch.',

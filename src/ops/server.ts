@@ -7,17 +7,29 @@ export type DiscordState = 'connected' | 'connecting' | 'disconnected';
 export type BackendState = 'up' | 'down';
 
 /** What the app knows about its connections; `ok` is derived here so every caller agrees on it. */
+/** This process among several sharing one store: its role, and how long since it renewed the lease (leader). */
+export interface ClusterHealth {
+  role: 'leader' | 'standby';
+  leaseAgeSeconds: number | null;
+  /** Epoch ms this process became the leader; null on a standby. */
+  leaderSince: number | null;
+}
+
 export interface HealthReport {
   discord: DiscordState;
   backends: Readonly<Record<string, BackendState>>;
+  /** Present when several processes share a PostgreSQL store. */
+  cluster?: ClusterHealth;
 }
 
 export interface HealthBody extends HealthReport {
   ok: boolean;
 }
 
-/** Healthy = Discord connected and at least one backend up (jobs can be taken and run). */
+/** Healthy = Discord connected and at least one backend up (jobs can be taken and run); a standby: Discord connected. */
 export function isHealthy(report: HealthReport): boolean {
+  // A standby runs no jobs and holds no backend connections: serving interactions is its whole job.
+  if (report.cluster?.role === 'standby') return report.discord === 'connected';
   return report.discord === 'connected' && Object.values(report.backends).includes('up');
 }
 
@@ -62,7 +74,7 @@ async function route(req: IncomingMessage, res: ServerResponse, options: OpsServ
   }
   const report = await options.health();
   const ok = isHealthy(report);
-  const body: HealthBody = { ok, discord: report.discord, backends: report.backends };
+  const body: HealthBody = { ok, discord: report.discord, backends: report.backends, ...(report.cluster ? { cluster: report.cluster } : {}) };
   sendJson(res, ok ? 200 : 503, body);
 }
 

@@ -125,6 +125,8 @@ export class Scheduler implements JobAdopter {
   private readonly drainWaiters = new Map<string, (() => void)[]>();
   private queueDrainWaiters: (() => void)[] = [];
   private paused = false;
+  /** Recovery's hold on dispatch while it attaches listeners to the jobs it restores; apart from the operators' pause. */
+  private adopting = false;
   private accepting = true;
   private pumping = false;
   private pumpAgain = false;
@@ -306,6 +308,16 @@ export class Scheduler implements JobAdopter {
     this.pump();
   }
 
+  /** JobAdopter: no dispatch until releaseDispatch, whatever the operators' pause says (which it leaves alone). */
+  holdDispatch(): void {
+    this.adopting = true;
+  }
+
+  releaseDispatch(): void {
+    this.adopting = false;
+    this.pump();
+  }
+
   /** Refuses new jobs and resolves when every accepted job has ended. */
   drain(): Promise<void> {
     this.accepting = false;
@@ -399,7 +411,7 @@ export class Scheduler implements JobAdopter {
   }
 
   private dispatchAll(): void {
-    while (!this.paused) {
+    while (!this.paused && !this.adopting) {
       // With no free slot anywhere nothing can be dispatched: do not walk the queue at all.
       const open = this.openBackends();
       if (open.length === 0) return;

@@ -122,6 +122,11 @@ describe('loadConfig error lines name the variable', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
     [{ COMFYCORD_HTTP_PORT: 'eighty' }, 'COMFYCORD_HTTP_PORT: must be a port number from 0 to 65535 (got "eighty")'],
     [{ COMFYCORD_HTTP_PORT: '70000' }, 'COMFYCORD_HTTP_PORT: must be a port number from 0 to 65535 (got "70000")'],
+    [{ COMFYCORD_SHARDS: '0,one', COMFYCORD_SHARD_COUNT: '2' }, 'COMFYCORD_SHARDS: must list shard numbers (whole numbers from 0) (got "one")'],
+    [{ COMFYCORD_SHARDS: '0,2', COMFYCORD_SHARD_COUNT: '2' }, 'COMFYCORD_SHARDS: needs shardCount (COMFYCORD_SHARD_COUNT), and every shard number must be below it (got "0,2")'],
+    [{ COMFYCORD_SHARDS: '1' }, 'COMFYCORD_SHARDS: needs shardCount (COMFYCORD_SHARD_COUNT), and every shard number must be below it (got "1")'],
+    [{ COMFYCORD_SHARD_COUNT: '0' }, 'COMFYCORD_SHARD_COUNT: must be a whole number from 1 (got "0")'],
+    [{ COMFYCORD_LEASE_SECONDS: '0.5' }, 'COMFYCORD_LEASE_SECONDS: must be a number of seconds from 1 to 300 (got "0.5")'],
     // The URL may hold the database's password: never echoed back.
     [{ COMFYCORD_DATABASE_URL: 'mysql://bot:pw@db/comfycord' }, 'COMFYCORD_DATABASE_URL: must be a postgres:// or postgresql:// URL'],
   ])('%j', (env, line) => {

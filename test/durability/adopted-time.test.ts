@@ -37,8 +37,8 @@ function adopted(store: JobStore): InFlightJob[] {
         given = state.inFlight;
         return [];
       },
-      pause: () => undefined,
-      resume: () => undefined,
+      holdDispatch: () => undefined,
+      releaseDispatch: () => undefined,
     },
     commands: () => undefined,
     maxTries: 3,

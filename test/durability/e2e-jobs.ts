@@ -168,3 +168,61 @@ export function reportFaults(name: string, tracker: JobTracker, faults: number, 
   for (const line of lost) console.log(`  lost: ${line}`);
   return lost;
 }
+
+/** Resolves at the chosen point, calling `kill` synchronously inside the event that marks it. */
+/** `uploading`: the job whose result upload the kill interrupted (already shown as delivered, yet hit). */
+export function armKill(
+  fakes: { comfy: FakeComfy; discord: FakeDiscord },
+  phase: Phase,
+  nth: number,
+  step: number,
+  kill: () => void,
+  tracker: JobTracker,
+): { fired: Promise<Phase>; disarm: () => void; uploading: TrackedJob[] } {
+  const uploading: TrackedJob[] = [];
+  const { comfy, discord } = fakes;
+  let count = 0;
+  let disarm = () => undefined as void;
+  const fired = new Promise<Phase>((resolve) => {
+    const hit = () => {
+      disarm();
+      kill();
+      resolve(phase);
+    };
+    const onPrompt = () => ++count === nth && hit();
+    const onStep = (_id: string, _node: string, value: number) => value === step && ++count === nth && hit();
+    const onDone = (_id: string, outcome: string) => outcome === 'success' && ++count === nth && hit();
+    const onMessage = (message: StoredMessage) => {
+      const files = currentRevision(message).attachments.filter((a) => a.filename.startsWith('imagine_'));
+      if (files.length === 0 || ++count !== nth) return;
+      uploading.push(...tracker.jobs.filter((j) => tracker.messagesOf(j).includes(message)));
+      hit();
+    };
+    if (phase === 'submitted') comfy.events.on('prompt-queued', onPrompt);
+    if (phase === 'running') comfy.events.on('step', onStep);
+    if (phase === 'after-success') comfy.events.on('prompt-done', onDone);
+    if (phase === 'mid-upload') {
+      discord.events.on('message-create', onMessage);
+      discord.events.on('message-update', onMessage);
+    }
+    if (phase === 'queued') {
+      void discord
+        .waitFor((d) => tracker.jobs.some((j) => /Queued/.test(titleNow(d, j))), { timeoutMs: 20_000, description: 'a queued card' })
+        .then(hit, () => undefined);
+    }
+    disarm = () => {
+      comfy.events.off('prompt-queued', onPrompt);
+      comfy.events.off('step', onStep);
+      comfy.events.off('prompt-done', onDone);
+      discord.events.off('message-create', onMessage);
+      discord.events.off('message-update', onMessage);
+    };
+  });
+  return { fired, disarm, uploading };
+}
+
+export function titleNow(discord: FakeDiscord, job: TrackedJob): string {
+  const card = discord.originalFor(job.token);
+  if (!card) return '';
+  return String((currentRevision(card).embeds[0] as { title?: unknown } | undefined)?.title ?? '');
+}

@@ -39,6 +39,23 @@ describe('recovering unfinished jobs', () => {
     for (const id of ids) expect(second.store.get(id)).toMatchObject({ state: 'succeeded', delivery: 'pending', attempts: 1 });
   });
 
+  it("keeps an operator's pause: restored jobs wait until the operator resumes (the leader adopts jobs while paused)", async () => {
+    const { dir, fake } = await world();
+    const first = await life(dir, fake);
+    first.scheduler.pause();
+    const id = first.submit(spec('ann', 5)).id;
+    await first.crash();
+
+    const second = await life(dir, fake);
+    second.scheduler.pause();
+    const { restored } = second.recover();
+    expect(restored.map((r) => r.job.id)).toEqual([id]);
+    expect(restored[0]!.job.state).toBe('queued');
+    expect(submittedPrompts(fake)).toEqual([]);
+    second.scheduler.resume();
+    await expect(restored[0]!.job.done).resolves.toBe('succeeded');
+  });
+
   it('delivers a job whose prompt finished while the bot was down, without running it again', async () => {
     const { dir, fake } = await world();
     const first = await life(dir, fake);

@@ -3,9 +3,9 @@
 // fake Discord and the fake ComfyUI. Every job must end delivered or failed with a message, exactly once.
 // COMFYCORD_FAULT_SEED=<n> replays one plan.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { currentRevision, type StoredMessage } from '../fakes/discord/index.js';
+import { currentRevision } from '../fakes/discord/index.js';
 import { botReady, buttonId, cardIn, spawnBot, startE2E, stopBot, titleOf, type BotProcess, type E2E } from '../e2e/harness.js';
-import { JobTracker, PHASES, reportFaults, seededRandom, type Phase, type TrackedJob } from './e2e-jobs.js';
+import { armKill, JobTracker, PHASES, reportFaults, seededRandom, titleNow, type Phase } from './e2e-jobs.js';
 
 const SEED = Number(process.env.COMFYCORD_FAULT_SEED ?? 20261129);
 const KILLS = 8;
@@ -30,57 +30,6 @@ afterAll(async () => {
   if (live && live !== e2e?.bot) await stopBot(live);
   await e2e?.close();
 }, 30_000);
-
-/** Resolves at the chosen point, calling `kill` synchronously inside the event that marks it. */
-/** `uploading`: the job whose result upload the kill interrupted (already shown as delivered, yet hit). */
-function armKill(phase: Phase, nth: number, step: number, kill: () => void, tracker: JobTracker): { fired: Promise<Phase>; disarm: () => void; uploading: TrackedJob[] } {
-  const uploading: TrackedJob[] = [];
-  const { comfy, discord } = e2e;
-  let count = 0;
-  let disarm = () => undefined as void;
-  const fired = new Promise<Phase>((resolve) => {
-    const hit = () => {
-      disarm();
-      kill();
-      resolve(phase);
-    };
-    const onPrompt = () => ++count === nth && hit();
-    const onStep = (_id: string, _node: string, value: number) => value === step && ++count === nth && hit();
-    const onDone = (_id: string, outcome: string) => outcome === 'success' && ++count === nth && hit();
-    const onMessage = (message: StoredMessage) => {
-      const files = currentRevision(message).attachments.filter((a) => a.filename.startsWith('imagine_'));
-      if (files.length === 0 || ++count !== nth) return;
-      uploading.push(...tracker.jobs.filter((j) => tracker.messagesOf(j).includes(message)));
-      hit();
-    };
-    if (phase === 'submitted') comfy.events.on('prompt-queued', onPrompt);
-    if (phase === 'running') comfy.events.on('step', onStep);
-    if (phase === 'after-success') comfy.events.on('prompt-done', onDone);
-    if (phase === 'mid-upload') {
-      discord.events.on('message-create', onMessage);
-      discord.events.on('message-update', onMessage);
-    }
-    if (phase === 'queued') {
-      void discord
-        .waitFor((d) => tracker.jobs.some((j) => /Queued/.test(titleNow(d, j))), { timeoutMs: 20_000, description: 'a queued card' })
-        .then(hit, () => undefined);
-    }
-    disarm = () => {
-      comfy.events.off('prompt-queued', onPrompt);
-      comfy.events.off('step', onStep);
-      comfy.events.off('prompt-done', onDone);
-      discord.events.off('message-create', onMessage);
-      discord.events.off('message-update', onMessage);
-    };
-  });
-  return { fired, disarm, uploading };
-}
-
-function titleNow(discord: E2E['discord'], job: TrackedJob): string {
-  const card = discord.originalFor(job.token);
-  if (!card) return '';
-  return String((currentRevision(card).embeds[0] as { title?: unknown } | undefined)?.title ?? '');
-}
 
 it('loses no job and duplicates nothing when the bot is SIGKILLed at random points', async () => {
   const random = seededRandom(SEED);
@@ -112,7 +61,7 @@ it('loses no job and duplicates nothing when the bot is SIGKILLed at random poin
       // A kill before the card exists would lose an interaction, not a job: wait until the job is accepted.
       await e2e.discord.waitFor((d) => /Queued|Running|Done|Failed/.test(titleNow(d, job)), { timeoutMs: 15_000, description: `${job.label} accepted` });
     }
-    const armed = armKill(phase, nth, step, kill, tracker);
+    const armed = armKill(e2e, phase, nth, step, kill, tracker);
     e2e.comfy.release();
     // If the chosen point never comes (every job already ended), the bot is killed once all are done.
     const allDone = e2e.discord

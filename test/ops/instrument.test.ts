@@ -8,6 +8,7 @@ import {
   countRateLimits,
   healthReport,
   instrumentBackends,
+  instrumentCluster,
   instrumentJob,
   instrumentQueue,
   type RateLimitInfo,
@@ -422,6 +423,29 @@ describe('healthReport', () => {
     res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ ok: false, discord: 'disconnected', backends: { gpu1: 'down', cloud: 'up' } });
+  });
+
+  it("reports this process's role and lease age; a standby (no backends connected) is healthy while Discord is connected", async () => {
+    const metrics = freshMetrics();
+    const gpu1 = new BackendDouble('gpu1');
+    gpu1.healthy = false;
+    const cluster = { role: 'standby' as 'leader' | 'standby', leaderSince: null as number | null, leaseAgeMs: (): number | null => null };
+    const server = await opsServer(metrics, healthReport({ discordConnected: () => true, backends: [gpu1], cluster }));
+    let res = await fetch(`${server.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, discord: 'connected', backends: { gpu1: 'down' }, cluster: { role: 'standby', leaseAgeSeconds: null, leaderSince: null } });
+
+    // Once it leads it is judged like a single process: no backend up, not healthy.
+    Object.assign(cluster, { role: 'leader', leaderSince: 1_000, leaseAgeMs: () => 1_500 });
+    res = await fetch(`${server.url}/healthz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ cluster: { role: 'leader', leaseAgeSeconds: 1.5, leaderSince: 1_000 } });
+
+    const detach = instrumentCluster(cluster, metrics);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    detach();
+    expect(text).toMatch(/^comfycord_leader 1$/m);
+    expect(text).toMatch(/^comfycord_lease_age_seconds 1\.5$/m);
   });
 
   it('refuses two backends with one name, whose states would overwrite each other', () => {

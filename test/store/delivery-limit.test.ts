@@ -28,7 +28,7 @@ describe.each(ENGINES)('on $name', (engine) => {
     store.transition(id, ['running'], 'succeeded');
   }
 
-  const noScheduler = { restore: () => [], pause: () => undefined, resume: () => undefined };
+  const noScheduler = { restore: () => [], holdDispatch: () => undefined, releaseDispatch: () => undefined };
 
   describe('the delivery time limit at start-up', () => {
     it('fails results pending longer than the limit and hands back the others', () => {

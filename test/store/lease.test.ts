@@ -90,3 +90,32 @@ describe.each(ENGINES)('the leader lease on $name', (engine) => {
     expect(next.acquireLease('host-b', TTL)).toMatchObject({ fence: 2 });
   });
 });
+
+describe.each(ENGINES)('the processes table on $name', (engine) => {
+  it("keeps each process's latest role and heartbeat, and forgets those silent too long", () => {
+    const dataDir = tempDataDir();
+    const clock = manualClock();
+    const a = engine.open({ dataDir, clock });
+    const b = engine.open({ dataDir, clock });
+    try {
+      const row = (id: string, role: 'leader' | 'standby') => ({ id, host: 'vm', pid: 7, shards: '0 of 2', role, startedAt: 1, heartbeatAt: clock.now() });
+      a.heartbeat(row('a', 'standby'), 30_000);
+      b.heartbeat(row('b', 'standby'), 30_000);
+      clock.advance(1_000);
+      a.heartbeat(row('a', 'leader'), 30_000);
+      expect(b.processes().map((p) => [p.id, p.role, p.heartbeatAt])).toEqual([
+        ['a', 'leader', clock.now()],
+        ['b', 'standby', clock.now() - 1_000],
+      ]);
+      // b stops beating: a's next heartbeat past the window drops it.
+      clock.advance(30_000);
+      a.heartbeat(row('a', 'leader'), 30_000);
+      expect(a.processes().map((p) => p.id)).toEqual(['a']);
+      // Waking the leader is a NOTIFY on PostgreSQL and nothing on SQLite: either way it writes no row.
+      a.wake('job:x');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});

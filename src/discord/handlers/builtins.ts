@@ -165,7 +165,8 @@ async function comfy(ctx: BotContext, interaction: ChatInputCommandInteraction):
     const views = await Promise.all((backend ? [backend] : ctx.backends).map((b) => statusOf(b, operator)));
     const queued = ctx.scheduler.jobs().filter((job) => job.state === 'queued').length;
     const server = interaction.guildId === null ? 'open' : (ctx.scheduler.guildHold(interaction.guildId) ?? 'open');
-    await interaction.editReply(renderStatus({ backends: views, mode: ctx.mode.value, queued, server }));
+    const cluster = operator && ctx.config.databaseUrl !== undefined ? { processes: ctx.store.processes(), lease: ctx.store.currentLease(), now: Date.now() } : undefined;
+    await interaction.editReply(renderStatus({ backends: views, mode: ctx.mode.value, queued, server, ...(cluster ? { cluster } : {}) }));
     return;
   }
   let content: string;

@@ -2,6 +2,7 @@
 // the scheduler, for live jobs), so buttons keep working after a restart. Follow-up actions are in ../actions/.
 import { MessageFlags, type ButtonInteraction, type ModalSubmitInteraction } from 'discord.js';
 import type { JobRow } from '../../jobs/store-types.js';
+import { cancelWake } from '../../cluster/wakes.js';
 import { CancelError } from '../../scheduler/errors.js';
 import { pickOutput, sendOriginals } from '../actions/gridButtons.js';
 import { pressAction, submitRemix } from '../actions/run.js';
@@ -59,9 +60,15 @@ async function cancel(ctx: BotContext, interaction: ButtonInteraction, row: JobR
   }
   // The card itself shows the cancellation; the press needs no message of its own.
   await interaction.deferUpdate();
+  const isModerator = moderatesJob(accessOf(interaction), interaction.guildId, row, moderators(ctx, interaction.guildId));
+  if (ctx.config.databaseUrl !== undefined) {
+    // Several processes: the leader's scheduler holds the job, whichever process got the press.
+    ctx.store.wake(cancelWake(row.id, interaction.user.id, isModerator));
+    return;
+  }
   ctx.cancelledBy.set(row.id, interaction.user.id);
   try {
-    await ctx.scheduler.cancel(row.id, { userId: interaction.user.id, isModerator: moderatesJob(accessOf(interaction), interaction.guildId, row, moderators(ctx, interaction.guildId)) });
+    await ctx.scheduler.cancel(row.id, { userId: interaction.user.id, isModerator });
   } catch (error) {
     ctx.cancelledBy.delete(row.id);
     if (!(error instanceof CancelError)) throw error;

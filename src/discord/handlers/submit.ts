@@ -3,7 +3,6 @@
 // so its reply becomes the card (or the refusal).
 import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction } from 'discord.js';
 import type { Job, JobOwner } from '../../jobs/job.js';
-import { persistJob } from '../../jobs/persistence.js';
 import { jobSpecFromPrepared } from '../../jobs/spec.js';
 import type { JobParent } from '../../jobs/store-types.js';
 import { instrumentJob } from '../../ops/instrument.js';
@@ -23,6 +22,7 @@ import { startJobCard } from '../wiring/cardSession.js';
 import { accessOf } from '../wiring/access.js';
 import { reportDisabledPattern } from '../wiring/patternReport.js';
 import type { BotContext } from '../wiring/context.js';
+import type { Accepted } from '../wiring/intake.js';
 
 export type SubmittingInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
 
@@ -97,7 +97,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
       modeRequest: modeRequest(ctx.store, owner.userId, interaction.guildId ? settings : null, ctx.config.relax.allowed),
     };
     try {
-      ctx.scheduler.check(query);
+      ctx.intake.check(query);
     } catch (error) {
       return schedulerRefusal(error);
     }
@@ -120,7 +120,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
       throw error;
     }
     try {
-      ctx.scheduler.check({ ...query, workflow: prepared.workflow, ...(prepared.choices.length > 0 ? { choices: prepared.choices } : {}) });
+      ctx.intake.check({ ...query, workflow: prepared.workflow, ...(prepared.choices.length > 0 ? { choices: prepared.choices } : {}) });
     } catch (error) {
       return schedulerRefusal(error);
     }
@@ -145,27 +145,23 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
     ...(limitOverrides ? { limitOverrides } : {}),
     ...(request ? { modeRequest: request } : {}),
   };
-  let job: Job;
+  let accepted: Accepted;
   try {
-    job = ctx.scheduler.submit(spec);
-  } catch (error) {
-    forget(ctx, images);
-    return refused(schedulerRefusal(error));
-  }
-  // Synchronously after submit: the row, with the prompt id, is written before the backend request leaves.
-  persistJob(
-    ctx.store,
-    job,
-    {
+    accepted = ctx.intake.accept(spec, {
       channelId: interaction.channelId,
       interaction: { token: interaction.token, expiresAt: interaction.createdTimestamp + INTERACTION_TOKEN_LIFETIME_MS },
       parent: submission.parent,
       uploadLimit: uploadLimit(interaction.attachmentSizeLimit),
       images: Object.entries(images).map(([option, image]) => ({ option, filename: image.filename, mime: image.mime, saved: image.saved })),
-    },
-    ctx.logger,
-  );
-  auditJob(ctx.logger, { ...audit, jobId: job.id, params: job.params, outcome: 'queued' });
+    });
+  } catch (error) {
+    forget(ctx, images);
+    return refused(schedulerRefusal(error));
+  }
+  const { job } = accepted;
+  auditJob(ctx.logger, { ...audit, jobId: accepted.id, params: job?.params ?? spec.params ?? {}, outcome: 'queued' });
+  // Handed to the leader: it adopts the row and edits this interaction's reply into the card.
+  if (!job) return null;
   instrumentJob(job, ctx.metrics);
   startJobCard(ctx, interaction, job);
   return job;

@@ -1,6 +1,6 @@
 // The discord.js side of one job card: the interaction's reply (then a channel message, past the token's life) as
 // the transport, a card editor paced per channel, and what happens once the job ends (store, metrics, audit).
-import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction, SendableChannels } from 'discord.js';
+import { InteractionWebhook, Routes, type ButtonInteraction, type ChatInputCommandInteraction, type Client, type ModalSubmitInteraction, type SendableChannels, type WebhookMessageEditOptions } from 'discord.js';
 import type { Job } from '../../jobs/job.js';
 import type { OutputFile } from '../../comfy/types.js';
 import { auditJob } from '../../policy/audit.js';
@@ -11,7 +11,7 @@ import { CardEditor, type CardTransport } from '../cardEditor.js';
 import type { CardFile, CardView, ParamValue } from '../cardRenderer.js';
 import type { EditBucket } from '../channelPacer.js';
 import { planDelivery, uploadLimit, type DeliveryPlan } from '../delivery.js';
-import { DiscordCardTransport, type CardLocation } from '../interactionTransport.js';
+import { DiscordCardTransport, INTERACTION_TOKEN_LIFETIME_MS, type CardLocation, type ReplyHandle } from '../interactionTransport.js';
 import { followJobCard, type JobCardResult, type ResultDelivery } from '../jobCard.js';
 import { ChannelCardTransport } from './channelCardTransport.js';
 import { commandFor, type BotContext } from './context.js';
@@ -28,7 +28,14 @@ type CardInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSu
 async function sendableChannel(ctx: BotContext, channelId: string | null): Promise<SendableChannels | null> {
   if (channelId === null) return null;
   const channel = await ctx.client.channels.fetch(channelId).catch(() => null);
-  return channel?.isSendable() ? channel : null;
+  if (channel) return channel.isSendable() ? channel : null;
+  // A channel of a server on another process's gateway shard: discord.js builds a server's channel only once it
+  // knows the server, so the server is fetched first (a leader edits every shard's cards).
+  const raw = (await ctx.client.rest.get(Routes.channel(channelId)).catch(() => null)) as { guild_id?: string } | null;
+  if (!raw?.guild_id || ctx.client.guilds.cache.has(raw.guild_id)) return null;
+  await ctx.client.guilds.fetch(raw.guild_id).catch(() => null);
+  const again = await ctx.client.channels.fetch(channelId, { force: true }).catch(() => null);
+  return again?.isSendable() ? again : null;
 }
 
 function displayParams(params: Record<string, unknown>): Record<string, ParamValue> {
@@ -54,11 +61,25 @@ interface CardPlace {
 
 /** A new job's card: the reply to the interaction that submitted it. */
 export function startJobCard(ctx: BotContext, interaction: CardInteraction, job: Job): void {
+  replyCard(ctx, job, {
+    reply: directReplyEdits(ctx.client.rest, interaction),
+    channelId: interaction.channelId,
+    limitBytes: uploadLimit(interaction.attachmentSizeLimit),
+    followUp: (message) => interaction.followUp(message),
+  });
+}
+
+/** The card as the interaction's (deferred) reply, edited through its token until it moves to a channel message. */
+function replyCard(
+  ctx: BotContext,
+  job: Job,
+  place: { reply: ReplyHandle; channelId: string | null; limitBytes: number; followUp: NonNullable<CardPlace['followUp']> },
+): void {
   const log = ctx.logger.child({ job: job.id });
-  const channelId = interaction.channelId;
+  const { channelId } = place;
   let replyId: string | null = null;
   const transport = new DiscordCardTransport({
-    interaction: directReplyEdits(ctx.client.rest, interaction),
+    interaction: place.reply,
     channel: () => sendableChannel(ctx, channelId),
     channelId,
     ephemeral: false,
@@ -74,8 +95,8 @@ export function startJobCard(ctx: BotContext, interaction: CardInteraction, job:
   runCard(ctx, job, {
     transport,
     channelId,
-    limitBytes: uploadLimit(interaction.attachmentSizeLimit),
-    followUp: (message) => interaction.followUp(message),
+    limitBytes: place.limitBytes,
+    followUp: place.followUp,
     messageId: () => transport.location.messageId ?? replyId,
     // The interaction reply is edited through its token until the card moves to a channel message of its own.
     editBucket: () => (transport.location.messageId === null ? 'interaction' : 'channel'),
@@ -83,11 +104,30 @@ export function startJobCard(ctx: BotContext, interaction: CardInteraction, job:
 }
 
 /**
- * The card of a job recovered after a restart: the message the store recorded, edited with the bot's token
- * (or a new message when none was recorded). Cards in no channel (DMs never opened) cannot be resumed.
+ * The card of a job recovered after a restart, or adopted from the process that admitted it: the message the
+ * store recorded, edited with the bot's token (or a new message when none was recorded). A job whose reply was
+ * never edited yet (another process admitted it, or the crash came first) keeps its reply as the card, through
+ * the interaction's token while it lasts. Cards in no channel (DMs never opened) cannot be resumed.
  */
 export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
   const channelId = row.channelId;
+  const token = row.interaction;
+  const application = ctx.client.application;
+  if (row.messageId === null && token !== null && token.expiresAt > Date.now() && application) {
+    const webhook = new InteractionWebhook(ctx.client as Client<true>, application.id, token.token);
+    replyCard(ctx, job, {
+      reply: directReplyEdits(ctx.client.rest, {
+        applicationId: application.id,
+        token: token.token,
+        createdTimestamp: token.expiresAt - INTERACTION_TOKEN_LIFETIME_MS,
+        editReply: (options) => webhook.editMessage('@original', options as WebhookMessageEditOptions),
+      }),
+      channelId,
+      limitBytes: uploadLimit(row.uploadLimit),
+      followUp: (message) => webhook.send(message),
+    });
+    return;
+  }
   if (channelId === null) {
     ctx.logger.warn({ job: job.id }, 'recovered job has no channel; its card cannot be shown');
     return;

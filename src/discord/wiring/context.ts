@@ -14,6 +14,7 @@ import { lookupCommand, type GuildCommandSet } from '../../templates/guild-comma
 import type { CommandRegistry } from '../../templates/registry.js';
 import type { ChannelPacer } from '../channelPacer.js';
 import type { ImageInputDeps } from '../imageInputs.js';
+import type { JobIntake } from './intake.js';
 
 export interface BackendHandle {
   name: string;
@@ -32,6 +33,8 @@ export interface BotContext {
   logger: Logger;
   client: Client;
   scheduler: Scheduler;
+  /** Where accepted submissions go: this scheduler (one process) or the store and the leader (several). */
+  intake: JobIntake;
   store: JobStore;
   registry: CommandRegistry;
   /** Servers' own commands (`/comfy command add`); look names up with `commandFor`. */

@@ -7,7 +7,7 @@ import type { CommandRegistry } from './commands.js';
 import { apiError, DiscordHttpError, formError, httpError } from './errors.js';
 import type { FaultInjector } from './faults.js';
 import { rateLimitedBody } from './faults.js';
-import { apiChannel, apiDmChannel, apiUser, dmChannelWith, findUser, type DmChannel, type FakeChannel, type FakeGuild, type FakeUser, Permissions, permissionsIn } from './guild.js';
+import { apiChannel, apiDmChannel, apiGuildCreate, apiUser, dmChannelWith, findUser, type DmChannel, type FakeChannel, type FakeGuild, type FakeUser, Permissions, permissionsIn } from './guild.js';
 import {
   ACK_DEADLINE_MS,
   ALLOWED_CALLBACKS,
@@ -139,6 +139,7 @@ export class FakeRest {
       route('PATCH', '/webhooks/:app/:token/messages/:message', 'webhook', false, webhook, (r) => this.#webhookMessage(r)),
       route('DELETE', '/webhooks/:app/:token/messages/:message', 'webhook', false, webhook, (r) => this.#webhookMessage(r)),
       route('GET', '/channels/:channel', 'other', true, channel, (r) => this.#getChannel(r)),
+      route('GET', '/guilds/:guild', 'other', true, (p) => `${p['guild']}`, (r) => this.#getGuild(r.params['guild'] ?? '')),
       route('POST', '/channels/:channel/messages', 'channel', true, channel, (r) => this.#channelPost(r)),
       route('GET', '/channels/:channel/messages/:message', 'channel', true, channel, (r) => this.#channelMessage(r)),
       route('PATCH', '/channels/:channel/messages/:message', 'channel', true, channel, (r) => this.#channelMessage(r)),
@@ -427,6 +428,14 @@ export class FakeRest {
     const member = target.guild.members.get(this.state.bot.id);
     const granted = member ? permissionsIn(target.guild, member, target.channel) : 0n;
     if ((granted & needed) !== needed) throw apiError(403, 50013);
+  }
+
+  /** GET /guilds/:id: the guild object as Discord sends it there (no channels or members: those come with GUILD_CREATE). */
+  #getGuild(guildId: string): Reply {
+    const guild = this.state.guilds.find((g) => g.id === guildId);
+    if (!guild) throw apiError(404, 10004);
+    const { channels: _channels, members: _members, threads: _threads, ...body } = apiGuildCreate(guild, this.state.bot.id);
+    return { status: 200, body };
   }
 
   #getChannel(r: RouteRequest): Reply {

@@ -1,0 +1,95 @@
+// What a process does with the lease: contend for it as a standby; once it leads, connect to the backends,
+// listen for standbys' wakes, run start-up recovery (adopt in-flight prompts by id, resubmit what a backend lost,
+// deliver what finished) and keep adopting the jobs standbys admit — on a wake, and on a sweep every third of
+// the lease as a safety net for a wake missed. A leader that loses the lease stops its scheduler at once and
+// exits (EXIT_DEPOSED), so nothing it still held in memory can act; its supervisor starts it again, as a standby.
+import type { Logger } from '../config/logger.js';
+import type { JobStore } from '../jobs/store.js';
+import type { JobRow } from '../jobs/store-types.js';
+import { CancelError } from '../scheduler/errors.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import type { LeaseKeeper } from './lease-keeper.js';
+import { parseWake } from './wakes.js';
+import { listenForWakes, type WakeListener } from './wake-listener.js';
+
+/** The exit code of a leader that lost its lease (EX_TEMPFAIL: start it again). */
+export const EXIT_DEPOSED = 75;
+
+export interface LeadershipDeps {
+  keeper: LeaseKeeper;
+  databaseUrl: string;
+  store: Pick<JobStore, 'unfinished'>;
+  scheduler: Pick<Scheduler, 'get' | 'cancel' | 'close'>;
+  /** Connects to the backends (a leader only). */
+  startBackends(): Promise<void>;
+  /** Start-up recovery; with `only`, just the rows it accepts (and no pending deliveries). */
+  recover(only?: (row: JobRow) => boolean): void;
+  /** The pending deliveries' retry loop, a leader's alone. */
+  startDeliveries(): void;
+  /** Who pressed Cancel, for the card. */
+  noteCancel(jobId: string, userId: string): void;
+  logger: Logger;
+  /** Ends the process; default process.exit. */
+  exit?: (code: number) => void;
+}
+
+/** Starts contending; returns the stop (gives the lease up, closes the listener). */
+export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
+  const { keeper, scheduler, logger } = deps;
+  let listener: WakeListener | null = null;
+  let sweeping: NodeJS.Timeout | undefined;
+  let leading = false;
+
+  const sweep = (): void => {
+    if (!leading) return;
+    try {
+      deps.recover((row) => row.state === 'queued' && scheduler.get(row.id) === undefined);
+    } catch (error) {
+      logger.error({ err: error }, 'adopting new jobs from the store failed; the next sweep tries again');
+    }
+  };
+  const onWake = (payload: string): void => {
+    const wake = parseWake(payload);
+    if (!wake || !leading) return;
+    // A cancel may name a job admitted a moment ago: adopt first, then it is found.
+    sweep();
+    if (wake.kind !== 'cancel') return;
+    if (scheduler.get(wake.jobId) === undefined) return;
+    deps.noteCancel(wake.jobId, wake.userId);
+    void scheduler.cancel(wake.jobId, { userId: wake.userId, isModerator: wake.isModerator }).catch((error: unknown) => {
+      if (!(error instanceof CancelError)) logger.error({ err: error, job: wake.jobId }, 'cancel from another process failed');
+    });
+  };
+
+  keeper.on('gained', () => {
+    void (async () => {
+      await deps.startBackends();
+      // Listening before recovery reads the store, so a job admitted meanwhile is woken for, not missed.
+      listener = await listenForWakes(deps.databaseUrl, onWake, logger);
+      if (keeper.role !== 'leader') return;
+      leading = true;
+      deps.recover();
+      deps.startDeliveries();
+      sweeping = setInterval(sweep, Math.max(100, Math.floor(keeper.ttlMs / 3)));
+      logger.info('leading: backends connected, jobs recovered, listening for new jobs');
+    })().catch((error: unknown) => {
+      logger.fatal({ err: error }, 'could not take up leadership; exiting so the lease passes on');
+      (deps.exit ?? process.exit)(EXIT_DEPOSED);
+    });
+  });
+  keeper.on('lost', (reason) => {
+    leading = false;
+    clearInterval(sweeping);
+    // No job of ours may move again: the new leader adopts them from the store.
+    scheduler.close();
+    logger.fatal({ reason }, 'leadership lost: exiting at once so nothing this process holds acts again');
+    (deps.exit ?? process.exit)(EXIT_DEPOSED);
+  });
+  keeper.start();
+  return async () => {
+    leading = false;
+    clearInterval(sweeping);
+    keeper.stop();
+    await listener?.close();
+  };
+}

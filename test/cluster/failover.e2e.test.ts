@@ -1,0 +1,224 @@
+// Several real bot processes sharing one real PostgreSQL store, each on its own gateway shard of the fake
+// Discord (3 shards, a server on each), against one fake ComfyUI. Members on every shard submit jobs; whichever
+// process the interaction reaches admits it and wakes the leader, which runs it and drives its card. The leader
+// is SIGKILLed at seeded points of its jobs' lives (queued, submitted, running, after success, mid-upload) and
+// started again (as a supervisor would); a standby takes the lease and finishes every card: 0 lost, 0 results
+// posted twice. A leader frozen with SIGSTOP past its lease and resumed finds its writes refused and exits.
+// COMFYCORD_FAULT_SEED=<n> replays one plan; COMFYCORD_CLUSTER_KILLS=<n> sets the number of kills.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { SyncPg } from '../../src/jobs/pg-bridge.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
+import { currentRevision, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
+import { shardFor } from '../fakes/discord/guild.js';
+import { buttonId, spawnBot, stopBot, TEMPLATE_CHECKPOINT, type BotProcess } from '../e2e/harness.js';
+import { armKill, JobTracker, PHASES, reportFaults, seededRandom, titleNow, type Phase } from '../durability/e2e-jobs.js';
+import { freshSchemaUrl } from '../pg/schema.js';
+
+const SEED = Number(process.env.COMFYCORD_FAULT_SEED ?? 20261206);
+const KILLS = Number(process.env.COMFYCORD_CLUSTER_KILLS ?? 8);
+const SHARDS = 3;
+/** Short, so a failover takes about three seconds and the suite stays short; production's default is 10 s. */
+const LEASE_SECONDS = 3;
+
+/** One snowflake per shard: a server whose events Discord routes to that shard. */
+function guildIdOnShard(shard: number): string {
+  let id = (BigInt(Date.now() - 1_420_070_400_000) << 22n) | 1n;
+  while (shardFor(String(id), SHARDS) !== shard) id += 1n << 22n;
+  return String(id);
+}
+
+const GUILDS = Array.from({ length: SHARDS }, (_, shard) => guildIdOnShard(shard));
+/** A member in each server, so every job's interaction arrives on its server's shard. */
+const MEMBERS = GUILDS.map((guildId, i) => ({ id: `70000000000000010${i}`, guildId }));
+
+interface Node {
+  shard: number;
+  bot: BotProcess;
+}
+
+let discord: FakeDiscord;
+let comfy: FakeComfy;
+let root: string;
+let databaseUrl: string;
+const nodes: Node[] = [];
+
+function spawnNode(shard: number): Node {
+  const bot = spawnBot(
+    { discord, comfy },
+    {
+      // One data dir for all: the shared volume for image inputs and the ComfyUI client id the leader follows prompts as.
+      dataDir: join(root, 'data'),
+      logLevel: 'info',
+      env: {
+        COMFYCORD_DATABASE_URL: databaseUrl,
+        COMFYCORD_SHARDS: String(shard),
+        COMFYCORD_SHARD_COUNT: String(SHARDS),
+        COMFYCORD_LEASE_SECONDS: String(LEASE_SECONDS),
+      },
+    },
+  );
+  const node = { shard, bot };
+  nodes.push(node);
+  return node;
+}
+
+const isLeading = (line: string) => line.includes('leading: backends connected');
+const alive = () => nodes.filter((n) => n.bot.child.exitCode === null && n.bot.child.signalCode === null);
+
+/** The node that leads now: the last of the living to say it took the lease. */
+function leader(): Node {
+  const leading = alive().filter((n) => n.bot.lines.some(isLeading));
+  const found = leading.at(-1);
+  if (!found) throw new Error('no process leads');
+  return found;
+}
+
+async function nodeReady(node: Node): Promise<void> {
+  await node.bot.waitForLine((line) => line.includes('comfycord is running'), 30_000, `the process on shard ${node.shard} to start`);
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'comfycord-cluster-'));
+  databaseUrl = freshSchemaUrl();
+  discord = await startFakeDiscord({ clock: 'manual', heartbeatIntervalMs: 500, guilds: GUILDS.map((id, i) => ({ id, name: `server ${i}` })) });
+  comfy = await startFakeComfy({ models: { checkpoints: [TEMPLATE_CHECKPOINT, 'sdxl.safetensors'] }, stepDelayMs: 20 });
+  for (const member of MEMBERS) discord.addMember({ id: member.id, username: `member${member.id.slice(-1)}`, guildId: member.guildId });
+  // One at a time, so the first takes the lease and the later ones start as standbys.
+  for (let shard = 0; shard < SHARDS; shard += 1) {
+    const node = spawnNode(shard);
+    await nodeReady(node);
+    if (shard === 0) await node.bot.waitForLine(isLeading, 20_000, 'the first process to lead');
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(alive().map((n) => stopBot(n.bot)));
+  // COMFYCORD_CLUSTER_LOGS=<dir>: every process's log, for reading a failure.
+  const logs = process.env.COMFYCORD_CLUSTER_LOGS;
+  if (logs) nodes.forEach((n, i) => writeFileSync(join(logs, `node-${i}-shard-${n.shard}.log`), n.bot.lines.join('\n')));
+  await discord?.close();
+  await comfy?.close();
+  rmSync(root, { recursive: true, force: true });
+}, 60_000);
+
+it('has one leader; the others stand by and say so in the processes table', async () => {
+  expect(nodes.filter((n) => n.bot.lines.some(isLeading))).toHaveLength(1);
+  expect(leader()).toBe(nodes[0]);
+  const db = new SyncPg(databaseUrl);
+  try {
+    // Each process writes its row on its first tick; the last one started a moment ago.
+    await discord.waitFor(() => Number(db.query('SELECT COUNT(*) AS n FROM processes').rows[0]?.n) === SHARDS, { timeoutMs: 10_000, description: 'every process in the table' });
+    const rows = db.query('SELECT pid, shards, role FROM processes ORDER BY started_at').rows;
+    expect(rows).toEqual(nodes.map((n, i) => ({ pid: n.bot.child.pid, shards: `${n.shard} of ${SHARDS}`, role: i === 0 ? 'leader' : 'standby' })));
+  } finally {
+    db.close();
+  }
+});
+
+it("carries out a Cancel pressed on a standby's shard in the leader, and the card says who cancelled", async () => {
+  const tracker = new JobTracker(comfy, discord);
+  const lead = leader();
+  const member = MEMBERS.find((m) => shardFor(m.guildId, SHARDS) !== lead.shard)!;
+  // Held at its first sampler step, so the job is running when Cancel is pressed.
+  const holdAtStep = () => comfy.hold();
+  comfy.events.once('step', holdAtStep);
+  const job = await tracker.submit('cancel-001', member.id, { steps: 4 }, { guildId: member.guildId });
+  const card = await discord.waitFor((d) => (/Running/.test(titleNow(d, job)) ? d.originalFor(job.token) : undefined), { timeoutMs: 15_000, description: 'the card running' });
+  await discord.button(card.id, buttonId(currentRevision(card), 'cancel'), { userId: member.id, guildId: member.guildId });
+  await discord.waitFor(() => /Cancelled/.test(titleNow(discord, job)), { timeoutMs: 15_000, description: 'the card cancelled' });
+  // (Cancelled before its first step, the hold would otherwise catch the next test's job.)
+  comfy.events.off('step', holdAtStep);
+  comfy.release();
+  expect(JSON.stringify(currentRevision(discord.originalFor(job.token)!).embeds)).toContain(`Cancelled by <@${member.id}>`);
+});
+
+it('loses no job and posts nothing twice when the leader is SIGKILLed at random points', async () => {
+  const random = seededRandom(SEED);
+  const tracker = new JobTracker(comfy, discord);
+  const points = new Map<Phase, number>(PHASES.map((p) => [p, 0]));
+  const failovers: number[] = [];
+  let next = 0;
+  const plan: Phase[] = [...PHASES, ...Array.from({ length: Math.max(0, KILLS - PHASES.length) }, () => PHASES[Math.floor(random() * PHASES.length)]!)]
+    .map((p) => ({ p, key: random() }))
+    .sort((a, b) => a.key - b.key)
+    .map(({ p }) => p)
+    .slice(0, KILLS);
+
+  for (const phase of plan) {
+    const victim = leader();
+    const nth = 1 + Math.floor(random() * 2);
+    const step = 1 + Math.floor(random() * 4);
+    let killedAt = 0;
+    const kill = () => {
+      if (killedAt === 0) killedAt = Date.now();
+      victim.bot.child.kill('SIGKILL');
+    };
+    comfy.hold();
+    // One job per server: their interactions arrive on three shards, so on three processes.
+    for (const member of MEMBERS) {
+      next += 1;
+      const job = await tracker.submit(`cluster-${String(next).padStart(3, '0')}`, member.id, { steps: 4 }, { guildId: member.guildId });
+      await discord.waitFor((d) => /Queued|Running|Done|Failed/.test(titleNow(d, job)), { timeoutMs: 15_000, description: `${job.label} accepted` });
+    }
+    const armed = armKill({ comfy, discord }, phase, nth, step, kill, tracker);
+    comfy.release();
+    const allDone = discord.waitFor(() => tracker.openJobs().length === 0, { timeoutMs: 60_000, description: 'every job ended' }).catch(() => undefined);
+    await Promise.race([armed.fired, allDone]);
+    armed.disarm();
+    const open = tracker.openJobs();
+    kill();
+    await victim.bot.exited;
+    for (const job of open) points.set(job.phase, (points.get(job.phase) ?? 0) + 1);
+    for (const job of armed.uploading) if (!open.includes(job)) points.set('mid-upload', (points.get('mid-upload') ?? 0) + 1);
+    // A standby takes over; the victim's shard comes back as a new standby, as its supervisor would start it.
+    const standbys = alive();
+    const replacement = spawnNode(victim.shard);
+    await Promise.any(standbys.map((n) => n.bot.waitForLine(isLeading, 30_000, 'a standby to take the lease')));
+    failovers.push(Date.now() - killedAt);
+    await nodeReady(replacement);
+  }
+
+  await discord.waitFor(() => tracker.openJobs().length === 0, { timeoutMs: 60_000, description: 'every job ended after the last kill' }).catch(() => undefined);
+  const injected = [...points.values()].reduce((a, b) => a + b, 0);
+  const byPhase = [...points].map(([p, n]) => `${p} ${n}`).join(', ');
+  const lost = reportFaults(`cluster SIGKILL suite (seed ${SEED})`, tracker, injected, `${plan.length} leader kills at job points: ${byPhase}`);
+  const sorted = [...failovers].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  console.log(`  failover (SIGKILL → a standby leads, lease ${LEASE_SECONDS} s): p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${sorted.at(-1)} ms`);
+  const verdicts = tracker.jobs.map((job) => tracker.verdict(job));
+  console.log(`  delivered: ${verdicts.filter((v) => v.kind === 'delivered').length}, failed with a message: ${verdicts.filter((v) => v.kind === 'failed').length}`);
+
+  expect(lost).toEqual([]);
+  // Every job ran on ComfyUI: nothing was admitted and forgotten.
+  expect(verdicts.filter((v) => v.kind === 'delivered').length).toBeGreaterThan(0);
+  // Each kill hits the three jobs of its round wherever they are: 8 kills give 20 or more fault points.
+  expect(injected).toBeGreaterThanOrEqual(Math.min(20, 2 * plan.length));
+  // A standby led within the lease of the kill, plus the time to connect to ComfyUI and recover.
+  expect(sorted.at(-1)).toBeLessThan(LEASE_SECONDS * 1000 + 1500);
+}, 300_000);
+
+it('refuses a frozen leader\'s writes once a standby took over, and nothing is posted twice', async () => {
+  const tracker = new JobTracker(comfy, discord);
+  const frozen = leader();
+  comfy.hold();
+  const member = MEMBERS[1]!;
+  const job = await tracker.submit('frozen-001', member.id, { steps: 4 }, { guildId: member.guildId });
+  await discord.waitFor((d) => /Queued|Running/.test(titleNow(d, job)), { timeoutMs: 15_000, description: 'the job accepted' });
+  await discord.waitFor(() => job.phase === 'submitted' || job.promptIds.length > 0, { timeoutMs: 15_000, description: 'the prompt sent to ComfyUI' }).catch(() => undefined);
+  frozen.bot.child.kill('SIGSTOP');
+  const standbys = alive().filter((n) => n !== frozen);
+  await Promise.any(standbys.map((n) => n.bot.waitForLine(isLeading, 30_000, 'a standby to take the lease')));
+  comfy.release();
+  await discord.waitFor(() => tracker.verdict(job).kind !== 'open', { timeoutMs: 30_000, description: 'the job finished by the new leader' });
+  frozen.bot.child.kill('SIGCONT');
+  const code = await frozen.bot.exited;
+  expect(frozen.bot.lines.some((line) => line.includes('leadership lost'))).toBe(true);
+  expect(code).toBe(75);
+  expect(tracker.verdict(job).kind).toBe('delivered');
+  // One prompt on ComfyUI for the job: the new leader adopted it by id instead of submitting it again.
+  expect(new Set(job.promptIds).size).toBe(1);
+  spawnNode(frozen.shard);
+}, 120_000);
