@@ -173,9 +173,10 @@ it('loses no job and posts nothing twice when the leader is SIGKILLed at random 
     await victim.bot.exited;
     for (const job of open) points.set(job.phase, (points.get(job.phase) ?? 0) + 1);
     for (const job of armed.uploading) if (!open.includes(job)) points.set('mid-upload', (points.get('mid-upload') ?? 0) + 1);
-    // A standby takes over; the victim's shard comes back as a new standby, as its supervisor would start it.
-    const standbys = alive();
+    // A standby takes over; the victim's shard comes back as a new standby, as its supervisor would start it. The
+    // replacement contends from its first tick, so on a slow machine it may be the one that takes the lease.
     const replacement = spawnNode(victim.shard);
+    const standbys = alive();
     await Promise.any(standbys.map((n) => n.bot.waitForLine(isLeading, 30_000, 'a standby to take the lease')));
     failovers.push(Date.now() - killedAt);
     await nodeReady(replacement);

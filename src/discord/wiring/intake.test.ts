@@ -13,7 +13,7 @@ function setUp(admission: (row: NewJobRow, caps: AdmissionCaps) => Admission, li
   const scheduler = {
     limitsFor: vi.fn(() => ({ perUserRunning: 1, perUserQueued: 3, minIntervalSeconds: 0, ...limits })),
     check: vi.fn(() => {
-      throw new UnavailableError('down', 'all backends are down');
+      throw new UnavailableError('draining', "this server's admins have stopped taking new jobs for now; try again later");
     }),
   };
   return { store, scheduler };
@@ -37,11 +37,11 @@ describe('sharedIntake (several processes on one store)', () => {
     expect(store.wake).not.toHaveBeenCalled();
   });
 
-  it("lets a standby skip the scheduler's check, and the leader wait out 'all backends down'", () => {
+  it("lets a standby skip the scheduler's check (it knows neither backends nor holds); the leader's refusal stands", () => {
     const { store, scheduler } = setUp(() => ({ admitted: false, limit: 'dailyQuota', count: 1, cap: 1 }));
     expect(() => sharedIntake({ store, scheduler } as never, () => false).check({ owner: spec.owner, command: 'imagine' })).not.toThrow();
     expect(scheduler.check).not.toHaveBeenCalled();
-    expect(() => sharedIntake({ store, scheduler } as never, () => true).check({ owner: spec.owner, command: 'imagine' })).not.toThrow();
+    expect(() => sharedIntake({ store, scheduler } as never, () => true).check({ owner: spec.owner, command: 'imagine' })).toThrow(UnavailableError);
     expect(scheduler.check).toHaveBeenCalledOnce();
   });
 });
