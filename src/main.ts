@@ -228,14 +228,13 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
             logger,
           });
     if (keeper) undo.push(instrumentCluster(keeper, metrics));
-    const leading = (): boolean => keeper === null || keeper.role === 'leader';
     let bot: Bot;
     try {
       bot = await startBot({
         config,
         logger,
         scheduler,
-        intake: keeper === null ? localIntake({ scheduler, store, logger }) : sharedIntake({ scheduler, store }, leading),
+        intake: keeper === null ? localIntake({ scheduler, store, logger }) : sharedIntake({ scheduler, store }),
         store,
         registry,
         guildCommands,

@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { JobSpec } from '../../jobs/job.js';
 import type { Admission, AdmissionCaps, NewJobRow } from '../../jobs/store-types.js';
-import { UnavailableError } from '../../scheduler/errors.js';
 import { LimitError } from '../../scheduler/limits.js';
 import { sharedIntake } from './intake.js';
 
@@ -12,9 +11,7 @@ function setUp(admission: (row: NewJobRow, caps: AdmissionCaps) => Admission, li
   const store = { admitJob: vi.fn(admission), wake: vi.fn() };
   const scheduler = {
     limitsFor: vi.fn(() => ({ perUserRunning: 1, perUserQueued: 3, minIntervalSeconds: 0, ...limits })),
-    check: vi.fn(() => {
-      throw new UnavailableError('draining', "this server's admins have stopped taking new jobs for now; try again later");
-    }),
+    check: vi.fn((): 'fast' | 'relax' => 'relax'),
   };
   return { store, scheduler };
 }
@@ -22,26 +19,33 @@ function setUp(admission: (row: NewJobRow, caps: AdmissionCaps) => Admission, li
 describe('sharedIntake (several processes on one store)', () => {
   it("admits in the store with the member's and the server's caps, then wakes the leader with the job's id", () => {
     const { store, scheduler } = setUp((row) => ({ admitted: true, row: { ...row } as never }), { perGuildRunning: 2, perGuildQueued: 5, dailyQuota: 20 });
-    const accepted = sharedIntake({ store, scheduler } as never, () => false).accept(spec, placement);
+    const accepted = sharedIntake({ store, scheduler } as never).accept(spec, placement);
     expect(accepted.job).toBeNull();
     const [row, caps] = store.admitJob.mock.calls[0]!;
     expect(caps).toEqual({ userLive: 4, guildLive: 7, dailyQuota: 20 });
     expect(row).toMatchObject({ id: accepted.id, ownerId: 'u1', guildId: 'g1', channelId: 'c1', interaction: { token: 'tok' }, params: { prompt: 'a fox' } });
+    // The mode the scheduler's check decided (from the shared store's GPU time and the member's choice) is kept.
+    expect(row.mode).toBe('relax');
     expect(store.wake).toHaveBeenCalledWith(`job:${accepted.id}`);
   });
 
   it('refuses with the cap the store found full, and wakes nobody', () => {
     const { store, scheduler } = setUp(() => ({ admitted: false, limit: 'userLive', count: 4, cap: 4 }));
-    const intake = sharedIntake({ store, scheduler } as never, () => true);
+    const intake = sharedIntake({ store, scheduler } as never);
     expect(() => intake.accept(spec, placement)).toThrow(new LimitError('queued', 'You already have 4 jobs waiting or running (the limit is 4); wait for one to finish'));
     expect(store.wake).not.toHaveBeenCalled();
   });
 
-  it("lets a standby skip the scheduler's check (it knows neither backends nor holds); the leader's refusal stands", () => {
-    const { store, scheduler } = setUp(() => ({ admitted: false, limit: 'dailyQuota', count: 1, cap: 1 }));
-    expect(() => sharedIntake({ store, scheduler } as never, () => false).check({ owner: spec.owner, command: 'imagine' })).not.toThrow();
-    expect(scheduler.check).not.toHaveBeenCalled();
-    expect(() => sharedIntake({ store, scheduler } as never, () => true).check({ owner: spec.owner, command: 'imagine' })).toThrow(UnavailableError);
-    expect(scheduler.check).toHaveBeenCalledOnce();
+  it("refuses what the scheduler's check refuses (interval, quotas) before anything is admitted", () => {
+    const { store, scheduler } = setUp(() => ({ admitted: true, row: {} as never }));
+    const interval = new LimitError('interval', 'Please wait 20 s between jobs (the limit is 30 s)');
+    scheduler.check.mockImplementation(() => {
+      throw interval;
+    });
+    const intake = sharedIntake({ store, scheduler } as never);
+    expect(() => intake.check({ owner: spec.owner, command: 'imagine' })).toThrow(interval);
+    expect(() => intake.accept(spec, placement)).toThrow(interval);
+    expect(store.admitJob).not.toHaveBeenCalled();
+    expect(store.wake).not.toHaveBeenCalled();
   });
 });

@@ -43,22 +43,25 @@ const CAP_NAMES: Record<keyof AdmissionCaps, { limit: LimitName; says: (count: n
 };
 
 /**
- * Several processes: admitted in the store, then the leader is woken. `leading` says whether this process leads
- * now; only the leader knows the backends and the holds, so a standby checks the caps alone (in the store).
+ * Several processes: admitted in the store, then the leader is woken. Every process runs the scheduler's check:
+ * its minimum interval, daily quota, GPU-minute quotas and mode read the shared store (a standby's own queue is
+ * empty, its backends unknown, so those rules refuse nothing there); the live caps are decided again in the
+ * insert's transaction. Holds (`/comfy pause|drain`) are known to the process that set them only.
  */
-export function sharedIntake(ctx: Pick<BotContext, 'scheduler' | 'store'>, leading: () => boolean): JobIntake {
+export function sharedIntake(ctx: Pick<BotContext, 'scheduler' | 'store'>): JobIntake {
   return {
-    check(query) {
-      // Backends down is no refusal (the job waits for one, OutageWatch), so the leader's check stands as is.
-      if (leading()) ctx.scheduler.check(query);
-    },
+    check: (query) => ctx.scheduler.check(query),
     accept(spec, placement) {
-      const limits = ctx.scheduler.limitsFor({
+      const query = {
         owner: spec.owner,
         command: spec.command,
         ...(spec.commandLimits ? { commandLimits: spec.commandLimits } : {}),
         ...(spec.limitOverrides ? { limitOverrides: spec.limitOverrides } : {}),
-      });
+        ...(spec.modeRequest ? { modeRequest: spec.modeRequest } : {}),
+      };
+      // Checked again as submit() would: the mode the job runs in is decided now and kept in its row.
+      const mode = ctx.scheduler.check(query);
+      const limits = ctx.scheduler.limitsFor(query);
       const caps: AdmissionCaps = { userLive: limits.perUserRunning + limits.perUserQueued };
       if (limits.perGuildRunning !== undefined || limits.perGuildQueued !== undefined) {
         caps.guildLive = (limits.perGuildRunning ?? Infinity) + (limits.perGuildQueued ?? 0);
@@ -83,6 +86,7 @@ export function sharedIntake(ctx: Pick<BotContext, 'scheduler' | 'store'>, leadi
           parentOutput: placement.parent?.output ?? null,
           parentAction: placement.parent?.action ?? null,
           uploadLimit: placement.uploadLimit ?? null,
+          mode,
         },
         caps,
       );
