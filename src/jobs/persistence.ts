@@ -5,9 +5,9 @@
 import { silentLogger, type Logger } from '../config/logger.js';
 import { bindChoices } from '../templates/model-choice.js';
 import type { ApiWorkflow } from '../comfy/types.js';
-import type { Job, JobState, StateChange } from './job.js';
+import type { Job, JobMode, JobSpec, JobState, StateChange } from './job.js';
 import type { JobStore } from './store.js';
-import type { InteractionRef, JobParent, JobRow, NewJobImage, OutputRef } from './store-types.js';
+import type { InteractionRef, JobParent, JobRow, NewJobImage, NewJobRow, OutputRef } from './store-types.js';
 
 /** What the store keeps about a job that the job model does not know (where its card is, where it came from). */
 export interface JobPlacement {
@@ -41,29 +41,36 @@ const PREVIOUS: Readonly<Record<JobState, readonly JobState[]>> = {
  * submit, and the backend's request leaves only after the current tick, so the row (with the prompt id) is still
  * written first.
  */
+/** The row a new job is written as: the job itself (spec, ids, mode) and where its card and inputs are. */
+export function newJobRow(
+  job: { id: string; promptId: string; spec: Pick<JobSpec, 'owner' | 'command' | 'params' | 'workflow'>; mode: JobMode },
+  placement: JobPlacement,
+): NewJobRow {
+  return {
+    id: job.id,
+    promptId: job.promptId,
+    ownerId: job.spec.owner.userId,
+    guildId: job.spec.owner.guildId,
+    channelId: placement.channelId,
+    command: job.spec.command,
+    params: job.spec.params ?? {},
+    workflow: job.spec.workflow,
+    images: placement.images ?? [],
+    messageId: placement.messageId ?? null,
+    interaction: placement.interaction ?? null,
+    parentId: placement.parent?.jobId ?? null,
+    parentOutput: placement.parent?.output ?? null,
+    parentAction: placement.parent?.action ?? null,
+    uploadLimit: placement.uploadLimit ?? null,
+    mode: job.mode,
+  };
+}
+
 export function persistJob(store: PersistenceStore, job: Job, placement: JobPlacement, logger: Logger = silentLogger): () => void {
   const log = logger.child({ job: job.id });
-  const owner = job.owner;
   let row: JobRow | undefined;
   guarded(log, 'the new job', () => {
-    row = store.insertJob({
-      id: job.id,
-      promptId: job.promptId ?? '',
-      ownerId: owner.userId,
-      guildId: owner.guildId,
-      channelId: placement.channelId,
-      command: job.command,
-      params: job.spec.params ?? {},
-      workflow: job.spec.workflow,
-      images: placement.images ?? [],
-      messageId: placement.messageId ?? null,
-      interaction: placement.interaction ?? null,
-      parentId: placement.parent?.jobId ?? null,
-      parentOutput: placement.parent?.output ?? null,
-      parentAction: placement.parent?.action ?? null,
-      uploadLimit: placement.uploadLimit ?? null,
-      mode: job.mode,
-    });
+    row = store.insertJob(newJobRow({ id: job.id, promptId: job.promptId ?? '', spec: job.spec, mode: job.mode }, placement));
   });
   // Without its row there is nothing to keep in step; the job itself runs on.
   if (!row) return () => undefined;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { jobWake } from '../../cluster/wakes.js';
 import type { Job, JobSpec } from '../../jobs/job.js';
 import type { JobPlacement } from '../../jobs/persistence.js';
-import { persistJob } from '../../jobs/persistence.js';
+import { newJobRow, persistJob } from '../../jobs/persistence.js';
 import type { AdmissionCaps } from '../../jobs/store-types.js';
 import { LimitError, type LimitName } from '../../scheduler/limits.js';
 import type { AdmissionQuery } from '../../scheduler/scheduler.js';
@@ -69,27 +69,7 @@ export function sharedIntake(ctx: Pick<BotContext, 'scheduler' | 'store'>): JobI
       }
       if (limits.dailyQuota !== undefined) caps.dailyQuota = limits.dailyQuota;
       const id = spec.id ?? randomUUID();
-      const admission = ctx.store.admitJob(
-        {
-          id,
-          promptId: '',
-          ownerId: spec.owner.userId,
-          guildId: spec.owner.guildId,
-          channelId: placement.channelId,
-          command: spec.command,
-          params: spec.params ?? {},
-          workflow: spec.workflow,
-          images: placement.images ?? [],
-          messageId: placement.messageId ?? null,
-          interaction: placement.interaction ?? null,
-          parentId: placement.parent?.jobId ?? null,
-          parentOutput: placement.parent?.output ?? null,
-          parentAction: placement.parent?.action ?? null,
-          uploadLimit: placement.uploadLimit ?? null,
-          mode,
-        },
-        caps,
-      );
+      const admission = ctx.store.admitJob(newJobRow({ id, promptId: '', spec, mode }, placement), caps);
       if (!admission.admitted) {
         const named = CAP_NAMES[admission.limit];
         throw new LimitError(named.limit, named.says(admission.count, admission.cap));
