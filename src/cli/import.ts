@@ -9,7 +9,7 @@ import { commandFileText, commandNameFrom, isCommandName, MAX_OPTIONS, templateT
 import { convertWorkflow, ImportError, type Catalogue, type Conversion } from '../templates/import/convert.js';
 import { JsonSyntaxError, parseExactJson } from '../templates/import/exact-json.js';
 import { proposeCommand, type ProposedOption } from '../templates/import/propose.js';
-import { checkAgainstServer, modelUsesOn, type ModelUse } from '../templates/live-check.js';
+import { checkAgainstServer } from '../templates/live-check.js';
 import type { ServerInfo } from '../templates/server-info.js';
 import { parseApiWorkflow, isRecord } from '../templates/workflow.js';
 import { ArgsError, parseArgs } from './args.js';
@@ -148,11 +148,10 @@ async function write(io: CliIO, request: WriteRequest): Promise<number> {
   await writeFile(commandFile, yamlText, { flag: 'wx' });
   io.stdout.write(`\nWrote ${templateFile} and ${commandFile}.\n`);
 
-  const { problems, uses } = await checkWritten(commandFile, yamlText, jsonText, request);
+  const problems = await checkWritten(commandFile, yamlText, jsonText, request);
   const where = request.http ? `against ${request.http.baseUrl}` : 'offline';
   if (problems.length === 0) {
     io.stdout.write(`/${request.name} passes the check (${where}).\n`);
-    for (const use of uses) io.stdout.write(`  ${use.option} → ${use.value} there when a member picks none (${use.reason})\n`);
     return 0;
   }
   for (const problem of problems) io.stderr.write(`comfycord import: ${commandFile}: ${problem}\n`);
@@ -160,27 +159,18 @@ async function write(io: CliIO, request: WriteRequest): Promise<number> {
   return 1;
 }
 
-/**
- * What `comfycord check` (and `check --server` with a server) would say about the new command, and with a server
- * the model each preference picks there.
- */
-async function checkWritten(
-  commandFile: string,
-  yamlText: string,
-  jsonText: string,
-  request: WriteRequest,
-): Promise<{ problems: string[]; uses: ModelUse[] }> {
+/** What `comfycord check` (and `check --server` with a server) would say about the new command. */
+async function checkWritten(commandFile: string, yamlText: string, jsonText: string, request: WriteRequest): Promise<string[]> {
   const parsed = parseCommandFile(commandFile, yamlText);
   const compiled = parsed.ok ? compileCommand(commandFile, parsed.value, parseApiWorkflow(jsonText)) : parsed;
-  if (!compiled.ok) return { problems: compiled.problems.map(problemLine), uses: [] };
-  if (!request.http) return { problems: [], uses: [] };
+  if (!compiled.ok) return compiled.problems.map(problemLine);
+  if (!request.http) return [];
   const http = request.http;
   const info: ServerInfo = { objectInfo: async (nodeClass) => request.catalogue[nodeClass], models: (folder) => http.models(folder) };
   try {
-    const problems = (await checkAgainstServer(compiled.value, info)).map(problemLine);
-    return { problems, uses: problems.length === 0 ? await modelUsesOn(compiled.value, info) : [] };
+    return (await checkAgainstServer(compiled.value, info)).map(problemLine);
   } catch (error) {
-    return { problems: [`could not check against ${http.baseUrl}: ${(error as Error).message}`], uses: [] };
+    return [`could not check against ${http.baseUrl}: ${(error as Error).message}`];
   }
 }
 
@@ -212,21 +202,13 @@ function summary(name: string, conversion: Conversion, options: readonly Propose
   return `${lines.join('\n')}\n`;
 }
 
-/** A default as the proposal table shows it; a model preference reads as its names, then the fallback. */
-function shownDefault(value: unknown): string {
-  if (typeof value === 'object' && value !== null && 'prefer' in value && Array.isArray(value.prefer)) {
-    return [...value.prefer, ...('else' in value && value.else ? [`else ${String(value.else)}`] : [])].join(', ');
-  }
-  return String(value);
-}
-
 function table(options: readonly ProposedOption[]): string {
   if (options.length === 0) return '  (none: the workflow runs as saved)';
   const rows = options.map(({ option, why }) => [
     option.name + (option.required ? ' *' : ''),
     option.type,
     'target' in option && option.target !== undefined ? option.target : '',
-    'default' in option && option.default !== undefined ? shownDefault(option.default) : option.type === 'choice' ? '(template)' : '-',
+    'default' in option && option.default !== undefined ? String(option.default) : option.type === 'choice' ? '(template)' : '-',
     why,
   ]);
   const header = ['option', 'type', 'target', 'default', 'why'];

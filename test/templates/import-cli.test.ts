@@ -64,7 +64,7 @@ describe('comfycord import', () => {
     expect(out).toMatch(/^image \* +\| image +\| Load Image\.image +\| - +\| "Load Image" \(LoadImage\) loads an image$/m);
     expect(out).toMatch(/^seed +\| integer +\| KSampler\.seed +\| random +\|/m);
     expect(out).toMatch(/^denoise +\| number +\| KSampler\.denoise +\| 0\.55 +\|.*latent comes from an image/m);
-    expect(out).toMatch(/^model +\| choice +\| Load Checkpoint\.ckpt_name +\| [^|]+\.safetensors, else first +\| .* where the server has it, else its first file$/m);
+    expect(out).toMatch(/^model +\| choice +\| Load Checkpoint\.ckpt_name +\| \(template\) +\|/m);
     expect(out).toContain('Nothing written');
     expect(await listing(where.templates)).toEqual([]);
   });
@@ -89,25 +89,13 @@ describe('comfycord import', () => {
     expect((await readdir(outDir)).some((name) => name.endsWith('.png'))).toBe(true);
   });
 
-  it("passes check --server on a server without the saved checkpoint, saying which one it will use", async () => {
-    const other = await startFakeComfy({ models: { checkpoints: ['other.safetensors'] } });
-    try {
-      const where = await scratch('other');
-      const { code, out } = await importing([path.join(FIXTURES, 'twins/txt2img.ui.json'), '--server', other.url, '--write', ...where.args]);
-      expect(code).toBe(0);
-      expect(out).toMatch(/^ {2}model → other\.safetensors there when a member picks none \(first listed; none of v1-5-pruned-emaonly\.safetensors present\)$/m);
-    } finally {
-      await other.close();
-    }
-  });
-
   it('exits 1 with one line per problem when the written command fails check --server', async () => {
-    const bare = await startFakeComfy({ models: { checkpoints: [] } });
+    const bare = await startFakeComfy({ models: { checkpoints: ['other.safetensors'] } });
     try {
       const where = await scratch('bare');
       const { code, err } = await importing([path.join(FIXTURES, 'twins/txt2img.ui.json'), '--server', bare.url, '--write', ...where.args]);
       expect(code).toBe(1);
-      expect(err).toContain(`comfycord import: ${path.join(where.commands, 'txt2img.yaml')}: `);
+      expect(err).toContain(`comfycord import: ${path.join(where.commands, 'txt2img.yaml')}: node 4 ("Load Checkpoint", CheckpointLoaderSimple) input "ckpt_name": "v1-5-pruned-emaonly.safetensors" is not available on the server`);
       expect(err).toContain('/txt2img fails the check');
     } finally {
       await bare.close();

@@ -70,12 +70,6 @@ describe('proposed commands', () => {
     expect(summary((await propose('upscale')).options)).toContain('upscale-model:choice:Load Upscale Model.model_name');
   });
 
-  it("prefers the saved model file and falls back to the server's first, so the command runs on any server with one", async () => {
-    const model = (await propose('stock')).options.find(({ option }) => option.name === 'model');
-    expect(model?.option).toMatchObject({ choices_from: 'models/checkpoints', default: { prefer: ['sd15.safetensors'], else: 'first' } });
-    expect(model?.why).toContain("sd15.safetensors where the server has it, else its first file");
-  });
-
   it('says when a prompt uses dynamic-prompt syntax', async () => {
     const prompt = (await propose('video')).options.find(({ option }) => option.name === 'prompt');
     expect(prompt?.why).toContain('dynamic-prompt syntax');

@@ -133,20 +133,10 @@ class Proposal {
     const node = nodeOf(this.workflow, id);
     for (const picker of MODEL_INPUTS) {
       if (picker.classes && !picker.classes.includes(node.class_type)) continue;
-      const saved = node.inputs[picker.input];
-      if (typeof saved !== 'string') continue;
-      // The saved file is preferred, not required: a server without it uses its first file of the folder, so the
-      // imported command runs on any server that has some model there (commands/README.md, "Model preferences").
+      if (typeof node.inputs[picker.input] !== 'string') continue;
       this.add(
-        {
-          name: picker.name,
-          type: 'choice',
-          description: `Which file of models/${picker.folder} to use`,
-          choices_from: `models/${picker.folder}`,
-          default: { prefer: [saved], else: 'first' },
-          target: this.target(id, picker.input),
-        },
-        `${this.label(id)} ${picker.input}; ${saved} where the server has it, else its first file`,
+        { name: picker.name, type: 'choice', description: `Which file of models/${picker.folder} to use`, choices_from: `models/${picker.folder}`, target: this.target(id, picker.input) },
+        `${this.label(id)} ${picker.input}; the template's file unless another is picked`,
       );
     }
   }
