@@ -45,7 +45,9 @@ const port = workerData.port;
 let client = null;
 async function connection() {
   if (client) return client;
-  const fresh = new pg.Client({ connectionString: workerData.url, application_name: 'comfycord' });
+  // A process frozen inside a transaction (SIGSTOP, a stalled VM) would keep its locks - the lease row among
+  // them - and block the standby taking over; PostgreSQL ends such a session after 2 s instead.
+  const fresh = new pg.Client({ connectionString: workerData.url, application_name: 'comfycord', idle_in_transaction_session_timeout: 2000 });
   // A connection lost while idle is replaced on the next request instead of ending the worker.
   fresh.on('error', () => { if (client === fresh) client = null; });
   await fresh.connect();
