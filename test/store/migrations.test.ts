@@ -127,15 +127,21 @@ describe('migrations', () => {
     db.close();
   });
 
-  it('v2 keeps the upload limit a job was planned for; jobs from v1 read as the default (null)', () => {
+  /** A data dir whose database is at schema 1 with one finished job `id` in it. */
+  function v1DatabaseWithJob(id: string): string {
     const dataDir = tempDataDir();
     const v1 = new Database(join(dataDir, 'comfycord.db'));
     migrate(v1, MIGRATIONS.slice(0, 1));
     v1.prepare(
       `INSERT INTO jobs (id, state, prompt_id, owner_id, command, params, workflow, created_at, updated_at)
-       VALUES ('old', 'succeeded', 'p', 'u', 'imagine', '{}', '{}', 1, 1)`,
-    ).run();
+       VALUES (?, 'succeeded', 'p', 'u', 'imagine', '{}', '{}', 1, 1)`,
+    ).run(id);
     v1.close();
+    return dataDir;
+  }
+
+  it('v2 keeps the upload limit a job was planned for; jobs from v1 read as the default (null)', () => {
+    const dataDir = v1DatabaseWithJob('old');
 
     // Opened by today's code: every later migration runs too, and v2's column reads as it should.
     const store = openAt(dataDir, MIGRATIONS);
@@ -147,14 +153,7 @@ describe('migrations', () => {
   });
 
   it("v4 adds the servers' own commands to a database that has jobs", () => {
-    const dataDir = tempDataDir();
-    const v1 = new Database(join(dataDir, 'comfycord.db'));
-    migrate(v1, MIGRATIONS.slice(0, 1));
-    v1.prepare(
-      `INSERT INTO jobs (id, state, prompt_id, owner_id, command, params, workflow, created_at, updated_at)
-       VALUES ('j', 'succeeded', 'p', 'u', 'imagine', '{}', '{}', 1, 1)`,
-    ).run();
-    v1.close();
+    const dataDir = v1DatabaseWithJob('j');
     const store = openAt(dataDir, MIGRATIONS);
     expect(store.get('j')?.command).toBe('imagine');
     expect(store.guildCommands()).toEqual([]);
