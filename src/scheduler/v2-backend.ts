@@ -2,114 +2,44 @@
 // of a ComfyUI), beside comfy-backend.ts so one pool mixes both kinds. The scheduler's dispatch id is the
 // Idempotency-Key; the server's job id replaces it once the 201 is read. Discovery stays classic: node classes and
 // models from the classic URL's /object_info when one is configured, otherwise nothing is checked.
-import { EventEmitter } from 'node:events';
-import { ComfyConnectionError, ComfyV2Error, failedNode } from '../comfy/errors.js';
+import { ComfyConnectionError, ComfyV2Error } from '../comfy/errors.js';
 import { ComfyHttp } from '../comfy/http.js';
 import type { PromptRun } from '../comfy/prompt.js';
-import type { AssetReference, PromptEvent, TerminalPromptEvent } from '../comfy/types.js';
+import type { AssetReference, PromptEvent } from '../comfy/types.js';
 import type { ComfyV2Client } from '../comfy/v2-client.js';
-import { silentLogger, type Logger } from '../config/logger.js';
+import { delay } from '../comfy/v2-follow.js';
 import { jobImageBytes, type BoundSpec, type JobSpec } from '../jobs/job.js';
 import { bindImages } from '../templates/prepare.js';
-import {
-  BackendUnavailableError,
-  type Backend,
-  type BackendEvents,
-  type BackendRun,
-  type CancelResult,
-  type RunEvent,
-  stampExecuted,
-  type RunOutcome,
-} from './backend.js';
+import { BackendUnavailableError, type Backend, type BackendRun, type CancelResult, type RunEvent } from './backend.js';
 import { readClassicInventory } from './classic-inventory.js';
-import { systemClock, type Clock } from './clock.js';
-import { forward, WrappedRun } from './comfy-backend.js';
-import { delay } from '../comfy/v2-follow.js';
-import { LostRunWatch } from './lost-run-watch.js';
-import { ProbeLoop } from './probe-loop.js';
-import { UNCHECKED_INVENTORY, type Inventory } from './requirements.js';
+import { UNCHECKED_INVENTORY } from './requirements.js';
+import { forward, WatchedBackend, WrappedRun, type WatchedBackendOptions } from './watched-backend.js';
 
-export interface V2BackendOptions {
+export interface V2BackendOptions extends WatchedBackendOptions {
   client: ComfyV2Client;
   /** The ComfyUI behind the endpoint, for node and model discovery (the proxy's upstream, usually :8188). */
   classicUrl?: string;
-  capacity?: number;
-  weight?: number;
-  /** GPU time charged per ms executed here (default 1). */
-  costWeight?: number;
-  clock?: Clock;
-  logger?: Logger;
-  probeIntervalMs?: number;
-  inventoryRefreshMs?: number;
-  lostAfterMs?: number;
 }
 
 /** 429s that say "not now": the job goes back to the queue and the backend rests for Retry-After. */
 const BUSY_CODES = new Set(['queue_full', 'rate_limited', 'deployment_not_ready']);
 
-export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
+export class V2Backend extends WatchedBackend implements Backend {
   readonly api = 'v2' as const;
-  readonly name: string;
-  readonly capacity: number;
-  readonly weight: number;
-  readonly costWeight: number;
   private readonly client: ComfyV2Client;
   private readonly discovery: ComfyHttp | undefined;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly inventoryRefreshMs: number;
-  private readonly probes: ProbeLoop;
-  private readonly watch: LostRunWatch;
-  private inv: Inventory | undefined;
-  private inventoryAt = -Infinity;
   /** Idempotency key (the scheduler's prompt id) → the server's job id, for runs adopted after a restart. */
   private readonly jobIds = new Map<string, string>();
 
   constructor(options: V2BackendOptions) {
-    super();
+    super(options.client.name, options, { api: 'v2' });
     this.client = options.client;
-    this.name = options.client.name;
     this.discovery = options.classicUrl ? new ComfyHttp({ name: `${options.client.name} (discovery)`, url: options.classicUrl }) : undefined;
-    this.capacity = options.capacity ?? 1;
-    this.weight = options.weight ?? 1;
-    this.costWeight = options.costWeight ?? 1;
-    this.clock = options.clock ?? systemClock;
-    this.log = (options.logger ?? silentLogger).child({ backend: this.name, api: 'v2' });
-    this.inventoryRefreshMs = options.inventoryRefreshMs ?? 300_000;
-    this.probes = new ProbeLoop({ clock: this.clock, intervalMs: options.probeIntervalMs ?? 10_000, probeOnce: () => this.probeOnce() });
-    this.watch = new LostRunWatch({
-      clock: this.clock,
-      lostAfterMs: options.lostAfterMs ?? 60_000,
-      cancelAbandoned: (id) => this.cancelAbandoned(id),
-      onHealth: (healthy) => this.emit('health', healthy),
-    });
-  }
-
-  get healthy(): boolean {
-    return this.watch.healthy;
-  }
-
-  get inventory(): Inventory | undefined {
-    return this.inv;
   }
 
   /** Whether node classes and models are checked before dispatch (a classic URL is configured). */
   get discovers(): boolean {
     return this.discovery !== undefined;
-  }
-
-  async start(): Promise<void> {
-    await this.probes.start();
-  }
-
-  async stop(): Promise<void> {
-    this.probes.stop();
-    this.watch.stop();
-    await this.client.close();
-  }
-
-  probe(): Promise<void> {
-    return this.probes.probe();
   }
 
   async run(spec: BoundSpec, promptId: string): Promise<BackendRun> {
@@ -160,35 +90,33 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
     return bindImages({ command: spec.command, workflow: spec.workflow, images: images.map((i) => ({ option: i.option, target: i.target, ref: null })) }, uploaded);
   }
 
-  private async probeOnce(): Promise<void> {
+  protected async probeOnce(): Promise<void> {
     try {
       await this.client.probe();
-      if (this.clock.now() - this.inventoryAt >= this.inventoryRefreshMs) await this.readInventory();
+      if (this.inventoryStale) await this.readInventory();
       this.watch.setHealthy(true);
     } catch (error) {
-      this.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'probe failed');
-      this.watch.setHealthy(false);
+      this.probeFailed(error);
     }
   }
 
   private async readInventory(): Promise<void> {
-    if (!this.discovery) {
-      if (!this.inv) this.log.info('no classic URL for discovery: node classes and models are not checked on this backend');
-      this.inv = UNCHECKED_INVENTORY;
-    } else {
-      this.inv = await readClassicInventory(this.discovery, this.log);
-    }
-    this.inventoryAt = this.clock.now();
-    this.emit('inventory');
+    if (this.discovery) return this.setInventory(await readClassicInventory(this.discovery, this.log));
+    if (!this.inventory) this.log.info('no classic URL for discovery: node classes and models are not checked on this backend');
+    this.setInventory(UNCHECKED_INVENTORY);
   }
 
-  private cancelAbandoned(id: string): void {
+  protected cancelAbandoned(id: string): void {
     const jobId = this.jobIds.get(id) ?? id;
     this.client.unfollow(jobId);
     this.client.cancel(jobId).then(
       (result) => this.log.info({ job: jobId, result }, 'abandoned v2 job cancelled'),
       (error: unknown) => this.log.warn({ job: jobId, err: error instanceof Error ? error.message : String(error) }, 'abandoned v2 job not cancelled'),
     );
+  }
+
+  protected closeClient(): Promise<void> {
+    return this.client.close();
   }
 
   /** A run whose prompt may still be on its way (adoption); events are relayed once it is there. */
@@ -218,10 +146,14 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
         run.subscribe((event: PromptEvent) => {
           for (const listener of [...listeners]) forward(event, listener);
         });
-        void run.finished.then(async (terminal) => {
-      const at = this.clock.now();
-      wrapped.end(stampExecuted(await this.outcome(run.promptId, terminal, spec), at, terminal.executionMs));
-    });
+        void run.finished.then((terminal) =>
+          this.settle(
+            wrapped,
+            terminal,
+            (outputs) => this.client.downloadOutputs(run.promptId, outputs, spec.outputs),
+            (f) => f.exceptionMessage,
+          ),
+        );
       },
       (error: unknown) => {
         const explained = this.explain(error);
@@ -231,29 +163,8 @@ export class V2Backend extends EventEmitter<BackendEvents> implements Backend {
     return wrapped;
   }
 
-  private async outcome(jobId: string, terminal: TerminalPromptEvent, spec: JobSpec): Promise<RunOutcome> {
-    if (terminal.type === 'interrupted') return { type: 'interrupted' };
-    if (terminal.type === 'failed') {
-      const reason = terminal.reason;
-      if (reason.kind === 'execution') {
-        const f = reason.failure;
-        const node = failedNode(f);
-        return { type: 'failed', message: `${node ? `${node} failed` : 'the workflow failed'}: ${f.exceptionMessage}`.trim() };
-      }
-      return { type: 'lost', message: reason.message };
-    }
-    try {
-      return { type: 'done', outputs: await this.client.downloadOutputs(jobId, terminal.outputs, spec.outputs) };
-    } catch (error) {
-      return { type: 'failed', message: `the outputs could not be downloaded from ${this.name}: ${error instanceof Error ? error.message : String(error)}` };
-    }
-  }
-
   private explain(error: unknown): Error {
-    if (error instanceof ComfyConnectionError || (error instanceof ComfyV2Error && error.status >= 500)) {
-      this.watch.setHealthy(false);
-      return new BackendUnavailableError(this.name, error.message, { cause: error });
-    }
+    if (error instanceof ComfyConnectionError || (error instanceof ComfyV2Error && error.status >= 500)) return this.unavailable(error);
     if (error instanceof ComfyV2Error && BUSY_CODES.has(error.code)) {
       // Not now: the job returns to the queue (another backend may take it) and this one rests as asked.
       const restMs = error.retryAfterMs ?? 5_000;
