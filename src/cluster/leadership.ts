@@ -2,15 +2,16 @@
 // listen for standbys' wakes, run start-up recovery (adopt in-flight prompts by id, resubmit what a backend lost,
 // deliver what finished) and keep adopting the jobs standbys admit — on a wake, and on a sweep every third of
 // the lease as a safety net for a wake missed. Cancel requests recorded in jobs' rows are carried out the same
-// three ways: a job adopted with one (at start-up or later) is cancelled before it can be dispatched, and the
-// wake and the sweep pass on those recorded for jobs already held. A leader that loses the lease stops its scheduler at once and
-// exits (EXIT_DEPOSED), so nothing it still held in memory can act; its supervisor starts it again, as a standby.
+// ways: a job adopted with one (at start-up or later) is cancelled before it can be dispatched, and the wake and
+// the sweep pass on those recorded for jobs already held. A leader that loses the lease stops its scheduler at
+// once and exits (EXIT_DEPOSED), so nothing it still held in memory can act; its supervisor starts it again, as a
+// standby.
 import type { Logger } from '../config/logger.js';
 import type { JobStore } from '../jobs/store.js';
 import type { Job } from '../jobs/job.js';
 import type { JobRow } from '../jobs/store-types.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
-import { carryOutCancel } from './cancel-requests.js';
+import { RecordedCancels } from './cancel-requests.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { parseWake } from './wakes.js';
 import { listenForWakes, type WakeListener } from './wake-listener.js';
@@ -48,14 +49,14 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
   let sweeping: NodeJS.Timeout | undefined;
   let leading = false;
 
-  const cancels = { scheduler, noteCancel: deps.noteCancel, logger };
+  const cancels = new RecordedCancels({ scheduler, noteCancel: deps.noteCancel, logger });
   // A queued job adopted with a request leaves the queue here, before dispatch is released: it never runs.
-  const adopted = (_job: Job, row: JobRow): void => void carryOutCancel(cancels, row);
+  const adopted = (_job: Job, row: JobRow): void => void cancels.carryOut(row);
   const sweep = (): void => {
     if (!leading) return;
     try {
       deps.recover({ only: (row) => row.state === 'queued' && scheduler.get(row.id) === undefined, adopted });
-      for (const row of deps.store.cancelRequested()) carryOutCancel(cancels, row);
+      for (const row of deps.store.cancelRequested()) cancels.carryOut(row);
     } catch (error) {
       logger.error({ err: error }, 'adopting new jobs or cancels from the store failed; the next sweep tries again');
     }
@@ -67,7 +68,7 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
     try {
       const row = deps.store.get(wake.jobId);
       // Held already: cancelled now. Not yet (admitted a moment ago): the sweep adopts it and cancels it unrun.
-      if (row && !carryOutCancel(cancels, row)) sweep();
+      if (row && !cancels.carryOut(row)) sweep();
     } catch (error) {
       logger.error({ err: error, job: wake.jobId }, 'reading a cancelled job failed; the next sweep carries the cancel out');
     }

@@ -126,6 +126,10 @@ describe('a new leader', () => {
     await h.lead();
     expect(h.rows.get('j')!.state).not.toBe('cancelled');
     await vi.waitFor(() => expect(h.warnings()).toContainEqual({ job: 'j', refusal: 'not-yours' }));
+    // The request stays in the row; later sweeps do not ask (and log) again.
+    vi.advanceTimersByTime(3 * TTL);
+    expect(h.warnings()).toHaveLength(1);
+    expect(h.noted).toEqual([['j', 'mallory']]);
   });
 });
 
@@ -145,6 +149,8 @@ describe('the leader', () => {
     h.wake(cancelWake('fresh'));
     expect(h.rows.get('fresh')!.state).toBe('cancelled');
     expect(h.gpu.runs.map((r) => r.spec.id)).toEqual(['running']);
+    // The sweeps that follow find both requests again and leave them alone.
+    vi.advanceTimersByTime(3 * TTL);
     expect(h.noted).toEqual([['running', 'ann'], ['fresh', 'ann']]);
   });
 
