@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LeaseKeeper } from './cluster/lease-keeper.js';
 import { startLeadership } from './cluster/leadership.js';
+import { localCanceller, sharedCanceller } from './discord/wiring/canceller.js';
 import { localIntake, sharedIntake } from './discord/wiring/intake.js';
 import type { Job } from './jobs/job.js';
 import type { JobRow } from './jobs/store-types.js';
@@ -228,6 +229,8 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
             logger,
           });
     if (keeper) undo.push(instrumentCluster(keeper, metrics));
+    // Who cancelled which job, for its card: written by a local press or by the leader carrying out a recorded one.
+    const cancelledBy = new Map<string, string>();
     let bot: Bot;
     try {
       bot = await startBot({
@@ -235,6 +238,8 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
         logger,
         scheduler,
         intake: keeper === null ? localIntake({ scheduler, store, logger }) : sharedIntake({ scheduler, store }),
+        canceller: keeper === null ? localCanceller({ scheduler, cancelledBy }) : sharedCanceller({ store }),
+        cancelledBy,
         store,
         registry,
         guildCommands,
@@ -254,7 +259,8 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
       resumeJobCard(bot.context, job, row);
     };
     const report = (what: string) => (error: unknown) => logger.error({ err: error }, what);
-    const recover = (only?: (row: JobRow) => boolean): void => {
+    const recover = (options: { only?: (row: JobRow) => boolean; adopted?: (job: Job, row: JobRow) => void } = {}): void => {
+      const { only, adopted } = options;
       const recovery = recoverJobs({
         store,
         scheduler,
@@ -262,7 +268,10 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
         maxTries: config.jobs.maxTries,
         deliveryMaxAgeMs: config.jobs.deliveryHours * 3_600_000,
         logger,
-        attach,
+        attach: (job, row) => {
+          attach(job, row);
+          adopted?.(job, row);
+        },
         ...(only ? { only } : {}),
       });
       for (const { row, error } of recovery.failed) void showUnrecoverable(bot.context, row, error).catch(report('could not show an unrecoverable job'));
@@ -286,7 +295,7 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
         },
         recover,
         startDeliveries: () => bot.startDeliveryRetry(),
-        noteCancel: (jobId, userId) => bot.context.cancelledBy.set(jobId, userId),
+        noteCancel: (jobId, userId) => cancelledBy.set(jobId, userId),
         logger,
       });
       undo.push(stopLeading);

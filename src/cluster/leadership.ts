@@ -1,13 +1,17 @@
 // What a process does with the lease: contend for it as a standby; once it leads, connect to the backends,
 // listen for standbys' wakes, run start-up recovery (adopt in-flight prompts by id, resubmit what a backend lost,
 // deliver what finished) and keep adopting the jobs standbys admit — on a wake, and on a sweep every third of
-// the lease as a safety net for a wake missed. A leader that loses the lease stops its scheduler at once and
-// exits (EXIT_DEPOSED), so nothing it still held in memory can act; its supervisor starts it again, as a standby.
+// the lease as a safety net for a wake missed. Cancel requests recorded in jobs' rows are carried out the same
+// ways: a job adopted with one (at start-up or later) is cancelled before it can be dispatched, and the wake and
+// the sweep pass on those recorded for jobs already held. A leader that loses the lease stops its scheduler at
+// once and exits (EXIT_DEPOSED), so nothing it still held in memory can act; its supervisor starts it again, as a
+// standby.
 import type { Logger } from '../config/logger.js';
 import type { JobStore } from '../jobs/store.js';
+import type { Job } from '../jobs/job.js';
 import type { JobRow } from '../jobs/store-types.js';
-import { CancelError } from '../scheduler/errors.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import { RecordedCancels } from './cancel-requests.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { parseWake } from './wakes.js';
 import { listenForWakes, type WakeListener } from './wake-listener.js';
@@ -18,12 +22,15 @@ export const EXIT_DEPOSED = 75;
 export interface LeadershipDeps {
   keeper: LeaseKeeper;
   databaseUrl: string;
-  store: Pick<JobStore, 'unfinished'>;
+  store: Pick<JobStore, 'get' | 'cancelRequested'>;
   scheduler: Pick<Scheduler, 'get' | 'cancel' | 'close'>;
   /** Connects to the backends (a leader only). */
   startBackends(): Promise<void>;
-  /** Start-up recovery; with `only`, just the rows it accepts (and no pending deliveries). */
-  recover(only?: (row: JobRow) => boolean): void;
+  /**
+   * Start-up recovery; with `only`, just the rows it accepts (and no pending deliveries). `adopted` is called for
+   * each job taken into the scheduler, while dispatch is still held.
+   */
+  recover(options: { only?: (row: JobRow) => boolean; adopted: (job: Job, row: JobRow) => void }): void;
   /** The pending deliveries' retry loop, a leader's alone. */
   startDeliveries(): void;
   /** Who pressed Cancel, for the card. */
@@ -31,6 +38,8 @@ export interface LeadershipDeps {
   logger: Logger;
   /** Ends the process; default process.exit. */
   exit?: (code: number) => void;
+  /** Opens the wake listener; default listenForWakes (tests pass their own). */
+  listen?: typeof listenForWakes;
 }
 
 /** Starts contending; returns the stop (gives the lease up, closes the listener). */
@@ -40,35 +49,39 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
   let sweeping: NodeJS.Timeout | undefined;
   let leading = false;
 
+  const cancels = new RecordedCancels({ scheduler, noteCancel: deps.noteCancel, logger });
+  // A queued job adopted with a request leaves the queue here, before dispatch is released: it never runs.
+  const adopted = (_job: Job, row: JobRow): void => void cancels.carryOut(row);
   const sweep = (): void => {
     if (!leading) return;
     try {
-      deps.recover((row) => row.state === 'queued' && scheduler.get(row.id) === undefined);
+      deps.recover({ only: (row) => row.state === 'queued' && scheduler.get(row.id) === undefined, adopted });
+      for (const row of deps.store.cancelRequested()) cancels.carryOut(row);
     } catch (error) {
-      logger.error({ err: error }, 'adopting new jobs from the store failed; the next sweep tries again');
+      logger.error({ err: error }, 'adopting new jobs or cancels from the store failed; the next sweep tries again');
     }
   };
   const onWake = (payload: string): void => {
     const wake = parseWake(payload);
     if (!wake || !leading) return;
-    // A cancel may name a job admitted a moment ago: adopt first, then it is found.
-    sweep();
-    if (wake.kind !== 'cancel') return;
-    if (scheduler.get(wake.jobId) === undefined) return;
-    deps.noteCancel(wake.jobId, wake.userId);
-    void scheduler.cancel(wake.jobId, { userId: wake.userId, isModerator: wake.isModerator }).catch((error: unknown) => {
-      if (!(error instanceof CancelError)) logger.error({ err: error, job: wake.jobId }, 'cancel from another process failed');
-    });
+    if (wake.kind === 'job') return sweep();
+    try {
+      const row = deps.store.get(wake.jobId);
+      // Held already: cancelled now. Not yet (admitted a moment ago): the sweep adopts it and cancels it unrun.
+      if (row && !cancels.carryOut(row)) sweep();
+    } catch (error) {
+      logger.error({ err: error, job: wake.jobId }, 'reading a cancelled job failed; the next sweep carries the cancel out');
+    }
   };
 
   keeper.on('gained', () => {
     void (async () => {
       await deps.startBackends();
       // Listening before recovery reads the store, so a job admitted meanwhile is woken for, not missed.
-      listener = await listenForWakes(deps.databaseUrl, onWake, logger);
+      listener = await (deps.listen ?? listenForWakes)(deps.databaseUrl, onWake, logger);
       if (keeper.role !== 'leader') return;
       leading = true;
-      deps.recover();
+      deps.recover({ adopted });
       deps.startDeliveries();
       sweeping = setInterval(sweep, Math.max(100, Math.floor(keeper.ttlMs / 3)));
       logger.info('leading: backends connected, jobs recovered, listening for new jobs');

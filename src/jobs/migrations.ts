@@ -315,7 +315,25 @@ const v8: Migration = {
   postgres: PROCESSES,
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8];
+// All three or none: a request is whole. The moderator flag is 0/1 on both engines, read the same way. Column
+// checks (SQLite cannot add a table constraint to an existing table), so the one text serves both engines.
+const CANCEL_REQUEST = `
+  ALTER TABLE jobs ADD COLUMN cancel_user TEXT;
+  ALTER TABLE jobs ADD COLUMN cancel_moderator INTEGER
+    CHECK ((cancel_moderator IS NULL) = (cancel_user IS NULL) AND (cancel_moderator IS NULL OR cancel_moderator IN (0, 1)));
+  ALTER TABLE jobs ADD COLUMN cancel_at BIGINT CHECK ((cancel_at IS NULL) = (cancel_user IS NULL));
+`;
+
+const v9: Migration = {
+  version: 9,
+  description: "a member's cancel request on a job, recorded by any process for the leader to carry out",
+  up(db) {
+    db.exec(CANCEL_REQUEST);
+  },
+  postgres: CANCEL_REQUEST,
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9];
 
 export interface MigrationResult {
   from: number;

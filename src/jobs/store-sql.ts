@@ -19,6 +19,8 @@ import {
   WAKE_CHANNEL,
   type Admission,
   type AdmissionCaps,
+  type CancelRequest,
+  type CancelRequestResult,
   type DeliveryRecord,
   type GuildCommandRow,
   type GpuCharge,
@@ -77,6 +79,9 @@ interface JobRecord {
   finished_at: number | null;
   gpu_ms: number | null;
   mode: JobMode;
+  cancel_user: string | null;
+  cancel_moderator: number | null;
+  cancel_at: number | null;
 }
 
 /** A job row as read, with its inputs and deliveries (JSON arrays, see selectJobs). */
@@ -385,6 +390,41 @@ export class SqlJobStore implements JobStore {
       `${this.selectJobs} WHERE state IN ${LIVE_STATES}
        ORDER BY CASE state WHEN 'queued' THEN 0 ELSE 1 END, seq`,
     );
+  }
+
+  /**
+   * Records a member's cancel request on an unfinished job that has none yet (compare-and-set: the first request
+   * stands, a finished job takes none). Not fenced: asking is any process's, carrying it out the leader's.
+   */
+  requestCancel(id: string, request: Omit<CancelRequest, 'at'>): CancelRequestResult {
+    const { rowCount } = this.db.execute(
+      `UPDATE jobs SET cancel_user = @userId, cancel_moderator = @moderator, cancel_at = @now
+       WHERE id = @id AND state IN ${LIVE_STATES} AND cancel_user IS NULL`,
+      { id, userId: request.userId, moderator: request.isModerator ? 1 : 0, now: this.now() },
+    );
+    if (rowCount === 1) return { recorded: true };
+    const found = this.db.all<{ state: JobState }>('SELECT state FROM jobs WHERE id = @id', { id })[0];
+    if (!found) return { recorded: false, reason: 'not-found' };
+    return { recorded: false, reason: FINISHED_STATES.includes(found.state) ? 'finished' : 'already-requested' };
+  }
+
+  /**
+   * Records `request` on every unfinished job of `ownerId` (`/cancel`); a job already asked to stop keeps its
+   * first request. Returns the ids of all of them, to wake the leader for each.
+   */
+  requestCancelsOf(ownerId: string, request: Omit<CancelRequest, 'at'>): string[] {
+    const { rows } = this.db.execute(
+      `UPDATE jobs SET cancel_user = COALESCE(cancel_user, @userId), cancel_moderator = COALESCE(cancel_moderator, @moderator),
+         cancel_at = COALESCE(cancel_at, @now)
+       WHERE owner_id = @ownerId AND state IN ${LIVE_STATES} RETURNING id`,
+      { ownerId, userId: request.userId, moderator: request.isModerator ? 1 : 0, now: this.now() },
+    );
+    return rows.map((r) => String(r.id));
+  }
+
+  /** Unfinished jobs with a cancel request, oldest request first: what the leader still has to carry out. */
+  cancelRequested(): JobRow[] {
+    return this.rows(`${this.selectJobs} WHERE state IN ${LIVE_STATES} AND cancel_user IS NOT NULL ORDER BY cancel_at, seq`);
   }
 
   /** A user's jobs, newest first. */
@@ -811,6 +851,10 @@ export class SqlJobStore implements JobStore {
       finishedAt: r.finished_at,
       gpuMs: r.gpu_ms,
       mode: r.mode,
+      cancelRequest:
+        r.cancel_user !== null && r.cancel_moderator !== null && r.cancel_at !== null
+          ? { userId: r.cancel_user, isModerator: Number(r.cancel_moderator) === 1, at: Number(r.cancel_at) }
+          : null,
     };
   }
 }

@@ -142,7 +142,23 @@ export interface JobRow {
   gpuMs: number | null;
   /** Whether its GPU time counts in the fast quotas (see JobMode). */
   mode: JobMode;
+  /** A member's Cancel recorded for the leader to carry out (several processes); null when none was asked for. */
+  cancelRequest: CancelRequest | null;
 }
+
+/**
+ * Who asked to cancel a job and when, as the process that got the press decided it (the owner, or a moderator).
+ * Written by any process on an unfinished job, carried out by the leader, whose scheduler holds the job.
+ */
+export interface CancelRequest {
+  userId: string;
+  isModerator: boolean;
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+/** What `requestCancel` found: the request recorded, or why not (the first request of a job stands). */
+export type CancelRequestResult = { recorded: true } | { recorded: false; reason: 'not-found' | 'finished' | 'already-requested' };
 
 /** The fields that may change after insert. The state changes only through `transition` (compare-and-set). */
 export type JobPatch = Partial<
@@ -219,7 +235,7 @@ export interface Lease {
   expiresAt: number;
 }
 
-/** The NOTIFY channel standbys wake the leader on: `job:<id>` (a new queued job) or `cancel:<id>:<user>:<0|1>`. */
+/** The NOTIFY channel standbys wake the leader on: `job:<id>` (a new queued job) or `cancel:<id>` (a cancel recorded). */
 export const WAKE_CHANNEL = 'comfycord_jobs';
 
 /** One `comfycord start` process sharing the store, as it last reported itself. */

@@ -12,6 +12,8 @@ import { openSqliteJobStore } from './store-sqlite.js';
 import type {
   Admission,
   AdmissionCaps,
+  CancelRequest,
+  CancelRequestResult,
   GuildCommandRow,
   GpuCharge,
   GpuUserTotal,
@@ -49,6 +51,12 @@ export interface JobStore {
   dropInput(sha256: string): void;
   /** Queued jobs in submission order, then those dispatched or running. */
   unfinished(): JobRow[];
+  /** Records a member's cancel on an unfinished job with none yet (see SqlJobStore.requestCancel); not fenced. */
+  requestCancel(id: string, request: Omit<CancelRequest, 'at'>): CancelRequestResult;
+  /** Records a cancel on every unfinished job of `ownerId`; returns their ids. */
+  requestCancelsOf(ownerId: string, request: Omit<CancelRequest, 'at'>): string[];
+  /** Unfinished jobs with a cancel request, oldest request first. */
+  cancelRequested(): JobRow[];
   listByUser(userId: string, options?: { limit?: number; before?: number }): JobRow[];
   /** When the user's newest job was created; undefined when they have none. */
   lastCreatedAt(userId: string): number | undefined;

@@ -2,7 +2,6 @@
 // operators; re-checked here because default_member_permissions only hides the command) and /settings (the policy
 // room's handlers).
 import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
-import { CancelError } from '../../scheduler/errors.js';
 import { moderatorRoles } from '../../policy/index.js';
 import { handleShow } from '../actions/show.js';
 import { handleInfo } from './info.js';
@@ -16,6 +15,7 @@ import { handleSettings } from '../settings/userSettings.js';
 import { handleServerCommand } from '../serverCommands/handlers.js';
 import type { SettingsDeps } from '../settings/interaction.js';
 import { accessOf } from '../wiring/access.js';
+import type { CancelAllOutcome } from '../wiring/canceller.js';
 import { commandsIn, type BackendHandle, type BotContext } from '../wiring/context.js';
 
 const EPHEMERAL = { flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;
@@ -106,14 +106,19 @@ function helpReply(ctx: BotContext, admin: boolean, guildId: string | null) {
 
 async function cancelAll(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  const mine = ctx.scheduler.jobs().filter((job) => job.owner.userId === interaction.user.id);
-  for (const job of mine) ctx.cancelledBy.set(job.id, interaction.user.id);
-  const results = await Promise.allSettled(mine.map((job) => ctx.scheduler.cancel(job.id, { userId: interaction.user.id, isModerator: false })));
-  const cancelled = results.filter((r) => r.status === 'fulfilled' && r.value === 'cancelled').length;
-  for (const r of results) if (r.status === 'rejected' && !(r.reason instanceof CancelError)) throw r.reason;
-  const content =
-    mine.length === 0 ? 'You have no jobs waiting or running.' : `Cancelled ${cancelled} of your ${mine.length} job${mine.length === 1 ? '' : 's'}${cancelled < mine.length ? ' (the others had already finished)' : ''}.`;
-  await interaction.editReply({ content });
+  await interaction.editReply({ content: cancelAllAnswer(await ctx.canceller.cancelAllOf(interaction.user.id)) });
+}
+
+export function cancelAllAnswer(outcome: CancelAllOutcome): string {
+  const { found } = outcome;
+  const jobs = `${found} job${found === 1 ? '' : 's'}`;
+  if (found === 0) return 'You have no jobs waiting or running.';
+  if (outcome.kind === 'ended') {
+    return `Cancelled ${outcome.cancelled} of your ${jobs}${outcome.cancelled < found ? ' (the others had already finished)' : ''}.`;
+  }
+  return outcome.leaderUp
+    ? `Cancelling your ${jobs}: ${found === 1 ? 'its card says' : 'their cards say'} so once stopped.`
+    : `Cancel recorded for your ${jobs}: ${found === 1 ? 'it stops' : 'they stop'} as soon as the bot's leader picks ${found === 1 ? 'it' : 'them'} up.`;
 }
 
 /**

@@ -2,14 +2,13 @@
 // the scheduler, for live jobs), so buttons keep working after a restart. Follow-up actions are in ../actions/.
 import { MessageFlags, type ButtonInteraction, type ModalSubmitInteraction } from 'discord.js';
 import type { JobRow } from '../../jobs/store-types.js';
-import { cancelWake } from '../../cluster/wakes.js';
-import { CancelError } from '../../scheduler/errors.js';
 import { pickOutput, sendOriginals } from '../actions/gridButtons.js';
 import { pressAction, submitRemix } from '../actions/run.js';
 import { decodeCustomId } from '../customIds.js';
 import { isUnknownMessage } from '../discordErrors.js';
 import { mayControlJob, moderatesJob } from '../permissions.js';
 import { accessOf } from '../wiring/access.js';
+import type { CancelOutcome } from '../wiring/canceller.js';
 import type { BotContext } from '../wiring/context.js';
 
 const NOT_YOUR_JOB = "This is not your job: only its owner and this server's moderators can do that.";
@@ -58,21 +57,24 @@ async function cancel(ctx: BotContext, interaction: ButtonInteraction, row: JobR
     await ephemeral(interaction, NOT_YOUR_JOB);
     return;
   }
-  // The card itself shows the cancellation; the press needs no message of its own.
+  // The card itself shows the cancellation; the press needs no message of its own unless something is to be said.
   await interaction.deferUpdate();
   const isModerator = moderatesJob(accessOf(interaction), interaction.guildId, row, moderators(ctx, interaction.guildId));
-  if (ctx.config.databaseUrl !== undefined) {
-    // Several processes: the leader's scheduler holds the job, whichever process got the press.
-    ctx.store.wake(cancelWake(row.id, interaction.user.id, isModerator));
-    return;
-  }
-  ctx.cancelledBy.set(row.id, interaction.user.id);
-  try {
-    await ctx.scheduler.cancel(row.id, { userId: interaction.user.id, isModerator });
-  } catch (error) {
-    ctx.cancelledBy.delete(row.id);
-    if (!(error instanceof CancelError)) throw error;
-    await ephemeral(interaction, error.refusal === 'not-found' ? 'This job has already finished.' : `${error.message}.`);
+  const answer = cancelAnswer(await ctx.canceller.cancel(row.id, { userId: interaction.user.id, isModerator }));
+  if (answer !== null) await ephemeral(interaction, answer);
+}
+
+/** What the member who pressed Cancel is told; null when the card says it all. */
+export function cancelAnswer(outcome: CancelOutcome): string | null {
+  switch (outcome.kind) {
+    case 'ended':
+      return null;
+    case 'recorded':
+      // No leader holds the lease (a failover): the request waits in the job's row for the next one.
+      return outcome.leaderUp ? null : "Cancel recorded: the job stops as soon as the bot's leader picks it up, and its card will say so.";
+    case 'refused':
+      if (outcome.reason === 'not-yours') return NOT_YOUR_JOB;
+      return outcome.reason === 'finished' ? 'This job has already finished.' : 'This job is already being cancelled.';
   }
 }
 

@@ -14,6 +14,7 @@ import { lookupCommand, type GuildCommandSet } from '../../templates/guild-comma
 import type { CommandRegistry } from '../../templates/registry.js';
 import type { ChannelPacer } from '../channelPacer.js';
 import type { ImageInputDeps } from '../imageInputs.js';
+import type { JobCanceller } from './canceller.js';
 import type { JobIntake } from './intake.js';
 
 export interface BackendHandle {
@@ -35,6 +36,8 @@ export interface BotContext {
   scheduler: Scheduler;
   /** Where accepted submissions go: this scheduler (one process) or the store and the leader (several). */
   intake: JobIntake;
+  /** Where an allowed Cancel goes: this scheduler (one process) or the job's row and the leader (several). */
+  canceller: JobCanceller;
   store: JobStore;
   registry: CommandRegistry;
   /** Servers' own commands (`/comfy command add`); look names up with `commandFor`. */
