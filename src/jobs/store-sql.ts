@@ -77,6 +77,7 @@ interface JobRecord {
   finished_at: number | null;
   gpu_ms: number | null;
   mode: JobMode;
+  wait_since: number | null;
 }
 
 /** A job row as read, with its inputs and deliveries (JSON arrays, see selectJobs). */
@@ -105,6 +106,7 @@ const PATCH_COLUMNS: { [K in keyof Required<JobPatch>]: (value: JobPatch[K]) => 
   startedAt: (v) => ({ started_at: v ?? null }),
   finishedAt: (v) => ({ finished_at: v ?? null }),
   gpuMs: (v) => ({ gpu_ms: v ?? null }),
+  waitSince: (v) => ({ wait_since: v ?? null }),
 };
 
 function patchToColumns(jobId: string, patch: JobPatch): Partial<Record<Column, SqlValue>> {
@@ -712,6 +714,18 @@ export class SqlJobStore implements JobStore {
       .map((r) => ({ id: r.id, host: r.host, pid: Number(r.pid), shards: r.shards, role: r.role, startedAt: Number(r.started_at), heartbeatAt: Number(r.heartbeat_at) }));
   }
 
+  /** Not fenced: a standby claims (it holds no lease); the claims of leases older than this one are dropped. */
+  claimLeaderLoss(fence: number, processId: string): boolean {
+    const claimed =
+      this.db.execute('INSERT INTO leader_loss_claims (fence, claimed_by, claimed_at) VALUES (@fence, @processId, @now) ON CONFLICT (fence) DO NOTHING', {
+        fence,
+        processId,
+        now: this.now(),
+      }).rowCount === 1;
+    if (claimed) this.db.execute('DELETE FROM leader_loss_claims WHERE fence < @fence', { fence });
+    return claimed;
+  }
+
   /** Wakes the leader (PostgreSQL NOTIFY on `comfycord_jobs`); with SQLite there is only one process, so nothing. */
   wake(payload: string): void {
     if (this.db.dialect !== 'postgres') return;
@@ -811,6 +825,7 @@ export class SqlJobStore implements JobStore {
       finishedAt: r.finished_at,
       gpuMs: r.gpu_ms,
       mode: r.mode,
+      waitSince: r.wait_since,
     };
   }
 }

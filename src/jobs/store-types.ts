@@ -142,6 +142,11 @@ export interface JobRow {
   gpuMs: number | null;
   /** Whether its GPU time counts in the fast quotas (see JobMode). */
   mode: JobMode;
+  /**
+   * When the queued job began waiting for a backend because every one able to run it was down (epoch ms); null
+   * when it is not waiting. Kept so that its `jobs.waitForBackendSeconds` deadline survives a restart or failover.
+   */
+  waitSince: number | null;
 }
 
 /** The fields that may change after insert. The state changes only through `transition` (compare-and-set). */
@@ -162,6 +167,7 @@ export type JobPatch = Partial<
     | 'startedAt'
     | 'finishedAt'
     | 'gpuMs'
+    | 'waitSince'
   >
 >;
 
