@@ -79,6 +79,8 @@ async function runWith(processes: 1 | 3, databaseUrl: string, pool: ComfyPool): 
     try {
       await discord.waitFor(
         () => {
+          // Until the first process has migrated the schema there is no table to read.
+          if (db.query("SELECT to_regclass('processes') AS t").rows[0]?.t == null) return false;
           const rows = db.query('SELECT role FROM processes').rows as { role: string }[];
           return rows.length === processes && rows.some((r) => r.role === 'leader');
         },
