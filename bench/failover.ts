@@ -80,7 +80,7 @@ export async function runFailover(): Promise<BenchResult> {
         { benchmark: 'failover', figure: `SIGKILL → first card edit by the new leader: p50 / p95 (lease ${LEASE_SECONDS} s)`, value: `${fixed(p50 / 1000, 2)} / ${fixed(p95v / 1000, 2)} s`, target: atMost(p95v, LEASE_SECONDS * 1000 + 1_000, `≤ ${LEASE_SECONDS + 1} s (the lease, then connect and recover)`) },
       ],
       method: [
-        `${ROUNDS} rounds: two bot processes (real PostgreSQL from Debian's package on loopback), one /imagine held running on the fake ComfyUI, the leader SIGKILLed; time to the new leader's first edit of that card (lease ${LEASE_SECONDS} s: renewed every second, written less one second, so a standby trying every second leads within it)`,
+        `${ROUNDS} rounds: two bot processes (real PostgreSQL from Debian's package on loopback), one /imagine held running on the fake ComfyUI, the leader SIGKILLed; time to the standby's notice on that card that the leader was lost (its heartbeat three 1-s periods late), and to the new leader's first edit of that card (lease ${LEASE_SECONDS} s: renewed every second, written less one second, so a standby trying every second leads within it)`,
       ],
     };
   } finally {
