@@ -11,7 +11,7 @@ describe('selecting benchmarks', () => {
 
   it('refuses unknown names together, listing the valid ones', () => {
     expect(() => selectBenchmarks(['preview', 'speed', 'fresh'])).toThrow(
-      'unknown benchmarks "speed", "fresh"; choose from: preview, freshness, overhead, scale, delivery, peer, grid, untrusted, loop, gpu-share, store, relax, failover',
+      'unknown benchmarks "speed", "fresh"; choose from: preview, freshness, overhead, scale, delivery, peer, grid, untrusted, loop, gpu-share, store, relax, failover, cluster',
     );
   });
 });

@@ -1,6 +1,6 @@
 // `npm run bench -- preview scale`: which benchmarks to run, in the canonical order.
 
-export const BENCHMARKS = ['preview', 'freshness', 'overhead', 'scale', 'delivery', 'peer', 'grid', 'untrusted', 'loop', 'gpu-share', 'store', 'relax', 'failover'] as const;
+export const BENCHMARKS = ['preview', 'freshness', 'overhead', 'scale', 'delivery', 'peer', 'grid', 'untrusted', 'loop', 'gpu-share', 'store', 'relax', 'failover', 'cluster'] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export class BenchArgsError extends Error {

@@ -17,6 +17,7 @@ const RUNNERS: Record<BenchmarkName, () => Promise<BenchResult>> = {
   store: async () => (await import('./store.js')).runStore(),
   relax: async () => (await import('./relax.js')).runRelax(),
   failover: async () => (await import('./failover.js')).runFailover(),
+  cluster: async () => (await import('./cluster.js')).runCluster(),
 };
 
 async function main(argv: string[]): Promise<number> {

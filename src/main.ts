@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { LeaseKeeper } from './cluster/lease-keeper.js';
 import { startLeadership } from './cluster/leadership.js';
 import { localCanceller, sharedCanceller } from './discord/wiring/canceller.js';
+import { watchLeaderLoss } from './cluster/leader-loss-watch.js';
 import { localIntake, sharedIntake } from './discord/wiring/intake.js';
 import type { Job } from './jobs/job.js';
 import type { JobRow } from './jobs/store-types.js';
@@ -21,6 +22,7 @@ import { recoverJobs } from './jobs/recovery.js';
 import { openJobStore, StoreError, type JobStore } from './jobs/store.js';
 import { resumeJobCard } from './discord/wiring/cardSession.js';
 import { deliverPending, showUnrecoverable } from './discord/wiring/recoveredCards.js';
+import { showLeaderLost } from './discord/wiring/leaderLostCards.js';
 import { releaseLibvipsCache } from './media/libvips.js';
 import { PreviewEncoder } from './media/preview.js';
 import { dmPolicyProblems, dmSettings, warmUpChecks } from './policy/index.js';
@@ -219,12 +221,13 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     }
     undo.push(instrumentQueue(scheduler, metrics));
 
+    const processId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     const keeper =
       databaseUrl === undefined
         ? null
         : new LeaseKeeper({
             store,
-            process: { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, host: hostname(), pid: process.pid, shards: shardsOf(config), startedAt: Date.now() },
+            process: { id: processId, host: hostname(), pid: process.pid, shards: shardsOf(config), startedAt: Date.now() },
             ttlMs: config.cluster.leaseSeconds * 1000,
             logger,
           });
@@ -299,6 +302,8 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
         logger,
       });
       undo.push(stopLeading);
+      // A standby tells the members when the leader is lost, until one takes over and continues the cards.
+      undo.push(watchLeaderLoss({ keeper, store, processId, tell: (deadline) => showLeaderLost(bot.context, deadline), logger }));
     }
 
     if (config.http.port !== undefined) {

@@ -33,8 +33,8 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly now: () => number;
-  /** How often the leader renews and a standby tries: a third of the lease, at most a second. */
-  private readonly periodMs: number;
+  /** How often the leader renews (and heartbeats) and a standby tries: a third of the lease, at most a second. */
+  readonly periodMs: number;
   /**
    * What each take or renewal writes: the lease less one period, so that a standby, which tries once per period,
    * leads within the configured time of the leader's last renewal (and so of its death).

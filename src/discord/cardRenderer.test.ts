@@ -105,6 +105,8 @@ describe('renderCard', () => {
     expect(text({ kind: 'queued', position: 1, of: 1, outage: { kind: 'waiting', upToSeconds: 90 } })).toBe('>>> a cat\n\n⚠️ Waiting for a ComfyUI server to come back (up to 1m 30s)');
     expect(text({ kind: 'running', elapsedSeconds: 0, outage: { kind: 'resumed', moved: true } })).toContain('the job moved to another backend');
     expect(text({ kind: 'running', elapsedSeconds: 0, outage: { kind: 'resumed', moved: false } })).toContain('it was submitted again');
+    // The leader process was lost (several processes): a standby says so, knowing no place in the queue.
+    expect(text({ kind: 'queued', position: 1, of: 1, outage: { kind: 'leader-lost' } })).toBe('>>> a cat\n\n⚠️ The bot lost its leader process: the job will resume in a few seconds');
   });
 
   it("says a held job waits for its server's admins, with no ETA", () => {

@@ -24,9 +24,10 @@ export interface PreviewImage {
  * An outage the card tells its owner about; the job itself is fine. `away`: its ComfyUI server stopped answering and
  * the job resumes when it is back. `waiting`: every server able to run it is down; it waits at most `upToSeconds`.
  * `resumed`: the job's server was lost and it was submitted again, on another server when `moved`; shown until the
- * job reports progress there.
+ * job reports progress there. `leader-lost`: the process that runs the jobs died; a standby says so until the one
+ * that takes over continues the card (several processes sharing PostgreSQL).
  */
-export type CardOutage = { kind: 'away' } | { kind: 'waiting'; upToSeconds: number } | { kind: 'resumed'; moved: boolean };
+export type CardOutage = { kind: 'away' } | { kind: 'waiting'; upToSeconds: number } | { kind: 'resumed'; moved: boolean } | { kind: 'leader-lost' };
 
 export type CardState =
   | { kind: 'queued'; position: number; of: number; etaSeconds?: number | null; held?: boolean; outage?: CardOutage | null }
@@ -176,6 +177,8 @@ function outageLine(outage: CardOutage): string {
       return `⚠️ Waiting for a ComfyUI server to come back (up to ${describeWait(outage.upToSeconds)})`;
     case 'resumed':
       return outage.moved ? '↪️ ComfyUI went away: the job moved to another backend' : '🔄 ComfyUI came back without the job: it was submitted again';
+    case 'leader-lost':
+      return '⚠️ The bot lost its leader process: the job will resume in a few seconds';
   }
 }
 

@@ -17,6 +17,13 @@ export interface InFlightJob {
   startedAt: number | null;
 }
 
+export interface RestoredJobs {
+  queued: JobSpec[];
+  inFlight: InFlightJob[];
+  /** The queued jobs that were waiting for a backend (by id), and since when (epoch ms): the deadline goes on. */
+  waitingSince?: ReadonlyMap<string, number>;
+}
+
 export interface JobAdopter {
   /** Holds dispatch, so that every restored job can be listened to before it first moves. */
   holdDispatch(): void;
@@ -26,5 +33,5 @@ export interface JobAdopter {
    * Takes the jobs back: `queued` in their order (no limits applied), `inFlight` followed on their backend. An
    * in-flight job whose backend no longer exists goes back to the queue. Returns every job it took.
    */
-  restore(state: { queued: JobSpec[]; inFlight: InFlightJob[] }): Job[];
+  restore(state: RestoredJobs): Job[];
 }

@@ -333,7 +333,30 @@ const v9: Migration = {
   postgres: CANCEL_REQUEST,
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9];
+const v10: Migration = {
+  version: 10,
+  description: "when a queued job's wait for a backend began, and the claim of the process that tells members a leader was lost",
+  up(db) {
+    db.exec(`
+      ALTER TABLE jobs ADD COLUMN wait_since INTEGER;
+      CREATE TABLE leader_loss_claims (
+        fence INTEGER PRIMARY KEY,
+        claimed_by TEXT NOT NULL,
+        claimed_at INTEGER NOT NULL
+      );
+    `);
+  },
+  postgres: `
+    ALTER TABLE jobs ADD COLUMN wait_since BIGINT;
+    CREATE TABLE leader_loss_claims (
+      fence BIGINT PRIMARY KEY,
+      claimed_by TEXT NOT NULL,
+      claimed_at BIGINT NOT NULL
+    );
+  `,
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10];
 
 export interface MigrationResult {
   from: number;

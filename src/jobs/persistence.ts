@@ -5,7 +5,7 @@
 import { silentLogger, type Logger } from '../config/logger.js';
 import { bindChoices } from '../templates/model-choice.js';
 import type { ApiWorkflow } from '../comfy/types.js';
-import type { Job, JobMode, JobSpec, JobState, StateChange } from './job.js';
+import type { Job, JobMode, JobSpec, JobState, JobWait, StateChange } from './job.js';
 import type { JobStore } from './store.js';
 import type { InteractionRef, JobParent, JobRow, NewJobImage, NewJobRow, OutputRef } from './store-types.js';
 
@@ -81,12 +81,22 @@ export function persistJob(store: PersistenceStore, job: Job, placement: JobPlac
 
   const onState = (change: StateChange) => record(store, job, change, log);
   const onPrompt = ({ promptId }: { promptId: string }): void => void guarded(log, 'prompt id', () => store.updateJob(job.id, { promptId }));
+  // When a queued job began waiting for a backend, so its deadline survives a restart or failover (OutageWatch.carry).
+  let waitSince = row.waitSince;
+  const onWait = (wait: JobWait | null): void => {
+    const since = wait?.reason === 'no-backend' ? wait.since : null;
+    if (since === waitSince) return;
+    waitSince = since;
+    void guarded(log, 'wait for a backend', () => store.updateJob(job.id, { waitSince: since }));
+  };
   const detach = () => {
     job.off('state', onState);
     job.off('prompt', onPrompt);
+    job.off('wait', onWait);
   };
   job.on('state', onState);
   job.on('prompt', onPrompt);
+  job.on('wait', onWait);
   void job.done.then(detach);
   return detach;
 }

@@ -70,6 +70,7 @@ export function recoverJobs(options: RecoveryOptions): Recovery {
   const rows = new Map<string, JobRow>();
   const queued: JobSpec[] = [];
   const inFlight: InFlightJob[] = [];
+  const waitingSince = new Map<string, number>();
   const failed: UnrecoverableJob[] = [];
 
   for (const row of store.unfinished()) {
@@ -85,6 +86,7 @@ export function recoverJobs(options: RecoveryOptions): Recovery {
     rows.set(row.id, row);
     if (row.state === 'queued') {
       queued.push(rebuilt.spec);
+      if (row.waitSince !== null) waitingSince.set(row.id, row.waitSince);
     } else if (row.backend === null) {
       // Dispatched without a recorded backend: nowhere to look for its prompt, so it runs again.
       store.transition(row.id, UNFINISHED, 'queued', { backend: null });
@@ -109,7 +111,7 @@ export function recoverJobs(options: RecoveryOptions): Recovery {
   // Paused, so the first dispatch of a restored queued job happens after `attach` has run for every job.
   scheduler.holdDispatch();
   try {
-    for (const job of scheduler.restore({ queued, inFlight })) {
+    for (const job of scheduler.restore({ queued, inFlight, waitingSince })) {
       const row = rows.get(job.id);
       if (!row) throw new Error(`the scheduler restored job ${job.id}, which recovery did not give it`);
       keepPersisted(store, job, row, log);

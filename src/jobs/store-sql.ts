@@ -82,6 +82,7 @@ interface JobRecord {
   cancel_user: string | null;
   cancel_moderator: number | null;
   cancel_at: number | null;
+  wait_since: number | null;
 }
 
 /** A job row as read, with its inputs and deliveries (JSON arrays, see selectJobs). */
@@ -110,6 +111,7 @@ const PATCH_COLUMNS: { [K in keyof Required<JobPatch>]: (value: JobPatch[K]) => 
   startedAt: (v) => ({ started_at: v ?? null }),
   finishedAt: (v) => ({ finished_at: v ?? null }),
   gpuMs: (v) => ({ gpu_ms: v ?? null }),
+  waitSince: (v) => ({ wait_since: v ?? null }),
 };
 
 function patchToColumns(jobId: string, patch: JobPatch): Partial<Record<Column, SqlValue>> {
@@ -752,6 +754,18 @@ export class SqlJobStore implements JobStore {
       .map((r) => ({ id: r.id, host: r.host, pid: Number(r.pid), shards: r.shards, role: r.role, startedAt: Number(r.started_at), heartbeatAt: Number(r.heartbeat_at) }));
   }
 
+  /** Not fenced: a standby claims (it holds no lease); the claims of leases older than this one are dropped. */
+  claimLeaderLoss(fence: number, processId: string): boolean {
+    const claimed =
+      this.db.execute('INSERT INTO leader_loss_claims (fence, claimed_by, claimed_at) VALUES (@fence, @processId, @now) ON CONFLICT (fence) DO NOTHING', {
+        fence,
+        processId,
+        now: this.now(),
+      }).rowCount === 1;
+    if (claimed) this.db.execute('DELETE FROM leader_loss_claims WHERE fence < @fence', { fence });
+    return claimed;
+  }
+
   /** Wakes the leader (PostgreSQL NOTIFY on `comfycord_jobs`); with SQLite there is only one process, so nothing. */
   wake(payload: string): void {
     if (this.db.dialect !== 'postgres') return;
@@ -855,6 +869,7 @@ export class SqlJobStore implements JobStore {
         r.cancel_user !== null && r.cancel_moderator !== null && r.cancel_at !== null
           ? { userId: r.cancel_user, isModerator: Number(r.cancel_moderator) === 1, at: Number(r.cancel_at) }
           : null,
+      waitSince: r.wait_since,
     };
   }
 }

@@ -144,6 +144,11 @@ export interface JobRow {
   mode: JobMode;
   /** A member's Cancel recorded for the leader to carry out (several processes); null when none was asked for. */
   cancelRequest: CancelRequest | null;
+  /**
+   * When the queued job began waiting for a backend because every one able to run it was down (epoch ms); null
+   * when it is not waiting. Kept so that its `jobs.waitForBackendSeconds` deadline survives a restart or failover.
+   */
+  waitSince: number | null;
 }
 
 /**
@@ -178,6 +183,7 @@ export type JobPatch = Partial<
     | 'startedAt'
     | 'finishedAt'
     | 'gpuMs'
+    | 'waitSince'
   >
 >;
 

@@ -92,6 +92,11 @@ export interface JobStore {
   /** Records this process in the processes table (role, heartbeat); drops those silent for `forgetAfterMs`. */
   heartbeat(process: ProcessRow, forgetAfterMs: number): void;
   processes(): ProcessRow[];
+  /**
+   * Claims the telling of members that the leader holding lease `fence` was lost: true for the first process
+   * to ask about that lease, false for every other (so one process edits the cards, once).
+   */
+  claimLeaderLoss(fence: number, processId: string): boolean;
   /** Wakes the leader with `payload` (PostgreSQL NOTIFY; nothing with SQLite). */
   wake(payload: string): void;
   close(): void;

@@ -2,6 +2,8 @@
 // `noticeAfterMs` (a WebSocket blip that reconnects at once shows nothing), until the server is back or the job
 // moves on. A queued job that every server able to run it is down for waits, saying so, at most `waitForBackendMs`
 // and is then failed with that reason. The scheduler calls `refresh` after each dispatch pass; the timers are here.
+// A wait that began before this process took the job (a restart, a failover: the store keeps its start) goes on
+// from that start while every server able to run the job has stayed down since, so the deadline does not restart.
 import type { Job, JobControl, JobWait } from '../jobs/job.js';
 import type { Backend } from './backend.js';
 import type { Clock, TimerHandle } from './clock.js';
@@ -49,15 +51,32 @@ export class OutageWatch<E extends Watched> {
   private readonly noticeTimers = new Map<Backend, TimerHandle>();
   /** Jobs showing a wait → the deadline timer of a queued job's wait (null for a held job's). */
   private readonly waiting = new Map<E, TimerHandle | null>();
+  /** Backends down since the watch began, never seen up by this process: an earlier wait may have gone on. */
+  private readonly downFromStart = new Set<Backend>();
+  /** Restored jobs → when their wait for a backend began before this process took them (see `carry`). */
+  private readonly carried = new WeakMap<E, number>();
 
   constructor(private readonly options: OutageWatchOptions<E>) {
-    for (const b of options.backends) if (!b.healthy) this.healthChanged(b, false);
+    for (const b of options.backends) {
+      if (b.healthy) continue;
+      this.healthChanged(b, false);
+      this.downFromStart.add(b);
+    }
+  }
+
+  /**
+   * A restored queued job that was waiting for a backend since `since` (epoch ms, from the store): its wait goes
+   * on from then, not from the restart, as long as no backend able to run it has been up since this watch began.
+   */
+  carry(entry: E, since: number): void {
+    this.carried.set(entry, since);
   }
 
   /** Call on every health event of a backend, before the dispatch pass it causes. */
   healthChanged(backend: Backend, healthy: boolean): void {
     const { clock } = this.options;
     if (healthy) {
+      this.downFromStart.delete(backend);
       const timer = this.noticeTimers.get(backend);
       if (timer) clock.clearTimeout(timer);
       this.noticeTimers.delete(backend);
@@ -106,7 +125,9 @@ export class OutageWatch<E extends Watched> {
     if (able.length === 0 || !able.every((b) => this.out.has(b))) return null;
     // Counted from when the last of them went down, or from the job's creation if it came later: a job that waited
     // its turn before the outage gets the whole wait, one submitted during it no more than that.
-    const since = Math.max(e.job.createdAt, ...able.map((b) => this.downSince.get(b)!));
+    const counted = Math.max(e.job.createdAt, ...able.map((b) => this.downSince.get(b)!));
+    const carried = this.carried.get(e);
+    const since = carried !== undefined && able.every((b) => this.downFromStart.has(b)) ? Math.min(carried, counted) : counted;
     return { reason: 'no-backend', since, until: since + this.options.waitForBackendMs };
   }
 

@@ -5,7 +5,7 @@
 import { dispatchId } from './dispatch-key.js';
 import type { LimitOverride, Limits } from '../config/schema.js';
 import { silentLogger, type Logger } from '../config/logger.js';
-import type { InFlightJob, JobAdopter } from '../jobs/adopter.js';
+import type { JobAdopter, RestoredJobs } from '../jobs/adopter.js';
 import { Job, JobControl, isBound, type FinalState, type JobMode, type JobPosition, type JobSpec } from '../jobs/job.js';
 import { BackendUnavailableError, type Backend, type BackendRun, type RunEvent, type RunOutcome } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
@@ -337,7 +337,7 @@ export class Scheduler implements JobAdopter {
   }
 
   /** Start-up recovery's hand-over (JobAdopter): in-flight jobs are adopted on their backend with `follow`. */
-  restore(state: { queued: JobSpec[]; inFlight: InFlightJob[] }): Job[] {
+  restore(state: RestoredJobs): Job[] {
     const out: Job[] = [];
     const unfollowable: JobSpec[] = [];
     for (const f of state.inFlight) {
@@ -371,6 +371,8 @@ export class Scheduler implements JobAdopter {
     }
     for (const spec of [...unfollowable, ...state.queued]) {
       const entry = this.newEntry(new Job(spec, this.clock.now()), this.limitsOf(spec), this.placementOf(spec));
+      const waitingSince = spec.id === undefined ? undefined : state.waitingSince?.get(spec.id);
+      if (waitingSince !== undefined) this.outages.carry(entry, waitingSince);
       this.queue.push(entry);
       out.push(entry.job);
     }

@@ -18,7 +18,7 @@ function row(extra: Partial<JobRow> = {}): JobRow {
     interaction: null, command: 'invert', params: {}, workflow: invertWorkflow(), images: [], backend: null, attempts: 0,
     error: null, outputs: null, delivery: 'none', deliveries: [], uploadLimit: null, parentId: null, parentOutput: null, parentAction: null,
     createdAt: 1, updatedAt: 1,
-    startedAt: null, finishedAt: null, gpuMs: null, mode: 'fast', cancelRequest: null, ...extra,
+    startedAt: null, finishedAt: null, gpuMs: null, mode: 'fast', cancelRequest: null, waitSince: null, ...extra,
   };
 }
 

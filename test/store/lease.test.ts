@@ -83,6 +83,23 @@ describe.each(ENGINES)('the leader lease on $name', (engine) => {
     expect(standby.recordDelivery('j1', { messageId: 'm', files: ['a.png'] }).delivery).toBe('delivered');
   });
 
+  it("lets exactly one process claim the telling of a lost leader, once per lease", () => {
+    const { old, next, clock, dataDir } = twoProcesses();
+    const third = engine.open({ dataDir, clock });
+    open.push(third);
+    const lease = old.acquireLease('host-a', TTL)!;
+    // Both standbys see the leader late at about the same time: one of them tells the members.
+    expect(next.claimLeaderLoss(lease.fence, 'host-b')).toBe(true);
+    expect(third.claimLeaderLoss(lease.fence, 'host-c')).toBe(false);
+    expect(next.claimLeaderLoss(lease.fence, 'host-b')).toBe(false);
+    // The next leader's loss is a new claim; the older claims are dropped with it.
+    clock.advance(TTL);
+    const taken = third.acquireLease('host-c', TTL)!;
+    expect(taken.fence).toBe(lease.fence + 1);
+    expect(next.claimLeaderLoss(taken.fence, 'host-b')).toBe(true);
+    expect(engine.raw(dataDir, 'SELECT fence FROM leader_loss_claims').map((r) => Number(r.fence))).toEqual([taken.fence]);
+  });
+
   it('is given up at once on release, so a standby need not wait', () => {
     const { old, next } = twoProcesses();
     old.acquireLease('host-a', TTL);

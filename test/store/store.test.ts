@@ -170,6 +170,23 @@ describe.each(ENGINES)('the store on $name', (engine) => {
       expect(store.get('j1')?.attempts).toBe(1);
     });
 
+    it("keeps when a queued job's wait for a backend began, across a reopen, until it is cleared", () => {
+      const { store, clock, dataDir } = setup();
+      expect(store.insertJob(newJob('j1')).waitSince).toBeNull();
+      // Epoch milliseconds past 2^31: BIGINT on PostgreSQL, read back as a number.
+      const since = clock.now() - 5_000;
+      store.updateJob('j1', { waitSince: since });
+      const again = engine.open({ dataDir, clock });
+      try {
+        expect(again.get('j1')?.waitSince).toBe(since);
+        expect(again.unfinished().find((r) => r.id === 'j1')?.waitSince).toBe(since);
+        again.updateJob('j1', { waitSince: null });
+      } finally {
+        again.close();
+      }
+      expect(store.get('j1')?.waitSince).toBeNull();
+    });
+
     it('transitions by compare-and-set, stamping start, finish and pending delivery', () => {
       const { store, clock } = setup();
       store.insertJob(newJob('j1'));
