@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
 import { currentRevision, startFakeDiscord, type FakeDiscord, type StoredMessage } from '../fakes/discord/index.js';
-import { spawnBot, stopBot, TEMPLATE_CHECKPOINT, type BotProcess } from '../e2e/harness.js';
+import { stopBot, TEMPLATE_CHECKPOINT } from '../e2e/harness.js';
 import { JobTracker, titleNow } from '../durability/e2e-jobs.js';
 import { freshSchemaUrl } from '../pg/schema.js';
+import { Cluster, guildIdOnShard, isLeading } from './nodes.js';
 
 /**
  * Long enough for the notice (the leader three 1-s periods late) to come well before the lease passes on (written
@@ -19,35 +20,29 @@ import { freshSchemaUrl } from '../pg/schema.js';
 const LEASE_SECONDS = 8;
 const NOTICE = 'The bot lost its leader process';
 const MEMBER = '700000000000000301';
+/** On a standby's shard (1 of 3): the member's commands reach a process that outlives the leader. */
+const GUILD = guildIdOnShard(1, 3);
 
 let discord: FakeDiscord;
 let comfy: FakeComfy;
 let root: string;
-const bots: BotProcess[] = [];
+let cluster: Cluster;
 
-const isLeading = (line: string) => line.includes('leading: backends connected');
-const alive = () => bots.filter((b) => b.child.exitCode === null && b.child.signalCode === null);
+const alive = () => cluster.alive().map((n) => n.bot);
 const descriptionOf = (message: StoredMessage) => String((currentRevision(message).embeds[0] as { description?: unknown } | undefined)?.description ?? '');
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'comfycord-leader-lost-'));
   const databaseUrl = freshSchemaUrl();
-  discord = await startFakeDiscord({ clock: 'manual', heartbeatIntervalMs: 500 });
+  discord = await startFakeDiscord({ clock: 'manual', heartbeatIntervalMs: 500, guilds: [{ id: GUILD, name: 'server' }] });
   comfy = await startFakeComfy({ models: { checkpoints: [TEMPLATE_CHECKPOINT] }, stepDelayMs: 20 });
-  discord.addMember({ id: MEMBER, username: 'member', guildId: discord.guild().id });
-  for (let i = 0; i < 3; i += 1) {
-    const bot = spawnBot(
-      { discord, comfy },
-      { dataDir: join(root, 'data'), logLevel: 'info', env: { COMFYCORD_DATABASE_URL: databaseUrl, COMFYCORD_LEASE_SECONDS: String(LEASE_SECONDS) } },
-    );
-    bots.push(bot);
-    await bot.waitForLine((line) => line.includes('comfycord is running'), 30_000, 'the bot to start');
-    if (i === 0) await bot.waitForLine(isLeading, 20_000, 'the first process to lead');
-  }
+  discord.addMember({ id: MEMBER, username: 'member', guildId: GUILD });
+  cluster = new Cluster({ discord, comfy, root, databaseUrl, shards: 3, leaseSeconds: LEASE_SECONDS });
+  await cluster.startAll();
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(alive().map((b) => stopBot(b)));
+  await Promise.all((cluster?.alive() ?? []).map((n) => stopBot(n.bot)));
   await discord?.close();
   await comfy?.close();
   rmSync(root, { recursive: true, force: true });
@@ -56,9 +51,9 @@ afterAll(async () => {
 it("tells each unfinished card once that the leader was lost, before the next leader's first edit removes it; each job finishes once", async () => {
   const tracker = new JobTracker(comfy, discord);
   comfy.hold();
-  const running = await tracker.submit('leader-lost-running', MEMBER, { steps: 4 });
+  const running = await tracker.submit('leader-lost-running', MEMBER, { steps: 4 }, { guildId: GUILD });
   await discord.waitFor((d) => (/Running/.test(titleNow(d, running)) ? true : undefined), { timeoutMs: 15_000, description: 'the first job running' });
-  const waiting = await tracker.submit('leader-lost-waiting', MEMBER, { steps: 4 });
+  const waiting = await tracker.submit('leader-lost-waiting', MEMBER, { steps: 4 }, { guildId: GUILD });
   await discord.waitFor((d) => (/Queued|Running/.test(titleNow(d, waiting)) ? true : undefined), { timeoutMs: 15_000, description: 'the second job accepted' });
   const jobs = [running, waiting];
   const cards = jobs.map((job) => discord.originalFor(job.token)!);
@@ -67,7 +62,7 @@ it("tells each unfinished card once that the leader was lost, before the next le
   const shown = new Map<string, string[]>(cards.map((card) => [card.id, []]));
   const onUpdate = (message: StoredMessage) => shown.get(message.id)?.push(descriptionOf(message));
   discord.events.on('message-update', onUpdate);
-  const leader = bots[0]!;
+  const leader = cluster.leader().bot;
   leader.child.kill('SIGKILL');
   await leader.exited;
 
