@@ -26,13 +26,17 @@ import {
   type JobPatch,
   type JobRow,
   type JobState,
+  type Hold,
+  type HoldScope,
   type Lease,
+  type OperatorHolds,
   type ProcessRow,
   type NewJobRow,
   type SavedInput,
   type StoredImage,
 } from './store-types.js';
 import type { JobStore } from './store.js';
+import { leaderViewSchema, type LeaderView, type PublishedView } from './leader-view.js';
 
 const DAY_MS = 86_400_000;
 
@@ -710,6 +714,64 @@ export class SqlJobStore implements JobStore {
         'SELECT id, host, pid, shards, role, started_at, heartbeat_at FROM processes ORDER BY started_at, id',
       )
       .map((r) => ({ id: r.id, host: r.host, pid: Number(r.pid), shards: r.shards, role: r.role, startedAt: Number(r.started_at), heartbeatAt: Number(r.heartbeat_at) }));
+  }
+
+  /** The operators' holds in force (`/comfy pause|drain`, everywhere or on one backend). */
+  operatorHolds(): OperatorHolds {
+    const rows = this.db.all<{ scope: string; hold: Hold }>('SELECT scope, hold FROM holds ORDER BY scope');
+    const backends = new Map<string, Hold>();
+    let bot: Hold | null = null;
+    for (const row of rows) {
+      if (row.scope === 'bot') bot = row.hold;
+      else if (row.scope.startsWith('backend:')) backends.set(row.scope.slice('backend:'.length), row.hold);
+    }
+    return { bot, backends };
+  }
+
+  /** Sets (or, with null, lifts) an operators' hold; one row per scope, so holds set at once never overwrite each other. */
+  setHold(scope: HoldScope, hold: Hold | null): void {
+    const key = scope.kind === 'bot' ? 'bot' : `backend:${scope.name}`;
+    if (hold === null) {
+      this.change('DELETE FROM holds WHERE scope = @key', { key });
+      return;
+    }
+    this.change(
+      `INSERT INTO holds (scope, hold, updated_at) VALUES (@key, @hold, @now)
+       ON CONFLICT (scope) DO UPDATE SET hold = excluded.hold, updated_at = excluded.updated_at`,
+      { key, hold, now: this.now() },
+    );
+  }
+
+  /**
+   * Servers whose settings may hold their queue: a text match on the stored JSON (which this store writes
+   * compactly), for the caller to confirm with guildSettings — one query instead of one per server.
+   */
+  heldGuildIds(): string[] {
+    return this.db
+      .all<{ guild_id: string }>(
+        `SELECT guild_id FROM guild_settings WHERE settings LIKE '%"queue":"paused"%' OR settings LIKE '%"queue":"draining"%' ORDER BY guild_id`,
+      )
+      .map((r) => r.guild_id);
+  }
+
+  /** The leader's view for the standbys (see leader-view.ts); only the lease holder may write it, fenced like its other writes. */
+  publishView(view: LeaderView): void {
+    if (this.fence === null) throw new StoreError('publishView: only the leader publishes its view, and this store holds no lease');
+    this.change(
+      `INSERT INTO leader_view (name, fence, view, published_at) VALUES ('leader', @fence, @view, @now)
+       ON CONFLICT (name) DO UPDATE SET fence = excluded.fence, view = excluded.view, published_at = excluded.published_at`,
+      { fence: this.fence, view: JSON.stringify(view), now: this.now() },
+    );
+  }
+
+  /** The view the leader published last; null before any leader published one. */
+  publishedView(): PublishedView | null {
+    const row = this.db.all<{ fence: number; view: string; published_at: number }>(
+      "SELECT fence, view, published_at FROM leader_view WHERE name = 'leader'",
+    )[0];
+    if (!row) return null;
+    const view = parseSettings(leaderViewSchema, parseJson(row.view, "the leader's published view"), "invalid leader's published view");
+    return { view, fence: Number(row.fence), publishedAt: Number(row.published_at) };
   }
 
   /** Wakes the leader (PostgreSQL NOTIFY on `comfycord_jobs`); with SQLite there is only one process, so nothing. */

@@ -219,7 +219,19 @@ export interface Lease {
   expiresAt: number;
 }
 
-/** The NOTIFY channel standbys wake the leader on: `job:<id>` (a new queued job) or `cancel:<id>:<user>:<0|1>`. */
+/** What the operators or a server's admins set: queued jobs wait (paused), or new jobs are refused (draining). */
+export type Hold = 'paused' | 'draining';
+
+/** Where an operators' hold applies: the whole bot, or one backend (no new jobs go to it). */
+export type HoldScope = { kind: 'bot' } | { kind: 'backend'; name: string };
+
+/** The operators' holds in force; a server's own hold is in its settings (`queue`). */
+export interface OperatorHolds {
+  bot: Hold | null;
+  backends: ReadonlyMap<string, Hold>;
+}
+
+/** The NOTIFY channel standbys wake the leader on: `job:<id>` (a new queued job), `cancel:<id>:<user>:<0|1>`, `holds`. */
 export const WAKE_CHANNEL = 'comfycord_jobs';
 
 /** One `comfycord start` process sharing the store, as it last reported itself. */

@@ -7,6 +7,7 @@ import { silentLogger } from '../config/logger.js';
 import type { JobMode } from './job.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 import type { GuildSettings, GuildSettingsPatch, UserDefaults } from './store-settings.js';
+import type { LeaderView, PublishedView } from './leader-view.js';
 import { openPgJobStore } from './store-pg.js';
 import { openSqliteJobStore } from './store-sqlite.js';
 import type {
@@ -18,8 +19,11 @@ import type {
   JobPatch,
   JobRow,
   JobState,
+  Hold,
+  HoldScope,
   Lease,
   NewJobRow,
+  OperatorHolds,
   ProcessRow,
   SavedInput,
 } from './store-types.js';
@@ -27,6 +31,7 @@ import type {
 export { FencedError, StoreError } from './store-errors.js';
 export { utcDay } from './store-sql.js';
 export type { Migration } from './migrations.js';
+export type { LeaderView, PublishedView } from './leader-view.js';
 export type { GuildSettings, GuildSettingsPatch, UserDefaults } from './store-settings.js';
 export * from './store-types.js';
 
@@ -84,6 +89,15 @@ export interface JobStore {
   /** Records this process in the processes table (role, heartbeat); drops those silent for `forgetAfterMs`. */
   heartbeat(process: ProcessRow, forgetAfterMs: number): void;
   processes(): ProcessRow[];
+  /** The operators' holds in force (the whole bot, each backend). */
+  operatorHolds(): OperatorHolds;
+  /** Sets or (null) lifts an operators' hold. */
+  setHold(scope: HoldScope, hold: Hold | null): void;
+  /** Servers whose settings may hold their queue (confirm with guildSettings). */
+  heldGuildIds(): string[];
+  /** The leader's view of the queue and the backends, for the standbys; fenced (the lease holder only). */
+  publishView(view: LeaderView): void;
+  publishedView(): PublishedView | null;
   /** Wakes the leader with `payload` (PostgreSQL NOTIFY; nothing with SQLite). */
   wake(payload: string): void;
   close(): void;
