@@ -5,6 +5,9 @@
 import type { JobStore, LeaderView } from '../jobs/store.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 
+/** A view older than this is shown with its age (a leader republishes well within it, see view-publisher.ts). */
+export const STALE_VIEW_MS = 5_000;
+
 /** One unfinished job as the views show it. */
 export interface LiveJobView {
   id: string;
@@ -96,4 +99,15 @@ export function leaderViewOf(snapshot: QueueSnapshot): LeaderView {
     if (job.state === 'running' && job.since !== null) running.push({ id: job.id, since: job.since });
   }
   return { waiting, running, backends: [...snapshot.backendsUp].map(([name, up]) => ({ name, up })) };
+}
+
+/**
+ * How old a second-hand snapshot is, in ms, when old enough to say so (STALE_VIEW_MS); 'none' when no leader has
+ * published a view yet; null when it is first hand or fresh.
+ */
+export function viewAge(origin: QueueSnapshot['origin'], now: number): number | 'none' | null {
+  if (origin.kind === 'local') return null;
+  if (origin.publishedAt === null) return 'none';
+  const age = now - origin.publishedAt;
+  return age > STALE_VIEW_MS ? age : null;
 }

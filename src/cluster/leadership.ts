@@ -3,6 +3,8 @@
 // deliver what finished) and keep adopting the jobs standbys admit — on a wake, and on a sweep every third of
 // the lease as a safety net for a wake missed. A leader that loses the lease stops its scheduler at once and
 // exits (EXIT_DEPOSED), so nothing it still held in memory can act; its supervisor starts it again, as a standby.
+// It obeys the holds in the store (read on taking the lease, on a holds wake, on each sweep) and publishes its
+// view of the queue and the backends for the standbys (view-publisher.ts).
 import type { Logger } from '../config/logger.js';
 import type { JobStore } from '../jobs/store.js';
 import type { JobRow } from '../jobs/store-types.js';
@@ -28,6 +30,10 @@ export interface LeadershipDeps {
   startDeliveries(): void;
   /** Who pressed Cancel, for the card. */
   noteCancel(jobId: string, userId: string): void;
+  /** Reads the holds (`/comfy pause|drain`) from the store into the scheduler. */
+  syncHolds(): void;
+  /** Starts publishing the leader's view for the standbys; returns the stop. */
+  publishView(): () => void;
   logger: Logger;
   /** Ends the process; default process.exit. */
   exit?: (code: number) => void;
@@ -40,9 +46,13 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
   let sweeping: NodeJS.Timeout | undefined;
   let leading = false;
 
+  let stopPublishing: (() => void) | undefined;
+
   const sweep = (): void => {
     if (!leading) return;
     try {
+      // Holds ride the sweep too, the safety net for a holds wake lost with a connection.
+      deps.syncHolds();
       deps.recover((row) => row.state === 'queued' && scheduler.get(row.id) === undefined);
     } catch (error) {
       logger.error({ err: error }, 'adopting new jobs from the store failed; the next sweep tries again');
@@ -52,6 +62,7 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
     const wake = parseWake(payload);
     if (!wake || !leading) return;
     // A cancel may name a job admitted a moment ago: adopt first, then it is found.
+    if (wake.kind === 'holds') return void deps.syncHolds();
     sweep();
     if (wake.kind !== 'cancel') return;
     if (scheduler.get(wake.jobId) === undefined) return;
@@ -63,6 +74,8 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
 
   keeper.on('gained', () => {
     void (async () => {
+      // The holds in force before anything can dispatch: a new leader keeps the last one's pause.
+      deps.syncHolds();
       await deps.startBackends();
       // Listening before recovery reads the store, so a job admitted meanwhile is woken for, not missed.
       listener = await listenForWakes(deps.databaseUrl, onWake, logger);
@@ -70,6 +83,7 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
       leading = true;
       deps.recover();
       deps.startDeliveries();
+      stopPublishing = deps.publishView();
       sweeping = setInterval(sweep, Math.max(100, Math.floor(keeper.ttlMs / 3)));
       logger.info('leading: backends connected, jobs recovered, listening for new jobs');
     })().catch((error: unknown) => {
@@ -80,6 +94,7 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
   keeper.on('lost', (reason) => {
     leading = false;
     clearInterval(sweeping);
+    stopPublishing?.();
     // No job of ours may move again: the new leader adopts them from the store.
     scheduler.close();
     logger.fatal({ reason }, 'leadership lost: exiting at once so nothing this process holds acts again');
@@ -89,6 +104,7 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
   return async () => {
     leading = false;
     clearInterval(sweeping);
+    stopPublishing?.();
     keeper.stop();
     await listener?.close();
   };

@@ -10,8 +10,6 @@ import { leaderViewOf, type QueueSource } from './job-views.js';
 export const PUBLISH_TICK_MS = 1_000;
 /** An unchanged view is written again this often, so its age says whether a leader is publishing. */
 export const REPUBLISH_MS = 2_000;
-/** A view older than this is shown with its age (a leader republishes well within it). */
-export const STALE_VIEW_MS = 5_000;
 
 /** What decides whether a view is news: estimates to the second (they shift by milliseconds on every pass). */
 function keyOf(view: LeaderView): string {

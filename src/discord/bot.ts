@@ -21,7 +21,7 @@ import { startDeliveryRetry } from './wiring/deliveryRetry.js';
 import { abandonDelivery, deliverPending } from './wiring/recoveredCards.js';
 import { desiredCommands, syncCommands } from './wiring/registration.js';
 
-export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 'mode' | 'cards' | 'delivering' | 'operators' | 'imageInputs' | 'drafts'>;
+export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cancelledBy' | 'cards' | 'delivering' | 'operators' | 'imageInputs' | 'drafts'>;
 
 export interface Bot {
   readonly context: BotContext;
@@ -55,7 +55,6 @@ export async function startBot(services: BotServices): Promise<Bot> {
     client,
     pacer: (channelId) => pacers.for(channelId),
     cancelledBy: new Map(),
-    mode: { value: 'open' },
     cards: new Set(),
     drafts: new Drafts(),
     delivering: new Set(),
