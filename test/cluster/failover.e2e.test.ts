@@ -5,7 +5,7 @@
 // started again (as a supervisor would); a standby takes the lease and finishes every card: 0 lost, 0 results
 // posted twice. A leader frozen with SIGSTOP past its lease and resumed finds its writes refused and exits.
 // COMFYCORD_FAULT_SEED=<n> replays one plan; COMFYCORD_CLUSTER_KILLS=<n> sets the number of kills.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { SyncPg } from '../../src/jobs/pg-bridge.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +13,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
 import { currentRevision, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
 import { shardFor } from '../fakes/discord/guild.js';
-import { buttonId, spawnBot, stopBot, TEMPLATE_CHECKPOINT, type BotProcess } from '../e2e/harness.js';
+import { buttonId, TEMPLATE_CHECKPOINT } from '../e2e/harness.js';
 import { armKill, JobTracker, PHASES, reportFaults, seededRandom, titleNow, type Phase } from '../durability/e2e-jobs.js';
 import { freshSchemaUrl } from '../pg/schema.js';
+import { Cluster, guildIdOnShard, isLeading, type ClusterNode } from './harness.js';
 
 const SEED = Number(process.env.COMFYCORD_FAULT_SEED ?? 20261206);
 const KILLS = Number(process.env.COMFYCORD_CLUSTER_KILLS ?? 8);
@@ -23,62 +24,22 @@ const SHARDS = 3;
 /** Short, so a failover takes about three seconds and the suite stays short; production's default is 10 s. */
 const LEASE_SECONDS = 3;
 
-/** One snowflake per shard: a server whose events Discord routes to that shard. */
-function guildIdOnShard(shard: number): string {
-  let id = (BigInt(Date.now() - 1_420_070_400_000) << 22n) | 1n;
-  while (shardFor(String(id), SHARDS) !== shard) id += 1n << 22n;
-  return String(id);
-}
-
-const GUILDS = Array.from({ length: SHARDS }, (_, shard) => guildIdOnShard(shard));
+const GUILDS = Array.from({ length: SHARDS }, (_, shard) => guildIdOnShard(shard, SHARDS));
 /** A member in each server, so every job's interaction arrives on its server's shard. */
 const MEMBERS = GUILDS.map((guildId, i) => ({ id: `70000000000000010${i}`, guildId }));
-
-interface Node {
-  shard: number;
-  bot: BotProcess;
-}
 
 let discord: FakeDiscord;
 let comfy: FakeComfy;
 let root: string;
 let databaseUrl: string;
-const nodes: Node[] = [];
+let cluster: Cluster;
+/** Every process started, in order (the cluster's list). */
+let nodes: readonly ClusterNode[];
 
-function spawnNode(shard: number): Node {
-  const bot = spawnBot(
-    { discord, comfy },
-    {
-      // One data dir for all: the shared volume for image inputs and the ComfyUI client id the leader follows prompts as.
-      dataDir: join(root, 'data'),
-      logLevel: 'info',
-      env: {
-        COMFYCORD_DATABASE_URL: databaseUrl,
-        COMFYCORD_SHARDS: String(shard),
-        COMFYCORD_SHARD_COUNT: String(SHARDS),
-        COMFYCORD_LEASE_SECONDS: String(LEASE_SECONDS),
-      },
-    },
-  );
-  const node = { shard, bot };
-  nodes.push(node);
-  return node;
-}
-
-const isLeading = (line: string) => line.includes('leading: backends connected');
-const alive = () => nodes.filter((n) => n.bot.child.exitCode === null && n.bot.child.signalCode === null);
-
-/** The node that leads now: the last of the living to say it took the lease. */
-function leader(): Node {
-  const leading = alive().filter((n) => n.bot.lines.some(isLeading));
-  const found = leading.at(-1);
-  if (!found) throw new Error('no process leads');
-  return found;
-}
-
-async function nodeReady(node: Node): Promise<void> {
-  await node.bot.waitForLine((line) => line.includes('comfycord is running'), 30_000, `the process on shard ${node.shard} to start`);
-}
+const spawnNode = (shard: number) => cluster.spawn(shard);
+const alive = () => cluster.alive();
+const leader = () => cluster.leader();
+const nodeReady = (node: ClusterNode) => cluster.ready(node);
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'comfycord-cluster-'));
@@ -86,19 +47,14 @@ beforeAll(async () => {
   discord = await startFakeDiscord({ clock: 'manual', heartbeatIntervalMs: 500, guilds: GUILDS.map((id, i) => ({ id, name: `server ${i}` })) });
   comfy = await startFakeComfy({ models: { checkpoints: [TEMPLATE_CHECKPOINT, 'sdxl.safetensors'] }, stepDelayMs: 20 });
   for (const member of MEMBERS) discord.addMember({ id: member.id, username: `member${member.id.slice(-1)}`, guildId: member.guildId });
-  // One at a time, so the first takes the lease and the later ones start as standbys.
-  for (let shard = 0; shard < SHARDS; shard += 1) {
-    const node = spawnNode(shard);
-    await nodeReady(node);
-    if (shard === 0) await node.bot.waitForLine(isLeading, 20_000, 'the first process to lead');
-  }
+  cluster = new Cluster({ discord, comfy, root, databaseUrl, shards: SHARDS, leaseSeconds: LEASE_SECONDS });
+  nodes = cluster.nodes;
+  await cluster.start();
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(alive().map((n) => stopBot(n.bot)));
   // COMFYCORD_CLUSTER_LOGS=<dir>: every process's log, for reading a failure.
-  const logs = process.env.COMFYCORD_CLUSTER_LOGS;
-  if (logs) nodes.forEach((n, i) => writeFileSync(join(logs, `node-${i}-shard-${n.shard}.log`), n.bot.lines.join('\n')));
+  await cluster?.stop();
   await discord?.close();
   await comfy?.close();
   rmSync(root, { recursive: true, force: true });
