@@ -105,6 +105,24 @@ describe('shared holds (several processes)', () => {
   });
 });
 
+it("reports a server whose settings cannot be read once, and holds nothing of it", () => {
+  // What the store hands back for a server whose stored settings fail their schema (test/store covers the reading).
+  const broken = { guildId: 'g1', error: new Error('invalid stored settings of guild g1: spoilerResults: expected boolean') };
+  const reading = {
+    holds: () => ({ bot: null, backends: new Map(), guilds: new Map(), unreadable: [broken] }),
+    setHold: vi.fn(),
+    wake: vi.fn(),
+    setGuildSettings: vi.fn(),
+  };
+  const error = vi.fn();
+  const holds = sharedHolds(reading, setup().scheduler, { ...silentLogger, error } as unknown as Logger);
+  holds.sync();
+  holds.sync();
+  expect(error).toHaveBeenCalledTimes(1);
+  expect(error).toHaveBeenCalledWith({ err: broken.error, guild: 'g1' }, "could not read a server's settings; its queue is open");
+  expect(holds.sync().guilds.size).toBe(0);
+});
+
 describe('local holds (one process)', () => {
   it("starts with the servers' holds from their settings and keeps the operators' in memory only", () => {
     const [store] = twoStores();
@@ -116,6 +134,6 @@ describe('local holds (one process)', () => {
     holds.set({ kind: 'guild', guildId: 'g2' }, 'draining');
     expect(holds.sync()).toEqual({ bot: 'paused', backends: new Map(), guilds: new Map([['g1', 'paused'], ['g2', 'draining']]) });
     expect(store.guildSettings('g2').queue).toBe('draining');
-    expect(store.operatorHolds().bot).toBeNull();
+    expect(store.holds().bot).toBeNull();
   });
 });

@@ -4,15 +4,10 @@
 // before it answers or admits (a standby refuses a draining server's job as the leader would). A server's own
 // hold lives in its settings either way, so it outlives a restart.
 import type { Logger } from '../config/logger.js';
-import { StoreError, type Hold, type HoldScope, type JobStore, type OperatorHolds } from '../jobs/store.js';
+import type { Hold, HoldScope, Holds, JobStore, StoredHolds } from '../jobs/store.js';
 import { UnknownBackendError } from '../scheduler/errors.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { HOLDS_WAKE } from './wakes.js';
-
-/** Every hold in force: the operators' (the whole bot, each backend) and each server's own. */
-export interface Holds extends OperatorHolds {
-  guilds: ReadonlyMap<string, Hold>;
-}
 
 /** What one `/comfy pause|resume|drain` acts on. */
 export type HoldTarget = HoldScope | { kind: 'guild'; guildId: string };
@@ -87,27 +82,30 @@ export interface HoldControl {
   set(target: HoldTarget, hold: Hold | null): void;
 }
 
-type HoldStore = Pick<JobStore, 'heldGuildIds' | 'guildSettings' | 'setGuildSettings'>;
+type HoldStore = Pick<JobStore, 'holds' | 'setGuildSettings'>;
 
-/** The servers holding their queue; a server whose settings cannot be read is open (and logged). */
-function guildHolds(store: HoldStore, logger: Logger): Map<string, Hold> {
-  const out = new Map<string, Hold>();
-  for (const guildId of store.heldGuildIds()) {
-    try {
-      const { queue } = store.guildSettings(guildId);
-      if (queue !== 'open') out.set(guildId, queue);
-    } catch (error) {
-      if (!(error instanceof StoreError)) throw error;
+/**
+ * A reader of the store's holds that reports each unreadable server once per problem (their queue is open), not on
+ * every read: holds are read before every admission.
+ */
+function holdsReader(store: HoldStore, logger: Logger): () => StoredHolds {
+  const reported = new Set<string>();
+  return () => {
+    const holds = store.holds();
+    for (const { guildId, error } of holds.unreadable) {
+      const key = `${guildId}\n${error.message}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
       logger.error({ err: error, guild: guildId }, "could not read a server's settings; its queue is open");
     }
-  }
-  return out;
+    return holds;
+  };
 }
 
 /** One process: the operators' holds in memory (gone with a restart, as before); the servers' from their settings. */
 export function localHolds(store: HoldStore, scheduler: HeldScheduler, logger: Logger): HoldControl {
   const applier = new HoldsApplier(scheduler, logger);
-  applier.apply({ ...NO_HOLDS, guilds: guildHolds(store, logger) });
+  applier.apply({ ...NO_HOLDS, guilds: holdsReader(store, logger)().guilds });
   return {
     sync: () => applier.current,
     set(target, hold) {
@@ -118,10 +116,12 @@ export function localHolds(store: HoldStore, scheduler: HeldScheduler, logger: L
 }
 
 /** Several processes: every hold in the store; a change wakes the leader, which syncs (and does on taking the lease). */
-export function sharedHolds(store: HoldStore & Pick<JobStore, 'operatorHolds' | 'setHold' | 'wake'>, scheduler: HeldScheduler, logger: Logger): HoldControl {
+export function sharedHolds(store: HoldStore & Pick<JobStore, 'setHold' | 'wake'>, scheduler: HeldScheduler, logger: Logger): HoldControl {
   const applier = new HoldsApplier(scheduler, logger);
+  const read = holdsReader(store, logger);
   const sync = (): Holds => {
-    applier.apply({ ...store.operatorHolds(), guilds: guildHolds(store, logger) });
+    const { bot, backends, guilds } = read();
+    applier.apply({ bot, backends, guilds });
     return applier.current;
   };
   sync();

@@ -29,7 +29,7 @@ import {
   type Hold,
   type HoldScope,
   type Lease,
-  type OperatorHolds,
+  type StoredHolds,
   type ProcessRow,
   type NewJobRow,
   type SavedInput,
@@ -512,11 +512,16 @@ export class SqlJobStore implements JobStore {
 
   private readGuildSettings(guildId: string): { settings: GuildSettings; stored: string | null } {
     const row = this.db.all<{ settings: string }>('SELECT settings FROM guild_settings WHERE guild_id = @guildId', { guildId })[0];
-    const what = `stored settings of guild ${guildId}`;
-    if (!row) return { settings: parseSettings(guildSettingsSchema, {}, `invalid ${what}`), stored: null };
+    if (!row) return { settings: parseSettings(guildSettingsSchema, {}, `invalid stored settings of guild ${guildId}`), stored: null };
+    return this.parseGuildSettings(guildId, row.settings);
+  }
+
+  /** A guild's stored settings text, parsed (or handed out again while the text is unchanged). */
+  private parseGuildSettings(guildId: string, stored: string): { settings: GuildSettings; stored: string } {
     const known = this.parsedSettings.get(guildId);
-    if (known?.stored === row.settings) return known;
-    const parsed = { settings: parseSettings(guildSettingsSchema, parseJson(row.settings, what), `invalid ${what}`), stored: row.settings };
+    if (known?.stored === stored) return known;
+    const what = `stored settings of guild ${guildId}`;
+    const parsed = { settings: parseSettings(guildSettingsSchema, parseJson(stored, what), `invalid ${what}`), stored };
     this.parsedSettings.set(guildId, parsed);
     return parsed;
   }
@@ -716,16 +721,35 @@ export class SqlJobStore implements JobStore {
       .map((r) => ({ id: r.id, host: r.host, pid: Number(r.pid), shards: r.shards, role: r.role, startedAt: Number(r.started_at), heartbeatAt: Number(r.heartbeat_at) }));
   }
 
-  /** The operators' holds in force (`/comfy pause|drain`, everywhere or on one backend). */
-  operatorHolds(): OperatorHolds {
-    const rows = this.db.all<{ scope: string; hold: Hold }>('SELECT scope, hold FROM holds ORDER BY scope');
-    const backends = new Map<string, Hold>();
-    let bot: Hold | null = null;
+  /**
+   * Every hold in force, in one query (processes read them before each admission): the operators' (`holds`) and
+   * the servers' (their settings' `queue`, found by a text match on the JSON this store writes compactly, then
+   * parsed). A server whose settings cannot be read is listed apart, for the caller to report; it holds nothing.
+   */
+  holds(): StoredHolds {
+    const rows = this.db.all<{ kind: 'operator' | 'guild'; key: string; value: string }>(
+      `SELECT 'operator' AS "kind", scope AS "key", hold AS "value" FROM holds
+       UNION ALL
+       SELECT 'guild' AS "kind", guild_id AS "key", settings AS "value" FROM guild_settings
+         WHERE settings LIKE '%"queue":"paused"%' OR settings LIKE '%"queue":"draining"%'
+       ORDER BY "kind", "key"`,
+    );
+    const holds: StoredHolds = { bot: null, backends: new Map(), guilds: new Map(), unreadable: [] };
     for (const row of rows) {
-      if (row.scope === 'bot') bot = row.hold;
-      else if (row.scope.startsWith('backend:')) backends.set(row.scope.slice('backend:'.length), row.hold);
+      if (row.kind === 'operator') {
+        if (row.key === 'bot') holds.bot = row.value as Hold;
+        else if (row.key.startsWith('backend:')) holds.backends.set(row.key.slice('backend:'.length), row.value as Hold);
+        continue;
+      }
+      try {
+        const { queue } = this.parseGuildSettings(row.key, row.value).settings;
+        if (queue !== 'open') holds.guilds.set(row.key, queue);
+      } catch (error) {
+        if (!(error instanceof StoreError)) throw error;
+        holds.unreadable.push({ guildId: row.key, error });
+      }
     }
-    return { bot, backends };
+    return holds;
   }
 
   /** Sets (or, with null, lifts) an operators' hold; one row per scope, so holds set at once never overwrite each other. */
@@ -740,18 +764,6 @@ export class SqlJobStore implements JobStore {
        ON CONFLICT (scope) DO UPDATE SET hold = excluded.hold, updated_at = excluded.updated_at`,
       { key, hold, now: this.now() },
     );
-  }
-
-  /**
-   * Servers whose settings may hold their queue: a text match on the stored JSON (which this store writes
-   * compactly), for the caller to confirm with guildSettings — one query instead of one per server.
-   */
-  heldGuildIds(): string[] {
-    return this.db
-      .all<{ guild_id: string }>(
-        `SELECT guild_id FROM guild_settings WHERE settings LIKE '%"queue":"paused"%' OR settings LIKE '%"queue":"draining"%' ORDER BY guild_id`,
-      )
-      .map((r) => r.guild_id);
   }
 
   /** The leader's view for the standbys (see leader-view.ts); only the lease holder may write it, fenced like its other writes. */

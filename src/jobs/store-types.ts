@@ -225,10 +225,18 @@ export type Hold = 'paused' | 'draining';
 /** Where an operators' hold applies: the whole bot, or one backend (no new jobs go to it). */
 export type HoldScope = { kind: 'bot' } | { kind: 'backend'; name: string };
 
-/** The operators' holds in force; a server's own hold is in its settings (`queue`). */
-export interface OperatorHolds {
+/** Every hold in force: the operators' (the whole bot, each backend) and each server's own (its settings' `queue`). */
+export interface Holds {
   bot: Hold | null;
   backends: ReadonlyMap<string, Hold>;
+  guilds: ReadonlyMap<string, Hold>;
+}
+
+/** The holds as the store read them, with the servers whose settings could not be read (they hold nothing). */
+export interface StoredHolds extends Holds {
+  backends: Map<string, Hold>;
+  guilds: Map<string, Hold>;
+  unreadable: { guildId: string; error: Error }[];
 }
 
 /** The NOTIFY channel standbys wake the leader on: `job:<id>` (a new queued job), `cancel:<id>:<user>:<0|1>`, `holds`. */

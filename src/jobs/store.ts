@@ -23,7 +23,7 @@ import type {
   HoldScope,
   Lease,
   NewJobRow,
-  OperatorHolds,
+  StoredHolds,
   ProcessRow,
   SavedInput,
 } from './store-types.js';
@@ -89,12 +89,10 @@ export interface JobStore {
   /** Records this process in the processes table (role, heartbeat); drops those silent for `forgetAfterMs`. */
   heartbeat(process: ProcessRow, forgetAfterMs: number): void;
   processes(): ProcessRow[];
-  /** The operators' holds in force (the whole bot, each backend). */
-  operatorHolds(): OperatorHolds;
-  /** Sets or (null) lifts an operators' hold. */
+  /** Every hold in force (the whole bot, each backend, each server), in one query. */
+  holds(): StoredHolds;
+  /** Sets or (null) lifts an operators' hold (a server's is its settings' `queue`). */
   setHold(scope: HoldScope, hold: Hold | null): void;
-  /** Servers whose settings may hold their queue (confirm with guildSettings). */
-  heldGuildIds(): string[];
   /** The leader's view of the queue and the backends, for the standbys; fenced (the lease holder only). */
   publishView(view: LeaderView): void;
   publishedView(): PublishedView | null;

@@ -31,26 +31,37 @@ describe.each(ENGINES)('shared holds and the leader view on $name', (engine) => 
 
   it("keeps the operators' holds for every process: set, changed and lifted one scope at a time", () => {
     const { a, b } = twoProcesses();
-    expect(b.operatorHolds()).toEqual({ bot: null, backends: new Map() });
+    expect(b.holds()).toEqual({ bot: null, backends: new Map(), guilds: new Map(), unreadable: [] });
     a.setHold({ kind: 'bot' }, 'paused');
     b.setHold({ kind: 'backend', name: 'gpu:1' }, 'draining');
     a.setHold({ kind: 'backend', name: 'gpu2' }, 'paused');
-    expect(b.operatorHolds()).toEqual({ bot: 'paused', backends: new Map([['gpu2', 'paused'], ['gpu:1', 'draining']]) });
+    expect(b.holds()).toMatchObject({ bot: 'paused', backends: new Map([['gpu2', 'paused'], ['gpu:1', 'draining']]) });
     b.setHold({ kind: 'bot' }, 'draining');
     a.setHold({ kind: 'backend', name: 'gpu2' }, null);
     // Lifting a hold that is not there is no error.
     a.setHold({ kind: 'backend', name: 'never-held' }, null);
-    expect(a.operatorHolds()).toEqual({ bot: 'draining', backends: new Map([['gpu:1', 'draining']]) });
+    expect(a.holds()).toMatchObject({ bot: 'draining', backends: new Map([['gpu:1', 'draining']]) });
   });
 
-  it('finds the servers holding their queue in one query, and no server that merely mentions the words', () => {
+  it("reads the servers' holds from their settings with the operators', and no server that merely mentions the words", () => {
     const { a, b } = twoProcesses();
     a.setGuildSettings('1', { queue: 'paused' });
     a.setGuildSettings('2', { queue: 'draining' });
     a.setGuildSettings('3', { blockedWords: ['"queue":"paused"'] });
     b.setGuildSettings('4', { queue: 'paused' });
     b.setGuildSettings('4', { queue: 'open' });
-    expect(b.heldGuildIds()).toEqual(['1', '2']);
+    a.setHold({ kind: 'bot' }, 'paused');
+    expect(b.holds()).toEqual({ bot: 'paused', backends: new Map(), guilds: new Map([['1', 'paused'], ['2', 'draining']]), unreadable: [] });
+  });
+
+  it("lists a server whose settings cannot be read apart, holding nothing, and reads the others", () => {
+    const { a, b, dataDir } = twoProcesses();
+    a.setGuildSettings('1', { queue: 'paused' });
+    a.setGuildSettings('2', { queue: 'draining' });
+    engine.raw(dataDir, `UPDATE guild_settings SET settings = '{"queue":"paused","spoilerResults":"yes"}' WHERE guild_id = '2'`);
+    const holds = b.holds();
+    expect(holds.guilds).toEqual(new Map([['1', 'paused']]));
+    expect(holds.unreadable.map((u) => [u.guildId, u.error.message])).toEqual([['2', expect.stringContaining('invalid stored settings of guild 2: spoilerResults')]]);
   });
 
   it("keeps the leader's last view with its fencing number and time; a standby cannot write one", () => {
@@ -75,7 +86,7 @@ describe.each(ENGINES)('shared holds and the leader view on $name', (engine) => 
     expect(() => a.publishView(VIEW)).toThrow(FencedError);
     expect(() => a.setHold({ kind: 'bot' }, 'paused')).toThrow(FencedError);
     expect(a.publishedView()).toMatchObject({ view: { running: [] }, fence: next.fence });
-    expect(a.operatorHolds().bot).toBeNull();
+    expect(a.holds().bot).toBeNull();
   });
 
   it("reports a view it cannot read with what is wrong, not half of it", () => {
