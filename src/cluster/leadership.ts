@@ -45,24 +45,30 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
   let listener: WakeListener | null = null;
   let sweeping: NodeJS.Timeout | undefined;
   let leading = false;
-
   let stopPublishing: (() => void) | undefined;
 
   const sweep = (): void => {
     if (!leading) return;
+    // Holds ride the sweep too, the safety net for a holds wake lost with a connection.
+    syncHolds();
     try {
-      // Holds ride the sweep too, the safety net for a holds wake lost with a connection.
-      deps.syncHolds();
       deps.recover((row) => row.state === 'queued' && scheduler.get(row.id) === undefined);
     } catch (error) {
       logger.error({ err: error }, 'adopting new jobs from the store failed; the next sweep tries again');
     }
   };
+  const syncHolds = (): void => {
+    try {
+      deps.syncHolds();
+    } catch (error) {
+      logger.error({ err: error }, 'reading the holds from the store failed; the next sweep tries again');
+    }
+  };
   const onWake = (payload: string): void => {
     const wake = parseWake(payload);
     if (!wake || !leading) return;
+    if (wake.kind === 'holds') return syncHolds();
     // A cancel may name a job admitted a moment ago: adopt first, then it is found.
-    if (wake.kind === 'holds') return void deps.syncHolds();
     sweep();
     if (wake.kind !== 'cancel') return;
     if (scheduler.get(wake.jobId) === undefined) return;
@@ -74,13 +80,14 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
 
   keeper.on('gained', () => {
     void (async () => {
-      // The holds in force before anything can dispatch: a new leader keeps the last one's pause.
-      deps.syncHolds();
       await deps.startBackends();
       // Listening before recovery reads the store, so a job admitted meanwhile is woken for, not missed.
       listener = await listenForWakes(deps.databaseUrl, onWake, logger);
       if (keeper.role !== 'leader') return;
       leading = true;
+      // The holds in force before recovery hands the scheduler any job (a new leader keeps the last one's pause),
+      // read after LISTEN so a change meanwhile is woken for.
+      deps.syncHolds();
       deps.recover();
       deps.startDeliveries();
       stopPublishing = deps.publishView();
