@@ -91,6 +91,23 @@ describe('shared holds (several processes)', () => {
     expect(holds.sync()).toEqual({ bot: 'draining', backends: new Map(), guilds: new Map() });
   });
 
+  it("logs a drain's end where jobs ran, not on a standby whose scheduler is empty", async () => {
+    const [leaderStore, standbyStore] = twoStores();
+    const leaderInfo = vi.fn();
+    const standbyInfo = vi.fn();
+    const leader = setup();
+    const leaderHolds = sharedHolds(leaderStore, leader.scheduler, { ...silentLogger, info: leaderInfo } as unknown as Logger);
+    const standbyHolds = sharedHolds(standbyStore, setup().scheduler, { ...silentLogger, info: standbyInfo } as unknown as Logger);
+    leader.scheduler.submit(spec('alice'));
+    standbyHolds.set({ kind: 'bot' }, 'draining');
+    leaderHolds.sync();
+    (await leader.gpu.running(0)).succeed();
+    // Resolves after the drain the hold started (its waiters are settled in order).
+    await leader.scheduler.drain();
+    expect(leaderInfo).toHaveBeenCalledWith('queue drained');
+    expect(standbyInfo).not.toHaveBeenCalledWith('queue drained');
+  });
+
   it("skips, with a warning, a hold on a backend this process's configuration lacks", () => {
     const [store] = twoStores();
     const warn = vi.fn();

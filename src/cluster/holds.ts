@@ -14,7 +14,7 @@ export type HoldTarget = HoldScope | { kind: 'guild'; guildId: string };
 
 export const NO_HOLDS: Holds = { bot: null, backends: new Map(), guilds: new Map() };
 
-type HeldScheduler = Pick<Scheduler, 'pause' | 'resume' | 'drain' | 'pauseBackend' | 'resumeBackend' | 'drainBackend' | 'holdGuild'>;
+type HeldScheduler = Pick<Scheduler, 'pause' | 'resume' | 'drain' | 'pauseBackend' | 'resumeBackend' | 'drainBackend' | 'holdGuild' | 'jobs' | 'loads'>;
 
 /**
  * Brings one scheduler to a set of holds, touching only what differs from the set it applied last: holds are
@@ -38,7 +38,11 @@ export class HoldsApplier {
     if (next.bot !== was.bot) {
       if (next.bot === null) scheduler.resume();
       else if (next.bot === 'paused') scheduler.pause();
-      else void scheduler.drain().then(() => logger.info('queue drained'));
+      else {
+        // Said only where jobs were running: a standby's scheduler, always empty, would say it of the leader's queue.
+        const busy = scheduler.jobs().length > 0;
+        void scheduler.drain().then(() => busy && logger.info('queue drained'));
+      }
     }
     for (const name of new Set([...was.backends.keys(), ...next.backends.keys()])) {
       const hold = next.backends.get(name);
@@ -46,7 +50,10 @@ export class HoldsApplier {
       try {
         if (hold === undefined) scheduler.resumeBackend(name);
         else if (hold === 'paused') scheduler.pauseBackend(name);
-        else void scheduler.drainBackend(name).then(() => logger.info({ backend: name }, 'backend drained'));
+        else {
+          const busy = (scheduler.loads().get(name) ?? 0) > 0;
+          void scheduler.drainBackend(name).then(() => busy && logger.info({ backend: name }, 'backend drained'));
+        }
       } catch (error) {
         // A hold on a backend another process's configuration has and this one's lacks.
         if (!(error instanceof UnknownBackendError)) throw error;
