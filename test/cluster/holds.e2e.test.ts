@@ -1,7 +1,8 @@
 // Holds and queue views across processes (real PostgreSQL, two real bot processes on two gateway shards, the
 // fake Discord and a fake ComfyUI). An operator's `/comfy pause everywhere:True` reaches a standby (its server is
 // on the standby's shard): the standby writes it and wakes the leader, whose queue holds. The standby's /queue
-// shows each member their place from the leader's published view. The leader is SIGKILLed: the new leader keeps
+// shows each member their place, and its /comfy status the backend's health, from the leader's published view
+// (the standby holds no backend connection). The leader is SIGKILLed: the new leader keeps
 // the hold (nothing reaches ComfyUI) until `/comfy resume everywhere:True`. A server drained on a standby refuses
 // a member's job there, with the leader's words.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -131,6 +132,9 @@ it("holds the leader's queue with a pause sent to a standby, and the standby's /
   expect(await answer('queue', ALICE, STANDBY_GUILD)).toContain(`#${place(ids.a)} in line`);
   expect(await answer('queue', BOB, STANDBY_GUILD)).toContain(`#${place(ids.b)} in line`);
   expect([place(ids.a), place(ids.b)].sort()).toEqual([1, 2]);
+  // The standby holds no backend connection: the backend's health is the leader's word.
+  const status = await answer('comfy status', OPERATOR, STANDBY_GUILD);
+  expect(status).toContain('1 of 1 up · 2 jobs waiting · ⏸️ paused (jobs wait)');
   expect(prompts()).toEqual([]);
 }, 60_000);
 
