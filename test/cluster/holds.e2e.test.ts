@@ -2,9 +2,9 @@
 // fake Discord and a fake ComfyUI). An operator's `/comfy pause everywhere:True` reaches a standby (its server is
 // on the standby's shard): the standby writes it and wakes the leader, whose queue holds. The standby's /queue
 // shows each member their place, and its /comfy status the backend's health, from the leader's published view
-// (the standby holds no backend connection). The leader is SIGKILLed: the new leader keeps
-// the hold (nothing reaches ComfyUI) until `/comfy resume everywhere:True`. A server drained on a standby refuses
-// a member's job there, with the leader's words.
+// (the standby holds no backend connection). The leader is SIGKILLed: the new leader keeps the hold (nothing
+// reaches ComfyUI) until `/comfy resume everywhere:True`. A server drained on a standby refuses a member's job
+// there, with the leader's words.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
