@@ -12,7 +12,7 @@ import { HOLDS_WAKE } from './wakes.js';
 /** What one `/comfy pause|resume|drain` acts on. */
 export type HoldTarget = HoldScope | { kind: 'guild'; guildId: string };
 
-export const NO_HOLDS: Holds = { bot: null, backends: new Map(), guilds: new Map() };
+const NO_HOLDS: Holds = { bot: null, backends: new Map(), guilds: new Map() };
 
 type HeldScheduler = Pick<Scheduler, 'pause' | 'resume' | 'drain' | 'pauseBackend' | 'resumeBackend' | 'drainBackend' | 'holdGuild' | 'jobs' | 'loads'>;
 
@@ -69,7 +69,7 @@ export class HoldsApplier {
 }
 
 /** `holds` with `target` set to `hold` (null lifts it). */
-export function withHold(holds: Holds, target: HoldTarget, hold: Hold | null): Holds {
+function withHold(holds: Holds, target: HoldTarget, hold: Hold | null): Holds {
   const set = <K>(map: ReadonlyMap<K, Hold>, key: K): Map<K, Hold> => {
     const out = new Map(map);
     if (hold === null) out.delete(key);
