@@ -49,8 +49,6 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
 
   const sweep = (): void => {
     if (!leading) return;
-    // Holds ride the sweep too, the safety net for a holds wake lost with a connection.
-    syncHolds();
     try {
       deps.recover((row) => row.state === 'queued' && scheduler.get(row.id) === undefined);
     } catch (error) {
@@ -91,7 +89,11 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
       deps.recover();
       deps.startDeliveries();
       stopPublishing = deps.publishView();
-      sweeping = setInterval(sweep, Math.max(100, Math.floor(keeper.ttlMs / 3)));
+      // Holds ride the periodic sweep too (not a wake's), the safety net for a holds wake lost with a connection.
+      sweeping = setInterval(() => {
+        syncHolds();
+        sweep();
+      }, Math.max(100, Math.floor(keeper.ttlMs / 3)));
       logger.info('leading: backends connected, jobs recovered, listening for new jobs');
     })().catch((error: unknown) => {
       logger.fatal({ err: error }, 'could not take up leadership; exiting so the lease passes on');
