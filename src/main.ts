@@ -6,9 +6,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LeaseKeeper } from './cluster/lease-keeper.js';
+import { localHolds, sharedHolds } from './cluster/holds.js';
+import { leaderAwareQueue, localQueue, storeQueue } from './cluster/job-views.js';
 import { startLeadership } from './cluster/leadership.js';
 import { localCanceller, sharedCanceller } from './discord/wiring/canceller.js';
 import { watchLeaderLoss } from './cluster/leader-loss-watch.js';
+import { ViewPublisher } from './cluster/view-publisher.js';
 import { localIntake, sharedIntake } from './discord/wiring/intake.js';
 import type { Job } from './jobs/job.js';
 import type { JobRow } from './jobs/store-types.js';
@@ -209,16 +212,9 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     const gpuHistory = store.gpuChargesSince(Date.now() - 8 * config.fairShare.halfLifeMinutes * 60_000);
     const scheduler: Scheduler = createScheduler(config, pool.map((p) => p.backend), { logger, usage: storeUsage(store), gpuHistory });
     undo.push(() => scheduler.close());
-    // A server's own pause or drain outlives a restart, like its other settings.
-    for (const guildId of store.guildIds()) {
-      try {
-        const { queue } = store.guildSettings(guildId);
-        if (queue !== 'open') scheduler.holdGuild(guildId, queue);
-      } catch (error) {
-        if (!(error instanceof StoreError)) throw error;
-        logger.error({ err: error, guild: guildId }, "could not read a server's settings; its queue is open");
-      }
-    }
+    // A server's own pause or drain outlives a restart, like its other settings; with several processes the
+    // operators' holds are in the store too, so every process (and the next leader) obeys them.
+    const holds = databaseUrl === undefined ? localHolds(store, scheduler, logger) : sharedHolds(store, scheduler, logger);
     undo.push(instrumentQueue(scheduler, metrics));
 
     const processId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -234,15 +230,20 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
     if (keeper) undo.push(instrumentCluster(keeper, metrics));
     // Who cancelled which job, for its card: written by a local press or by the leader carrying out a recorded one.
     const cancelledBy = new Map<string, string>();
+    // A standby's scheduler runs nothing: it shows the store's rows and the leader's published view.
+    const firstHand = localQueue(scheduler, pool);
+    const queue = keeper === null ? firstHand : leaderAwareQueue(firstHand, storeQueue(store), () => keeper.role === 'leader');
     let bot: Bot;
     try {
       bot = await startBot({
         config,
         logger,
         scheduler,
-        intake: keeper === null ? localIntake({ scheduler, store, logger }) : sharedIntake({ scheduler, store }),
+        intake: keeper === null ? localIntake({ scheduler, store, logger }) : sharedIntake({ scheduler, store, holds }),
         canceller: keeper === null ? localCanceller({ scheduler, cancelledBy }) : sharedCanceller({ store }),
         cancelledBy,
+        holds,
+        queue,
         store,
         registry,
         guildCommands,
@@ -299,6 +300,8 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
         recover,
         startDeliveries: () => bot.startDeliveryRetry(),
         noteCancel: (jobId, userId) => cancelledBy.set(jobId, userId),
+        syncHolds: () => void holds.sync(),
+        publishView: () => new ViewPublisher({ source: firstHand, store, now: Date.now, logger }).start(),
         logger,
       });
       undo.push(stopLeading);

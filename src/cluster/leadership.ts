@@ -6,6 +6,8 @@
 // the sweep pass on those recorded for jobs already held. A leader that loses the lease stops its scheduler at
 // once and exits (EXIT_DEPOSED), so nothing it still held in memory can act; its supervisor starts it again, as a
 // standby.
+// It obeys the holds in the store (read on taking the lease, on a holds wake, on each sweep) and publishes its
+// view of the queue and the backends for the standbys (view-publisher.ts).
 import type { Logger } from '../config/logger.js';
 import type { JobStore } from '../jobs/store.js';
 import type { Job } from '../jobs/job.js';
@@ -35,6 +37,10 @@ export interface LeadershipDeps {
   startDeliveries(): void;
   /** Who pressed Cancel, for the card. */
   noteCancel(jobId: string, userId: string): void;
+  /** Reads the holds (`/comfy pause|drain`) from the store into the scheduler. */
+  syncHolds(): void;
+  /** Starts publishing the leader's view for the standbys; returns the stop. */
+  publishView(): () => void;
   logger: Logger;
   /** Ends the process; default process.exit. */
   exit?: (code: number) => void;
@@ -48,6 +54,7 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
   let listener: WakeListener | null = null;
   let sweeping: NodeJS.Timeout | undefined;
   let leading = false;
+  let stopPublishing: (() => void) | undefined;
 
   const cancels = new RecordedCancels({ scheduler, noteCancel: deps.noteCancel, logger });
   // A queued job adopted with a request leaves the queue here, before dispatch is released: it never runs.
@@ -61,9 +68,17 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
       logger.error({ err: error }, 'adopting new jobs or cancels from the store failed; the next sweep tries again');
     }
   };
+  const syncHolds = (): void => {
+    try {
+      deps.syncHolds();
+    } catch (error) {
+      logger.error({ err: error }, 'reading the holds from the store failed; the next sweep tries again');
+    }
+  };
   const onWake = (payload: string): void => {
     const wake = parseWake(payload);
     if (!wake || !leading) return;
+    if (wake.kind === 'holds') return syncHolds();
     if (wake.kind === 'job') return sweep();
     try {
       const row = deps.store.get(wake.jobId);
@@ -81,9 +96,17 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
       listener = await (deps.listen ?? listenForWakes)(deps.databaseUrl, onWake, logger);
       if (keeper.role !== 'leader') return;
       leading = true;
+      // The holds in force before recovery hands the scheduler any job (a new leader keeps the last one's pause),
+      // read after LISTEN so a change meanwhile is woken for.
+      deps.syncHolds();
       deps.recover({ adopted });
       deps.startDeliveries();
-      sweeping = setInterval(sweep, Math.max(100, Math.floor(keeper.ttlMs / 3)));
+      stopPublishing = deps.publishView();
+      // Holds ride the periodic sweep too (not a wake's), the safety net for a holds wake lost with a connection.
+      sweeping = setInterval(() => {
+        syncHolds();
+        sweep();
+      }, Math.max(100, Math.floor(keeper.ttlMs / 3)));
       logger.info('leading: backends connected, jobs recovered, listening for new jobs');
     })().catch((error: unknown) => {
       logger.fatal({ err: error }, 'could not take up leadership; exiting so the lease passes on');
@@ -93,6 +116,7 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
   keeper.on('lost', (reason) => {
     leading = false;
     clearInterval(sweeping);
+    stopPublishing?.();
     // No job of ours may move again: the new leader adopts them from the store.
     scheduler.close();
     logger.fatal({ reason }, 'leadership lost: exiting at once so nothing this process holds acts again');
@@ -102,6 +126,7 @@ export function startLeadership(deps: LeadershipDeps): () => Promise<void> {
   return async () => {
     leading = false;
     clearInterval(sweeping);
+    stopPublishing?.();
     keeper.stop();
     await listener?.close();
   };

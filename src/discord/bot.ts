@@ -21,7 +21,7 @@ import { startDeliveryRetry } from './wiring/deliveryRetry.js';
 import { abandonDelivery, deliverPending } from './wiring/recoveredCards.js';
 import { desiredCommands, syncCommands } from './wiring/registration.js';
 
-export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'mode' | 'cards' | 'delivering' | 'operators' | 'imageInputs' | 'drafts'>;
+export type BotServices = Omit<BotContext, 'client' | 'pacer' | 'cards' | 'delivering' | 'operators' | 'imageInputs' | 'drafts'>;
 
 export interface Bot {
   readonly context: BotContext;
@@ -54,7 +54,6 @@ export async function startBot(services: BotServices): Promise<Bot> {
     ...services,
     client,
     pacer: (channelId) => pacers.for(channelId),
-    mode: { value: 'open' },
     cards: new Set(),
     drafts: new Drafts(),
     delivering: new Set(),

@@ -3,9 +3,11 @@
 import type { APIEmbed } from 'discord.js';
 import { formatDuration } from './cardRenderer.js';
 import { fitEmbed, truncate } from './embedLimits.js';
+import { viewAgeNote } from './viewAgeNote.js';
 
 export type QueuedJobView =
-  | { jobId: string; command: string; state: 'queued'; position: number; etaSeconds?: number | null; cardUrl?: string | null }
+  /** `position` null: its place is not known yet (admitted on another process a moment ago). */
+  | { jobId: string; command: string; state: 'queued'; position: number | null; etaSeconds?: number | null; cardUrl?: string | null }
   | { jobId: string; command: string; state: 'running'; elapsedSeconds: number; cardUrl?: string | null }
   /** Finished, but Discord has not taken its results yet (kept in the store and retried until `givesUpInSeconds`). */
   | { jobId: string; command: string; state: 'delivering'; finishedSecondsAgo: number; givesUpInSeconds: number; cardUrl?: string | null };
@@ -15,8 +17,8 @@ export interface ServerJobView {
   ownerId: string;
   command: string;
   state: 'queued' | 'running';
-  /** 1-based place in the whole queue, when waiting. */
-  position?: number;
+  /** 1-based place in the whole queue, when waiting and known. */
+  position?: number | null;
 }
 
 export interface QueueView {
@@ -29,6 +31,8 @@ export interface QueueView {
   running: number;
   /** Set by `/comfy pause` or `drain`: nothing new starts. */
   mode: 'open' | 'paused' | 'draining';
+  /** Shown from the leading process's view (a standby): its age in ms when not fresh, 'none' before it reported. */
+  viewAge?: number | 'none';
 }
 
 function line(job: QueuedJobView): string {
@@ -40,6 +44,7 @@ function line(job: QueuedJobView): string {
     return `📦 ${what} finished ${formatDuration(job.finishedSecondsAgo)} ago; its results are not delivered yet and are tried again for up to ${formatDuration(Math.max(job.givesUpInSeconds, 0))} more${link}`;
   }
   const eta = job.etaSeconds != null ? `, starts in about ${formatDuration(job.etaSeconds)}` : '';
+  if (job.position === null) return `⏳ ${what} waiting; its place in line is not known yet${link}`;
   return `⏳ ${what} #${job.position} in line${eta}${link}`;
 }
 
@@ -57,7 +62,7 @@ const SERVER_NOTICE = {
 export function renderQueue(view: QueueView): { embeds: APIEmbed[] } {
   const mine = view.yours.length === 0 ? 'You have no jobs waiting, running or waiting for delivery.' : view.yours.map(line).join('\n');
   const botNotice = view.mode === 'paused' ? '\n\n⏸️ The queue is paused by the bot\'s operators: jobs wait until it resumes.' : view.mode === 'draining' ? '\n\n🚧 The bot is draining for maintenance: no new jobs are taken.' : '';
-  const notice = `${botNotice}${SERVER_NOTICE[view.serverMode ?? 'open']}`;
+  const notice = `${botNotice}${SERVER_NOTICE[view.serverMode ?? 'open']}${viewAgeNote(view.viewAge)}`;
   const server = view.server === undefined ? [] : [{ name: "This server's jobs", value: view.server.length === 0 ? 'None.' : truncate(view.server.map(serverLine).join('\n'), 1024) }];
   return {
     embeds: [

@@ -45,6 +45,17 @@ describe('renderQueue', () => {
     expect(renderQueue({ yours: [], queued: 0, running: 0, mode: 'open', serverMode: 'paused' }).embeds[0]?.description).toMatch(/This server's admins paused its jobs/);
     expect(renderQueue({ yours: [], queued: 0, running: 0, mode: 'draining' }).embeds[0]?.description).toMatch(/draining/);
   });
+
+  it("on a standby: a job whose place is not known yet, and how old the leading process's report is when not fresh", () => {
+    const yours = [{ jobId: 'a', command: 'imagine', state: 'queued' as const, position: null }];
+    expect(renderQueue({ yours, queued: 1, running: 0, mode: 'open' }).embeds[0]?.description).toBe('⏳ `/imagine` waiting; its place in line is not known yet');
+    expect(renderQueue({ yours: [], queued: 0, running: 0, mode: 'open', viewAge: 42_000 }).embeds[0]?.description).toMatch(
+      /\n\n🕒 Places in line and backends as the leading process reported them 42s ago\.$/,
+    );
+    expect(renderQueue({ yours: [], queued: 0, running: 0, mode: 'open', viewAge: 'none' }).embeds[0]?.description).toMatch(
+      /🕒 The leading process has not reported places in line or backends yet\.$/,
+    );
+  });
 });
 
 describe('renderHelp', () => {
@@ -90,6 +101,11 @@ describe('renderStatus', () => {
     const [embed] = renderStatus({ backends: [{ name: 'gpu-b', up: false, downForSeconds: 5 }], mode: 'open', queued: 0, server: 'paused' }).embeds;
     expect(embed?.fields?.[0]?.value).toBe('🔴 down for 5s');
     expect(embed?.description).toBe('0 of 1 up · 0 jobs waiting · accepting jobs · this server: ⏸️ paused by its admins');
+  });
+
+  it("says how old the leading process's report of the backends is on a standby", () => {
+    const [embed] = renderStatus({ backends: [{ name: 'gpu-a', up: true, running: 0, pending: 0 }], mode: 'open', queued: 0, viewAge: 90_000 }).embeds;
+    expect(embed?.description).toBe('1 of 1 up · 0 jobs waiting · accepting jobs\n\n🕒 Places in line and backends as the leading process reported them 1m 30s ago.');
   });
 
   it('names Comfy API v2 backends, whose queue may not be visible', () => {

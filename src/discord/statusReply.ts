@@ -3,6 +3,7 @@
 import type { APIEmbed } from 'discord.js';
 import type { Lease, ProcessRow } from '../jobs/store-types.js';
 import { fitEmbed, truncate } from './embedLimits.js';
+import { viewAgeNote } from './viewAgeNote.js';
 
 export type BackendStatusView =
   | {
@@ -29,6 +30,8 @@ export interface StatusView {
   server?: 'open' | 'paused' | 'draining';
   /** Several processes sharing the store (operators only): who runs, with which shards, and who leads since when. */
   cluster?: { processes: readonly ProcessRow[]; lease: Lease | null; now: number };
+  /** Health from the leading process's view (a standby): its age in ms when not fresh, 'none' before it reported. */
+  viewAge?: number | 'none';
 }
 
 function clusterEmbed(cluster: NonNullable<StatusView['cluster']>): APIEmbed {
@@ -80,7 +83,7 @@ export function renderStatus(view: StatusView): { embeds: APIEmbed[] } {
     embeds: [
       fitEmbed({
         title: 'ComfyUI backends',
-        description: `${up} of ${view.backends.length} up · ${view.queued} jobs waiting · ${MODE_TEXT[view.mode]}${SERVER_TEXT[view.server ?? 'open']}`,
+        description: `${up} of ${view.backends.length} up · ${view.queued} jobs waiting · ${MODE_TEXT[view.mode]}${SERVER_TEXT[view.server ?? 'open']}${viewAgeNote(view.viewAge)}`,
         color: up === view.backends.length ? 0x57f287 : up === 0 ? 0xed4245 : 0xfee75c,
         fields: view.backends.map((backend) => ({ name: backend.name, value: backendValue(backend) })),
       }),

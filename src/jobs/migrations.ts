@@ -356,7 +356,35 @@ const v10: Migration = {
   `,
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10];
+/**
+ * The operators' holds (the whole bot, one backend) and the leader's published view of what only it knows
+ * (queue places, run starts, backends' health): several processes read both. A server's own hold stays in its
+ * settings (`queue`).
+ */
+const SHARED_STATE = `
+  CREATE TABLE holds (
+    scope TEXT PRIMARY KEY,
+    hold TEXT NOT NULL CHECK (hold IN ('paused', 'draining')),
+    updated_at BIGINT NOT NULL
+  );
+  CREATE TABLE leader_view (
+    name TEXT PRIMARY KEY,
+    fence BIGINT NOT NULL,
+    view TEXT NOT NULL,
+    published_at BIGINT NOT NULL
+  );
+`;
+
+const v11: Migration = {
+  version: 11,
+  description: "the operators' holds and the leader's published view, shared by every process",
+  up(db) {
+    db.exec(SHARED_STATE);
+  },
+  postgres: SHARED_STATE,
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11];
 
 export interface MigrationResult {
   from: number;

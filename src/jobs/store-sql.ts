@@ -28,13 +28,17 @@ import {
   type JobPatch,
   type JobRow,
   type JobState,
+  type Hold,
+  type HoldScope,
   type Lease,
+  type StoredHolds,
   type ProcessRow,
   type NewJobRow,
   type SavedInput,
   type StoredImage,
 } from './store-types.js';
 import type { JobStore } from './store.js';
+import { leaderViewSchema, type LeaderView, type PublishedView } from './leader-view.js';
 
 const DAY_MS = 86_400_000;
 
@@ -550,11 +554,16 @@ export class SqlJobStore implements JobStore {
 
   private readGuildSettings(guildId: string): { settings: GuildSettings; stored: string | null } {
     const row = this.db.all<{ settings: string }>('SELECT settings FROM guild_settings WHERE guild_id = @guildId', { guildId })[0];
-    const what = `stored settings of guild ${guildId}`;
-    if (!row) return { settings: parseSettings(guildSettingsSchema, {}, `invalid ${what}`), stored: null };
+    if (!row) return { settings: parseSettings(guildSettingsSchema, {}, `invalid stored settings of guild ${guildId}`), stored: null };
+    return this.parseGuildSettings(guildId, row.settings);
+  }
+
+  /** A guild's stored settings text, parsed (or handed out again while the text is unchanged). */
+  private parseGuildSettings(guildId: string, stored: string): { settings: GuildSettings; stored: string } {
     const known = this.parsedSettings.get(guildId);
-    if (known?.stored === row.settings) return known;
-    const parsed = { settings: parseSettings(guildSettingsSchema, parseJson(row.settings, what), `invalid ${what}`), stored: row.settings };
+    if (known?.stored === stored) return known;
+    const what = `stored settings of guild ${guildId}`;
+    const parsed = { settings: parseSettings(guildSettingsSchema, parseJson(stored, what), `invalid ${what}`), stored };
     this.parsedSettings.set(guildId, parsed);
     return parsed;
   }
@@ -764,6 +773,71 @@ export class SqlJobStore implements JobStore {
       }).rowCount === 1;
     if (claimed) this.db.execute('DELETE FROM leader_loss_claims WHERE fence < @fence', { fence });
     return claimed;
+  }
+
+  /**
+   * Every hold in force, in one query (processes read them before each admission): the operators' (`holds`) and
+   * the servers' (their settings' `queue`, found by a text match on the JSON this store writes compactly, then
+   * parsed). A server whose settings cannot be read is listed apart, for the caller to report; it holds nothing.
+   */
+  holds(): StoredHolds {
+    const rows = this.db.all<{ kind: 'operator' | 'guild'; key: string; value: string }>(
+      `SELECT 'operator' AS "kind", scope AS "key", hold AS "value" FROM holds
+       UNION ALL
+       SELECT 'guild' AS "kind", guild_id AS "key", settings AS "value" FROM guild_settings
+         WHERE settings LIKE '%"queue":"paused"%' OR settings LIKE '%"queue":"draining"%'
+       ORDER BY "kind", "key"`,
+    );
+    const holds: StoredHolds = { bot: null, backends: new Map(), guilds: new Map(), unreadable: [] };
+    for (const row of rows) {
+      if (row.kind === 'operator') {
+        if (row.key === 'bot') holds.bot = row.value as Hold;
+        else if (row.key.startsWith('backend:')) holds.backends.set(row.key.slice('backend:'.length), row.value as Hold);
+        continue;
+      }
+      try {
+        const { queue } = this.parseGuildSettings(row.key, row.value).settings;
+        if (queue !== 'open') holds.guilds.set(row.key, queue);
+      } catch (error) {
+        if (!(error instanceof StoreError)) throw error;
+        holds.unreadable.push({ guildId: row.key, error });
+      }
+    }
+    return holds;
+  }
+
+  /** Sets (or, with null, lifts) an operators' hold; one row per scope, so holds set at once never overwrite each other. */
+  setHold(scope: HoldScope, hold: Hold | null): void {
+    const key = scope.kind === 'bot' ? 'bot' : `backend:${scope.name}`;
+    if (hold === null) {
+      this.change('DELETE FROM holds WHERE scope = @key', { key });
+      return;
+    }
+    this.change(
+      `INSERT INTO holds (scope, hold, updated_at) VALUES (@key, @hold, @now)
+       ON CONFLICT (scope) DO UPDATE SET hold = excluded.hold, updated_at = excluded.updated_at`,
+      { key, hold, now: this.now() },
+    );
+  }
+
+  /** The leader's view for the standbys (see leader-view.ts); only the lease holder may write it, fenced like its other writes. */
+  publishView(view: LeaderView): void {
+    if (this.fence === null) throw new StoreError('publishView: only the leader publishes its view, and this store holds no lease');
+    this.change(
+      `INSERT INTO leader_view (name, fence, view, published_at) VALUES ('leader', @fence, @view, @now)
+       ON CONFLICT (name) DO UPDATE SET fence = excluded.fence, view = excluded.view, published_at = excluded.published_at`,
+      { fence: this.fence, view: JSON.stringify(view), now: this.now() },
+    );
+  }
+
+  /** The view the leader published last; null before any leader published one. */
+  publishedView(): PublishedView | null {
+    const row = this.db.all<{ fence: number; view: string; published_at: number }>(
+      "SELECT fence, view, published_at FROM leader_view WHERE name = 'leader'",
+    )[0];
+    if (!row) return null;
+    const view = parseSettings(leaderViewSchema, parseJson(row.view, "the leader's published view"), "invalid leader's published view");
+    return { view, fence: Number(row.fence), publishedAt: Number(row.published_at) };
   }
 
   /** Wakes the leader (PostgreSQL NOTIFY on `comfycord_jobs`); with SQLite there is only one process, so nothing. */

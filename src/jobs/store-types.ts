@@ -241,7 +241,27 @@ export interface Lease {
   expiresAt: number;
 }
 
-/** The NOTIFY channel standbys wake the leader on: `job:<id>` (a new queued job) or `cancel:<id>` (a cancel recorded). */
+/** What the operators or a server's admins set: queued jobs wait (paused), or new jobs are refused (draining). */
+export type Hold = 'paused' | 'draining';
+
+/** Where an operators' hold applies: the whole bot, or one backend (no new jobs go to it). */
+export type HoldScope = { kind: 'bot' } | { kind: 'backend'; name: string };
+
+/** Every hold in force: the operators' (the whole bot, each backend) and each server's own (its settings' `queue`). */
+export interface Holds {
+  bot: Hold | null;
+  backends: ReadonlyMap<string, Hold>;
+  guilds: ReadonlyMap<string, Hold>;
+}
+
+/** The holds as the store read them, with the servers whose settings could not be read (they hold nothing). */
+export interface StoredHolds extends Holds {
+  backends: Map<string, Hold>;
+  guilds: Map<string, Hold>;
+  unreadable: { guildId: string; error: Error }[];
+}
+
+/** The NOTIFY channel processes wake the leader on: `job:<id>` (a new queued job), `cancel:<id>` (a cancel recorded), `holds`. */
 export const WAKE_CHANNEL = 'comfycord_jobs';
 
 /** One `comfycord start` process sharing the store, as it last reported itself. */

@@ -7,6 +7,7 @@ import { silentLogger } from '../config/logger.js';
 import type { JobMode } from './job.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 import type { GuildSettings, GuildSettingsPatch, UserDefaults } from './store-settings.js';
+import type { LeaderView, PublishedView } from './leader-view.js';
 import { openPgJobStore } from './store-pg.js';
 import { openSqliteJobStore } from './store-sqlite.js';
 import type {
@@ -20,8 +21,11 @@ import type {
   JobPatch,
   JobRow,
   JobState,
+  Hold,
+  HoldScope,
   Lease,
   NewJobRow,
+  StoredHolds,
   ProcessRow,
   SavedInput,
 } from './store-types.js';
@@ -29,6 +33,7 @@ import type {
 export { FencedError, StoreError } from './store-errors.js';
 export { utcDay } from './store-sql.js';
 export type { Migration } from './migrations.js';
+export type { LeaderView, PublishedView } from './leader-view.js';
 export type { GuildSettings, GuildSettingsPatch, UserDefaults } from './store-settings.js';
 export * from './store-types.js';
 
@@ -97,6 +102,13 @@ export interface JobStore {
    * to ask about that lease, false for every other (so one process edits the cards, once).
    */
   claimLeaderLoss(fence: number, processId: string): boolean;
+  /** Every hold in force (the whole bot, each backend, each server), in one query. */
+  holds(): StoredHolds;
+  /** Sets or (null) lifts an operators' hold (a server's is its settings' `queue`). */
+  setHold(scope: HoldScope, hold: Hold | null): void;
+  /** The leader's view of the queue and the backends, for the standbys; fenced (the lease holder only). */
+  publishView(view: LeaderView): void;
+  publishedView(): PublishedView | null;
   /** Wakes the leader with `payload` (PostgreSQL NOTIFY; nothing with SQLite). */
   wake(payload: string): void;
   close(): void;

@@ -297,9 +297,10 @@ export class Scheduler implements JobAdopter {
     return new Promise((resolve) => this.drainWaiters.set(b.name, [...(this.drainWaiters.get(b.name) ?? []), resolve]));
   }
 
-  /** Stops dispatching (submissions are still queued). */
+  /** Stops dispatching; submissions are still taken and queued (a pause after a drain takes them again). */
   pause(): void {
     this.paused = true;
+    this.accepting = true;
   }
 
   resume(): void {
@@ -318,9 +319,11 @@ export class Scheduler implements JobAdopter {
     this.pump();
   }
 
-  /** Refuses new jobs and resolves when every accepted job has ended. */
+  /** Refuses new jobs and resolves when every accepted job has ended (they run: a drain after a pause lifts it). */
   drain(): Promise<void> {
     this.accepting = false;
+    this.paused = false;
+    this.pump();
     if (this.active.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.queueDrainWaiters.push(resolve));
   }
@@ -721,7 +724,8 @@ export class Scheduler implements JobAdopter {
     return est === null || since === null ? null : since + est;
   }
 
-  private positions(): Map<string, JobPosition> {
+  /** Where every waiting job stands now (job id → position), worked out once for all of them. */
+  positions(): Map<string, JobPosition> {
     const now = this.clock.now();
     // A paused server's jobs wait behind everyone else's (and count in no one's ETA) until its admins resume it.
     const predicted = this.queue.order();

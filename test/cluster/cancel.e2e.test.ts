@@ -11,10 +11,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SyncPg } from '../../src/jobs/pg-bridge.js';
 import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
 import { currentRevision, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
-import { buttonId, ephemeralAnswerOf, stopBot, TEMPLATE_CHECKPOINT } from '../e2e/harness.js';
+import { buttonId, ephemeralAnswerOf, TEMPLATE_CHECKPOINT } from '../e2e/harness.js';
 import { JobTracker, titleNow, type TrackedJob } from '../durability/e2e-jobs.js';
 import { freshSchemaUrl } from '../pg/schema.js';
-import { Cluster, guildIdOnShard, isLeading } from './nodes.js';
+import { Cluster, guildIdOnShard, isLeading } from './harness.js';
 
 const SHARDS = 3;
 /**
@@ -40,13 +40,13 @@ beforeAll(async () => {
   comfy = await startFakeComfy({ models: { checkpoints: [TEMPLATE_CHECKPOINT] }, stepDelayMs: 20 });
   for (const member of MEMBERS) discord.addMember({ id: member.id, username: `member${member.shard}`, guildId: member.guildId });
   cluster = new Cluster({ discord, comfy, root, databaseUrl, shards: SHARDS, leaseSeconds: LEASE_SECONDS });
-  await cluster.startAll();
+  await cluster.start();
   db = new SyncPg(databaseUrl);
 }, 120_000);
 
 afterAll(async () => {
   db?.close();
-  await Promise.all((cluster?.alive() ?? []).map((n) => stopBot(n.bot)));
+  await cluster?.stop();
   await discord?.close();
   await comfy?.close();
   rmSync(root, { recursive: true, force: true });

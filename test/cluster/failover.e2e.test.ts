@@ -5,7 +5,7 @@
 // started again (as a supervisor would); a standby takes the lease and finishes every card: 0 lost, 0 results
 // posted twice. A leader frozen with SIGSTOP past its lease and resumed finds its writes refused and exits.
 // COMFYCORD_FAULT_SEED=<n> replays one plan; COMFYCORD_CLUSTER_KILLS=<n> sets the number of kills.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { SyncPg } from '../../src/jobs/pg-bridge.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +13,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
 import { currentRevision, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
 import { shardFor } from '../fakes/discord/guild.js';
-import { buttonId, stopBot, TEMPLATE_CHECKPOINT } from '../e2e/harness.js';
+import { buttonId, TEMPLATE_CHECKPOINT } from '../e2e/harness.js';
 import { armKill, JobTracker, PHASES, reportFaults, seededRandom, titleNow, type Phase } from '../durability/e2e-jobs.js';
 import { freshSchemaUrl } from '../pg/schema.js';
-import { Cluster, guildIdOnShard, isLeading, type Node } from './nodes.js';
+import { Cluster, guildIdOnShard, isLeading, type ClusterNode } from './harness.js';
 
 const SEED = Number(process.env.COMFYCORD_FAULT_SEED ?? 20261206);
 const KILLS = Number(process.env.COMFYCORD_CLUSTER_KILLS ?? 8);
@@ -33,10 +33,10 @@ let comfy: FakeComfy;
 let root: string;
 let databaseUrl: string;
 let cluster: Cluster;
-const spawnNode = (shard: number) => cluster.spawnNode(shard);
+const spawnNode = (shard: number) => cluster.spawn(shard);
 const alive = () => cluster.alive();
 const leader = () => cluster.leader();
-const nodeReady = (node: Node) => cluster.nodeReady(node);
+const nodeReady = (node: ClusterNode) => cluster.ready(node);
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'comfycord-cluster-'));
@@ -45,14 +45,11 @@ beforeAll(async () => {
   comfy = await startFakeComfy({ models: { checkpoints: [TEMPLATE_CHECKPOINT, 'sdxl.safetensors'] }, stepDelayMs: 20 });
   for (const member of MEMBERS) discord.addMember({ id: member.id, username: `member${member.id.slice(-1)}`, guildId: member.guildId });
   cluster = new Cluster({ discord, comfy, root, databaseUrl, shards: SHARDS, leaseSeconds: LEASE_SECONDS });
-  await cluster.startAll();
+  await cluster.start();
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all((cluster?.alive() ?? []).map((n) => stopBot(n.bot)));
-  // COMFYCORD_CLUSTER_LOGS=<dir>: every process's log, for reading a failure.
-  const logs = process.env.COMFYCORD_CLUSTER_LOGS;
-  if (logs) cluster.nodes.forEach((n, i) => writeFileSync(join(logs, `node-${i}-shard-${n.shard}.log`), n.bot.lines.join('\n')));
+  await cluster?.stop();
   await discord?.close();
   await comfy?.close();
   rmSync(root, { recursive: true, force: true });

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
 import { currentRevision, startFakeDiscord, type FakeDiscord, type StoredMessage } from '../fakes/discord/index.js';
-import { stopBot, TEMPLATE_CHECKPOINT } from '../e2e/harness.js';
+import { TEMPLATE_CHECKPOINT } from '../e2e/harness.js';
 import { JobTracker, titleNow } from '../durability/e2e-jobs.js';
 import { freshSchemaUrl } from '../pg/schema.js';
-import { Cluster, guildIdOnShard, isLeading } from './nodes.js';
+import { Cluster, guildIdOnShard, isLeading } from './harness.js';
 
 /**
  * Long enough for the notice (the leader three 1-s periods late) to come well before the lease passes on (written
@@ -38,11 +38,11 @@ beforeAll(async () => {
   comfy = await startFakeComfy({ models: { checkpoints: [TEMPLATE_CHECKPOINT] }, stepDelayMs: 20 });
   discord.addMember({ id: MEMBER, username: 'member', guildId: GUILD });
   cluster = new Cluster({ discord, comfy, root, databaseUrl, shards: 3, leaseSeconds: LEASE_SECONDS });
-  await cluster.startAll();
+  await cluster.start();
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all((cluster?.alive() ?? []).map((n) => stopBot(n.bot)));
+  await cluster?.stop();
   await discord?.close();
   await comfy?.close();
   rmSync(root, { recursive: true, force: true });

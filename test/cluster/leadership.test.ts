@@ -58,6 +58,8 @@ function harness() {
     recover,
     startDeliveries: () => undefined,
     noteCancel: (jobId, userId) => void noted.push([jobId, userId]),
+    syncHolds: () => undefined,
+    publishView: () => () => undefined,
     logger,
     listen: async (_url, onWake) => {
       wake = onWake;

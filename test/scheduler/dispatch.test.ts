@@ -248,6 +248,19 @@ describe('failover and health', () => {
     expect(scheduler.jobs()).toEqual([]);
   });
 
+  it('goes from a drain to a pause (jobs taken again, none start) and from a pause to a drain (the waiting ones run)', async () => {
+    const { scheduler, gpu } = setup();
+    void scheduler.drain();
+    scheduler.pause();
+    const job = scheduler.submit(spec('a'));
+    expect(job.state).toBe('queued');
+    const drained = scheduler.drain();
+    expect(job.state).toBe('dispatched');
+    expect(() => scheduler.submit(spec('b'))).toThrow('the bot is not taking new jobs right now; try again later');
+    (await gpu.running(0)).succeed();
+    await drained;
+  });
+
   it('stops and fails a job that runs past the time limit', async () => {
     const { scheduler, gpu, clock } = setup({ timeoutSeconds: 60 });
     const job = scheduler.submit(spec('a'));

@@ -17,6 +17,8 @@ import type { SettingsDeps } from '../settings/interaction.js';
 import { accessOf } from '../wiring/access.js';
 import type { CancelAllOutcome } from '../wiring/canceller.js';
 import { commandsIn, type BackendHandle, type BotContext } from '../wiring/context.js';
+import { viewAge, type LiveJobView } from '../../cluster/job-views.js';
+import type { Hold } from '../../jobs/store.js';
 
 const EPHEMERAL = { flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;
 
@@ -60,16 +62,17 @@ function queueReply(ctx: BotContext, interaction: ChatInputCommandInteraction) {
   const userId = interaction.user.id;
   const guildId = interaction.guildId;
   const now = Date.now();
-  const jobs = ctx.scheduler.jobs();
+  const holds = ctx.holds.sync();
+  const { jobs, origin } = ctx.queue.snapshot();
+  const place = (job: LiveJobView) => (job.place === null ? null : job.place.global + 1);
   const yours: QueuedJobView[] = jobs
-    .filter((job) => job.owner.userId === userId)
+    .filter((job) => job.ownerId === userId)
     .map((job) => {
       if (job.state === 'queued') {
-        const position = ctx.scheduler.position(job.id);
-        return { jobId: job.id, command: job.command, state: 'queued', position: (position?.global ?? 0) + 1, etaSeconds: position?.eta == null ? null : position.eta / 1000 };
+        const etaAt = job.place?.etaAt ?? null;
+        return { jobId: job.id, command: job.command, state: 'queued', position: place(job), etaSeconds: etaAt === null ? null : Math.max(0, etaAt - now) / 1000 };
       }
-      const since = job.data.startedAt ?? job.data.dispatchedAt ?? now;
-      return { jobId: job.id, command: job.command, state: 'running', elapsedSeconds: (now - since) / 1000 };
+      return { jobId: job.id, command: job.command, state: 'running', elapsedSeconds: Math.max(0, now - (job.since ?? now)) / 1000 };
     });
   const undelivered: QueuedJobView[] = ctx.store
     .pendingDeliveries()
@@ -84,15 +87,24 @@ function queueReply(ctx: BotContext, interaction: ChatInputCommandInteraction) {
   const server: ServerJobView[] | undefined =
     guildId !== null && isServerAdmin(ctx, interaction)
       ? jobs
-          .filter((job) => job.owner.guildId === guildId)
+          .filter((job) => job.guildId === guildId)
           .map((job) =>
             job.state === 'queued'
-              ? { ownerId: job.owner.userId, command: job.command, state: 'queued', position: (ctx.scheduler.position(job.id)?.global ?? 0) + 1 }
-              : { ownerId: job.owner.userId, command: job.command, state: 'running' },
+              ? { ownerId: job.ownerId, command: job.command, state: 'queued', position: place(job) }
+              : { ownerId: job.ownerId, command: job.command, state: 'running' },
           )
       : undefined;
-  const serverMode = guildId === null ? 'open' : (ctx.scheduler.guildHold(guildId) ?? 'open');
-  return renderQueue({ yours: [...yours, ...undelivered], queued, running: jobs.length - queued, mode: ctx.mode.value, serverMode, ...(server ? { server } : {}) });
+  const serverMode = guildId === null ? 'open' : (holds.guilds.get(guildId) ?? 'open');
+  const age = viewAge(origin, now);
+  return renderQueue({
+    yours: [...yours, ...undelivered],
+    queued,
+    running: jobs.length - queued,
+    mode: holds.bot ?? 'open',
+    serverMode,
+    ...(server ? { server } : {}),
+    ...(age !== null ? { viewAge: age } : {}),
+  });
 }
 
 function helpReply(ctx: BotContext, admin: boolean, guildId: string | null) {
@@ -167,11 +179,17 @@ async function comfy(ctx: BotContext, interaction: ChatInputCommandInteraction):
   }
   if (sub === 'status') {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    const views = await Promise.all((backend ? [backend] : ctx.backends).map((b) => statusOf(b, operator)));
-    const queued = ctx.scheduler.jobs().filter((job) => job.state === 'queued').length;
-    const server = interaction.guildId === null ? 'open' : (ctx.scheduler.guildHold(interaction.guildId) ?? 'open');
-    const cluster = operator && ctx.config.databaseUrl !== undefined ? { processes: ctx.store.processes(), lease: ctx.store.currentLease(), now: Date.now() } : undefined;
-    await interaction.editReply(renderStatus({ backends: views, mode: ctx.mode.value, queued, server, ...(cluster ? { cluster } : {}) }));
+    const holds = ctx.holds.sync();
+    const { jobs, backendsUp, origin } = ctx.queue.snapshot();
+    const views = await Promise.all((backend ? [backend] : ctx.backends).map((b) => statusOf(b, backendsUp.get(b.name) === true, operator)));
+    const queued = jobs.filter((job) => job.state === 'queued').length;
+    const server = interaction.guildId === null ? 'open' : (holds.guilds.get(interaction.guildId) ?? 'open');
+    const now = Date.now();
+    const cluster = operator && ctx.config.databaseUrl !== undefined ? { processes: ctx.store.processes(), lease: ctx.store.currentLease(), now } : undefined;
+    const age = viewAge(origin, now);
+    await interaction.editReply(
+      renderStatus({ backends: views, mode: holds.bot ?? 'open', queued, server, ...(cluster ? { cluster } : {}), ...(age !== null ? { viewAge: age } : {}) }),
+    );
     return;
   }
   let content: string;
@@ -189,45 +207,36 @@ function isServerAdmin(ctx: BotContext, interaction: ChatInputCommandInteraction
   return isModerator(accessOf(interaction), { moderatorRoles: roles });
 }
 
+/** What `/comfy pause|drain|resume` asks for; undefined for a subcommand that is none of them. */
+function holdOf(sub: string): Hold | null | undefined {
+  return sub === 'pause' ? 'paused' : sub === 'drain' ? 'draining' : sub === 'resume' ? null : undefined;
+}
+
 /** Pause, resume or drain one backend (operators). */
 function controlBackend(ctx: BotContext, sub: string, backend: BackendHandle): string {
-  const { scheduler } = ctx;
-  if (sub === 'pause') scheduler.pauseBackend(backend.name);
-  else if (sub === 'resume') scheduler.resumeBackend(backend.name);
-  else if (sub === 'drain') void scheduler.drainBackend(backend.name).then(() => ctx.logger.info({ backend: backend.name }, 'backend drained'));
-  else return `Unknown subcommand ${sub}.`;
-  return `${backend.name}: ${sub === 'resume' ? 'taking jobs again' : sub === 'pause' ? 'paused (its running jobs finish)' : 'draining: no new jobs go to it'}.`;
+  const hold = holdOf(sub);
+  if (hold === undefined) return `Unknown subcommand ${sub}.`;
+  ctx.holds.set({ kind: 'backend', name: backend.name }, hold);
+  return `${backend.name}: ${hold === null ? 'taking jobs again' : hold === 'paused' ? 'paused (its running jobs finish)' : 'draining: no new jobs go to it'}.`;
 }
 
 /** Pause, resume or drain the whole bot, every server (operators). */
 function controlBot(ctx: BotContext, sub: string): string {
-  const { scheduler } = ctx;
-  if (sub === 'pause') {
-    scheduler.pause();
-    ctx.mode.value = 'paused';
-    return 'Paused everywhere: jobs are still accepted but wait until /comfy resume everywhere:True.';
-  }
-  if (sub === 'resume') {
-    scheduler.resume();
-    ctx.mode.value = 'open';
-    return 'Resumed everywhere: jobs start again.';
-  }
-  if (sub === 'drain') {
-    const left = scheduler.jobs().length;
-    ctx.mode.value = 'draining';
-    void scheduler.drain().then(() => ctx.logger.info('queue drained'));
-    return `Draining everywhere: no new jobs are taken; ${left} job${left === 1 ? '' : 's'} still to finish. /comfy resume everywhere:True takes jobs again.`;
-  }
-  return `Unknown subcommand ${sub}.`;
+  const hold = holdOf(sub);
+  if (hold === undefined) return `Unknown subcommand ${sub}.`;
+  ctx.holds.set({ kind: 'bot' }, hold);
+  if (hold === 'paused') return 'Paused everywhere: jobs are still accepted but wait until /comfy resume everywhere:True.';
+  if (hold === null) return 'Resumed everywhere: jobs start again.';
+  const left = ctx.queue.snapshot().jobs.length;
+  return `Draining everywhere: no new jobs are taken; ${left} job${left === 1 ? '' : 's'} still to finish. /comfy resume everywhere:True takes jobs again.`;
 }
 
 /** Pause, resume or drain this server's jobs only (its admins); kept in its settings so it outlives a restart. */
 function controlServer(ctx: BotContext, sub: string, guildId: string): string {
-  const hold = sub === 'pause' ? 'paused' : sub === 'drain' ? 'draining' : sub === 'resume' ? null : undefined;
+  const hold = holdOf(sub);
   if (hold === undefined) return `Unknown subcommand ${sub}.`;
-  ctx.store.setGuildSettings(guildId, { queue: hold ?? 'open' });
-  ctx.scheduler.holdGuild(guildId, hold);
-  const left = ctx.scheduler.jobs().filter((job) => job.owner.guildId === guildId).length;
+  ctx.holds.set({ kind: 'guild', guildId }, hold);
+  const left = ctx.queue.snapshot().jobs.filter((job) => job.guildId === guildId).length;
   const jobs = `${left} job${left === 1 ? '' : 's'} from this server`;
   if (hold === 'paused') return `Paused for this server: its jobs are still accepted but wait until /comfy resume (${jobs}). Other servers are not affected.`;
   if (hold === 'draining') return `Draining this server: no new jobs from it are taken; ${jobs} still to finish. /comfy resume takes jobs again.`;
@@ -235,18 +244,19 @@ function controlServer(ctx: BotContext, sub: string, guildId: string): string {
 }
 
 /** A backend's health and API kind; why it is down only for operators (the error names its address). */
-async function statusOf(backend: BackendHandle, operator: boolean): Promise<BackendStatus> {
-  const view = await probe(backend);
+async function statusOf(backend: BackendHandle, up: boolean, operator: boolean): Promise<BackendStatus> {
+  const view = await probe(backend, up);
   if (view.up || operator) return { ...view, api: backend.api };
   return { name: view.name, up: false, api: backend.api };
 }
 
-async function probe(backend: BackendHandle): Promise<BackendStatusView> {
+/** `up` is the leader's word (this process's own backends, or the leader's view on a standby); the details are asked here. */
+async function probe(backend: BackendHandle, up: boolean): Promise<BackendStatusView> {
   if (!backend.client) {
     // A v2 endpoint with no classic URL: only its own health probe is known.
-    return backend.healthy ? { name: backend.name, up: true, running: null, pending: null } : { name: backend.name, up: false, error: 'the Comfy API v2 endpoint does not answer (see the log)' };
+    return up ? { name: backend.name, up: true, running: null, pending: null } : { name: backend.name, up: false, error: 'the Comfy API v2 endpoint does not answer (see the log)' };
   }
-  if (!backend.healthy) {
+  if (!up) {
     const error = await backend.client.http.systemStats().then(
       () => 'reconnecting',
       (e: unknown) => (e instanceof Error ? e.message : String(e)),

@@ -16,6 +16,8 @@ import type { ChannelPacer } from '../channelPacer.js';
 import type { ImageInputDeps } from '../imageInputs.js';
 import type { JobCanceller } from './canceller.js';
 import type { JobIntake } from './intake.js';
+import type { HoldControl } from '../../cluster/holds.js';
+import type { QueueSource } from '../../cluster/job-views.js';
 
 export interface BackendHandle {
   name: string;
@@ -26,9 +28,6 @@ export interface BackendHandle {
   readonly healthy: boolean;
 }
 
-/** Set by `/comfy pause|resume|drain` for the whole bot; the scheduler does not report it back. */
-export type QueueMode = 'open' | 'paused' | 'draining';
-
 export interface BotContext {
   config: Config;
   logger: Logger;
@@ -38,6 +37,10 @@ export interface BotContext {
   intake: JobIntake;
   /** Where an allowed Cancel goes: this scheduler (one process) or the job's row and the leader (several). */
   canceller: JobCanceller;
+  /** `/comfy pause|resume|drain`: kept in memory (one process) or in the store for every process (several). */
+  holds: HoldControl;
+  /** What /queue and /comfy status show: this scheduler (one process, the leader) or the store (a standby). */
+  queue: QueueSource;
   store: JobStore;
   registry: CommandRegistry;
   /** Servers' own commands (`/comfy command add`); look names up with `commandFor`. */
@@ -51,7 +54,6 @@ export interface BotContext {
   pacer(channelId: string | null): ChannelPacer;
   /** Who pressed Cancel on which job, so the card can say so. */
   cancelledBy: Map<string, string>;
-  mode: { value: QueueMode };
   /** User ids of the bot's operators (see operators.ts): they alone control the whole bot and the backends. */
   operators: ReadonlySet<string>;
   /** Card jobs still being followed (their final card not yet delivered); stop() waits for them. */

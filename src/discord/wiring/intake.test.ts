@@ -13,13 +13,14 @@ function setUp(admission: (row: NewJobRow, caps: AdmissionCaps) => Admission, li
     limitsFor: vi.fn(() => ({ perUserRunning: 1, perUserQueued: 3, minIntervalSeconds: 0, ...limits })),
     check: vi.fn((): 'fast' | 'relax' => 'relax'),
   };
-  return { store, scheduler };
+  const holds = { sync: vi.fn(), set: vi.fn() };
+  return { store, scheduler, holds };
 }
 
 describe('sharedIntake (several processes on one store)', () => {
   it("admits in the store with the member's and the server's caps, then wakes the leader with the job's id", () => {
-    const { store, scheduler } = setUp((row) => ({ admitted: true, row: { ...row } as never }), { perGuildRunning: 2, perGuildQueued: 5, dailyQuota: 20 });
-    const accepted = sharedIntake({ store, scheduler } as never).accept(spec, placement);
+    const { store, scheduler, holds } = setUp((row) => ({ admitted: true, row: { ...row } as never }), { perGuildRunning: 2, perGuildQueued: 5, dailyQuota: 20 });
+    const accepted = sharedIntake({ store, scheduler, holds } as never).accept(spec, placement);
     expect(accepted.job).toBeNull();
     const [row, caps] = store.admitJob.mock.calls[0]!;
     expect(caps).toEqual({ userLive: 4, guildLive: 7, dailyQuota: 20 });
@@ -30,22 +31,32 @@ describe('sharedIntake (several processes on one store)', () => {
   });
 
   it('refuses with the cap the store found full, and wakes nobody', () => {
-    const { store, scheduler } = setUp(() => ({ admitted: false, limit: 'userLive', count: 4, cap: 4 }));
-    const intake = sharedIntake({ store, scheduler } as never);
+    const { store, scheduler, holds } = setUp(() => ({ admitted: false, limit: 'userLive', count: 4, cap: 4 }));
+    const intake = sharedIntake({ store, scheduler, holds } as never);
     expect(() => intake.accept(spec, placement)).toThrow(new LimitError('queued', 'You already have 4 jobs waiting or running (the limit is 4); wait for one to finish'));
     expect(store.wake).not.toHaveBeenCalled();
   });
 
   it("refuses what the scheduler's check refuses (interval, quotas) before anything is admitted", () => {
-    const { store, scheduler } = setUp(() => ({ admitted: true, row: {} as never }));
+    const { store, scheduler, holds } = setUp(() => ({ admitted: true, row: {} as never }));
     const interval = new LimitError('interval', 'Please wait 20 s between jobs (the limit is 30 s)');
     scheduler.check.mockImplementation(() => {
       throw interval;
     });
-    const intake = sharedIntake({ store, scheduler } as never);
+    const intake = sharedIntake({ store, scheduler, holds } as never);
     expect(() => intake.check({ owner: spec.owner, command: 'imagine' })).toThrow(interval);
     expect(() => intake.accept(spec, placement)).toThrow(interval);
     expect(store.admitJob).not.toHaveBeenCalled();
     expect(store.wake).not.toHaveBeenCalled();
+  });
+
+  it("reads the holds from the store before every check, so a standby's scheduler refuses as the leader's would", () => {
+    const { store, scheduler, holds } = setUp((row) => ({ admitted: true, row: { ...row } as never }));
+    const intake = sharedIntake({ store, scheduler, holds } as never);
+    intake.check({ owner: spec.owner, command: 'imagine' });
+    intake.accept(spec, placement);
+    expect(holds.sync).toHaveBeenCalledTimes(2);
+    expect(holds.sync.mock.invocationCallOrder[0]).toBeLessThan(scheduler.check.mock.invocationCallOrder[0]!);
+    expect(holds.sync.mock.invocationCallOrder[1]).toBeLessThan(scheduler.check.mock.invocationCallOrder[1]!);
   });
 });

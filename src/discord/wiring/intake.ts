@@ -5,7 +5,7 @@
 // wakes the leader, which adopts the row into its scheduler and drives the card from the interaction's token.
 import { randomUUID } from 'node:crypto';
 import { jobWake } from '../../cluster/wakes.js';
-import type { Job, JobSpec } from '../../jobs/job.js';
+import type { Job, JobMode, JobSpec } from '../../jobs/job.js';
 import type { JobPlacement } from '../../jobs/persistence.js';
 import { newJobRow, persistJob } from '../../jobs/persistence.js';
 import type { AdmissionCaps } from '../../jobs/store-types.js';
@@ -46,11 +46,16 @@ const CAP_NAMES: Record<keyof AdmissionCaps, { limit: LimitName; says: (count: n
  * Several processes: admitted in the store, then the leader is woken. Every process runs the scheduler's check:
  * its minimum interval, daily quota, GPU-minute quotas and mode read the shared store (a standby's own queue is
  * empty, its backends unknown, so those rules refuse nothing there); the live caps are decided again in the
- * insert's transaction. Holds (`/comfy pause|drain`) are known to the process that set them only.
+ * insert's transaction. The holds (`/comfy pause|drain`, everywhere or a server's) are read from the store into
+ * this process's scheduler first, so a standby refuses a draining bot's or server's job as the leader would.
  */
-export function sharedIntake(ctx: Pick<BotContext, 'scheduler' | 'store'>): JobIntake {
+export function sharedIntake(ctx: Pick<BotContext, 'scheduler' | 'store' | 'holds'>): JobIntake {
+  const check = (query: AdmissionQuery): JobMode => {
+    ctx.holds.sync();
+    return ctx.scheduler.check(query);
+  };
   return {
-    check: (query) => ctx.scheduler.check(query),
+    check,
     accept(spec, placement) {
       const query = {
         owner: spec.owner,
@@ -60,7 +65,7 @@ export function sharedIntake(ctx: Pick<BotContext, 'scheduler' | 'store'>): JobI
         ...(spec.modeRequest ? { modeRequest: spec.modeRequest } : {}),
       };
       // Checked again as submit() would: the mode the job runs in is decided now and kept in its row.
-      const mode = ctx.scheduler.check(query);
+      const mode = check(query);
       const limits = ctx.scheduler.limitsFor(query);
       const caps: AdmissionCaps = { userLive: limits.perUserRunning + limits.perUserQueued };
       if (limits.perGuildRunning !== undefined || limits.perGuildQueued !== undefined) {

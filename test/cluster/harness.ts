@@ -1,0 +1,102 @@
+// Several real bot processes sharing one real PostgreSQL store, each on its own gateway shard of the fake
+// Discord, against one fake ComfyUI: started one at a time (the first takes the lease), found by role, killed
+// and started again as a supervisor would.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FakeComfy } from '../fakes/comfy/index.js';
+import type { FakeDiscord } from '../fakes/discord/index.js';
+import { shardFor } from '../fakes/discord/guild.js';
+import { spawnBot, stopBot, type BotProcess } from '../e2e/harness.js';
+
+export interface ClusterNode {
+  shard: number;
+  bot: BotProcess;
+}
+
+export interface ClusterOptions {
+  discord: FakeDiscord;
+  comfy: FakeComfy;
+  /** A temp dir: the processes share `<root>/data` (image inputs, the ComfyUI client id). */
+  root: string;
+  databaseUrl: string;
+  shards: number;
+  leaseSeconds: number;
+  /** More environment for every process (operators, limits). */
+  env?: Record<string, string>;
+}
+
+export const isLeading = (line: string): boolean => line.includes('leading: backends connected');
+
+/** A snowflake (a server's id) whose events Discord routes to `shard`. */
+export function guildIdOnShard(shard: number, shards: number): string {
+  let id = (BigInt(Date.now() - 1_420_070_400_000) << 22n) | 1n;
+  while (shardFor(String(id), shards) !== shard) id += 1n << 22n;
+  return String(id);
+}
+
+export class Cluster {
+  readonly nodes: ClusterNode[] = [];
+
+  constructor(private readonly options: ClusterOptions) {}
+
+  /** Starts a process on `shard`; does not wait for it. */
+  spawn(shard: number): ClusterNode {
+    const { discord, comfy, root, databaseUrl, shards, leaseSeconds, env } = this.options;
+    const bot = spawnBot(
+      { discord, comfy },
+      {
+        dataDir: join(root, 'data'),
+        logLevel: 'info',
+        env: {
+          COMFYCORD_DATABASE_URL: databaseUrl,
+          COMFYCORD_SHARDS: String(shard),
+          COMFYCORD_SHARD_COUNT: String(shards),
+          COMFYCORD_LEASE_SECONDS: String(leaseSeconds),
+          ...env,
+        },
+      },
+    );
+    const node = { shard, bot };
+    this.nodes.push(node);
+    return node;
+  }
+
+  alive(): ClusterNode[] {
+    return this.nodes.filter((n) => n.bot.child.exitCode === null && n.bot.child.signalCode === null);
+  }
+
+  /** The node that leads now: the last of the living to say it took the lease. */
+  leader(): ClusterNode {
+    const found = this.alive()
+      .filter((n) => n.bot.lines.some(isLeading))
+      .at(-1);
+    if (!found) throw new Error('no process leads');
+    return found;
+  }
+
+  async ready(node: ClusterNode): Promise<void> {
+    await node.bot.waitForLine((line) => line.includes('comfycord is running'), 30_000, `the process on shard ${node.shard} to start`);
+  }
+
+  /** One process per shard, one at a time, so the first takes the lease and the later ones start as standbys. */
+  async start(): Promise<void> {
+    for (let shard = 0; shard < this.options.shards; shard += 1) {
+      const node = this.spawn(shard);
+      await this.ready(node);
+      if (shard === 0) await node.bot.waitForLine(isLeading, 20_000, 'the first process to lead');
+    }
+  }
+
+  /** A standby takes the lease (any of the living), resolving with it. */
+  async nextLeader(): Promise<ClusterNode> {
+    const candidates = this.alive();
+    return Promise.any(candidates.map((n) => n.bot.waitForLine(isLeading, 30_000, 'a standby to take the lease').then(() => n)));
+  }
+
+  /** Stops the living; COMFYCORD_CLUSTER_LOGS=<dir> keeps every process's log for reading a failure. */
+  async stop(): Promise<void> {
+    await Promise.all(this.alive().map((n) => stopBot(n.bot)));
+    const logs = process.env.COMFYCORD_CLUSTER_LOGS;
+    if (logs) this.nodes.forEach((n, i) => writeFileSync(join(logs, `node-${i}-shard-${n.shard}.log`), n.bot.lines.join('\n')));
+  }
+}
