@@ -42,6 +42,8 @@ export class PromptTracker {
   private successStamp: number | undefined;
   /** Some node was taken from the cache: its outputs may be only in the history entry (older servers). */
   private cachedAny = false;
+  /** The run was reconciled (a reconnect, a stall, an adoption): the socket may have missed some of its messages. */
+  private socketGap = false;
   private blocked: ExecutionFailure | undefined;
   private readonly outputs: Record<string, NodeOutput> = {};
   private graceTimer: NodeJS.Timeout | undefined;
@@ -149,6 +151,7 @@ export class PromptTracker {
    */
   async reconcile(queue: QueueSnapshot): Promise<void> {
     if (this.run.ended) return;
+    this.socketGap = true;
     const entry = await this.http.historyEntry(this.promptId);
     if (entry) return this.settleFromEntry(entry);
     const state = await queue();
@@ -184,13 +187,13 @@ export class PromptTracker {
   }
 
   /**
-   * The server timing of a run the socket followed from its start to its success, with every node executed (none
-   * cached) and none blocked: then each output node sent its `executed` message, which carries the same outputs
+   * The server timing of a run the socket followed from its start to its success without a gap (no reconnect or
+   * stall since), with every node executed (none cached) and none blocked: then each output node sent its `executed` message, which carries the same outputs
    * as the history entry, and the two stamps are the entry's own. The history read would only repeat it: one
    * request and the parse of an entry that holds the whole workflow, per job. Undefined when history must decide.
    */
   private toldBySocket(): ServerTiming | undefined {
-    if (!this.successSeen || this.cachedAny || this.blocked || Number.isNaN(this.run.number)) return undefined;
+    if (!this.successSeen || this.cachedAny || this.blocked || this.socketGap || Number.isNaN(this.run.number)) return undefined;
     if (this.startStamp === undefined || this.successStamp === undefined) return undefined;
     return { executionMs: Math.max(0, this.successStamp - this.startStamp) };
   }

@@ -46,6 +46,35 @@ describe('a normal run (transcript 03)', () => {
     expect(h.stub.requestsTo('GET', `/api/history/${answer.prompt_id}`)).toHaveLength(0);
   });
 
+  it('reads the history entry when the socket dropped during the run (what was sent meanwhile is lost)', async () => {
+    const { transcript, answer, history } = recordedPrompt('03');
+    let written = false;
+    h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
+    h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: written && history ? { [answer.prompt_id]: history } : {} }));
+    let queueRead!: () => void;
+    const reconciled = new Promise<void>((resolve) => (queueRead = resolve));
+    h.stub.route('GET', '/api/queue', () => {
+      queueRead();
+      return { json: { queue_running: [[answer.number, answer.prompt_id, {}, {}, []]], queue_pending: [] } };
+    });
+    const { c, socket } = await h.connected();
+    const run = await c.submit(workflow);
+    const frames = ownerFrames(transcript, answer.prompt_id);
+    const executed = frames.findIndex((f) => f.text?.includes('"type":"executed"'));
+    play(socket, frames.slice(0, executed));
+    // the client has read those frames once it answers a ping sent after them
+    const pong = once(socket.ws, 'pong');
+    socket.ws.ping();
+    await pong;
+    const next = h.stub.nextSocket();
+    socket.ws.terminate();
+    const again = await next;
+    await reconciled; // the reconnect's check: not in history yet, still running
+    written = true;
+    play(again, frames.slice(executed + 1)); // `executed` went out while the socket was down
+    await expect(run.finished).resolves.toMatchObject({ type: 'done', outputs: history?.outputs });
+  });
+
   it('reads the history entry when the socket did not stamp the run (older servers)', async () => {
     const { transcript, answer, history } = recordedPrompt('03');
     h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
