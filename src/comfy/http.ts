@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { FormData } from 'undici';
 import { ComfyHttpError, ComfyProtocolError, ComfyValidationError, isPromptErrorBody } from './errors.js';
-import { topLevelKeys } from './json-keys.js';
-import { header, rawRequest, type RawResponse, type RequestBody } from './transport.js';
+import { TopLevelKeyScanner } from './json-keys.js';
+import { header, rawRequest, type BodySink, type RawResponse, type RequestBody } from './transport.js';
 import type { ApiWorkflow, FileRef, NodeOutput, SubmitResult } from './types.js';
 
 export interface ComfyHttpOptions {
@@ -209,9 +209,10 @@ export class ComfyHttp {
   /** The names of the server's node classes: /object_info's keys, without building its megabytes of definitions. */
   async nodeClassNames(): Promise<string[]> {
     const route = 'GET /object_info';
-    const bytes = this.check(route, await this.send('GET', '/object_info'), 'bytes') as Buffer;
-    const names = topLevelKeys(bytes);
-    if (names === undefined) throw new ComfyProtocolError(this.place(route), `expected a JSON object, got: ${bytes.toString('utf8', 0, 120)}`);
+    const scanner = new TopLevelKeyScanner();
+    this.check(route, await this.send('GET', '/object_info', undefined, false, scanner), 'empty');
+    const names = scanner.end();
+    if (names === undefined) throw new ComfyProtocolError(this.place(route), `expected a JSON object, got: ${scanner.head}`);
     return names;
   }
 
@@ -390,13 +391,13 @@ export class ComfyHttp {
     this.check(`${method} ${path}`, res, 'empty');
   }
 
-  private async send(method: string, path: string, body?: RequestBody, apiOnly = false): Promise<RawResponse> {
+  private async send(method: string, path: string, body?: RequestBody, apiOnly = false, sink?: BodySink): Promise<RawResponse> {
     const prefix = apiOnly ? '/api' : await this.pathPrefix();
-    return this.raw(method, `${this.baseUrl}${prefix}${path}`, body, this.authHeaders(), `${method} ${path.split('?')[0]}`);
+    return this.raw(method, `${this.baseUrl}${prefix}${path}`, body, this.authHeaders(), `${method} ${path.split('?')[0]}`, sink);
   }
 
-  private raw(method: string, url: string, body: RequestBody, headers: Record<string, string>, route: string): Promise<RawResponse> {
-    return rawRequest({ method, url, body, headers, timeoutMs: this.timeoutMs, place: this.place(route), baseUrl: this.baseUrl });
+  private raw(method: string, url: string, body: RequestBody, headers: Record<string, string>, route: string, sink?: BodySink): Promise<RawResponse> {
+    return rawRequest({ method, url, body, headers, timeoutMs: this.timeoutMs, place: this.place(route), baseUrl: this.baseUrl, ...(sink ? { sink } : {}) });
   }
 
   private check(route: string, res: RawResponse, expect: Expect): unknown {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { topLevelKeys } from './json-keys.js';
+import { TopLevelKeyScanner, topLevelKeys } from './json-keys.js';
 
 const keys = (text: string) => topLevelKeys(Buffer.from(text, 'utf8'));
 
@@ -38,5 +38,26 @@ describe('topLevelKeys', () => {
     ['a bad escape in a key', '{"\\q": 1}'],
   ])('refuses %s', (_what, text) => {
     expect(keys(text)).toBeUndefined();
+  });
+});
+
+describe('TopLevelKeyScanner', () => {
+  const tricky = ' {"a": {"b": [1, {"c": "}]"}]}, "d\\"e": "x\\\\", "caf\\u00e9": "{\\"g\\": 1,", "日本" : null } \n';
+
+  it('gives the same keys whatever the chunks the body arrives in (split inside keys, escapes and characters)', () => {
+    const bytes = Buffer.from(tricky, 'utf8');
+    for (let size = 1; size <= 7; size++) {
+      const scanner = new TopLevelKeyScanner();
+      for (let at = 0; at < bytes.length; at += size) scanner.push(bytes.subarray(at, at + size));
+      expect(scanner.end()).toEqual(['a', 'd"e', 'café', '日本']);
+    }
+  });
+
+  it('keeps the start of the body to say what came instead of an object', () => {
+    const scanner = new TopLevelKeyScanner();
+    scanner.push(Buffer.from('<html>'));
+    scanner.push(Buffer.from('502 Bad Gateway</html>'));
+    expect(scanner.end()).toBeUndefined();
+    expect(scanner.head).toBe('<html>502 Bad Gateway</html>');
   });
 });

@@ -75,7 +75,8 @@ describe('parseServerMessage', () => {
   });
 
   it('tolerates extra keys and returns unknown for custom message types', () => {
-    expect(parseServerMessage('{"type":"execution_start","data":{"prompt_id":"p","timestamp":1,"new_key":true}}')).toEqual({ type: 'execution_start', promptId: 'p' });
+    expect(parseServerMessage('{"type":"execution_start","data":{"prompt_id":"p","timestamp":1,"new_key":true}}')).toEqual({ type: 'execution_start', promptId: 'p', timestamp: 1 });
+    expect(parseServerMessage('{"type":"execution_success","data":{"prompt_id":"p"}}')).toEqual({ type: 'execution_success', promptId: 'p' });
     expect(parseServerMessage('{"type":"crystools.monitor","data":{"cpu":3}}')).toEqual({ type: 'unknown', name: 'crystools.monitor' });
   });
 

@@ -4,13 +4,13 @@ import type { ExecutionFailure, NodeOutput } from './types.js';
 
 export type ServerMessage =
   | { type: 'status'; queueRemaining: number; sid?: string }
-  | { type: 'execution_start'; promptId: string }
+  | { type: 'execution_start'; promptId: string; timestamp?: number }
   | { type: 'execution_cached'; promptId: string; nodes: string[] }
   | { type: 'executing'; promptId?: string; node: string | null; displayNode?: string }
   | { type: 'progress'; promptId?: string; node: string | null; value: number; max: number }
   | { type: 'progress_state'; promptId: string }
   | { type: 'executed'; promptId: string; node: string; output: NodeOutput | null }
-  | { type: 'execution_success'; promptId: string }
+  | { type: 'execution_success'; promptId: string; timestamp?: number }
   | { type: 'execution_error'; promptId: string; failure: ExecutionFailure; blocked: boolean }
   | { type: 'execution_interrupted'; promptId: string; node: string | null }
   | { type: 'feature_flags'; flags: Record<string, unknown> }
@@ -66,8 +66,11 @@ function interpret(type: string, d: Data): ServerMessage {
       return sid === undefined ? { type, queueRemaining } : { type, queueRemaining, sid };
     }
     case 'execution_start':
-    case 'execution_success':
-      return { type, promptId: promptId() };
+    case 'execution_success': {
+      // The server's clock, the same stamp as in the history entry's status messages (since 2024).
+      const timestamp = num(d.timestamp);
+      return timestamp === undefined ? { type, promptId: promptId() } : { type, promptId: promptId(), timestamp };
+    }
     case 'execution_cached':
       return { type, promptId: promptId(), nodes: Array.isArray(d.nodes) ? d.nodes.map(String) : [] };
     case 'executing': {

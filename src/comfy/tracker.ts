@@ -37,6 +37,13 @@ export class PromptTracker {
   lastFrameAt: number;
   private started = false;
   private successSeen = false;
+  /** The server's stamps of `execution_start` and `execution_success`, when the socket carried them. */
+  private startStamp: number | undefined;
+  private successStamp: number | undefined;
+  /** Some node was taken from the cache: its outputs may be only in the history entry (older servers). */
+  private cachedAny = false;
+  /** The run was reconciled (a reconnect, a stall, an adoption): the socket may have missed some of its messages. */
+  private socketGap = false;
   private blocked: ExecutionFailure | undefined;
   private readonly outputs: Record<string, NodeOutput> = {};
   private graceTimer: NodeJS.Timeout | undefined;
@@ -62,11 +69,15 @@ export class PromptTracker {
     const promptId = this.promptId;
     switch (message.type) {
       case 'execution_start':
+        this.startStamp = message.timestamp;
         this.markStarted();
         return;
       case 'execution_cached':
         this.markStarted();
-        if (message.nodes.length > 0) this.run.emit({ type: 'cached', promptId, nodes: message.nodes });
+        if (message.nodes.length > 0) {
+          this.cachedAny = true;
+          this.run.emit({ type: 'cached', promptId, nodes: message.nodes });
+        }
         return;
       case 'executing':
         if (message.node === null) {
@@ -88,6 +99,7 @@ export class PromptTracker {
         return;
       case 'execution_success':
         this.successSeen = true;
+        this.successStamp = message.timestamp;
         clearTimeout(this.graceTimer);
         this.graceTimer = setTimeout(() => this.settle(), this.timing.successGraceMs);
         return;
@@ -111,9 +123,14 @@ export class PromptTracker {
     this.lastFrameAt = this.timing.now();
   }
 
-  /** Ends the run from the history entry (retrying briefly), falling back to what the socket told us. */
+  /**
+   * Ends the run from what the socket told us when that is the whole story, else from the history entry (retrying
+   * briefly), falling back to what the socket told us.
+   */
   settle(): void {
     clearTimeout(this.graceTimer);
+    const told = this.toldBySocket();
+    if (told) return this.finishDone({}, told);
     this.settling ??= this.readHistory(this.timing.historyRetryMs)
       .then((entry) => {
         if (entry) return this.settleFromEntry(entry);
@@ -134,6 +151,7 @@ export class PromptTracker {
    */
   async reconcile(queue: QueueSnapshot): Promise<void> {
     if (this.run.ended) return;
+    this.socketGap = true;
     const entry = await this.http.historyEntry(this.promptId);
     if (entry) return this.settleFromEntry(entry);
     const state = await queue();
@@ -166,6 +184,18 @@ export class PromptTracker {
 
   dispose(): void {
     clearTimeout(this.graceTimer);
+  }
+
+  /**
+   * The server timing of a run the socket followed from its start to its success without a gap (no reconnect or
+   * stall since), with every node executed (none cached) and none blocked: then each output node sent its `executed` message, which carries the same outputs
+   * as the history entry, and the two stamps are the entry's own. The history read would only repeat it: one
+   * request and the parse of an entry that holds the whole workflow, per job. Undefined when history must decide.
+   */
+  private toldBySocket(): ServerTiming | undefined {
+    if (!this.successSeen || this.cachedAny || this.blocked || this.socketGap || Number.isNaN(this.run.number)) return undefined;
+    if (this.startStamp === undefined || this.successStamp === undefined) return undefined;
+    return { executionMs: Math.max(0, this.successStamp - this.startStamp) };
   }
 
   private markStarted(): void {

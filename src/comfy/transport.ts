@@ -35,9 +35,18 @@ export interface RawRequest {
   /** Which backend and route, for the error. */
   place: ErrorPlace;
   baseUrl: string;
+  /**
+   * Takes a successful answer's body chunk by chunk instead of it being kept (the response's `bytes` are then
+   * empty): for a large body that is only scanned. An error answer's body is still read whole, for its message.
+   */
+  sink?: BodySink;
 }
 
-export async function rawRequest({ method, url, body, headers, timeoutMs, place, baseUrl }: RawRequest): Promise<RawResponse> {
+export interface BodySink {
+  push(chunk: Buffer): void;
+}
+
+export async function rawRequest({ method, url, body, headers, timeoutMs, place, baseUrl, sink }: RawRequest): Promise<RawResponse> {
   const options: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string | FormData; signal: AbortSignal; dispatcher: Dispatcher } = {
     method: method as Dispatcher.HttpMethod,
     dispatcher: comfyConnections,
@@ -52,6 +61,10 @@ export async function rawRequest({ method, url, body, headers, timeoutMs, place,
   }
   try {
     const res = await request(url, options);
+    if (sink && res.statusCode >= 200 && res.statusCode < 300) {
+      for await (const chunk of res.body) sink.push(chunk as Buffer);
+      return { status: res.statusCode, headers: res.headers, bytes: Buffer.alloc(0) };
+    }
     const bytes = Buffer.from(await res.body.arrayBuffer());
     return { status: res.statusCode, headers: res.headers, bytes };
   } catch (err) {

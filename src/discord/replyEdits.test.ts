@@ -13,7 +13,6 @@ const text: CardPayload = {
 
 function fakes() {
   const patches: { route: string; options: unknown }[] = [];
-  const replies: CardPayload[] = [];
   let failure: unknown;
   const rest = {
     patch: async (route: string, options: unknown) => {
@@ -26,12 +25,8 @@ function fakes() {
     applicationId: 'app1',
     token: 'tok/en',
     createdTimestamp: 5,
-    editReply: async (options) => {
-      replies.push(options);
-      return { id: 'm1' };
-    },
   };
-  return { rest: rest as never, patches, replies, interaction, fail: (error: unknown) => (failure = error) };
+  return { rest: rest as never, patches, interaction, fail: (error: unknown) => (failure = error) };
 }
 
 describe('directReplyEdits', () => {
@@ -39,7 +34,6 @@ describe('directReplyEdits', () => {
     const f = fakes();
     const reply = directReplyEdits(f.rest, f.interaction);
     await expect(reply.editReply(text)).resolves.toEqual({ id: 'm1' });
-    expect(f.replies).toEqual([]);
     expect(f.patches).toEqual([
       {
         route: '/webhooks/app1/tok%2Fen/messages/%40original',
@@ -62,12 +56,19 @@ describe('directReplyEdits', () => {
     expect(cardEditBody({ embeds: [], components: [] })).toEqual({ embeds: [], components: [] });
   });
 
-  it('sends an edit with files through discord.js (its multipart encoding)', async () => {
+  it('sends an edit with files as discord.js would: each file by reference, listed in attachments by its index', async () => {
     const f = fakes();
-    const withFile: CardPayload = { ...text, files: [{ name: 'preview.jpg', attachment: Buffer.from('x') }] };
-    await directReplyEdits(f.rest, f.interaction).editReply(withFile);
-    expect(f.patches).toEqual([]);
-    expect(f.replies).toEqual([withFile]);
+    const preview = Buffer.from('x');
+    const grid = Buffer.from('y');
+    const withFiles: CardPayload = { ...text, attachments: undefined, files: [{ name: 'preview.jpg', attachment: preview }, { name: 'grid.png', attachment: grid }] };
+    await expect(directReplyEdits(f.rest, f.interaction).editReply(withFiles)).resolves.toEqual({ id: 'm1' });
+    const options = f.patches[0]?.options as { auth: boolean; body: { attachments: unknown }; files: { name: string; data: Buffer }[] };
+    expect(options.auth).toBe(false);
+    expect(options.body.attachments).toEqual([{ id: '0' }, { id: '1' }]);
+    expect(options.files.map((file) => file.name)).toEqual(['preview.jpg', 'grid.png']);
+    // the very buffers: nothing is copied on the way
+    expect(options.files[0]?.data).toBe(preview);
+    expect(options.files[1]?.data).toBe(grid);
   });
 
   it("passes Discord's refusal on, so a dead token is recognised", async () => {

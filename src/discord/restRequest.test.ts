@@ -55,7 +55,8 @@ describe('discordRequest', () => {
     const form = new FormData();
     form.append('files[0]', new Blob([Buffer.from('RIFFwebp')], { type: 'image/webp' }), 'preview.webp');
     form.append('payload_json', '{"attachments":[{"id":0}]}');
-    await discordRequest(`${base}/upload`, { method: 'PATCH', headers: { Authorization: 'Bot x' }, body: form });
+    // the global FormData, which @discordjs/rest builds at run time (its types name undici's own)
+    await discordRequest(`${base}/upload`, { method: 'PATCH', headers: { Authorization: 'Bot x' }, body: form as never });
     const request = seen.at(-1)!;
     const boundary = /^multipart\/form-data; boundary=(.+)$/.exec(String(request.headers['content-type']))?.[1];
     expect(boundary).toBeDefined();

@@ -292,11 +292,10 @@ export class SqlJobStore implements JobStore {
   }
 
   /** Change fields of a job (not its state); throws when the job does not exist. */
-  updateJob(id: string, patch: JobPatch): JobRow {
+  updateJob(id: string, patch: JobPatch): void {
     const columns = patchToColumns(id, patch);
     const changed = this.write(id, columns, null);
     if (!changed) throw new StoreError(`no job ${id} in the store`);
-    return this.require(id);
   }
 
   /**
@@ -455,7 +454,7 @@ export class SqlJobStore implements JobStore {
    * Record that `files` of a job were posted in `messageId`. A file already recorded makes the whole call fail,
    * so no output is ever delivered twice. `complete` (default true) marks the job's delivery done.
    */
-  recordDelivery(id: string, delivery: { messageId: string; files: readonly string[]; complete?: boolean }): JobRow {
+  recordDelivery(id: string, delivery: { messageId: string; files: readonly string[]; complete?: boolean }): void {
     const now = this.now();
     const steps: Step[] = [{ sql: 'SELECT 1 AS found FROM jobs WHERE id = @id', params: { id }, abortIf: 'none' }];
     for (const file of delivery.files) {
@@ -480,7 +479,6 @@ export class SqlJobStore implements JobStore {
       if (outcome.step === 0 || !row) throw new StoreError(`no job ${id} in the store`);
       throw new StoreError(`output ${row.file} of job ${id} was already delivered in message ${row.message_id}`);
     }
-    return this.require(id);
   }
 
   /** Succeeded jobs whose results are not (all) posted yet, oldest first. */

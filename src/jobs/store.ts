@@ -43,8 +43,11 @@ export interface JobStore {
   insertJob(job: NewJobRow): JobRow;
   /** Admission against `caps` and insert in one transaction (see SqlJobStore.admitJob). */
   admitJob(job: NewJobRow, caps: AdmissionCaps): Admission;
-  /** Change fields of a job (not its state); throws when the job does not exist. */
-  updateJob(id: string, patch: JobPatch): JobRow;
+  /**
+   * Change fields of a job (not its state); throws when the job does not exist. Returns nothing: the callers, a
+   * few per job, read nothing back, and reading the row again cost more than the write.
+   */
+  updateJob(id: string, patch: JobPatch): void;
   /** Compare-and-set: move the job to `to` only if it is in one of `from`; false when it is not. */
   transition(id: string, from: readonly JobState[], to: JobState, patch?: JobPatch): boolean;
   get(id: string): JobRow | null;
@@ -66,7 +69,7 @@ export interface JobStore {
   /** When the user's newest job was created; undefined when they have none. */
   lastCreatedAt(userId: string): number | undefined;
   /** Records posted files; a file recorded before fails the whole call (nothing is delivered twice). */
-  recordDelivery(id: string, delivery: { messageId: string; files: readonly string[]; complete?: boolean }): JobRow;
+  recordDelivery(id: string, delivery: { messageId: string; files: readonly string[]; complete?: boolean }): void;
   pendingDeliveries(): JobRow[];
   forgetExpiredTokens(): number;
   countJobsSince(userId: string, sinceMs: number): number;

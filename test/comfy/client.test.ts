@@ -38,10 +38,55 @@ describe('a normal run (transcript 03)', () => {
     written = true;
     play(socket, ownerFrames(transcript, answer.prompt_id));
     const end = await run.finished;
-    // executionMs: the history entry's execution_start → execution_success timestamps.
+    // executionMs: the execution_start → execution_success stamps, the same as in the history entry.
     expect(end).toEqual({ type: 'done', promptId: answer.prompt_id, outputs: history?.outputs, executionMs: 3 });
     expect(events.map((e) => e.type)).toEqual(['queued', 'started', 'node', 'node', 'node', 'output', 'done']);
     expect(h.stub.requestsTo('GET', '/api/queue')).toHaveLength(0);
+    // The socket told the whole run (every node executed, both stamps): the history entry would only repeat it.
+    expect(h.stub.requestsTo('GET', `/api/history/${answer.prompt_id}`)).toHaveLength(0);
+  });
+
+  it('reads the history entry when the socket dropped during the run (what was sent meanwhile is lost)', async () => {
+    const { transcript, answer, history } = recordedPrompt('03');
+    let written = false;
+    h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
+    h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: written && history ? { [answer.prompt_id]: history } : {} }));
+    let queueRead!: () => void;
+    const reconciled = new Promise<void>((resolve) => (queueRead = resolve));
+    h.stub.route('GET', '/api/queue', () => {
+      queueRead();
+      return { json: { queue_running: [[answer.number, answer.prompt_id, {}, {}, []]], queue_pending: [] } };
+    });
+    const { c, socket } = await h.connected();
+    const run = await c.submit(workflow);
+    const frames = ownerFrames(transcript, answer.prompt_id);
+    const executed = frames.findIndex((f) => f.text?.includes('"type":"executed"'));
+    play(socket, frames.slice(0, executed));
+    // the client has read those frames once it answers a ping sent after them
+    const pong = once(socket.ws, 'pong');
+    socket.ws.ping();
+    await pong;
+    const next = h.stub.nextSocket();
+    socket.ws.terminate();
+    const again = await next;
+    await reconciled; // the reconnect's check: not in history yet, still running
+    written = true;
+    play(again, frames.slice(executed + 1)); // `executed` went out while the socket was down
+    await expect(run.finished).resolves.toMatchObject({ type: 'done', outputs: history?.outputs });
+  });
+
+  it('reads the history entry when the socket did not stamp the run (older servers)', async () => {
+    const { transcript, answer, history } = recordedPrompt('03');
+    h.stub.route('POST', '/api/prompt', () => ({ json: answer }));
+    h.stub.route('GET', `/api/history/${answer.prompt_id}`, () => ({ json: { [answer.prompt_id]: history } }));
+    const { c, socket } = await h.connected();
+    const run = await c.submit(workflow);
+    const unstamped = ownerFrames(transcript, answer.prompt_id).map((frame) =>
+      frame.text === undefined || !frame.text.includes('"execution_s') ? frame : { ...frame, text: frame.text.replace(/,\s*"timestamp":\s*\d+/, '') },
+    );
+    play(socket, unstamped);
+    await expect(run.finished).resolves.toEqual({ type: 'done', promptId: answer.prompt_id, outputs: history?.outputs, executionMs: 3 });
+    expect(h.stub.requestsTo('GET', `/api/history/${answer.prompt_id}`)).toHaveLength(1);
   });
 
   it('ignores messages about other prompts', async () => {
@@ -61,10 +106,12 @@ describe('a normal run (transcript 03)', () => {
 
 describe('replays of the other recorded scenarios', () => {
   it('finishes a fully cached re-run that sends no executing (transcript 07)', async () => {
-    const { socket, run, events, frames } = await replay('07', 1);
+    const { answer, socket, run, events, frames } = await replay('07', 1);
     play(socket, frames);
     const end = await run.finished;
     expect(end.type).toBe('done');
+    // Cached nodes may have sent no `executed`: only the history entry has all the outputs.
+    expect(h.stub.requestsTo('GET', `/api/history/${answer.prompt_id}`).length).toBeGreaterThan(0);
     expect(events.find((e) => e.type === 'cached')).toMatchObject({ nodes: expect.arrayContaining(['1']) });
     expect(events.some((e) => e.type === 'node')).toBe(false);
   });

@@ -1,6 +1,6 @@
 // The discord.js side of one job card: the interaction's reply (then a channel message, past the token's life) as
 // the transport, a card editor paced per channel, and what happens once the job ends (store, metrics, audit).
-import { InteractionWebhook, Routes, type ButtonInteraction, type ChatInputCommandInteraction, type Client, type ModalSubmitInteraction, type SendableChannels, type WebhookMessageEditOptions } from 'discord.js';
+import { InteractionWebhook, Routes, type ButtonInteraction, type ChatInputCommandInteraction, type Client, type ModalSubmitInteraction, type SendableChannels } from 'discord.js';
 import type { Job } from '../../jobs/job.js';
 import type { OutputFile } from '../../comfy/types.js';
 import { auditJob } from '../../policy/audit.js';
@@ -120,7 +120,6 @@ export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
         applicationId: application.id,
         token: token.token,
         createdTimestamp: token.expiresAt - INTERACTION_TOKEN_LIFETIME_MS,
-        editReply: (options) => webhook.editMessage('@original', options as WebhookMessageEditOptions),
       }),
       channelId,
       limitBytes: uploadLimit(row.uploadLimit),

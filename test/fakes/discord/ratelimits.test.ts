@@ -1,8 +1,9 @@
 import { once } from 'node:events';
-import { Client, GatewayIntentBits, type Interaction } from 'discord.js';
+import { Client, GatewayIntentBits, type Interaction, type RESTOptions } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentRevision, type FakeDiscord, startFakeDiscord } from './index.js';
 import { RateLimiter } from './rateLimits.js';
+import { discordRequest } from '../../../src/discord/restRequest.js';
 
 describe('RateLimiter', () => {
   it('opens a window on the first request, refuses past the limit and resets after windowMs', () => {
@@ -32,7 +33,11 @@ describe('discord.js against small buckets', () => {
 
   beforeAll(async () => {
     discord = await startFakeDiscord({ heartbeatIntervalMs: 500, rateLimits: { webhook: { limit: 2, windowMs: 300 } } });
-    client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: discord.restUrl, offset: 0 } });
+    // the bot's transport, as in session.ts
+    client = new Client({
+      intents: [GatewayIntentBits.Guilds],
+      rest: { api: discord.restUrl, offset: 0, makeRequest: discordRequest as unknown as RESTOptions['makeRequest'] },
+    });
     client.on('interactionCreate', (i) => void handler?.(i));
     const ready = once(client, 'clientReady');
     await client.login(discord.token);

@@ -1,7 +1,10 @@
 // An unmodified discord.js client logged in to a fresh fake Discord, for tests that drive the fake through the
-// real library: one place for the login dance and for handing the next interaction to the test.
+// real library: one place for the login dance and for handing the next interaction to the test. Its REST manager
+// sends through the bot's transport (`makeRequest`), as the bot's client does: discord.js runs on the project's
+// undici 7, whose `request` cannot send the multipart body of @discordjs/rest's default transport.
 import { once } from 'node:events';
-import { Client, GatewayIntentBits, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
+import { Client, GatewayIntentBits, type ChatInputCommandInteraction, type Interaction, type RESTOptions } from 'discord.js';
+import { discordRequest } from '../../../src/discord/restRequest.js';
 import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from './index.js';
 
 export interface DiscordBot {
@@ -17,7 +20,10 @@ const INTERACTION_WAIT_MS = 5000;
 
 export async function startDiscordBot(options: FakeDiscordOptions): Promise<DiscordBot> {
   const discord = await startFakeDiscord(options);
-  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: discord.restUrl } });
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    rest: { api: discord.restUrl, makeRequest: discordRequest as unknown as RESTOptions['makeRequest'] },
+  });
   let nextHandler: ((i: Interaction) => Promise<void>) | undefined;
   client.on('interactionCreate', (i) => void nextHandler?.(i));
   const ready = once(client, 'clientReady');
