@@ -10,6 +10,7 @@ import { Job, JobControl, isBound, type FinalState, type JobMode, type JobPositi
 import { BackendUnavailableError, type Backend, type BackendRun, type RunEvent, type RunOutcome } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
 import { CancelError, UnavailableError, UnknownBackendError } from './errors.js';
+import { DispatchHolds, type GuildHold } from './dispatch-holds.js';
 import { RunTimeAverages, queueEtas, workUnits } from './eta.js';
 import { gpuTime } from './gpu-time.js';
 import { ModeQueue, type ModeItem } from './mode-queue.js';
@@ -55,8 +56,7 @@ export interface SchedulerOptions {
   logger?: Logger;
 }
 
-/** What a server's admins set for their own server's jobs; other servers are unaffected. */
-export type GuildHold = 'paused' | 'draining';
+export type { GuildHold } from './dispatch-holds.js';
 
 /** What check() needs of a submission: its spec without the images, the workflow once options are bound. */
 export type AdmissionQuery = Omit<JobSpec, 'workflow' | 'images'> & { workflow?: JobSpec['workflow'] };
@@ -119,15 +119,7 @@ export class Scheduler implements JobAdopter {
   private readonly averages = new RunTimeAverages();
   private readonly stopper: RunStopper<Entry>;
   private readonly outages: OutageWatch<Entry>;
-  private readonly pausedBackends = new Set<string>();
-  /** Guild id → its admins' pause (queued jobs wait) or drain (new jobs refused). */
-  private readonly guildHolds = new Map<string, GuildHold>();
-  private readonly drainWaiters = new Map<string, (() => void)[]>();
-  private queueDrainWaiters: (() => void)[] = [];
-  private paused = false;
-  /** Recovery's hold on dispatch while it attaches listeners to the jobs it restores; apart from the operators' pause. */
-  private adopting = false;
-  private accepting = true;
+  private readonly holds = new DispatchHolds();
   private pumping = false;
   private pumpAgain = false;
   private readonly detach: (() => void)[] = [];
@@ -215,9 +207,9 @@ export class Scheduler implements JobAdopter {
    * is waited out; only a workflow no backend's last known inventory has (and none unknown) is refused.
    */
   private admission(query: AdmissionQuery): { limits: Limits; placement: Placement; user: Load; guild: GuildLoad } {
-    if (!this.accepting) throw new UnavailableError('draining', 'the bot is not taking new jobs right now; try again later');
+    if (!this.holds.accepting) throw new UnavailableError('draining', 'the bot is not taking new jobs right now; try again later');
     const { userId, guildId } = query.owner;
-    if (guildId !== null && this.guildHolds.get(guildId) === 'draining') {
+    if (this.holds.guildHold(guildId) === 'draining') {
       throw new UnavailableError('draining', "this server's admins have stopped taking new jobs for now; try again later");
     }
     const placement = this.placementOf({ workflow: query.workflow ?? {}, ...(query.choices ? { choices: query.choices } : {}) });
@@ -278,65 +270,59 @@ export class Scheduler implements JobAdopter {
   }
 
   pauseBackend(name: string): void {
-    this.pausedBackends.add(this.backend(name).name);
+    this.holds.pauseBackend(this.backend(name).name);
     // Fewer lanes: the waiting jobs' ETAs change.
     this.pump();
   }
 
   resumeBackend(name: string): void {
-    this.pausedBackends.delete(this.backend(name).name);
+    this.holds.resumeBackend(this.backend(name).name);
     this.pump();
   }
 
   /** Gives the backend no more work and resolves when its jobs have ended; it stays paused until resumed. */
   drainBackend(name: string): Promise<void> {
     const b = this.backend(name);
-    this.pausedBackends.add(b.name);
+    const drained = this.holds.drainBackend(b.name, this.slots.ofBackend(b.name) === 0);
     this.pump();
-    if (this.slots.ofBackend(b.name) === 0) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.set(b.name, [...(this.drainWaiters.get(b.name) ?? []), resolve]));
+    return drained;
   }
 
   /** Stops dispatching; submissions are still taken and queued (a pause after a drain takes them again). */
   pause(): void {
-    this.paused = true;
-    this.accepting = true;
+    this.holds.pause();
   }
 
   resume(): void {
-    this.paused = false;
-    this.accepting = true;
+    this.holds.resume();
     this.pump();
   }
 
   /** JobAdopter: no dispatch until releaseDispatch, whatever the operators' pause says (which it leaves alone). */
   holdDispatch(): void {
-    this.adopting = true;
+    this.holds.holdDispatch();
   }
 
   releaseDispatch(): void {
-    this.adopting = false;
+    this.holds.releaseDispatch();
     this.pump();
   }
 
   /** Refuses new jobs and resolves when every accepted job has ended (they run: a drain after a pause lifts it). */
   drain(): Promise<void> {
-    this.accepting = false;
-    this.paused = false;
+    const drained = this.holds.drain(this.active.size === 0);
     this.pump();
-    if (this.active.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.queueDrainWaiters.push(resolve));
+    return drained;
   }
 
   /** Holds one guild's queued jobs (new ones are still accepted) or, draining, refuses its new jobs; null lifts it. */
   holdGuild(guildId: string, hold: GuildHold | null): void {
-    if (hold === null) this.guildHolds.delete(guildId);
-    else this.guildHolds.set(guildId, hold);
+    this.holds.holdGuild(guildId, hold);
     this.pump();
   }
 
   guildHold(guildId: string): GuildHold | null {
-    return this.guildHolds.get(guildId) ?? null;
+    return this.holds.guildHold(guildId);
   }
 
   /** Start-up recovery's hand-over (JobAdopter): in-flight jobs are adopted on their backend with `follow`. */
@@ -385,7 +371,7 @@ export class Scheduler implements JobAdopter {
 
   /** Detaches from the backends and clears timers; jobs in flight are left to the backends. */
   close(): void {
-    this.paused = true;
+    this.holds.close();
     this.queue.close();
     for (const d of this.detach.splice(0)) d();
     for (const e of this.active.values()) this.stopper.clear(e);
@@ -416,7 +402,7 @@ export class Scheduler implements JobAdopter {
   }
 
   private dispatchAll(): void {
-    while (!this.paused && !this.adopting) {
+    while (this.holds.dispatching) {
       // With no free slot anywhere nothing can be dispatched: do not walk the queue at all.
       const open = this.openBackends();
       if (open.length === 0) return;
@@ -428,8 +414,7 @@ export class Scheduler implements JobAdopter {
   }
 
   private heldByGuild(e: Entry): boolean {
-    const guildId = e.job.owner.guildId;
-    return guildId !== null && this.guildHolds.get(guildId) === 'paused';
+    return this.holds.guildHold(e.job.owner.guildId) === 'paused';
   }
 
   private hasRunningRoom(e: Entry): boolean {
@@ -440,7 +425,7 @@ export class Scheduler implements JobAdopter {
   /** Backends that may take a job now: healthy, not paused or draining, inventory read, a slot free. */
   private openBackends(): Backend[] {
     return this.backends.filter(
-      (b) => b.healthy && b.inventory !== undefined && !this.pausedBackends.has(b.name) && this.slots.ofBackend(b.name) < b.capacity,
+      (b) => b.healthy && b.inventory !== undefined && this.holds.backendOpen(b.name) && this.slots.ofBackend(b.name) < b.capacity,
     );
   }
 
@@ -586,16 +571,13 @@ export class Scheduler implements JobAdopter {
     entry.backend = null;
     this.share.charge(entry, -entry.charged);
     entry.charged = 0;
-    if (backend && this.slots.give(backend.name, entry) === 0) {
-      for (const resolve of this.drainWaiters.get(backend.name) ?? []) resolve();
-      this.drainWaiters.delete(backend.name);
-    }
+    if (backend && this.slots.give(backend.name, entry) === 0) this.holds.backendIdle(backend.name);
   }
 
   private finish(entry: Entry, end: () => boolean): void {
     if (!end()) return;
     this.active.delete(entry.id);
-    if (this.active.size === 0) for (const resolve of this.queueDrainWaiters.splice(0)) resolve();
+    if (this.active.size === 0) this.holds.allIdle();
   }
 
   private failIfNowhere(entry: Entry): void {
@@ -735,7 +717,7 @@ export class Scheduler implements JobAdopter {
     const order = runnable.length === predicted.length ? predicted : [...runnable, ...predicted.filter((e) => this.heldByGuild(e))];
     // Lanes are the slots of the backends that take new work; a job still running on a paused, draining or lost
     // backend frees none of them, so it is left out rather than packed into the others' lanes.
-    const lanes = new Set(this.backends.filter((b) => b.healthy && !this.pausedBackends.has(b.name)));
+    const lanes = new Set(this.backends.filter((b) => b.healthy && this.holds.backendOpen(b.name)));
     const slots = [...lanes].reduce((n, b) => n + b.capacity, 0);
     const running = [...this.active.values()]
       .filter((e) => e.job.state !== 'queued' && e.backend !== null && lanes.has(e.backend))
