@@ -324,6 +324,9 @@ export async function startApp(config: Config, logger: Logger): Promise<{ stop()
       undo.push(() => ops.close());
       logger.info({ url: ops.url }, 'ops server listening');
     }
+    // Start-up read every backend's node classes and models: that garbage (tens of MB with many backends) goes now,
+    // while the bot is idle, instead of staying resident until V8's first full collection under load.
+    globalThis.gc?.();
     logger.info('comfycord is running');
     return { stop };
   } catch (error) {
