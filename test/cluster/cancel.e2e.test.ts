@@ -4,17 +4,13 @@
 // leader alive, it cancels at once; with the leader SIGKILLed, the request waits in the row and the next leader
 // carries it out while adopting the job: the queued one is never sent to ComfyUI, the running one is interrupted,
 // each card says who cancelled, and nothing is delivered.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SyncPg } from '../../src/jobs/pg-bridge.js';
-import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
-import { currentRevision, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
-import { buttonId, ephemeralAnswerOf, TEMPLATE_CHECKPOINT } from '../e2e/harness.js';
+import type { FakeComfy } from '../fakes/comfy/index.js';
+import { currentRevision, type FakeDiscord } from '../fakes/discord/index.js';
+import { buttonId, ephemeralAnswerOf } from '../e2e/harness.js';
 import { JobTracker, titleNow, type TrackedJob } from '../durability/e2e-jobs.js';
-import { freshSchemaUrl } from '../pg/schema.js';
-import { Cluster, guildIdOnShard, isLeading } from './harness.js';
+import { Cluster, guildIdOnShard, isLeading, openClusterWorld, type ClusterWorld } from './harness.js';
 
 const SHARDS = 3;
 /**
@@ -28,28 +24,26 @@ const MEMBERS = GUILDS.map((guildId, i) => ({ id: `70000000000000020${i}`, guild
 
 let discord: FakeDiscord;
 let comfy: FakeComfy;
-let root: string;
+let world: ClusterWorld;
 let databaseUrl: string;
 let cluster: Cluster;
 let db: SyncPg;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'comfycord-cancel-'));
-  databaseUrl = freshSchemaUrl();
-  discord = await startFakeDiscord({ clock: 'manual', heartbeatIntervalMs: 500, guilds: GUILDS.map((id, i) => ({ id, name: `server ${i}` })) });
-  comfy = await startFakeComfy({ models: { checkpoints: [TEMPLATE_CHECKPOINT] }, stepDelayMs: 20 });
-  for (const member of MEMBERS) discord.addMember({ id: member.id, username: `member${member.shard}`, guildId: member.guildId });
-  cluster = new Cluster({ discord, comfy, root, databaseUrl, shards: SHARDS, leaseSeconds: LEASE_SECONDS });
-  await cluster.start();
+  world = await openClusterWorld({
+    name: 'cancel',
+    guilds: GUILDS.map((id, i) => ({ id, name: `server ${i}` })),
+    members: MEMBERS.map((m) => ({ id: m.id, username: `member${m.shard}`, guildId: m.guildId })),
+    shards: SHARDS,
+    leaseSeconds: LEASE_SECONDS,
+  });
+  ({ discord, comfy, cluster, databaseUrl } = world);
   db = new SyncPg(databaseUrl);
 }, 120_000);
 
 afterAll(async () => {
   db?.close();
-  await cluster?.stop();
-  await discord?.close();
-  await comfy?.close();
-  rmSync(root, { recursive: true, force: true });
+  await world?.close();
 }, 60_000);
 
 /** Members whose interactions reach a standby (not the leader's shard). */

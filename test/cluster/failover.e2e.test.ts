@@ -5,18 +5,14 @@
 // started again (as a supervisor would); a standby takes the lease and finishes every card: 0 lost, 0 results
 // posted twice. A leader frozen with SIGSTOP past its lease and resumed finds its writes refused and exits.
 // COMFYCORD_FAULT_SEED=<n> replays one plan; COMFYCORD_CLUSTER_KILLS=<n> sets the number of kills.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { SyncPg } from '../../src/jobs/pg-bridge.js';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
-import { currentRevision, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
+import type { FakeComfy } from '../fakes/comfy/index.js';
+import { currentRevision, type FakeDiscord } from '../fakes/discord/index.js';
 import { shardFor } from '../fakes/discord/guild.js';
 import { buttonId, TEMPLATE_CHECKPOINT } from '../e2e/harness.js';
 import { armKill, JobTracker, PHASES, reportFaults, seededRandom, titleNow, type Phase } from '../durability/e2e-jobs.js';
-import { freshSchemaUrl } from '../pg/schema.js';
-import { Cluster, guildIdOnShard, isLeading, type ClusterNode } from './harness.js';
+import { Cluster, guildIdOnShard, isLeading, type ClusterNode, openClusterWorld, type ClusterWorld } from './harness.js';
 
 const SEED = Number(process.env.COMFYCORD_FAULT_SEED ?? 20261206);
 /** The issue's proof: at least 20 SIGKILLs of the leader, at every job state. */
@@ -31,7 +27,7 @@ const MEMBERS = GUILDS.map((guildId, i) => ({ id: `70000000000000010${i}`, guild
 
 let discord: FakeDiscord;
 let comfy: FakeComfy;
-let root: string;
+let world: ClusterWorld;
 let databaseUrl: string;
 let cluster: Cluster;
 const spawnNode = (shard: number) => cluster.spawn(shard);
@@ -40,20 +36,19 @@ const leader = () => cluster.leader();
 const nodeReady = (node: ClusterNode) => cluster.ready(node);
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'comfycord-cluster-'));
-  databaseUrl = freshSchemaUrl();
-  discord = await startFakeDiscord({ clock: 'manual', heartbeatIntervalMs: 500, guilds: GUILDS.map((id, i) => ({ id, name: `server ${i}` })) });
-  comfy = await startFakeComfy({ models: { checkpoints: [TEMPLATE_CHECKPOINT, 'sdxl.safetensors'] }, stepDelayMs: 20 });
-  for (const member of MEMBERS) discord.addMember({ id: member.id, username: `member${member.id.slice(-1)}`, guildId: member.guildId });
-  cluster = new Cluster({ discord, comfy, root, databaseUrl, shards: SHARDS, leaseSeconds: LEASE_SECONDS });
-  await cluster.start();
+  world = await openClusterWorld({
+    name: 'cluster',
+    guilds: GUILDS.map((id, i) => ({ id, name: `server ${i}` })),
+    members: MEMBERS.map((m) => ({ id: m.id, username: `member${m.id.slice(-1)}`, guildId: m.guildId })),
+    shards: SHARDS,
+    leaseSeconds: LEASE_SECONDS,
+    checkpoints: [TEMPLATE_CHECKPOINT, 'sdxl.safetensors'],
+  });
+  ({ discord, comfy, cluster, databaseUrl } = world);
 }, 120_000);
 
 afterAll(async () => {
-  await cluster?.stop();
-  await discord?.close();
-  await comfy?.close();
-  rmSync(root, { recursive: true, force: true });
+  await world?.close();
 }, 60_000);
 
 it('has one leader; the others stand by and say so in the processes table', async () => {

@@ -3,16 +3,11 @@
 // queue; a member on the standby's shard submits after them. Their jobs are admitted by different processes, but
 // the leader's one fair queue orders them: the later server's job is dispatched next, not behind the first
 // server's backlog.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
-import { startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
-import { TEMPLATE_CHECKPOINT } from '../e2e/harness.js';
+import type { FakeComfy } from '../fakes/comfy/index.js';
+import type { FakeDiscord } from '../fakes/discord/index.js';
 import { JobTracker, titleNow, type TrackedJob } from '../durability/e2e-jobs.js';
-import { freshSchemaUrl } from '../pg/schema.js';
-import { Cluster, guildIdOnShard } from './harness.js';
+import { Cluster, guildIdOnShard, openClusterWorld, type ClusterWorld } from './harness.js';
 
 const SHARDS = 2;
 const GUILDS = Array.from({ length: SHARDS }, (_, shard) => guildIdOnShard(shard, SHARDS));
@@ -21,24 +16,22 @@ const LATER = { id: '700000000000000402', guildId: GUILDS[1]! };
 
 let discord: FakeDiscord;
 let comfy: FakeComfy;
-let root: string;
+let world: ClusterWorld;
 let cluster: Cluster;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'comfycord-fairness-'));
-  discord = await startFakeDiscord({ clock: 'manual', heartbeatIntervalMs: 500, guilds: GUILDS.map((id, i) => ({ id, name: `server ${i}` })) });
-  comfy = await startFakeComfy({ models: { checkpoints: [TEMPLATE_CHECKPOINT] }, stepDelayMs: 20 });
-  discord.addMember({ id: BUSY.id, username: 'busy', guildId: BUSY.guildId });
-  discord.addMember({ id: LATER.id, username: 'later', guildId: LATER.guildId });
-  cluster = new Cluster({ discord, comfy, root, databaseUrl: freshSchemaUrl(), shards: SHARDS, leaseSeconds: 6 });
-  await cluster.start();
+  world = await openClusterWorld({
+    name: 'fairness',
+    guilds: GUILDS.map((id, i) => ({ id, name: `server ${i}` })),
+    members: [{ ...BUSY, username: 'busy' }, { ...LATER, username: 'later' }],
+    shards: SHARDS,
+    leaseSeconds: 6,
+  });
+  ({ discord, comfy, cluster } = world);
 }, 120_000);
 
 afterAll(async () => {
-  await cluster?.stop();
-  await discord?.close();
-  await comfy?.close();
-  rmSync(root, { recursive: true, force: true });
+  await world?.close();
 }, 60_000);
 
 it("dispatches a later server's job (admitted on a standby) before the rest of a busy server's backlog", async () => {

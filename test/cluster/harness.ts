@@ -1,12 +1,14 @@
 // Several real bot processes sharing one real PostgreSQL store, each on its own gateway shard of the fake
 // Discord, against one fake ComfyUI: started one at a time (the first takes the lease), found by role, killed
 // and started again as a supervisor would.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FakeComfy } from '../fakes/comfy/index.js';
-import type { FakeDiscord } from '../fakes/discord/index.js';
+import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
+import { startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
 import { shardFor } from '../fakes/discord/guild.js';
-import { spawnBot, stopBot, type BotProcess } from '../e2e/harness.js';
+import { spawnBot, stopBot, TEMPLATE_CHECKPOINT, type BotProcess } from '../e2e/harness.js';
+import { freshSchemaUrl } from '../pg/schema.js';
 
 export interface ClusterNode {
   shard: number;
@@ -99,4 +101,48 @@ export class Cluster {
     const logs = process.env.COMFYCORD_CLUSTER_LOGS;
     if (logs) this.nodes.forEach((n, i) => writeFileSync(join(logs, `node-${i}-shard-${n.shard}.log`), n.bot.lines.join('\n')));
   }
+}
+
+export interface ClusterWorldOptions {
+  /** Names the temp dir (comfycord-<name>-…). */
+  name: string;
+  guilds: { id: string; name: string }[];
+  members: { id: string; username: string; guildId: string; roles?: string[] }[];
+  shards: number;
+  leaseSeconds: number;
+  /** Checkpoints the fake ComfyUI has (default the shipped template's). */
+  checkpoints?: string[];
+  env?: Record<string, string>;
+}
+
+/** A fake Discord and ComfyUI, a fresh PostgreSQL schema and a started cluster on them, and how to take it all down. */
+export interface ClusterWorld {
+  discord: FakeDiscord;
+  comfy: FakeComfy;
+  cluster: Cluster;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+export async function openClusterWorld(options: ClusterWorldOptions): Promise<ClusterWorld> {
+  const root = mkdtempSync(join(tmpdir(), `comfycord-${options.name}-`));
+  const databaseUrl = freshSchemaUrl();
+  const discord = await startFakeDiscord({ clock: 'manual', heartbeatIntervalMs: 500, guilds: options.guilds });
+  const comfy = await startFakeComfy({ models: { checkpoints: options.checkpoints ?? [TEMPLATE_CHECKPOINT] }, stepDelayMs: 20 });
+  for (const member of options.members) discord.addMember(member);
+  const { shards, leaseSeconds, env } = options;
+  const cluster = new Cluster({ discord, comfy, root, databaseUrl, shards, leaseSeconds, ...(env ? { env } : {}) });
+  const close = async (): Promise<void> => {
+    await cluster.stop();
+    await discord.close();
+    await comfy.close();
+    rmSync(root, { recursive: true, force: true });
+  };
+  try {
+    await cluster.start();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { discord, comfy, cluster, databaseUrl, close };
 }

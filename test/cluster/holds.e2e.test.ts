@@ -5,18 +5,14 @@
 // (the standby holds no backend connection). The leader is SIGKILLed: the new leader keeps the hold (nothing
 // reaches ComfyUI) until `/comfy resume everywhere:True`. A server drained on a standby refuses a member's job
 // there, with the leader's words.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { SyncPg } from '../../src/jobs/pg-bridge.js';
-import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
-import { currentRevision, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
+import type { FakeComfy } from '../fakes/comfy/index.js';
+import { currentRevision, type FakeDiscord } from '../fakes/discord/index.js';
 import { shardFor } from '../fakes/discord/guild.js';
-import { cardIn, ephemeralAnswerOf, TEMPLATE_CHECKPOINT } from '../e2e/harness.js';
+import { cardIn, ephemeralAnswerOf } from '../e2e/harness.js';
 import { JobTracker } from '../durability/e2e-jobs.js';
-import { freshSchemaUrl } from '../pg/schema.js';
-import { Cluster, guildIdOnShard } from './harness.js';
+import { Cluster, guildIdOnShard, openClusterWorld, type ClusterWorld } from './harness.js';
 
 const SHARDS = 2;
 const LEASE_SECONDS = 3;
@@ -30,37 +26,27 @@ const CAROL = '7100000000000000004';
 
 let discord: FakeDiscord;
 let comfy: FakeComfy;
-let root: string;
+let world: ClusterWorld;
 let databaseUrl: string;
 let cluster: Cluster;
 let db: SyncPg;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'comfycord-cluster-holds-'));
-  databaseUrl = freshSchemaUrl();
-  discord = await startFakeDiscord({
-    clock: 'manual',
-    heartbeatIntervalMs: 500,
-    guilds: [
-      { id: LEADER_GUILD, name: 'on the leader' },
-      { id: STANDBY_GUILD, name: 'on the standby' },
-    ],
+  world = await openClusterWorld({
+    name: 'cluster-holds',
+    guilds: [{ id: LEADER_GUILD, name: 'on the leader' }, { id: STANDBY_GUILD, name: 'on the standby' }],
+    members: ([[OPERATOR, STANDBY_GUILD], [OPERATOR, LEADER_GUILD], [ALICE, STANDBY_GUILD], [BOB, STANDBY_GUILD], [CAROL, LEADER_GUILD]] as const).map(([id, guildId]) => ({ id, username: `member-${id.slice(-1)}`, roles: ['Member'], guildId })),
+    shards: SHARDS,
+    leaseSeconds: LEASE_SECONDS,
+    env: { COMFYCORD_OPERATOR_IDS: OPERATOR },
   });
-  comfy = await startFakeComfy({ models: { checkpoints: [TEMPLATE_CHECKPOINT] }, stepDelayMs: 20 });
-  for (const [id, guildId] of [[OPERATOR, STANDBY_GUILD], [OPERATOR, LEADER_GUILD], [ALICE, STANDBY_GUILD], [BOB, STANDBY_GUILD], [CAROL, LEADER_GUILD]] as const) {
-    discord.addMember({ id, username: `member-${id.slice(-1)}`, roles: ['Member'], guildId });
-  }
-  cluster = new Cluster({ discord, comfy, root, databaseUrl, shards: SHARDS, leaseSeconds: LEASE_SECONDS, env: { COMFYCORD_OPERATOR_IDS: OPERATOR } });
-  await cluster.start();
+  ({ discord, comfy, cluster, databaseUrl } = world);
   db = new SyncPg(databaseUrl);
 }, 120_000);
 
 afterAll(async () => {
   db?.close();
-  await cluster?.stop();
-  await discord?.close();
-  await comfy?.close();
-  rmSync(root, { recursive: true, force: true });
+  await world?.close();
 }, 60_000);
 
 /** The text of the ephemeral answer to a command typed by `userId` in `guildId`. */

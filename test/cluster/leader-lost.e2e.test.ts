@@ -2,16 +2,11 @@
 // Discord and a fake ComfyUI holding the jobs. The leader is SIGKILLed with one job running and one behind it;
 // before any standby can take the lease, exactly one standby edits each card once to say the leader was lost, and
 // the process that takes over then continues the cards (the notice gone) and finishes each job once.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startFakeComfy, type FakeComfy } from '../fakes/comfy/index.js';
-import { currentRevision, startFakeDiscord, type FakeDiscord, type StoredMessage } from '../fakes/discord/index.js';
-import { TEMPLATE_CHECKPOINT } from '../e2e/harness.js';
+import type { FakeComfy } from '../fakes/comfy/index.js';
+import { currentRevision, type FakeDiscord, type StoredMessage } from '../fakes/discord/index.js';
 import { JobTracker, titleNow } from '../durability/e2e-jobs.js';
-import { freshSchemaUrl } from '../pg/schema.js';
-import { Cluster, guildIdOnShard, isLeading } from './harness.js';
+import { Cluster, guildIdOnShard, isLeading, openClusterWorld, type ClusterWorld } from './harness.js';
 
 /**
  * Long enough for the notice (the leader three 1-s periods late) to come well before the lease passes on (written
@@ -25,27 +20,25 @@ const GUILD = guildIdOnShard(1, 3);
 
 let discord: FakeDiscord;
 let comfy: FakeComfy;
-let root: string;
+let world: ClusterWorld;
 let cluster: Cluster;
 
 const alive = () => cluster.alive().map((n) => n.bot);
 const descriptionOf = (message: StoredMessage) => String((currentRevision(message).embeds[0] as { description?: unknown } | undefined)?.description ?? '');
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'comfycord-leader-lost-'));
-  const databaseUrl = freshSchemaUrl();
-  discord = await startFakeDiscord({ clock: 'manual', heartbeatIntervalMs: 500, guilds: [{ id: GUILD, name: 'server' }] });
-  comfy = await startFakeComfy({ models: { checkpoints: [TEMPLATE_CHECKPOINT] }, stepDelayMs: 20 });
-  discord.addMember({ id: MEMBER, username: 'member', guildId: GUILD });
-  cluster = new Cluster({ discord, comfy, root, databaseUrl, shards: 3, leaseSeconds: LEASE_SECONDS });
-  await cluster.start();
+  world = await openClusterWorld({
+    name: 'leader-lost',
+    guilds: [{ id: GUILD, name: 'server' }],
+    members: [{ id: MEMBER, username: 'member', guildId: GUILD }],
+    shards: 3,
+    leaseSeconds: LEASE_SECONDS,
+  });
+  ({ discord, comfy, cluster } = world);
 }, 120_000);
 
 afterAll(async () => {
-  await cluster?.stop();
-  await discord?.close();
-  await comfy?.close();
-  rmSync(root, { recursive: true, force: true });
+  await world?.close();
 }, 60_000);
 
 it("tells each unfinished card once that the leader was lost, before the next leader's first edit removes it; each job finishes once", async () => {

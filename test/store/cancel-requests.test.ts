@@ -1,23 +1,16 @@
 // Cancel requests in jobs' rows, on both engines: any process records a member's Cancel on an unfinished job
 // (compare-and-set: the first request stands, a finished job takes none), whatever lease it holds or lost, and
 // the leader reads back what it still has to carry out.
-import { afterEach, describe, expect, it } from 'vitest';
-import { FencedError, type JobStore } from '../../src/jobs/store.js';
+import { describe, expect, it } from 'vitest';
+import { FencedError } from '../../src/jobs/store.js';
 import { ENGINES } from './engines.js';
-import { manualClock, newJob, tempDataDir } from './helpers.js';
+import { manualClock, newJob, openStore, tempDataDir } from './helpers.js';
 
 describe.each(ENGINES)('cancel requests on $name', (engine) => {
-  let open: JobStore[] = [];
-  afterEach(() => {
-    for (const store of open) store.close();
-    open = [];
-  });
-
   function setup() {
     const dataDir = tempDataDir();
     const clock = manualClock();
-    const store = engine.open({ dataDir, clock });
-    open.push(store);
+    const store = openStore(engine, { dataDir, clock });
     return { store, clock, dataDir };
   }
 
@@ -32,8 +25,7 @@ describe.each(ENGINES)('cancel requests on $name', (engine) => {
     expect(store.get('j1')?.cancelRequest).toEqual({ userId: 'mod-7', isModerator: true, at });
     // The request is the row's: a restart (another process) reads it back, and the job's own writes keep it.
     expect(store.transition('j1', ['queued'], 'running')).toBe(true);
-    const reopened = engine.open({ dataDir, clock });
-    open.push(reopened);
+    const reopened = openStore(engine, { dataDir, clock });
     expect(reopened.get('j1')).toMatchObject({ state: 'running', cancelRequest: { userId: 'mod-7', isModerator: true, at } });
   });
 
@@ -79,8 +71,7 @@ describe.each(ENGINES)('cancel requests on $name', (engine) => {
 
   it("is a member's request, not the leader's write: a process whose lease was taken over still records it", () => {
     const { store: old, clock, dataDir } = setup();
-    const next = engine.open({ dataDir, clock });
-    open.push(next);
+    const next = openStore(engine, { dataDir, clock });
     old.acquireLease('host-a', 1_000);
     old.insertJob(newJob('j1'));
     clock.advance(1_000);

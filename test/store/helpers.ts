@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
-import type { NewJobRow } from '../../src/jobs/store.js';
+import { afterEach, onTestFinished } from 'vitest';
+import type { JobStore, JobStoreOptions, NewJobRow } from '../../src/jobs/store.js';
+import type { Engine } from './engines.js';
 
 /** A fresh data dir per call, removed after the test. */
 export function tempDataDir(): string {
@@ -34,4 +35,19 @@ export function newJob(id: string, overrides: Partial<NewJobRow> = {}): NewJobRo
     workflow: { '3': { class_type: 'KSampler', inputs: { seed: 42, model: ['4', 0] } } },
     ...overrides,
   };
+}
+
+/** The store of `options.dataDir` on `engine`, closed when the test finishes. */
+export function openStore(engine: Engine, options: Omit<JobStoreOptions, 'databaseUrl'>): JobStore {
+  const store = engine.open(options);
+  onTestFinished(() => store.close());
+  return store;
+}
+
+/** Several processes' stores on one new database of `engine`, on one manual clock. */
+export function processesOn(engine: Engine, count: number) {
+  const dataDir = tempDataDir();
+  const clock = manualClock();
+  const stores = Array.from({ length: count }, () => openStore(engine, { dataDir, clock }));
+  return { stores, clock, dataDir };
 }

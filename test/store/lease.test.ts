@@ -1,28 +1,18 @@
 // The leader lease and its fencing number, on both engines: a second process takes the lease only once the
 // first one's has expired (manual clock), and from then on every write of the old holder is refused, whatever
 // it is, with nothing written.
-import { afterEach, describe, expect, it } from 'vitest';
-import { FencedError, type JobStore } from '../../src/jobs/store.js';
+import { describe, expect, it } from 'vitest';
+import { FencedError } from '../../src/jobs/store.js';
 import { ENGINES } from './engines.js';
-import { manualClock, newJob, tempDataDir } from './helpers.js';
+import { manualClock, newJob, openStore, processesOn, tempDataDir } from './helpers.js';
 
 const TTL = 10_000;
 
 describe.each(ENGINES)('the leader lease on $name', (engine) => {
-  let open: JobStore[] = [];
-  afterEach(() => {
-    for (const store of open) store.close();
-    open = [];
-  });
-
   /** Two processes' stores on one database, on one manual clock. */
   function twoProcesses() {
-    const dataDir = tempDataDir();
-    const clock = manualClock();
-    const old = engine.open({ dataDir, clock });
-    const next = engine.open({ dataDir, clock });
-    open.push(old, next);
-    return { old, next, clock, dataDir };
+    const { stores: [old, next], ...rest } = processesOn(engine, 2);
+    return { old: old!, next: next!, ...rest };
   }
 
   it('is taken by a second process only after it expired, with a newer fencing number', () => {
@@ -78,16 +68,14 @@ describe.each(ENGINES)('the leader lease on $name', (engine) => {
 
     // The new holder writes as usual; a store that never took the lease is not fenced.
     expect(next.transition('j1', ['running'], 'succeeded')).toBe(true);
-    const standby = engine.open({ dataDir, clock });
-    open.push(standby);
+    const standby = openStore(engine, { dataDir, clock });
     standby.recordDelivery('j1', { messageId: 'm', files: ['a.png'] });
     expect(standby.get('j1')?.delivery).toBe('delivered');
   });
 
   it("lets exactly one process claim the telling of a lost leader, once per lease", () => {
     const { old, next, clock, dataDir } = twoProcesses();
-    const third = engine.open({ dataDir, clock });
-    open.push(third);
+    const third = openStore(engine, { dataDir, clock });
     const lease = old.acquireLease('host-a', TTL)!;
     // Both standbys see the leader late at about the same time: one of them tells the members.
     expect(next.claimLeaderLoss(lease.fence, 'host-b')).toBe(true);
@@ -113,8 +101,8 @@ describe.each(ENGINES)('the processes table on $name', (engine) => {
   it("keeps each process's latest role and heartbeat, and forgets those silent too long", () => {
     const dataDir = tempDataDir();
     const clock = manualClock();
-    const a = engine.open({ dataDir, clock });
-    const b = engine.open({ dataDir, clock });
+    const a = openStore(engine, { dataDir, clock });
+    const b = openStore(engine, { dataDir, clock });
     try {
       const row = (id: string, role: 'leader' | 'standby') => ({ id, host: 'vm', pid: 7, shards: '0 of 2', role, startedAt: 1, heartbeatAt: clock.now() });
       a.heartbeat(row('a', 'standby'), 30_000);

@@ -1,10 +1,10 @@
 // The state several processes share besides the jobs, on both engines: the operators' holds (any process sets
 // them, every process reads them), the servers holding their queue (found in one query), and the leader's view
 // of the queue (written by the lease holder only, fenced, and refused from a deposed one).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FencedError, StoreError, type JobStore, type LeaderView } from '../../src/jobs/store.js';
 import { ENGINES } from './engines.js';
-import { manualClock, tempDataDir } from './helpers.js';
+import { processesOn } from './helpers.js';
 
 const TTL = 10_000;
 const VIEW: LeaderView = {
@@ -14,19 +14,9 @@ const VIEW: LeaderView = {
 };
 
 describe.each(ENGINES)('shared holds and the leader view on $name', (engine) => {
-  let open: JobStore[] = [];
-  afterEach(() => {
-    for (const store of open) store.close();
-    open = [];
-  });
-
   function twoProcesses() {
-    const dataDir = tempDataDir();
-    const clock = manualClock();
-    const a = engine.open({ dataDir, clock });
-    const b = engine.open({ dataDir, clock });
-    open.push(a, b);
-    return { a, b, clock, dataDir };
+    const { stores: [a, b], ...rest } = processesOn(engine, 2);
+    return { a: a!, b: b!, ...rest };
   }
 
   it("keeps the operators' holds for every process: set, changed and lifted one scope at a time", () => {
