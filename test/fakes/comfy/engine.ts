@@ -90,7 +90,8 @@ export interface EngineDeps {
 
 export class Engine {
   private readonly pending = new MinHeap<QueueItem>((a, b) => a.number < b.number || (a.number === b.number && a.seq < b.seq));
-  private running: { item: QueueItem; node: string | undefined; interrupt: boolean } | undefined;
+  /** `interrupted`: wakes a run waiting at the test's gate, so an interrupt is not held back by it. */
+  private running: { item: QueueItem; node: string | undefined; interrupt: boolean; interrupted?: () => void } | undefined;
   readonly history = new Map<string, HistoryEntry>();
   readonly jobs = new Map<string, JobRecord>();
   /** Node signature → its UI output (null = no UI output): ComfyUI's output cache. */
@@ -154,6 +155,7 @@ export class Engine {
     if (!this.running) return false;
     if (promptId !== undefined && this.running.item.promptId !== promptId) return false;
     this.running.interrupt = true;
+    this.running.interrupted?.();
     return true;
   }
 
@@ -256,7 +258,7 @@ export class Engine {
           blocked.add(id);
           continue;
         }
-        await this.deps.gate.passed();
+        await this.passGate();
         this.check();
         this.running!.node = id;
         run.progressState(id, 0, 1, 'running');
@@ -332,12 +334,23 @@ export class Engine {
     events.emit('prompt-done', promptId, outcome);
   }
 
+  /**
+   * The test's gate (hold/release) before a node or a step. A held run still sees an interrupt at once, as real
+   * ComfyUI checks for one while a node works: the gate freezes progress, not the server's answer to a cancel.
+   */
+  private async passGate(): Promise<void> {
+    const running = this.running!;
+    if (!this.deps.gate.held || running.interrupt) return;
+    await Promise.race([this.deps.gate.passed(), new Promise<void>((resolve) => (running.interrupted = resolve))]);
+    delete running.interrupted;
+  }
+
   /** A sampler: one progress tick (and preview) per step; interrupts take effect between steps. */
   private async sample(run: RunMessenger, id: string, stepsInput: unknown, previews: boolean): Promise<void> {
     const { samplerSteps } = this.deps.options;
     const steps = samplerSteps === 'from-workflow' ? Math.max(1, Math.trunc(Number(stepsInput)) || 1) : samplerSteps;
     for (let step = 1; step <= steps; step++) {
-      await this.deps.gate.passed();
+      await this.passGate();
       this.check();
       if (this.running!.interrupt) throw new Interrupted(id);
       await this.pause();
