@@ -59,17 +59,17 @@ interface CardPlace {
   editBucket: () => EditBucket;
 }
 
-/** A new job's card: the reply to the interaction that submitted it. */
+/** A new job's card: the reply to the interaction that submitted it (its answer, when not answered yet). */
 export function startJobCard(ctx: BotContext, interaction: CardInteraction, job: Job): void {
   replyCard(ctx, job, {
-    reply: directReplyEdits(ctx.client.rest, interaction),
+    reply: directReplyEdits(ctx.client.rest, interaction, interaction.deferred || interaction.replied ? undefined : interaction),
     channelId: interaction.channelId,
     limitBytes: uploadLimit(interaction.attachmentSizeLimit),
     followUp: (message) => interaction.followUp(message),
   });
 }
 
-/** The card as the interaction's (deferred) reply, edited through its token until it moves to a channel message. */
+/** The card as the interaction's reply, edited through its token until it moves to a channel message. */
 function replyCard(
   ctx: BotContext,
   job: Job,
@@ -86,7 +86,8 @@ function replyCard(
     onMoved: (location) => cardMoved(ctx, job, location),
     onTokenDead: () => safely(log, 'dead interaction token', () => ctx.store.updateJob(job.id, { interaction: null })),
     // The reply's id lets the store (and recovery) find the card without the interaction token. The card's first
-    // edit follows the submission at once and Discord's answer to it carries the id: no request of its own.
+    // PATCH follows the submission at once (or the answer that carried the card, at the next change) and Discord's
+    // answer to it carries the id: no request of its own.
     onReplyId: (messageId) => {
       replyId = messageId;
       safely(log, 'card message id', () => ctx.store.updateJob(job.id, { messageId }));
