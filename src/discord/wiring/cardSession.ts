@@ -51,6 +51,8 @@ interface CardPlace {
   transport: CardTransport & { readonly location: CardLocation };
   channelId: string | null;
   limitBytes: number;
+  /** The upload limit the job's row holds (null: none recorded), so planning for the same one writes nothing. */
+  storedLimit: number | null;
   /** Posts a message of further results when the channel cannot be used (an interaction follow-up). */
   followUp?: (options: { content: string; files: CardFile[] }) => Promise<{ id: string }>;
   /** The card message's id, once known, for the delivery record. */
@@ -65,6 +67,8 @@ export function startJobCard(ctx: BotContext, interaction: CardInteraction, job:
     reply: directReplyEdits(ctx.client.rest, interaction, interaction.deferred || interaction.replied ? undefined : interaction),
     channelId: interaction.channelId,
     limitBytes: uploadLimit(interaction.attachmentSizeLimit),
+    // submitJob wrote the row with this very limit.
+    storedLimit: uploadLimit(interaction.attachmentSizeLimit),
     followUp: (message) => interaction.followUp(message),
   });
 }
@@ -73,7 +77,7 @@ export function startJobCard(ctx: BotContext, interaction: CardInteraction, job:
 function replyCard(
   ctx: BotContext,
   job: Job,
-  place: { reply: ReplyHandle; channelId: string | null; limitBytes: number; followUp: NonNullable<CardPlace['followUp']> },
+  place: Pick<CardPlace, 'channelId' | 'limitBytes' | 'storedLimit'> & { reply: ReplyHandle; followUp: NonNullable<CardPlace['followUp']> },
 ): void {
   const log = ctx.logger.child({ job: job.id });
   const { channelId } = place;
@@ -97,6 +101,7 @@ function replyCard(
     transport,
     channelId,
     limitBytes: place.limitBytes,
+    storedLimit: place.storedLimit,
     followUp: place.followUp,
     messageId: () => transport.location.messageId ?? replyId,
     // The interaction reply is edited through its token until the card moves to a channel message of its own.
@@ -124,6 +129,7 @@ export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
       }),
       channelId,
       limitBytes: uploadLimit(row.uploadLimit),
+      storedLimit: row.uploadLimit,
       followUp: (message) => webhook.send(message),
     });
     return;
@@ -138,6 +144,7 @@ export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
     channelId,
     // The limit the live card had: planned for the default instead, files would be re-encoded for nothing.
     limitBytes: uploadLimit(row.uploadLimit),
+    storedLimit: row.uploadLimit,
     messageId: () => transport.location.messageId,
     editBucket: () => 'channel',
   });
@@ -204,13 +211,20 @@ export function gridOriginals(ctx: BotContext, guildId: string | null): boolean 
 /** What every delivery of a job's results shares, live or after an interruption. */
 export function resultDelivery(
   ctx: BotContext,
-  job: { id: string; command: string; guildId: string | null },
+  job: { id: string; command: string; guildId: string | null; uploadLimit: number | null },
   owner: OwnerDm,
 ): Pick<ResultDelivery, 'planDelivery' | 'record' | 'detour'> {
+  let stored = job.uploadLimit;
   return {
     planDelivery: (outputs, limitBytes) => {
       // Whatever is posted from this plan is named and batched for this limit: a later attempt plans the same.
-      safely(ctx.logger, 'upload limit', () => ctx.store.updateJob(job.id, { uploadLimit: limitBytes }));
+      // The row mostly holds it already (the interaction's limit, written at admission): then nothing is written.
+      if (limitBytes !== stored) {
+        safely(ctx.logger, 'upload limit', () => {
+          ctx.store.updateJob(job.id, { uploadLimit: limitBytes });
+          stored = limitBytes;
+        });
+      }
       const spoiler = spoilerResults(ctx, job.guildId);
       const plan = (files: readonly OutputFile[]) => planDelivery(files, { command: job.command, jobId: job.id, limitBytes, spoiler });
       return planWithGrid(outputs, limitBytes, plan, ctx.logger.child({ job: job.id }), { originals: gridOriginals(ctx, job.guildId) });
@@ -235,7 +249,7 @@ function runCard(ctx: BotContext, job: Job, place: CardPlace): void {
     // A frame that fails to encode is reported where the card asks for it (latestPreview), not here as well.
     offerPreview: (jobId, bytes) => void ctx.previews.submit(jobId, bytes).catch(() => undefined),
     latestPreview: (jobId) => ctx.previews.latest(jobId),
-    ...resultDelivery(ctx, { id: job.id, command: job.command, guildId: job.owner.guildId }, owner),
+    ...resultDelivery(ctx, { id: job.id, command: job.command, guildId: job.owner.guildId, uploadLimit: place.storedLimit }, owner),
     limitBytes,
     cardMessageId: place.messageId,
     postBatch: (files, batch, of) => postBatch(ctx, place, files, `Results ${batch} of ${of} · job ${job.id}`),
