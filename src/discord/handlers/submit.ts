@@ -174,7 +174,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
   // Handed to the leader: it adopts the row and edits this interaction's reply into the card.
   if (!job) return null;
   instrumentJob(job, ctx.metrics);
-  startJobCard(ctx, interaction, job);
+  startJobCard(ctx, interaction, job, submission.parent);
   return job;
 }
 

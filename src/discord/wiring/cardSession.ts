@@ -6,7 +6,7 @@ import type { OutputFile } from '../../comfy/types.js';
 import { auditJob } from '../../policy/audit.js';
 import { spoilerResults as guildWantsSpoilers } from '../../policy/limits.js';
 import type { GuildSettings } from '../../jobs/store-settings.js';
-import type { JobRow } from '../../jobs/store-types.js';
+import type { JobParent, JobRow } from '../../jobs/store-types.js';
 import { CardEditor, type CardTransport } from '../cardEditor.js';
 import type { CardFile, CardView, ParamValue } from '../cardRenderer.js';
 import type { EditBucket } from '../channelPacer.js';
@@ -17,7 +17,7 @@ import { ChannelCardTransport } from './channelCardTransport.js';
 import { commandFor, type BotContext } from './context.js';
 import { OwnerDm } from './ownerDm.js';
 import { planWithGrid } from '../actions/gridDelivery.js';
-import { parentOf } from '../actions/lineage.js';
+import { parentOf, type Lineage } from '../actions/lineage.js';
 import { promptKeyOf } from './promptKey.js';
 import { directReplyEdits } from '../replyEdits.js';
 
@@ -53,6 +53,8 @@ interface CardPlace {
   limitBytes: number;
   /** The upload limit the job's row holds (null: none recorded), so planning for the same one writes nothing. */
   storedLimit: number | null;
+  /** The job this one was made from, as its row says (the card links it). */
+  lineage: Lineage;
   /** Posts a message of further results when the channel cannot be used (an interaction follow-up). */
   followUp?: (options: { content: string; files: CardFile[] }) => Promise<{ id: string }>;
   /** The card message's id, once known, for the delivery record. */
@@ -62,8 +64,9 @@ interface CardPlace {
 }
 
 /** A new job's card: the reply to the interaction that submitted it (its answer, when not answered yet). */
-export function startJobCard(ctx: BotContext, interaction: CardInteraction, job: Job): void {
+export function startJobCard(ctx: BotContext, interaction: CardInteraction, job: Job, parent: JobParent | null): void {
   replyCard(ctx, job, {
+    lineage: { id: job.id, parentId: parent?.jobId ?? null, parentOutput: parent?.output ?? null },
     reply: directReplyEdits(ctx.client.rest, interaction, interaction.deferred || interaction.replied ? undefined : interaction),
     channelId: interaction.channelId,
     limitBytes: uploadLimit(interaction.attachmentSizeLimit),
@@ -77,7 +80,7 @@ export function startJobCard(ctx: BotContext, interaction: CardInteraction, job:
 function replyCard(
   ctx: BotContext,
   job: Job,
-  place: Pick<CardPlace, 'channelId' | 'limitBytes' | 'storedLimit'> & { reply: ReplyHandle; followUp: NonNullable<CardPlace['followUp']> },
+  place: Pick<CardPlace, 'channelId' | 'limitBytes' | 'storedLimit' | 'lineage'> & { reply: ReplyHandle; followUp: NonNullable<CardPlace['followUp']> },
 ): void {
   const log = ctx.logger.child({ job: job.id });
   const { channelId } = place;
@@ -102,6 +105,7 @@ function replyCard(
     channelId,
     limitBytes: place.limitBytes,
     storedLimit: place.storedLimit,
+    lineage: place.lineage,
     followUp: place.followUp,
     messageId: () => transport.location.messageId ?? replyId,
     // The interaction reply is edited through its token until the card moves to a channel message of its own.
@@ -130,6 +134,7 @@ export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
       channelId,
       limitBytes: uploadLimit(row.uploadLimit),
       storedLimit: row.uploadLimit,
+      lineage: row,
       followUp: (message) => webhook.send(message),
     });
     return;
@@ -145,6 +150,7 @@ export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
     // The limit the live card had: planned for the default instead, files would be re-encoded for nothing.
     limitBytes: uploadLimit(row.uploadLimit),
     storedLimit: row.uploadLimit,
+    lineage: row,
     messageId: () => transport.location.messageId,
     editBucket: () => 'channel',
   });
@@ -243,7 +249,7 @@ function runCard(ctx: BotContext, job: Job, place: CardPlace): void {
   const card = followJobCard({
     job,
     editor: cardEditor(ctx, job.id, place.transport, channelId, owner, place.editBucket),
-    base: cardBase(ctx, { id: job.id, ownerId: job.owner.userId, guildId: job.owner.guildId, command: job.command, params: job.params, mode: job.mode }),
+    base: cardBase(ctx, { ...place.lineage, ownerId: job.owner.userId, guildId: job.owner.guildId, command: job.command, params: job.params, mode: job.mode }),
     position: () => ctx.scheduler.position(job.id),
     queueSize: () => ctx.scheduler.jobs().filter((j) => j.state === 'queued').length,
     // A frame that fails to encode is reported where the card asks for it (latestPreview), not here as well.
@@ -273,7 +279,7 @@ function runCard(ctx: BotContext, job: Job, place: CardPlace): void {
  * What every state of a job's card shows: its command's prompt and follow-up actions (as the command file says
  * now), its parameters and, for a job made by an action, the link to its parent's card.
  */
-export function cardBase(ctx: BotContext, job: Pick<JobRow, 'id' | 'ownerId' | 'guildId' | 'command' | 'params' | 'mode'>): Omit<CardView, 'state'> {
+export function cardBase(ctx: BotContext, job: Lineage & Pick<JobRow, 'ownerId' | 'guildId' | 'command' | 'params' | 'mode'>): Omit<CardView, 'state'> {
   const definition = commandFor(ctx, job.guildId, job.command);
   return {
     jobId: job.id,
@@ -282,7 +288,7 @@ export function cardBase(ctx: BotContext, job: Pick<JobRow, 'id' | 'ownerId' | '
     promptKey: definition ? promptKeyOf(definition) : null,
     params: displayParams(job.params),
     actions: definition?.actions ?? [],
-    parent: parentOf(ctx, job.id),
+    parent: parentOf(ctx, job),
     relax: job.mode === 'relax',
   };
 }
