@@ -18,6 +18,7 @@ function run(cards: CardRecord[], previewEdits: PreviewEdit[] = []): BotRunResul
     rateLimitHits: {},
     discordRequests: {},
     durationMs: 0,
+    idle: null,
   };
 }
 

@@ -11,7 +11,7 @@ import { openJobStore } from '../src/jobs/store.js';
 import { currentRevision, startFakeDiscord, type FakeDiscord, type StoredMessage } from '../test/fakes/discord/index.js';
 import { startComfyPool, type ComfyPool } from './fakes.js';
 import { Child, now } from './ipc.js';
-import type { BotFigures, BotParams, MeasureOptions } from './sut/bot.js';
+import type { BotFigures, BotParams, IdleFigures, MeasureOptions } from './sut/bot.js';
 
 export interface BotWorkload {
   jobs: number;
@@ -25,6 +25,8 @@ export interface BotWorkload {
   arrivalsPerSecond: number;
   /** Profile the bot's CPU by room over the measured window (the profiler's own cost lands in that run's CPU). */
   profile?: boolean;
+  /** After the jobs, measure the bot's CPU over a window as long as theirs with no job (its fixed cost). */
+  idle?: boolean;
 }
 
 export interface CardRecord {
@@ -38,7 +40,7 @@ export interface CardRecord {
   finalAt: number;
   /** When the job itself ended (outputs downloaded), as the bot's job store recorded it (epoch ms, whole ms). */
   jobFinishedAt: number | null;
-  /** Edits of the card after the deferred reply. */
+  /** Edits of the card after its first state (the interaction's answer). */
   edits: number;
 }
 
@@ -54,6 +56,8 @@ export interface BotRunResult {
   discordRequests: Record<string, number>;
   /** First slash command to last final card. */
   durationMs: number;
+  /** The bot's CPU over `durationMs` with the same backends connected and no job, when the workload asked for it. */
+  idle: IdleFigures | null;
 }
 
 /** The checkpoint the shipped txt2img template loads; the fakes must have it for the scheduler to route jobs. */
@@ -168,6 +172,7 @@ async function runWorkload(w: BotWorkload): Promise<BotRunResult> {
     d.events.off('message-update', onUpdate);
     const refused = cards.find((c) => c.finalTitle.endsWith('· Not queued'));
     if (refused) throw new Error(`the bot refused ${cards.filter((c) => c.finalTitle.endsWith('· Not queued')).length} of ${w.jobs} jobs, so the workload did not run: ${refused.finalText}`);
+    const idle = w.idle ? await bot.call<IdleFigures>('idle', { windowMs: durationMs }, durationMs + 30_000) : null;
     await bot.stop();
     bot = undefined;
     // The bot's own job store says which prompt each job became.
@@ -181,7 +186,7 @@ async function runWorkload(w: BotWorkload): Promise<BotRunResult> {
     } finally {
       store.close();
     }
-    return { workload: w, cards, figures, stepTimes: pool.stepTimes, doneTimes: pool.doneTimes, rateLimitHits: { ...d.rateLimitHits }, discordRequests, durationMs };
+    return { workload: w, cards, figures, stepTimes: pool.stepTimes, doneTimes: pool.doneTimes, rateLimitHits: { ...d.rateLimitHits }, discordRequests, durationMs, idle };
   } finally {
     await bot?.stop();
     await pool?.close();

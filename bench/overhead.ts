@@ -8,8 +8,8 @@ import { readStartCommand } from './startCommand.js';
 import type { MemorySample } from './sut/bot.js';
 
 const STREAMING: BotWorkload = { jobs: 50, channels: 5, backends: 50, steps: 50, stepDelayMs: 100, previews: true, arrivalsPerSecond: 25 };
-const CONTROL: BotWorkload = { ...STREAMING, previews: false };
-const PROFILED: BotWorkload = { ...CONTROL, profile: true };
+const CONTROL: BotWorkload = { ...STREAMING, previews: false, idle: true };
+const PROFILED: BotWorkload = { ...STREAMING, previews: false, profile: true };
 
 /** Rooms printed on their own row; the rest are summed on one. */
 const ROOMS_SHOWN = 8;
@@ -50,6 +50,19 @@ function requestsPerJob(run: BotRunResult): string {
   return `${fixed(total / jobs)} (${routes.map(([route, n]) => `${fixed(n / jobs)} ${route}`).join(', ')})`;
 }
 
+/** The fixed cost beside the per-job figure: information only, nothing is subtracted from it. */
+function idleRow(control: BotRunResult): Row {
+  const idle = control.idle;
+  if (!idle) throw new Error('the control run measured no idle window');
+  const ms = idle.cpuUserMs + idle.cpuSystemMs;
+  return {
+    benchmark: 'overhead',
+    figure: `  bot CPU idle, ${control.workload.backends} backends and no job, over the control run's ${fixed(idle.windowMs / 1000, 1)} s`,
+    value: `${fixed(ms)} ms (${fixed(ms / control.cards.length)} ms per job's share, not subtracted above)`,
+    target: null,
+  };
+}
+
 export async function runOverhead(): Promise<BenchResult> {
   const control = await botRun(CONTROL);
   const streaming = await botRun(STREAMING);
@@ -70,6 +83,7 @@ export async function runOverhead(): Promise<BenchResult> {
         target: atMost(perJob, 20, '≤ 20 ms'),
       },
       ...roomRows(profiled),
+      idleRow(control),
       { benchmark: 'overhead', figure: '  Discord requests per job, control path', value: requestsPerJob(control), target: null },
       { benchmark: 'overhead', figure: 'bot CPU per preview frame', value: `${fixed(perPreview, 2)} ms`, target: null },
       { benchmark: 'overhead', figure: 'event-loop delay p99, 50 jobs streaming', value: `${fixed(loop.p99)} ms (p50 ${fixed(loop.p50)}, max ${fixed(loop.max)})`, target: below(loop.p99, 20, '< 20 ms') },
@@ -80,6 +94,7 @@ export async function runOverhead(): Promise<BenchResult> {
     method: [
       `control: ${describeWorkload(CONTROL)}; streaming: the same with previews on (${frames} frames received, ${streaming.figures.framesSuperseded} superseded before encoding)`,
       `CPU = user + system time of the bot process (process.cpuUsage, so other processes' load does not count) from the first slash command to the last final edit; per job = control CPU / ${control.cards.length} (includes discord.js REST + gateway, scheduler, ComfyUI client, card edits); per preview = (streaming CPU − control CPU) / frames received`,
+      `idle: right after the control run's jobs, the bot's CPU (same process, same ${CONTROL.backends} backends connected) over a window as long as that run, with no job`,
       `CPU by room: a third run of the control workload under V8's sampling profiler (node:inspector, 1 ms), each sample charged to the innermost frame of a room (Node internals to their caller), per job = room's samples / ${profiled.cards.length}; that run took ${fixed(cpu(profiled) / profiled.cards.length)} ms CPU per job with the profiler's own cost; its profile: ${profiled.figures.cpuProfilePath}`,
       'peak RSS = the kernel high-water mark of the bot process (process.resourceUsage().maxRSS, its whole life, start-up included); the breakdown is process.memoryUsage() sampled every 100 ms in the streaming run, at its highest RSS and right after the warm-up job',
       `the REAL bot (src/main.ts startApp) in its own process, run as production runs it: tsc's output under node with npm start's environment and flags (${startLine()}); event-loop delay = perf_hooks.monitorEventLoopDelay (10 ms resolution, subtracted) over the streaming run, in the bot process; the fakes run in the bench process on the same 2 cores`,

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as wait } from 'node:timers/promises';
 import { REST } from 'discord.js';
 import { createLogger } from '../../src/config/logger.js';
 import { configSchema } from '../../src/config/schema.js';
@@ -41,6 +42,13 @@ export interface MemoryFigures {
   atStart: MemorySample;
   /** The sample with the highest RSS during the measured window. */
   atPeak: MemorySample;
+}
+
+/** The bot's CPU over a window with no job: its fixed cost (connections, probes, timers). */
+export interface IdleFigures {
+  windowMs: number;
+  cpuUserMs: number;
+  cpuSystemMs: number;
 }
 
 export interface MeasureOptions {
@@ -137,6 +145,11 @@ serve(
       eventLoop.reset();
       eventLoop.enable();
       return {};
+    },
+    async idle({ windowMs }: { windowMs: number }): Promise<IdleFigures> {
+      const start = process.cpuUsage();
+      await wait(windowMs);
+      return { windowMs, ...cpuSince(start) };
     },
     async report(): Promise<BotFigures> {
       const cpu = cpuSince(cpuStart);

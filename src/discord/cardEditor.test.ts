@@ -17,6 +17,8 @@ class FakeTransport implements CardTransport {
   readonly calls: Call[] = [];
   expiresAt: number | null = null;
   canPost = true;
+  /** Set while the next edit answers the interaction (DiscordCardTransport: until its first edit went through). */
+  answering = false;
   hold = false;
   private readonly held: Array<() => void> = [];
   private readonly failures: unknown[] = [];
@@ -30,7 +32,9 @@ class FakeTransport implements CardTransport {
   }
 
   edit(payload: CardPayload): Promise<void> {
-    return this.request('edit', payload);
+    return this.request('edit', payload).then(() => {
+      this.answering = false;
+    });
   }
 
   post(payload: CardPayload): Promise<void> {
@@ -344,6 +348,21 @@ describe('CardEditor ordering in a busy channel', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(interaction.transport.calls).toHaveLength(1);
     expect(botToken.transport.calls).toHaveLength(1);
+  });
+
+  it('sends the edit that answers the interaction at once, outside the pacer; the next edits wait their turn', async () => {
+    const pacer = new ChannelPacer();
+    pacer.pause(10_000, 'interaction');
+    const { transport, editor } = setup({ pacer, editBucket: 'interaction' });
+    transport.answering = true;
+    editor.update(view({ kind: 'queued', position: 1, of: 1, etaSeconds: null }));
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    expect(transport.calls).toHaveLength(1);
+    editor.update(running(1));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(transport.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(5000 + GRANT_MS);
+    expect(transport.calls).toHaveLength(2);
   });
 
   it('pauses only the bucket a 429 came from', async () => {

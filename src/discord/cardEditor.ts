@@ -21,6 +21,11 @@ export interface CardTransport {
   readonly expiresAt: number | null;
   /** False when the card cannot move to a channel message (an ephemeral reply, no channel). */
   readonly canPost: boolean;
+  /**
+   * True while the next `edit` answers the interaction (its callback carries the card): it is due within 3 s and
+   * draws from no channel bucket, so it waits for no pacer turn.
+   */
+  readonly answering?: boolean;
 }
 
 export interface CardEditorTiming {
@@ -275,14 +280,16 @@ export class CardEditor {
         return;
       }
       const route = this.route();
-      this.turn = this.pacer.request({
-        urgency: urgencyOf(first),
-        bucket: route === 'edit' ? this.editBucket() : 'channel',
-      });
-      try {
-        await this.turn.granted;
-      } finally {
-        this.turn = null;
+      if (route !== 'edit' || this.transport.answering !== true) {
+        this.turn = this.pacer.request({
+          urgency: urgencyOf(first),
+          bucket: route === 'edit' ? this.editBucket() : 'channel',
+        });
+        try {
+          await this.turn.granted;
+        } finally {
+          this.turn = null;
+        }
       }
       // The pending slot may have been overwritten while waiting for the channel: send whatever is newest.
       const slot = this.pending as Slot | null;

@@ -11,8 +11,10 @@ export const INTERACTION_TOKEN_LIFETIME_MS = 15 * 60_000;
 /** What is used of a repliable interaction (ChatInputCommandInteraction, ButtonInteraction, ModalSubmitInteraction). */
 export interface ReplyHandle {
   createdTimestamp: number;
-  /** Resolves with the edited reply (its id is the card message's). */
-  editReply(options: CardPayload): Promise<{ id: string }>;
+  /** True while the interaction is not answered yet: the next `editReply` answers it (due within 3 s). */
+  readonly answering?: boolean;
+  /** Resolves with the edited reply (its id is the card message's), or null when the edit answered the interaction. */
+  editReply(options: CardPayload): Promise<{ id: string } | null>;
 }
 
 /** What is used of a posted message. */
@@ -34,7 +36,7 @@ export interface CardLocation {
 }
 
 export interface DiscordCardTransportOptions {
-  /** The interaction whose (deferred) reply is the card; absent when resuming on a channel message. */
+  /** The interaction whose reply is the card (deferred, or answered by the first edit); absent when resuming on a channel message. */
   interaction?: ReplyHandle;
   /** The card is already a channel message (after a restart: rebuild it with `existingMessage`). */
   message?: CardMessage;
@@ -95,6 +97,10 @@ export class DiscordCardTransport implements CardTransport {
     return { channelId: this.options.channelId, messageId: this.message?.id ?? null };
   }
 
+  get answering(): boolean {
+    return this.message === null && !this.tokenDead && this.interaction?.answering === true;
+  }
+
   async edit(payload: CardPayload): Promise<void> {
     if (this.message) {
       await this.message.edit(payload);
@@ -103,7 +109,7 @@ export class DiscordCardTransport implements CardTransport {
     if (!this.interaction || this.tokenDead) throw new Error('the interaction token can no longer edit this card');
     try {
       const reply = await this.interaction.editReply(payload);
-      if (!this.replyIdKnown) {
+      if (reply && !this.replyIdKnown) {
         this.replyIdKnown = true;
         this.options.onReplyId?.(reply.id);
       }

@@ -13,6 +13,7 @@ const text: CardPayload = {
 
 function fakes() {
   const patches: { route: string; options: unknown }[] = [];
+  const posts: { route: string; options: unknown }[] = [];
   let failure: unknown;
   const rest = {
     patch: async (route: string, options: unknown) => {
@@ -20,13 +21,19 @@ function fakes() {
       if (failure) throw failure;
       return { id: 'm1', content: 'ignored', embeds: [] };
     },
+    post: async (route: string, options: unknown) => {
+      posts.push({ route, options });
+      if (failure) throw failure;
+      // the callback's 204: no body
+      return new ArrayBuffer(0);
+    },
   };
   const interaction: DeferredReply = {
     applicationId: 'app1',
     token: 'tok/en',
     createdTimestamp: 5,
   };
-  return { rest: rest as never, patches, interaction, fail: (error: unknown) => (failure = error) };
+  return { rest: rest as never, patches, posts, interaction, fail: (error: unknown) => (failure = error), heal: () => (failure = undefined) };
 }
 
 describe('directReplyEdits', () => {
@@ -76,5 +83,39 @@ describe('directReplyEdits', () => {
     const refusal = new DiscordAPIError({ code: 50027, message: 'Invalid Webhook Token' }, 50027, 401, 'PATCH', '/webhooks', {});
     f.fail(refusal);
     await expect(directReplyEdits(f.rest, f.interaction).editReply(text)).rejects.toBe(refusal);
+  });
+
+  it('answers an unanswered interaction with the card itself (callback type 4), then edits that reply', async () => {
+    const f = fakes();
+    const unanswered = { id: 'i1', replied: false };
+    const reply = directReplyEdits(f.rest, f.interaction, unanswered);
+    expect(reply.answering).toBe(true);
+    await expect(reply.editReply(text)).resolves.toBeNull();
+    expect(f.posts).toEqual([{ route: '/interactions/i1/tok%2Fen/callback', options: { auth: false, body: { type: 4, data: cardEditBody(text) } } }]);
+    expect(f.patches).toEqual([]);
+    // discord.js's own flag, so its followUp() works on this interaction
+    expect(unanswered.replied).toBe(true);
+    expect(reply.answering).toBe(false);
+    await expect(reply.editReply(text)).resolves.toEqual({ id: 'm1' });
+    expect(f.posts).toHaveLength(1);
+    expect(f.patches.map((p) => p.route)).toEqual(['/webhooks/app1/tok%2Fen/messages/%40original']);
+  });
+
+  it('still owes the answer after a refused callback, and needs none for an interaction already answered', async () => {
+    const f = fakes();
+    const unanswered = { id: 'i1', replied: false };
+    const reply = directReplyEdits(f.rest, f.interaction, unanswered);
+    f.fail(new DiscordAPIError({ code: 0, message: 'Service Unavailable' }, 0, 503, 'POST', '/interactions', {}));
+    await expect(reply.editReply(text)).rejects.toThrow('Service Unavailable');
+    expect(reply.answering).toBe(true);
+    expect(unanswered.replied).toBe(false);
+    f.heal();
+    await expect(reply.editReply(text)).resolves.toBeNull();
+    expect(f.posts).toHaveLength(2);
+
+    const deferred = directReplyEdits(f.rest, f.interaction, { id: 'i2', replied: true });
+    expect(deferred.answering).toBe(false);
+    await expect(deferred.editReply(text)).resolves.toEqual({ id: 'm1' });
+    expect(f.posts).toHaveLength(2);
   });
 });

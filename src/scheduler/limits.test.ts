@@ -100,6 +100,23 @@ describe('SubmissionLimiter', () => {
     expect(() => limiter.admit('u', limits, { running: 0, queued: 0 }, quietGuild)).not.toThrow();
   });
 
+  it('does not read the last admission when no interval applies (the store answers it with a query)', () => {
+    const usage = new MemoryUsage();
+    let reads = 0;
+    const lastAt = usage.lastAt.bind(usage);
+    usage.lastAt = (userId) => {
+      reads += 1;
+      return lastAt(userId);
+    };
+    const limiter = new SubmissionLimiter(clockAt(0), usage);
+    limiter.check('u', base, { running: 0, queued: 0 }, quietGuild);
+    limiter.admit('u', base, { running: 0, queued: 0 }, quietGuild);
+    expect(reads).toBe(0);
+    // With an interval it is read, and the admission just made counts.
+    expect(refusal(() => limiter.check('u', { ...base, minIntervalSeconds: 30 }, { running: 0, queued: 0 }, quietGuild)).limit).toBe('interval');
+    expect(reads).toBe(1);
+  });
+
   it('counts a daily quota per UTC day and resets at midnight', () => {
     const clock = clockAt(Date.UTC(2026, 0, 1, 23, 0, 0));
     const limiter = new SubmissionLimiter(clock);

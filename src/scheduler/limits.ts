@@ -209,9 +209,10 @@ export class SubmissionLimiter {
     const now = this.clock.now();
     const waits = checkLoad(userHolder(limits), user, false);
     checkLoad(guildHolder(limits, guild.guildId), guild, waits);
-    const last = this.usage.lastAt(userId);
     const intervalMs = limits.minIntervalSeconds * 1000;
-    if (last !== undefined && intervalMs > 0 && now - last < intervalMs) {
+    // With no interval the last admission is not read: the store would answer it with a query at every check.
+    const last = intervalMs > 0 ? this.usage.lastAt(userId) : undefined;
+    if (last !== undefined && now - last < intervalMs) {
       const at = last + intervalMs;
       throw new LimitError(
         'interval',

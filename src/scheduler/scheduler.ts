@@ -115,6 +115,12 @@ export class Scheduler implements JobAdopter {
   private readonly slots = new SlotLedger();
   /** Every model some backend has; dropped when an inventory changes. */
   private knownModelsCache: Set<string> | null = null;
+  /**
+   * The last placement worked out, by the very workflow and choices objects: a submission's check with its workflow
+   * and its submit (which checks again) ask for the same one, so the backends' inventories are read once per job.
+   * Dropped when an inventory changes.
+   */
+  private lastPlacement: { of: Pick<JobSpec, 'workflow' | 'choices'>; placement: Placement } | null = null;
   private readonly limiter: SubmissionLimiter;
   private readonly averages = new RunTimeAverages();
   private readonly stopper: RunStopper<Entry>;
@@ -164,6 +170,7 @@ export class Scheduler implements JobAdopter {
       };
       const onInventory = () => {
         this.knownModelsCache = null;
+        this.lastPlacement = null;
         this.refreshPlacements();
         this.pump();
       };
@@ -179,10 +186,10 @@ export class Scheduler implements JobAdopter {
    */
   submit(spec: JobSpec): Job {
     if (spec.id !== undefined && this.active.has(spec.id)) throw new Error(`job ${spec.id} is already in the scheduler`);
-    const { limits, placement, user, guild } = this.admission(spec);
+    const { limits, user, guild } = this.admission(spec);
     const mode = this.limiter.admit(spec.owner.userId, limits, user, guild, spec.modeRequest);
     const { modeRequest: _request, ...admitted } = spec;
-    const entry = this.newEntry(new Job({ ...admitted, mode }, this.clock.now()), limits, placement);
+    const entry = this.newEntry(new Job({ ...admitted, mode }, this.clock.now()), limits, this.placementFor(spec));
     this.queue.push(entry);
     this.log.debug({ job: entry.id, user: entry.userId, command: spec.command }, 'job queued');
     this.pump();
@@ -206,19 +213,18 @@ export class Scheduler implements JobAdopter {
    * needs to judge the owner's limits. Nothing is recorded here. Whether a backend is up is not a rule: an outage
    * is waited out; only a workflow no backend's last known inventory has (and none unknown) is refused.
    */
-  private admission(query: AdmissionQuery): { limits: Limits; placement: Placement; user: Load; guild: GuildLoad } {
+  private admission(query: AdmissionQuery): { limits: Limits; user: Load; guild: GuildLoad } {
     if (!this.holds.accepting) throw new UnavailableError('draining', 'the bot is not taking new jobs right now; try again later');
     const { userId, guildId } = query.owner;
     if (this.holds.guildHold(guildId) === 'draining') {
       throw new UnavailableError('draining', "this server's admins have stopped taking new jobs for now; try again later");
     }
-    const placement = this.placementOf({ workflow: query.workflow ?? {}, ...(query.choices ? { choices: query.choices } : {}) });
-    const why = query.workflow ? this.whyNowhere(placement) : null;
+    const why = query.workflow ? this.whyNowhere(this.placementFor({ workflow: query.workflow, choices: query.choices })) : null;
     if (why) throw new UnavailableError('unsupported', `no backend can run this: ${why}`);
     const limits = this.limitsFor(query);
     const user = this.loadOf((e) => e.userId === userId);
     const guild = { guildId, ...this.loadOf((e) => e.guildId === guildId) };
-    return { limits, placement, user, guild };
+    return { limits, user, guild };
   }
 
   /** The limits that apply to a member's submission (config, command file, the server's and the config's overrides). */
@@ -640,6 +646,14 @@ export class Scheduler implements JobAdopter {
       command: spec.command,
       commandLimits: spec.commandLimits,
     });
+  }
+
+  private placementFor(spec: Pick<JobSpec, 'workflow' | 'choices'>): Placement {
+    const last = this.lastPlacement;
+    if (last && last.of.workflow === spec.workflow && last.of.choices === spec.choices) return last.placement;
+    const placement = this.placementOf(spec);
+    this.lastPlacement = { of: { workflow: spec.workflow, choices: spec.choices }, placement };
+    return placement;
   }
 
   private placementOf(spec: Pick<JobSpec, 'workflow' | 'choices'>): Placement {

@@ -28,10 +28,12 @@ function holdAtStep(step: number): void {
 
 describe('/imagine', () => {
   let done: StoredMessage;
+  let doneToken: string;
 
   it('moves one card from waiting to a live preview to the delivered image, with no 429', async () => {
     holdAtStep(3);
     const { token } = await e2e().discord.slash('imagine', { prompt: 'a lighthouse at dusk', steps: 8 });
+    doneToken = token;
     const running = await e2e().discord.waitFor((d) => {
       const card = d.originalFor(token);
       return card?.history.find((r) => titleOf(r).endsWith('Running') && r.attachments.some((a) => a.filename.startsWith('preview.')));
@@ -57,6 +59,22 @@ describe('/imagine', () => {
     expect(final.attachments.some((a) => a.filename.startsWith('preview.'))).toBe(false);
     expect(buttonIdsOf(final)).toEqual(['reroll', 'edit', 'delete', 'upscale', 'vary', 'vary-subtle', 'vary-strong', 'pan-left', 'pan-right', 'pan-up', 'pan-down', 'zoom15', 'zoom2']);
     expect(e2e().discord.rateLimitHits).toEqual({});
+  });
+
+  it('answers a plain /imagine with the card itself: no defer, and no PATCH for its first state', async () => {
+    const d = e2e().discord;
+    const interaction = d.interactions.find((i) => i.token === doneToken)!;
+    expect(interaction.response?.type).toBe(4);
+    const first = done.history[0]!;
+    expect(first.via).toBe('callback');
+    expect(first.flags).toBe(0);
+    expect(titleOf(first)).toMatch(/^\/imagine · /);
+    expect(embedOf(first)?.description).toContain('a lighthouse at dusk');
+    expect(first.components.length).toBe(1);
+    // Every later state is one PATCH of the reply; the first state cost none (a deferred reply would have).
+    const patches = d.requests.filter((r) => r.method === 'PATCH' && r.path.includes(doneToken));
+    expect(patches.length).toBe(done.history.length - 1);
+    expect(done.history.slice(1).every((r) => r.via === 'webhook')).toBe(true);
   });
 
   it('rerolls with the same options and a new seed', async () => {
@@ -180,8 +198,11 @@ describe('options', () => {
     const uploaded = comfyRequest('/upload/image');
     const { token } = await e2e().discord.slash('reimagine', { prompt: 'in blue' }, { attachments: [{ name: 'photo.jpg', bytes: png, contentType: 'image/jpeg' }] });
     await uploaded;
-    const final = currentRevision(await finalCard(token, 'Done'));
-    expect(titleOf(final)).toBe('/reimagine · Done');
+    const card = await finalCard(token, 'Done');
+    expect(titleOf(currentRevision(card))).toBe('/reimagine · Done');
+    // Downloading the attachment comes before the admission: the interaction is deferred first.
+    expect(e2e().discord.interactions.find((i) => i.token === token)?.response?.type).toBe(5);
+    expect(card.history[0]!.embeds).toEqual([]);
   });
 
   it('refuses an attachment that is not an image', async () => {

@@ -9,18 +9,22 @@ export function messageLink(row: Pick<JobRow, 'guildId' | 'channelId' | 'message
   return `https://discord.com/channels/${row.guildId ?? '@me'}/${row.channelId}/${row.messageId}`;
 }
 
-/** The parent of job `jobId` as its card shows it; null for a job nobody made from another. */
-export function parentOf(ctx: Pick<BotContext, 'store' | 'logger'>, jobId: string): CardParent | null {
-  let child: JobRow | null;
+/**
+ * The parent of a job as its card shows it, from the job's lineage (its row's, or the submission's for a new job:
+ * only the parent's row is read); null for a job nobody made from another.
+ */
+export function parentOf(ctx: Pick<BotContext, 'store' | 'logger'>, child: Lineage): CardParent | null {
+  if (child.parentId === null) return null;
   let parent: JobRow | null;
   try {
-    child = ctx.store.get(jobId);
-    parent = child?.parentId ? ctx.store.get(child.parentId) : null;
+    parent = ctx.store.get(child.parentId);
   } catch (error) {
     // The card is still worth showing without its lineage.
-    ctx.logger.error({ err: error, job: jobId }, 'job store: could not read the parent of a job');
+    ctx.logger.error({ err: error, job: child.id }, 'job store: could not read the parent of a job');
     return null;
   }
-  if (!child?.parentId) return null;
   return { url: parent ? messageLink(parent) : null, command: parent?.command ?? null, output: child.parentOutput };
 }
+
+/** What a job's row says of where it came from. */
+export type Lineage = Pick<JobRow, 'id' | 'parentId' | 'parentOutput'>;

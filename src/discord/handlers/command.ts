@@ -1,5 +1,6 @@
-// A slash command from a command file: acknowledge at once (defer), read the options, and submit. Attachments go
-// in as references: submitJob downloads them only after every cheap check has passed.
+// A slash command from a command file: read the options and submit. Attachments go in as references: submitJob
+// downloads them only after every cheap check has passed. The interaction is left unanswered: submitJob answers it
+// with the card itself when admission is quick, else defers it first.
 import type { ChatInputCommandInteraction } from 'discord.js';
 import type { CommandDefinition } from '../../templates/definition.js';
 import type { ImageSource } from '../imageInputs.js';
@@ -7,7 +8,6 @@ import type { BotContext } from '../wiring/context.js';
 import { submitJob } from './submit.js';
 
 export async function handleTemplateCommand(ctx: BotContext, interaction: ChatInputCommandInteraction, definition: CommandDefinition): Promise<void> {
-  await interaction.deferReply();
   const values: Record<string, unknown> = {};
   const images: Record<string, ImageSource> = {};
   for (const option of interaction.options.data) {

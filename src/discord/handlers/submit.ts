@@ -1,9 +1,11 @@
 // One submission, whatever started it (a slash command, Reroll, Edit, Upscale): the checks in the order of
-// their cost, then the images, scheduler.submit, the store row, and the job card that follows the job. The interaction is already deferred,
-// so its reply becomes the card (or the refusal).
+// their cost, then the images, scheduler.submit, the store row, and the job card that follows the job. The
+// interaction's reply becomes the card (or the refusal): buttons and modals arrive deferred; a slash command
+// arrives unanswered and is answered with the card itself when nothing slow comes before its admission.
 import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction } from 'discord.js';
 import type { Job, JobOwner } from '../../jobs/job.js';
 import { jobSpecFromPrepared } from '../../jobs/spec.js';
+import type { GuildSettings } from '../../jobs/store-settings.js';
 import type { JobParent } from '../../jobs/store-types.js';
 import { instrumentJob } from '../../ops/instrument.js';
 import { applyDefaults, auditJob, checkAccess, checkPrompt, dmSettings, guildLimitOverrides, modeRequest, promptOptionNames, type AuditOutcome } from '../../policy/index.js';
@@ -38,12 +40,20 @@ export interface Submission {
 
 const REFUSED_COLOR = 0xed4245;
 
-/** The deferred reply, turned into a plain refusal: nothing was queued. */
+/** The reply, as a plain refusal: nothing was queued. */
 export async function refuse(interaction: SubmittingInteraction, command: string, message: string): Promise<void> {
-  await interaction.editReply({
-    embeds: [{ title: `/${command} · Not queued`, description: `❌ ${message}`, color: REFUSED_COLOR }],
-    components: [],
-  });
+  const refusal = { embeds: [{ title: `/${command} · Not queued`, description: `❌ ${message}`, color: REFUSED_COLOR }], components: [] };
+  await (interaction.deferred || interaction.replied ? interaction.editReply(refusal) : interaction.reply(refusal));
+}
+
+/**
+ * Whether anything before the admission may take long: downloading and decoding attachments, the server's admin
+ * patterns (a worker with a one-second backstop per check, one check at a time), or a hand-over to the leader
+ * (whose card edits need an answered interaction). Then the interaction is deferred first; otherwise its answer is
+ * the card, within Discord's three seconds.
+ */
+function admissionMayBeSlow(ctx: BotContext, submission: Submission, settings: GuildSettings | null): boolean {
+  return Object.keys(submission.images).length > 0 || (settings?.blockedPatterns.length ?? 0) > 0 || !ctx.intake.runsHere;
 }
 
 type Refusal = { outcome: AuditOutcome; message: string };
@@ -68,6 +78,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
   const owner: JobOwner = { userId: interaction.user.id, guildId: interaction.guildId, roles: [...(access?.roleIds ?? [])] };
   // In a DM no server policy exists: the operator's DM policy applies instead.
   const settings = interaction.guildId ? ctx.store.guildSettings(interaction.guildId) : dmSettings(ctx.config.dmPolicy);
+  if (!interaction.deferred && !interaction.replied && admissionMayBeSlow(ctx, submission, settings)) await interaction.deferReply();
   const audit = { userId: owner.userId, guildId: owner.guildId, channelId: interaction.channelId, command: definition.name };
   const refused = async (refusal: Refusal): Promise<null> => {
     auditJob(ctx.logger, { ...audit, jobId: null, params: submission.values, outcome: refusal.outcome, detail: refusal.message });
@@ -163,7 +174,7 @@ export async function submitJob(ctx: BotContext, interaction: SubmittingInteract
   // Handed to the leader: it adopts the row and edits this interaction's reply into the card.
   if (!job) return null;
   instrumentJob(job, ctx.metrics);
-  startJobCard(ctx, interaction, job);
+  startJobCard(ctx, interaction, job, submission.parent);
   return job;
 }
 

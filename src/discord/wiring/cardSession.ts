@@ -6,7 +6,7 @@ import type { OutputFile } from '../../comfy/types.js';
 import { auditJob } from '../../policy/audit.js';
 import { spoilerResults as guildWantsSpoilers } from '../../policy/limits.js';
 import type { GuildSettings } from '../../jobs/store-settings.js';
-import type { JobRow } from '../../jobs/store-types.js';
+import type { JobParent, JobRow } from '../../jobs/store-types.js';
 import { CardEditor, type CardTransport } from '../cardEditor.js';
 import type { CardFile, CardView, ParamValue } from '../cardRenderer.js';
 import type { EditBucket } from '../channelPacer.js';
@@ -17,7 +17,7 @@ import { ChannelCardTransport } from './channelCardTransport.js';
 import { commandFor, type BotContext } from './context.js';
 import { OwnerDm } from './ownerDm.js';
 import { planWithGrid } from '../actions/gridDelivery.js';
-import { parentOf } from '../actions/lineage.js';
+import { parentOf, type Lineage } from '../actions/lineage.js';
 import { promptKeyOf } from './promptKey.js';
 import { directReplyEdits } from '../replyEdits.js';
 
@@ -51,6 +51,10 @@ interface CardPlace {
   transport: CardTransport & { readonly location: CardLocation };
   channelId: string | null;
   limitBytes: number;
+  /** The upload limit the job's row holds (null: none recorded), so planning for the same one writes nothing. */
+  storedLimit: number | null;
+  /** The job this one was made from, as its row says (the card links it). */
+  lineage: Lineage;
   /** Posts a message of further results when the channel cannot be used (an interaction follow-up). */
   followUp?: (options: { content: string; files: CardFile[] }) => Promise<{ id: string }>;
   /** The card message's id, once known, for the delivery record. */
@@ -59,21 +63,24 @@ interface CardPlace {
   editBucket: () => EditBucket;
 }
 
-/** A new job's card: the reply to the interaction that submitted it. */
-export function startJobCard(ctx: BotContext, interaction: CardInteraction, job: Job): void {
+/** A new job's card: the reply to the interaction that submitted it (its answer, when not answered yet). */
+export function startJobCard(ctx: BotContext, interaction: CardInteraction, job: Job, parent: JobParent | null): void {
   replyCard(ctx, job, {
-    reply: directReplyEdits(ctx.client.rest, interaction),
+    lineage: { id: job.id, parentId: parent?.jobId ?? null, parentOutput: parent?.output ?? null },
+    reply: directReplyEdits(ctx.client.rest, interaction, interaction.deferred || interaction.replied ? undefined : interaction),
     channelId: interaction.channelId,
     limitBytes: uploadLimit(interaction.attachmentSizeLimit),
+    // submitJob wrote the row with this very limit.
+    storedLimit: uploadLimit(interaction.attachmentSizeLimit),
     followUp: (message) => interaction.followUp(message),
   });
 }
 
-/** The card as the interaction's (deferred) reply, edited through its token until it moves to a channel message. */
+/** The card as the interaction's reply, edited through its token until it moves to a channel message. */
 function replyCard(
   ctx: BotContext,
   job: Job,
-  place: { reply: ReplyHandle; channelId: string | null; limitBytes: number; followUp: NonNullable<CardPlace['followUp']> },
+  place: Pick<CardPlace, 'channelId' | 'limitBytes' | 'storedLimit' | 'lineage'> & { reply: ReplyHandle; followUp: NonNullable<CardPlace['followUp']> },
 ): void {
   const log = ctx.logger.child({ job: job.id });
   const { channelId } = place;
@@ -86,7 +93,8 @@ function replyCard(
     onMoved: (location) => cardMoved(ctx, job, location),
     onTokenDead: () => safely(log, 'dead interaction token', () => ctx.store.updateJob(job.id, { interaction: null })),
     // The reply's id lets the store (and recovery) find the card without the interaction token. The card's first
-    // edit follows the submission at once and Discord's answer to it carries the id: no request of its own.
+    // PATCH follows the submission at once (or the answer that carried the card, at the next change) and Discord's
+    // answer to it carries the id: no request of its own.
     onReplyId: (messageId) => {
       replyId = messageId;
       safely(log, 'card message id', () => ctx.store.updateJob(job.id, { messageId }));
@@ -96,6 +104,8 @@ function replyCard(
     transport,
     channelId,
     limitBytes: place.limitBytes,
+    storedLimit: place.storedLimit,
+    lineage: place.lineage,
     followUp: place.followUp,
     messageId: () => transport.location.messageId ?? replyId,
     // The interaction reply is edited through its token until the card moves to a channel message of its own.
@@ -123,6 +133,8 @@ export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
       }),
       channelId,
       limitBytes: uploadLimit(row.uploadLimit),
+      storedLimit: row.uploadLimit,
+      lineage: row,
       followUp: (message) => webhook.send(message),
     });
     return;
@@ -137,6 +149,8 @@ export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
     channelId,
     // The limit the live card had: planned for the default instead, files would be re-encoded for nothing.
     limitBytes: uploadLimit(row.uploadLimit),
+    storedLimit: row.uploadLimit,
+    lineage: row,
     messageId: () => transport.location.messageId,
     editBucket: () => 'channel',
   });
@@ -203,13 +217,20 @@ export function gridOriginals(ctx: BotContext, guildId: string | null): boolean 
 /** What every delivery of a job's results shares, live or after an interruption. */
 export function resultDelivery(
   ctx: BotContext,
-  job: { id: string; command: string; guildId: string | null },
+  job: { id: string; command: string; guildId: string | null; uploadLimit: number | null },
   owner: OwnerDm,
 ): Pick<ResultDelivery, 'planDelivery' | 'record' | 'detour'> {
+  let stored = job.uploadLimit;
   return {
     planDelivery: (outputs, limitBytes) => {
       // Whatever is posted from this plan is named and batched for this limit: a later attempt plans the same.
-      safely(ctx.logger, 'upload limit', () => ctx.store.updateJob(job.id, { uploadLimit: limitBytes }));
+      // The row mostly holds it already (the interaction's limit, written at admission): then nothing is written.
+      if (limitBytes !== stored) {
+        safely(ctx.logger, 'upload limit', () => {
+          ctx.store.updateJob(job.id, { uploadLimit: limitBytes });
+          stored = limitBytes;
+        });
+      }
       const spoiler = spoilerResults(ctx, job.guildId);
       const plan = (files: readonly OutputFile[]) => planDelivery(files, { command: job.command, jobId: job.id, limitBytes, spoiler });
       return planWithGrid(outputs, limitBytes, plan, ctx.logger.child({ job: job.id }), { originals: gridOriginals(ctx, job.guildId) });
@@ -228,13 +249,13 @@ function runCard(ctx: BotContext, job: Job, place: CardPlace): void {
   const card = followJobCard({
     job,
     editor: cardEditor(ctx, job.id, place.transport, channelId, owner, place.editBucket),
-    base: cardBase(ctx, { id: job.id, ownerId: job.owner.userId, guildId: job.owner.guildId, command: job.command, params: job.params, mode: job.mode }),
+    base: cardBase(ctx, { ...place.lineage, ownerId: job.owner.userId, guildId: job.owner.guildId, command: job.command, params: job.params, mode: job.mode }),
     position: () => ctx.scheduler.position(job.id),
     queueSize: () => ctx.scheduler.jobs().filter((j) => j.state === 'queued').length,
     // A frame that fails to encode is reported where the card asks for it (latestPreview), not here as well.
     offerPreview: (jobId, bytes) => void ctx.previews.submit(jobId, bytes).catch(() => undefined),
     latestPreview: (jobId) => ctx.previews.latest(jobId),
-    ...resultDelivery(ctx, { id: job.id, command: job.command, guildId: job.owner.guildId }, owner),
+    ...resultDelivery(ctx, { id: job.id, command: job.command, guildId: job.owner.guildId, uploadLimit: place.storedLimit }, owner),
     limitBytes,
     cardMessageId: place.messageId,
     postBatch: (files, batch, of) => postBatch(ctx, place, files, `Results ${batch} of ${of} · job ${job.id}`),
@@ -258,7 +279,7 @@ function runCard(ctx: BotContext, job: Job, place: CardPlace): void {
  * What every state of a job's card shows: its command's prompt and follow-up actions (as the command file says
  * now), its parameters and, for a job made by an action, the link to its parent's card.
  */
-export function cardBase(ctx: BotContext, job: Pick<JobRow, 'id' | 'ownerId' | 'guildId' | 'command' | 'params' | 'mode'>): Omit<CardView, 'state'> {
+export function cardBase(ctx: BotContext, job: Lineage & Pick<JobRow, 'ownerId' | 'guildId' | 'command' | 'params' | 'mode'>): Omit<CardView, 'state'> {
   const definition = commandFor(ctx, job.guildId, job.command);
   return {
     jobId: job.id,
@@ -267,7 +288,7 @@ export function cardBase(ctx: BotContext, job: Pick<JobRow, 'id' | 'ownerId' | '
     promptKey: definition ? promptKeyOf(definition) : null,
     params: displayParams(job.params),
     actions: definition?.actions ?? [],
-    parent: parentOf(ctx, job.id),
+    parent: parentOf(ctx, job),
     relax: job.mode === 'relax',
   };
 }

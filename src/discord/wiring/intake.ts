@@ -17,6 +17,11 @@ import type { BotContext } from './context.js';
 export type Accepted = { job: Job; id: string } | { job: null; id: string };
 
 export interface JobIntake {
+  /**
+   * Whether an accepted job runs in this process, its card drawn here at once; otherwise it is handed to the leader,
+   * which edits the interaction's reply into the card (so the interaction must be answered before the hand-over).
+   */
+  readonly runsHere: boolean;
   /** What would refuse the submission now (LimitError / UnavailableError), admitting nothing. */
   check(query: AdmissionQuery): void;
   /** Takes the job or throws LimitError / UnavailableError. */
@@ -26,6 +31,7 @@ export interface JobIntake {
 /** The only process: this scheduler decides and runs. */
 export function localIntake(ctx: Pick<BotContext, 'scheduler' | 'store' | 'logger'>): JobIntake {
   return {
+    runsHere: true,
     check: (query) => ctx.scheduler.check(query),
     accept(spec, placement) {
       const job = ctx.scheduler.submit(spec);
@@ -55,6 +61,7 @@ export function sharedIntake(ctx: Pick<BotContext, 'scheduler' | 'store' | 'hold
     return ctx.scheduler.check(query);
   };
   return {
+    runsHere: false,
     check,
     accept(spec, placement) {
       const query = {

@@ -76,7 +76,7 @@ async function redeliver(ctx: BotContext, row: JobRow): Promise<RetryOutcome> {
     {
       editor: cardEditor(ctx, row.id, transport, channelId, owner),
       base: baseOf(ctx, row),
-      ...resultDelivery(ctx, { id: row.id, command: row.command, guildId: row.guildId }, owner),
+      ...resultDelivery(ctx, { id: row.id, command: row.command, guildId: row.guildId, uploadLimit: row.uploadLimit }, owner),
       gpuMs: row.gpuMs,
       // The limit the first attempt planned with: the same files in the same messages, none re-encoded anew.
       limitBytes: uploadLimit(row.uploadLimit),
