@@ -73,8 +73,11 @@ describe('a v2 backend', () => {
     const before = v2().jobIds.length;
     const { token } = await e2e().discord.slash('imagine', { prompt: 'killed before the 201' });
     const [jobId] = await created;
-    // The card's message id comes with the answer to its first edit; wait for that edit to have been answered.
-    await e2e().discord.waitFor((d) => d.requests.some((r) => r.method === 'PATCH' && r.path.endsWith('/messages/@original') && r.path.includes(token) && r.status === 200));
+    // The card is the interaction's answer (a quick /imagine is answered with it); killed once Discord has it.
+    await e2e().discord.waitFor((d) => d.requests.some((r) => r.method === 'POST' && r.path.endsWith(`${token}/callback`) && r.status < 300), {
+      timeoutMs: 15_000,
+      description: 'the card sent as the answer',
+    });
     await e2e().bot.kill('SIGKILL');
     release();
     e2e().bot = spawnBot(e2e(), { dataDir: e2e().dataDir, env: { COMFY_URL: `v2:${v2().url}|${e2e().comfy.url}` } });
