@@ -6,7 +6,7 @@ import type { OutputFile } from '../../comfy/types.js';
 import { auditJob } from '../../policy/audit.js';
 import { spoilerResults as guildWantsSpoilers } from '../../policy/limits.js';
 import type { GuildSettings } from '../../jobs/store-settings.js';
-import type { JobParent, JobRow } from '../../jobs/store-types.js';
+import type { InteractionRef, JobParent, JobRow } from '../../jobs/store-types.js';
 import { CardEditor, type CardTransport } from '../cardEditor.js';
 import type { CardFile, CardView, ParamValue } from '../cardRenderer.js';
 import type { EditBucket } from '../channelPacer.js';
@@ -114,24 +114,42 @@ function replyCard(
 }
 
 /**
+ * Where a stored card continues: its reply, through the interaction's token while the token lasts and the card has
+ * not moved to a message of its own; else the channel message the store recorded (`messageId` null: never posted);
+ * null for a card in no channel (a DM never opened). Recovery continues cards here and a standby telling members
+ * that the leader was lost edits them here, so the two always agree.
+ */
+export type StoredCardPlace =
+  | { kind: 'reply'; applicationId: string; interaction: InteractionRef }
+  | { kind: 'message'; channelId: string; messageId: string | null }
+  | null;
+
+export function storedCardPlace(ctx: Pick<BotContext, 'client'>, row: Pick<JobRow, 'messageId' | 'interaction' | 'channelId'>, now = Date.now()): StoredCardPlace {
+  const application = ctx.client.application;
+  if (row.messageId === null && row.interaction !== null && row.interaction.expiresAt > now && application) {
+    return { kind: 'reply', applicationId: application.id, interaction: row.interaction };
+  }
+  return row.channelId === null ? null : { kind: 'message', channelId: row.channelId, messageId: row.messageId };
+}
+
+/**
  * The card of a job recovered after a restart, or adopted from the process that admitted it: the message the
  * store recorded, edited with the bot's token (or a new message when none was recorded). A job whose reply was
  * never edited yet (another process admitted it, or the crash came first) keeps its reply as the card, through
  * the interaction's token while it lasts. Cards in no channel (DMs never opened) cannot be resumed.
  */
 export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
-  const channelId = row.channelId;
-  const token = row.interaction;
-  const application = ctx.client.application;
-  if (row.messageId === null && token !== null && token.expiresAt > Date.now() && application) {
-    const webhook = new InteractionWebhook(ctx.client as Client<true>, application.id, token.token);
+  const place = storedCardPlace(ctx, row);
+  if (place?.kind === 'reply') {
+    const { applicationId, interaction } = place;
+    const webhook = new InteractionWebhook(ctx.client as Client<true>, applicationId, interaction.token);
     replyCard(ctx, job, {
       reply: directReplyEdits(ctx.client.rest, {
-        applicationId: application.id,
-        token: token.token,
-        createdTimestamp: token.expiresAt - INTERACTION_TOKEN_LIFETIME_MS,
+        applicationId,
+        token: interaction.token,
+        createdTimestamp: interaction.expiresAt - INTERACTION_TOKEN_LIFETIME_MS,
       }),
-      channelId,
+      channelId: row.channelId,
       limitBytes: uploadLimit(row.uploadLimit),
       storedLimit: row.uploadLimit,
       lineage: row,
@@ -139,14 +157,14 @@ export function resumeJobCard(ctx: BotContext, job: Job, row: JobRow): void {
     });
     return;
   }
-  if (channelId === null) {
+  if (place === null) {
     ctx.logger.warn({ job: job.id }, 'recovered job has no channel; its card cannot be shown');
     return;
   }
-  const transport = channelTransport(ctx, row, channelId);
+  const transport = channelTransport(ctx, row, place.channelId);
   runCard(ctx, job, {
     transport,
-    channelId,
+    channelId: place.channelId,
     // The limit the live card had: planned for the default instead, files would be re-encoded for nothing.
     limitBytes: uploadLimit(row.uploadLimit),
     storedLimit: row.uploadLimit,

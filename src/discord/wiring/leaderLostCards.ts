@@ -9,20 +9,20 @@ import type { JobRow } from '../../jobs/store-types.js';
 import { renderCard, type CardState } from '../cardRenderer.js';
 import type { EditBucket } from '../channelPacer.js';
 import { cardEditBody } from '../replyEdits.js';
-import { cardBase } from './cardSession.js';
+import { cardBase, storedCardPlace } from './cardSession.js';
 import type { BotContext } from './context.js';
 
-/** Where a stored card is edited, as resumeJobCard would continue it; null for a card never posted. */
+/** Where a stored card is edited (see storedCardPlace); null for a card never posted. */
 type StoredCard = { route: `/${string}`; auth: boolean; bucket: EditBucket };
 
 function storedCard(ctx: BotContext, row: JobRow, now: number): StoredCard | null {
-  const application = ctx.client.application;
-  if (row.messageId === null && row.interaction !== null && row.interaction.expiresAt > now && application) {
+  const place = storedCardPlace(ctx, row, now);
+  if (place?.kind === 'reply') {
     // The interaction token authorises the webhook route; the bot token must not be sent with it.
-    return { route: Routes.webhookMessage(application.id, row.interaction.token, '@original'), auth: false, bucket: 'interaction' };
+    return { route: Routes.webhookMessage(place.applicationId, place.interaction.token, '@original'), auth: false, bucket: 'interaction' };
   }
-  if (row.messageId === null || row.channelId === null) return null;
-  return { route: Routes.channelMessage(row.channelId, row.messageId), auth: true, bucket: 'channel' };
+  if (place === null || place.messageId === null) return null;
+  return { route: Routes.channelMessage(place.channelId, place.messageId), auth: true, bucket: 'channel' };
 }
 
 function noticeState(row: JobRow, now: number): CardState {
