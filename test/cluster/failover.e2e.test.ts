@@ -43,6 +43,9 @@ beforeAll(async () => {
     shards: SHARDS,
     leaseSeconds: LEASE_SECONDS,
     checkpoints: [TEMPLATE_CHECKPOINT, 'sdxl.safetensors'],
+    // A round's jobs may still wait for the new leader when the next round submits: on a slow machine a member's
+    // backlog would reach the default limit of 3 waiting jobs, and a refusal is not what this test looks at.
+    configYaml: 'limits:\n  perUserQueued: 100\n',
   });
   ({ discord, comfy, cluster, databaseUrl } = world);
 }, 120_000);
@@ -103,6 +106,9 @@ it('loses no job and posts nothing twice when the leader is SIGKILLed at random 
       if (killedAt === 0) killedAt = Date.now();
       victim.bot.child.kill('SIGKILL');
     };
+    // The last round's jobs settle first: a new leader re-edits every unfinished card (the notice, then its own
+    // state), and kills every few seconds would grow a backlog of cards that the channels' edit budget cannot drain.
+    await discord.waitFor(() => tracker.openJobs().length === 0, { timeoutMs: 30_000, description: 'the last round settled' }).catch(() => undefined);
     comfy.hold();
     // One job per server: their interactions arrive on three shards, so on three processes.
     for (const member of MEMBERS) {

@@ -23,8 +23,10 @@ export interface ClusterOptions {
   databaseUrl: string;
   shards: number;
   leaseSeconds: number;
-  /** More environment for every process (operators, limits). */
+  /** More environment for every process (operators). */
   env?: Record<string, string>;
+  /** A config file every process reads (limits, say). */
+  configYaml?: string;
 }
 
 export const isLeading = (line: string): boolean => line.includes('leading: backends connected');
@@ -43,12 +45,13 @@ export class Cluster {
 
   /** Starts a process on `shard`; does not wait for it. */
   spawn(shard: number): ClusterNode {
-    const { discord, comfy, root, databaseUrl, shards, leaseSeconds, env } = this.options;
+    const { discord, comfy, root, databaseUrl, shards, leaseSeconds, env, configYaml } = this.options;
     const bot = spawnBot(
       { discord, comfy },
       {
         dataDir: join(root, 'data'),
         logLevel: 'info',
+        ...(configYaml === undefined ? {} : { configYaml }),
         env: {
           COMFYCORD_DATABASE_URL: databaseUrl,
           COMFYCORD_SHARDS: String(shard),
@@ -113,6 +116,7 @@ export interface ClusterWorldOptions {
   /** Checkpoints the fake ComfyUI has (default the shipped template's). */
   checkpoints?: string[];
   env?: Record<string, string>;
+  configYaml?: string;
 }
 
 /** A fake Discord and ComfyUI, a fresh PostgreSQL schema and a started cluster on them, and how to take it all down. */
@@ -127,11 +131,11 @@ export interface ClusterWorld {
 export async function openClusterWorld(options: ClusterWorldOptions): Promise<ClusterWorld> {
   const root = mkdtempSync(join(tmpdir(), `comfycord-${options.name}-`));
   const databaseUrl = freshSchemaUrl();
-  const discord = await startFakeDiscord({ clock: 'manual', heartbeatIntervalMs: 500, guilds: options.guilds });
+  const discord = await startFakeDiscord({ clock: 'manual', heartbeatIntervalMs: 5000, guilds: options.guilds });
   const comfy = await startFakeComfy({ models: { checkpoints: options.checkpoints ?? [TEMPLATE_CHECKPOINT] }, stepDelayMs: 20 });
   for (const member of options.members) discord.addMember(member);
-  const { shards, leaseSeconds, env } = options;
-  const cluster = new Cluster({ discord, comfy, root, databaseUrl, shards, leaseSeconds, ...(env ? { env } : {}) });
+  const { shards, leaseSeconds, env, configYaml } = options;
+  const cluster = new Cluster({ discord, comfy, root, databaseUrl, shards, leaseSeconds, ...(env ? { env } : {}), ...(configYaml === undefined ? {} : { configYaml }) });
   const close = async (): Promise<void> => {
     await cluster.stop();
     await discord.close();
