@@ -73,7 +73,10 @@ export class ComfySocket extends EventEmitter<ComfySocketEvents> {
     this.ws?.removeAllListeners();
     this.ws?.on('error', () => undefined);
     this.ws?.terminate();
-    const ws = new WebSocket(this.options.url);
+    // No permessage-deflate: ComfyUI (aiohttp) would compress every frame when offered, costing its CPU and ours
+    // for JSON of a few dozen bytes and previews that are JPEG or WebP already. Its JSON is ASCII (json.dumps),
+    // so validating each text frame as UTF-8 checks nothing.
+    const ws = new WebSocket(this.options.url, { perMessageDeflate: false, skipUTF8Validation: true });
     this.ws = ws;
     ws.on('open', () => {
       this.attempt = 0;

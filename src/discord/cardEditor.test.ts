@@ -158,6 +158,67 @@ describe('CardEditor coalescing and spacing', () => {
     expect(transport.calls.length).toBe(before + 1);
   });
 
+  it('builds a live view only when its edit goes out, with the state as it is then', async () => {
+    const { transport, editor } = setup();
+    let step = 0;
+    const build = vi.fn(() => running(step));
+    editor.update(running(0));
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    for (step = 1; step <= 15; step += 1) {
+      editor.update({ kind: 'running', withImage: false, build });
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(build).not.toHaveBeenCalled();
+    step = 42;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(transport.calls.map((c) => c.description)).toEqual([expect.stringContaining(' 0/100'), expect.stringContaining(' 42/100')]);
+    // once for the duplicate check before the channel turn, once for the edit itself
+    expect(build).toHaveBeenCalledTimes(2);
+  });
+
+  it('holds a progress edit due within one spacing of the expected end, and sends the result instead', async () => {
+    const { transport, editor } = setup();
+    const endsAt = Date.now() + 3000;
+    const live = (step: number) => ({ kind: 'running' as const, withImage: false, endsAt, build: () => running(step) });
+    editor.update(live(0));
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    // the next edit would be due at 2 s, one second before the expected end
+    for (let step = 1; step <= 25; step += 1) {
+      editor.update(live(step));
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(transport.calls).toHaveLength(1);
+    void editor.finish(done());
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    expect(transport.calls.map((c) => c.description)).toEqual([expect.stringContaining(' 0/100'), expect.stringContaining('1 image')]);
+  });
+
+  it('sends the held progress edit one spacing after the expected end when the job runs late', async () => {
+    const { transport, editor } = setup();
+    const t0 = Date.now();
+    const live = (step: number) => ({ kind: 'running' as const, withImage: false, endsAt: t0 + 3000, build: () => running(step) });
+    editor.update(live(0));
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    editor.update(live(1));
+    await advanceTo(t0 + 4900);
+    expect(transport.calls).toHaveLength(1);
+    await advanceTo(t0 + 5000 + GRANT_MS);
+    expect(transport.calls.map((c) => c.description)).toEqual([expect.stringContaining(' 0/100'), expect.stringContaining(' 1/100')]);
+    // later progress goes by the usual spacing again
+    editor.update(live(2));
+    await advanceTo(t0 + 7100);
+    expect(transport.calls).toHaveLength(3);
+  });
+
+  it('never holds the edit that answers the interaction', async () => {
+    const transport = new FakeTransport();
+    transport.answering = true;
+    const { editor } = setup({ transport });
+    editor.update({ kind: 'running', withImage: false, endsAt: Date.now() + 500, build: () => running(1) });
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    expect(transport.calls).toHaveLength(1);
+  });
+
   it('does not resend a state Discord already shows', async () => {
     const { transport, editor } = setup();
     editor.update(running(1));

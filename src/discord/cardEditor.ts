@@ -109,11 +109,31 @@ export interface CardEditorOptions {
 /** Completes a view at send time (e.g. with the newest preview, encoded only now); rejects to send `view` as is. */
 export type PrepareView = () => Promise<CardView>;
 
-type Slot = { view: CardView; final: false; prepare: PrepareView | null } | { view: CardView; final: true; files: CardFile[] };
+/**
+ * A card state built when its edit is sent rather than each time it changes: a running job reports progress about
+ * ten times a second, and its card is edited every one or two seconds.
+ */
+export interface LiveView {
+  readonly kind: 'queued' | 'running';
+  /** The state shows a preview image (its edits are spaced as uploads). */
+  readonly withImage: boolean;
+  /** When the job is expected to end (epoch ms), if known: see CardEditor.dueAt. */
+  readonly endsAt?: number | null;
+  build(): CardView;
+}
+
+type Slot = { live: LiveView; final: false; prepare: PrepareView | null } | { view: CardView; final: true; files: CardFile[] };
+
+/** A view known already, as a live one. */
+function fixed(view: CardView): LiveView {
+  const state = view.state;
+  const kind = state.kind === 'queued' ? 'queued' : 'running';
+  return { kind, withImage: state.kind === 'running' && state.preview !== null && state.preview !== undefined, build: () => view };
+}
 
 function urgencyOf(slot: Slot): EditUrgency {
   if (slot.final) return 'final';
-  return slot.view.state.kind === 'queued' ? 'queued' : 'progress';
+  return slot.live.kind === 'queued' ? 'queued' : 'progress';
 }
 
 export class CardEditor {
@@ -166,9 +186,9 @@ export class CardEditor {
    * Shows `view` as soon as the pacing allows; a newer update before then replaces it. Ignored once finishing.
    * `prepare`, when given, is called right before the edit is sent and its view is sent instead.
    */
-  update(view: CardView, prepare?: PrepareView): void {
+  update(view: CardView | LiveView, prepare?: PrepareView): void {
     if (this.phase !== 'open') return;
-    this.replacePending({ view, final: false, prepare: prepare ?? null });
+    this.replacePending({ live: 'build' in view ? view : fixed(view), final: false, prepare: prepare ?? null });
   }
 
   /**
@@ -239,14 +259,28 @@ export class CardEditor {
     // after the last one stays far inside the interaction token's bucket (5 per 2 s), and the channel bucket is the
     // pacer's job. It still waits for an edit in flight (one at a time per message).
     if (slot.final) return 0;
-    const state = slot.view.state;
-    if (state.kind === 'queued' && this.lastSentQueued) return this.timing.queuedSpacingMs;
-    return state.kind === 'running' && (state.preview || slot.prepare) ? this.timing.imageSpacingMs : this.timing.textSpacingMs;
+    const { kind, withImage } = slot.live;
+    if (kind === 'queued' && this.lastSentQueued) return this.timing.queuedSpacingMs;
+    return kind === 'running' && (withImage || slot.prepare) ? this.timing.imageSpacingMs : this.timing.textSpacingMs;
+  }
+
+  /**
+   * When the pending state may go out: its spacing after the last edit, and not before a rate limit ends. A progress
+   * edit that would land less than one spacing before the job's expected end waits for the end instead: the result
+   * would replace it at once, and it would spend a request of the channel's shared budget to show nothing for long.
+   * If the job runs late, that edit goes out one spacing after the expected end.
+   */
+  private dueAt(slot: Slot): number {
+    const spacing = this.spacingBefore(slot);
+    const at = Math.max(this.lastSentAt + spacing, this.blockedUntil);
+    // The edit that answers the interaction is due within 3 s whatever the job does.
+    const endsAt = slot.final || slot.live.kind !== 'running' || this.transport.answering === true ? null : (slot.live.endsAt ?? null);
+    return endsAt !== null && at > endsAt - spacing && at < endsAt + spacing ? endsAt + spacing : at;
   }
 
   private schedule(): void {
     if (this.inFlight || !this.pending || this.phase === 'closed') return;
-    const at = Math.max(this.lastSentAt + this.spacingBefore(this.pending), this.blockedUntil);
+    const at = this.dueAt(this.pending);
     // A newer state may be due sooner than the one the timer was set for (a final state needs no spacing).
     if (this.timer) {
       if (at >= this.timerAt) return;
@@ -259,11 +293,11 @@ export class CardEditor {
     }, Math.max(0, at - Date.now()));
   }
 
-  /** Same text, same components and the very same preview buffers as what Discord already shows. */
-  private isDuplicate(payload: CardPayload): boolean {
+  /** Same text, same components (`key`, keyOf) and the very same preview buffers as what Discord already shows. */
+  private isDuplicate(payload: CardPayload, key = keyOf(payload)): boolean {
     const files = (payload.files ?? []).map((file) => file.attachment);
     return (
-      this.lastSentKey === keyOf(payload) &&
+      this.lastSentKey === key &&
       files.length === this.lastSentFiles.length &&
       files.every((bytes, i) => bytes === this.lastSentFiles[i])
     );
@@ -274,7 +308,7 @@ export class CardEditor {
     try {
       const first = this.pending;
       if (!first || this.phase === 'closed') return;
-      if (!first.final && !first.prepare && this.isDuplicate(this.render(first.view))) {
+      if (!first.final && !first.prepare && this.isDuplicate(this.render(first.live.build()))) {
         this.pending = null;
         this.record({ type: 'deduplicated' });
         return;
@@ -309,12 +343,14 @@ export class CardEditor {
   }
 
   private async prepared(slot: Slot): Promise<CardView> {
-    if (slot.final || !slot.prepare) return slot.view;
+    if (slot.final) return slot.view;
+    if (!slot.prepare) return slot.live.build();
     try {
       return await slot.prepare();
     } catch (error) {
-      this.logger.warn({ jobId: slot.view.jobId, err: error }, 'card update could not be completed; sending it without');
-      return slot.view;
+      const view = slot.live.build();
+      this.logger.warn({ jobId: view.jobId, err: error }, 'card update could not be completed; sending it without');
+      return view;
     }
   }
 
@@ -327,7 +363,8 @@ export class CardEditor {
   private async send(slot: Slot, view: CardView): Promise<void> {
     const payload = this.render(view);
     if (slot.final && slot.files.length > 0) payload.files = [...(payload.files ?? []), ...slot.files];
-    if (!slot.final && this.isDuplicate(payload)) {
+    const key = keyOf(payload);
+    if (!slot.final && this.isDuplicate(payload, key)) {
       // Prepared to nothing new (no newer frame after all): the turn is spent, the request is not.
       this.record({ type: 'deduplicated' });
       return;
@@ -335,12 +372,12 @@ export class CardEditor {
     const route = this.route();
     if (route === 'unreachable') {
       const why = this.moveReason === 'message-gone' ? 'the card message is gone' : 'the interaction token expired';
-      this.giveUp('token-expired', `${why} and this card cannot move to a channel message`, slot.view);
+      this.giveUp('token-expired', `${why} and this card cannot move to a channel message`, view);
       return;
     }
     if (route === 'post') {
       if (this.consecutivePosts >= this.timing.maxConsecutivePosts) {
-        this.giveUp('failed', `gave up after ${this.consecutivePosts} new messages in a row could not be kept`, slot.view);
+        this.giveUp('failed', `gave up after ${this.consecutivePosts} new messages in a row could not be kept`, view);
         return;
       }
       this.record({ type: 'moved', reason: this.moveReason ?? 'token-expiry' });
@@ -353,12 +390,12 @@ export class CardEditor {
       if (route === 'post') await this.transport.post(payload);
       else await this.transport.edit(payload);
     } catch (error) {
-      this.onFailure(slot, classifyCardError(error), route);
+      this.onFailure(slot, view, classifyCardError(error), route);
       return;
     }
     if (route === 'post') this.moveReason = null;
     else this.consecutivePosts = 0;
-    this.lastSentKey = keyOf(payload);
+    this.lastSentKey = key;
     this.lastSentFiles = (payload.files ?? []).map((file) => file.attachment);
     this.record({ type: 'sent', via: route, final: slot.final });
     if (slot.final) this.close({ delivered: true, via: route });
@@ -369,8 +406,8 @@ export class CardEditor {
     if (!this.pending || slot.final) this.pending = slot;
   }
 
-  private onFailure(slot: Slot, failure: CardFailure, route: 'edit' | 'post'): void {
-    const log = { state: slot.view.state.kind, jobId: slot.view.jobId, route, failure };
+  private onFailure(slot: Slot, view: CardView, failure: CardFailure, route: 'edit' | 'post'): void {
+    const log = { state: view.state.kind, jobId: view.jobId, route, failure };
     switch (failure.kind) {
       case 'rate-limited':
         this.record({ type: 'rate-limited', retryAfterMs: failure.retryAfterMs, final: slot.final });
@@ -391,7 +428,7 @@ export class CardEditor {
         return;
       case 'forbidden':
         this.logger.warn(log, 'bot may not write the card; telling the owner another way');
-        this.giveUp('forbidden', failure.message, slot.view);
+        this.giveUp('forbidden', failure.message, view);
         return;
       case 'other':
         break;
@@ -405,7 +442,7 @@ export class CardEditor {
     this.finalFailures += 1;
     if (this.finalFailures >= this.timing.finalAttempts) {
       this.logger.error(log, 'final card edit failed for good');
-      this.giveUp('failed', `the final card edit failed ${this.finalFailures} times; last: ${message}`, slot.view);
+      this.giveUp('failed', `the final card edit failed ${this.finalFailures} times; last: ${message}`, view);
       return;
     }
     this.logger.warn(log, 'final card edit failed; retrying');

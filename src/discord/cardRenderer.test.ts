@@ -94,6 +94,13 @@ describe('renderCard', () => {
     expect(unmeasured.embeds[0]?.description).not.toContain('GPU time');
   });
 
+  it('says about how long a running job has left when that is known and at least a second', () => {
+    const text = (state: CardState) => renderCard(view(state)).embeds[0]?.description ?? '';
+    expect(text({ kind: 'running', elapsedSeconds: 12, leftSeconds: 64.4 })).toContain('Elapsed 12s · about 1m 04s left');
+    expect(text({ kind: 'running', elapsedSeconds: 12, leftSeconds: 0.4 })).not.toContain('left');
+    expect(text({ kind: 'running', elapsedSeconds: 12 })).not.toContain('left');
+  });
+
   it('tells the owner about an outage: the server went away, the wait for one, the move to another', () => {
     const text = (state: CardState) => renderCard(view(state)).embeds[0]?.description ?? '';
     const away = text({ kind: 'running', elapsedSeconds: 12, step: { value: 1, max: 6 }, outage: { kind: 'away' } });

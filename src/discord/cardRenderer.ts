@@ -35,6 +35,8 @@ export type CardState =
       kind: 'running';
       outage?: CardOutage | null;
       elapsedSeconds: number;
+      /** Expected time left from the command's average run time; absent when unknown or already overrun. */
+      leftSeconds?: number | null;
       step?: { value: number; max: number } | null;
       nodes?: { done: number; total: number } | null;
       nodeTitle?: string | null;
@@ -200,7 +202,8 @@ function statusLines(view: CardView): string[] {
       if (state.step) lines.push(`Steps  ${progressBar(state.step.value, state.step.max)}`);
       if (state.nodes) lines.push(`Nodes  ${progressBar(state.nodes.done, state.nodes.total)}`);
       if (state.nodeTitle) lines.push(`Now: ${escapeMarkdown(truncate(state.nodeTitle, 100))}`);
-      lines.push(`Elapsed ${formatDuration(state.elapsedSeconds)}`);
+      const left = state.leftSeconds != null && state.leftSeconds >= 1 ? ` · about ${formatDuration(state.leftSeconds)} left` : '';
+      lines.push(`Elapsed ${formatDuration(state.elapsedSeconds)}${left}`);
       return lines;
     }
     case 'succeeded': {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { OutputFile } from '../comfy/types.js';
 import { Job, JobControl, type JobPosition, type JobSpec } from '../jobs/job.js';
 import type { EncodedPreview } from '../media/preview.js';
-import type { FinishOutcome, PrepareView } from './cardEditor.js';
+import type { FinishOutcome, LiveView, PrepareView } from './cardEditor.js';
 import type { CardFile, CardView } from './cardRenderer.js';
 import type { DeliveryPlan } from './delivery.js';
 import { deliverResults, followJobCard, type CardSink, type JobCardOptions, type PostedResults } from './jobCard.js';
@@ -19,8 +19,9 @@ class RecordingSink implements CardSink {
   /** The prepare step of each update (null when the update had none). */
   readonly prepares: (PrepareView | null)[] = [];
   finished: { view: CardView; files: CardFile[] } | null = null;
-  update(view: CardView, prepare?: PrepareView): void {
-    this.updates.push(view);
+  /** Builds a live view at once, as an editor free to send right away would. */
+  update(view: CardView | LiveView, prepare?: PrepareView): void {
+    this.updates.push('build' in view ? view.build() : view);
     this.prepares.push(prepare ?? null);
   }
   finish(view: CardView, files: CardFile[] = []): Promise<FinishOutcome> {
@@ -128,6 +129,32 @@ describe('followJobCard', () => {
     expect(posted).toEqual([{ names: ['b.png'], batch: 2, of: 2 }]);
     expect(result).toEqual({ state: 'succeeded', outcome: { delivered: true, via: 'edit' }, delivered: ['a.png', 'b.png'], complete: true });
     expect(job.listenerCount('progress')).toBe(0);
+  });
+
+  it('says how long a running job has left, from the expected end, and hands that end to the editor', () => {
+    let end: number | null = 10_000 + 9000;
+    const endsAt: (number | null | undefined)[] = [];
+    const { control, sink, options, tick } = setup({ expectedEnd: () => end });
+    const update = sink.update.bind(sink);
+    sink.update = (view, prepare) => {
+      if ('build' in view) endsAt.push(view.endsAt);
+      update(view, prepare);
+    };
+    void followJobCard(options);
+    control.dispatch('comfy-1', 'p1');
+    control.start();
+    tick(3000);
+    options.job.emit('progress', { value: 5, max: 20, node: '3', nodeTitle: null });
+    expect(sink.last).toMatchObject({ kind: 'running', elapsedSeconds: 3, leftSeconds: 6 });
+    expect(endsAt.at(-1)).toBe(19_000);
+    // overrun, or no average yet: nothing is promised
+    tick(7000);
+    options.job.emit('progress', { value: 6, max: 20, node: '3', nodeTitle: null });
+    expect(sink.last).not.toHaveProperty('leftSeconds');
+    end = null;
+    options.job.emit('progress', { value: 7, max: 20, node: '3', nodeTitle: null });
+    expect(sink.last).not.toHaveProperty('leftSeconds');
+    expect(endsAt.at(-1)).toBeNull();
   });
 
   it('says when its ComfyUI server went away, and stops saying so when the server is back', () => {

@@ -6,13 +6,13 @@ import type { OutputFile } from '../comfy/types.js';
 import { silentLogger, type Logger } from '../config/logger.js';
 import type { FinalState, Job, JobPosition, JobProgress, JobRetry, JobWait } from '../jobs/job.js';
 import type { EncodedPreview } from '../media/preview.js';
-import type { FinishOutcome, PrepareView } from './cardEditor.js';
+import type { FinishOutcome, LiveView, PrepareView } from './cardEditor.js';
 import { formatDuration, type CardFile, type CardOutage, type CardState, type CardView } from './cardRenderer.js';
 import { deliveryKey, toCardFiles, type DeliveryFile, type DeliveryPlan } from './delivery.js';
 
 /** The part of CardEditor a card needs (a fake in unit tests). */
 export interface CardSink {
-  update(view: CardView, prepare?: PrepareView): void;
+  update(view: CardView | LiveView, prepare?: PrepareView): void;
   finish(view: CardView, files?: CardFile[]): Promise<FinishOutcome>;
 }
 
@@ -25,6 +25,8 @@ export interface JobCardOptions extends ResultDelivery {
   offerPreview: (jobId: string, bytes: Buffer) => void;
   /** The job's newest frame, encoded now if it is not yet (null before any frame); rejects when encoding failed. */
   latestPreview: (jobId: string) => Promise<EncodedPreview | null>;
+  /** When the running job is expected to end (epoch ms on `now`'s clock), or null when unknown. */
+  expectedEnd?: () => number | null;
   /** Who pressed Cancel, when someone did (null: the bot or the server ended it). */
   cancelledBy: () => string | null;
   /** How often a running card refreshes its elapsed time when the job reports nothing. */
@@ -84,7 +86,9 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
         ...withOutage(),
       };
     }
-    return { kind: 'running', elapsedSeconds: elapsedSeconds(), step, nodeTitle, preview, ...withOutage() };
+    const end = options.expectedEnd?.() ?? null;
+    const left = end === null ? null : (end - now()) / 1000;
+    return { kind: 'running', elapsedSeconds: elapsedSeconds(), ...(left !== null && left > 0 ? { leftSeconds: left } : {}), step, nodeTitle, preview, ...withOutage() };
   };
   const withNewestPreview: PrepareView = async () => {
     freshFrame = false;
@@ -97,19 +101,24 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
     } catch (error) {
       log.warn({ err: error }, 'preview frame could not be re-encoded; skipped');
     }
-    return { ...baseOf(options.base, job), state: liveState() };
+    return runningView();
   };
+  const runningView = (): CardView => ({ ...baseOf(options.base, job), state: liveState() });
   const show = (): void => {
     if (job.final) return;
-    const state = liveState();
-    if (state.kind === 'queued') {
-      const shown = `${state.position}|${state.etaSeconds == null ? '' : formatDuration(state.etaSeconds)}|${state.held === true}|${state.outage?.kind ?? ''}`;
-      if (shown === shownQueue) return;
-      shownQueue = shown;
-    } else {
+    if (job.state !== 'queued') {
+      // Built when the edit goes out: progress changes far more often than the card is edited.
       shownQueue = null;
+      const endsAt = options.expectedEnd?.() ?? null;
+      editor.update({ kind: 'running', withImage: preview !== null, endsAt, build: runningView }, freshFrame ? withNewestPreview : undefined);
+      return;
     }
-    editor.update({ ...baseOf(options.base, job), state }, state.kind === 'running' && freshFrame ? withNewestPreview : undefined);
+    const state = liveState();
+    if (state.kind !== 'queued') return;
+    const shown = `${state.position}|${state.etaSeconds == null ? '' : formatDuration(state.etaSeconds)}|${state.held === true}|${state.outage?.kind ?? ''}`;
+    if (shown === shownQueue) return;
+    shownQueue = shown;
+    editor.update({ ...baseOf(options.base, job), state });
   };
 
   const onState = (): void => {

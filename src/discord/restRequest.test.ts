@@ -71,8 +71,14 @@ describe('discordRequest', () => {
     expect(res).toMatchObject({ ok: false, status: 429, statusText: 'Too Many Requests' });
     expect(res.headers.get('Retry-After')).toBe('2');
     expect(res.headers.get('X-RateLimit-Scope')).toBe('user');
+    expect(res.headers.has('x-ratelimit-global')).toBe(false);
+    expect(res.headers.get('X-RateLimit-Bucket')).toBeNull();
     const body = JSON.parse(Buffer.from(await res.arrayBuffer()).toString('utf8')) as { retry_after: number };
     expect(body.retry_after).toBe(2);
+  });
+
+  it('refuses a body it does not know how to send instead of sending something else', async () => {
+    await expect(discordRequest(`${base}/x`, { method: 'POST', body: new URLSearchParams('a=1') as never })).rejects.toThrow('cannot send a request body of type [object URLSearchParams]');
   });
 
   it('gives up when discord.js aborts the request', async () => {

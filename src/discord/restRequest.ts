@@ -7,6 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { RESTOptions } from 'discord.js';
 import { request, type Dispatcher } from 'undici';
+import { encodeMultipart } from './multipart.js';
 
 type RequestInit = Parameters<RESTOptions['makeRequest']>[1];
 
@@ -15,7 +16,7 @@ export interface DiscordResponse {
   /** Always null: the body is read whole (Discord's answers are small JSON), so the socket goes back to the pool. */
   body: null;
   bodyUsed: boolean;
-  headers: Headers;
+  headers: ResponseHeaders;
   ok: boolean;
   status: number;
   statusText: string;
@@ -26,23 +27,32 @@ export interface DiscordResponse {
 
 /**
  * The body as undici's request takes it. discord.js builds uploads as the global FormData, which undici 7 does not
- * recognise as its own; Node's Response encodes it as multipart with its boundary in the content type.
+ * recognise as its own: it is encoded here (multipart.ts).
  */
 async function bodyOf(body: RequestInit['body']): Promise<{ bytes: string | Uint8Array | null; contentType?: string }> {
   if (body === null || body === undefined) return { bytes: null };
   if (typeof body === 'string' || body instanceof Uint8Array) return { bytes: body };
-  const encoded = new Response(body as ConstructorParameters<typeof Response>[0]);
-  const contentType = encoded.headers.get('content-type');
-  return { bytes: new Uint8Array(await encoded.arrayBuffer()), ...(contentType ? { contentType } : {}) };
+  if (!(body instanceof FormData)) throw new TypeError(`cannot send a request body of type ${Object.prototype.toString.call(body)}`);
+  const encoded = await encodeMultipart(body);
+  return { bytes: encoded.body, contentType: encoded.contentType };
 }
 
-function headersOf(raw: Record<string, string | string[] | undefined>): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else if (value !== undefined) headers.append(name, value);
+/**
+ * The response headers as @discordjs/rest reads them (`get` and `has`, names in any case). A WHATWG Headers
+ * validates and sorts every header of every response, for the four rate-limit headers read of each.
+ */
+export class ResponseHeaders {
+  constructor(private readonly raw: Record<string, string | string[] | undefined>) {}
+
+  get(name: string): string | null {
+    const value = this.raw[name.toLowerCase()];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(', ') : value;
   }
-  return headers;
+
+  has(name: string): boolean {
+    return this.raw[name.toLowerCase()] !== undefined;
+  }
 }
 
 export async function discordRequest(url: string, init: RequestInit): Promise<DiscordResponse> {
@@ -67,7 +77,7 @@ export async function discordRequest(url: string, init: RequestInit): Promise<Di
     get bodyUsed() {
       return used;
     },
-    headers: headersOf(res.headers),
+    headers: new ResponseHeaders(res.headers),
     ok: res.statusCode >= 200 && res.statusCode < 300,
     status: res.statusCode,
     statusText: STATUS_CODES[res.statusCode] ?? '',

@@ -104,6 +104,13 @@ const HOUR_MS = 3_600_000;
 const DEFAULT_OUTAGE_NOTICE_MS = 3_000;
 const DEFAULT_WAIT_FOR_BACKEND_MS = 600_000;
 const DEFAULT_RELAX_SLOWDOWN = 0.5;
+const MAX_PLACEMENTS = 256;
+
+/** Jobs with equal keys need the same nodes and models and leave the same model choices to the backend. */
+function placementKey(requirements: Requirements, choices: NonNullable<JobSpec['choices']>): string {
+  const choiceKeys = choices.map((c) => [c.option, c.folder, c.preference]);
+  return JSON.stringify([[...requirements.nodeClasses], [...requirements.models], choiceKeys]);
+}
 
 export class Scheduler implements JobAdopter {
   private readonly backends: readonly Backend[];
@@ -116,11 +123,11 @@ export class Scheduler implements JobAdopter {
   /** Every model some backend has; dropped when an inventory changes. */
   private knownModelsCache: Set<string> | null = null;
   /**
-   * The last placement worked out, by the very workflow and choices objects: a submission's check with its workflow
-   * and its submit (which checks again) ask for the same one, so the backends' inventories are read once per job.
-   * Dropped when an inventory changes.
+   * Placements by what the job needs (placementKey): one command's jobs need the same nodes and models, so the
+   * backends' inventories are read once per command rather than twice per job (its check and its submit). Dropped
+   * when an inventory changes.
    */
-  private lastPlacement: { of: Pick<JobSpec, 'workflow' | 'choices'>; placement: Placement } | null = null;
+  private readonly placements = new Map<string, Placement>();
   private readonly limiter: SubmissionLimiter;
   private readonly averages = new RunTimeAverages();
   private readonly stopper: RunStopper<Entry>;
@@ -170,7 +177,7 @@ export class Scheduler implements JobAdopter {
       };
       const onInventory = () => {
         this.knownModelsCache = null;
-        this.lastPlacement = null;
+        this.placements.clear();
         this.refreshPlacements();
         this.pump();
       };
@@ -189,7 +196,7 @@ export class Scheduler implements JobAdopter {
     const { limits, user, guild } = this.admission(spec);
     const mode = this.limiter.admit(spec.owner.userId, limits, user, guild, spec.modeRequest);
     const { modeRequest: _request, ...admitted } = spec;
-    const entry = this.newEntry(new Job({ ...admitted, mode }, this.clock.now()), limits, this.placementFor(spec));
+    const entry = this.newEntry(new Job({ ...admitted, mode }, this.clock.now()), limits, this.placementOf(spec));
     this.queue.push(entry);
     this.log.debug({ job: entry.id, user: entry.userId, command: spec.command }, 'job queued');
     this.pump();
@@ -219,7 +226,7 @@ export class Scheduler implements JobAdopter {
     if (this.holds.guildHold(guildId) === 'draining') {
       throw new UnavailableError('draining', "this server's admins have stopped taking new jobs for now; try again later");
     }
-    const why = query.workflow ? this.whyNowhere(this.placementFor({ workflow: query.workflow, choices: query.choices })) : null;
+    const why = query.workflow ? this.whyNowhere(this.placementOf({ workflow: query.workflow, choices: query.choices })) : null;
     if (why) throw new UnavailableError('unsupported', `no backend can run this: ${why}`);
     const limits = this.limitsFor(query);
     const user = this.loadOf((e) => e.userId === userId);
@@ -263,6 +270,15 @@ export class Scheduler implements JobAdopter {
   /** Jobs not yet finished, oldest first. */
   jobs(): Job[] {
     return [...this.active.values()].map((e) => e.job).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /**
+   * When a dispatched or running job is expected to end (epoch ms, this scheduler's clock): its start plus the
+   * command's average run time for its work; null when waiting, unknown or ended.
+   */
+  expectedEnd(jobId: string): number | null {
+    const entry = this.active.get(jobId);
+    return entry && entry.job.state !== 'queued' ? this.endOf(entry) : null;
   }
 
   /** Where a waiting job stands now; undefined when it is not waiting. */
@@ -648,17 +664,21 @@ export class Scheduler implements JobAdopter {
     });
   }
 
-  private placementFor(spec: Pick<JobSpec, 'workflow' | 'choices'>): Placement {
-    const last = this.lastPlacement;
-    if (last && last.of.workflow === spec.workflow && last.of.choices === spec.choices) return last.placement;
-    const placement = this.placementOf(spec);
-    this.lastPlacement = { of: { workflow: spec.workflow, choices: spec.choices }, placement };
-    return placement;
-  }
-
   private placementOf(spec: Pick<JobSpec, 'workflow' | 'choices'>): Placement {
     const choices = spec.choices ?? [];
     const requirements = requirementsOf(spec.workflow, this.knownModels(), choices.map((choice) => choice.target));
+    const key = placementKey(requirements, choices);
+    let placement = this.placements.get(key);
+    if (!placement) {
+      // Bounded for a bot whose members keep naming new models: a full map only costs the next jobs a recount.
+      if (this.placements.size >= MAX_PLACEMENTS) this.placements.clear();
+      placement = this.place(requirements, choices);
+      this.placements.set(key, placement);
+    }
+    return placement;
+  }
+
+  private place(requirements: Requirements, choices: NonNullable<JobSpec['choices']>): Placement {
     const canRunOn = new Set<Backend>();
     const preferredOn = new Set<Backend>();
     for (const b of this.backends) {
@@ -707,14 +727,14 @@ export class Scheduler implements JobAdopter {
       if (e.job.state === 'queued') queued += 1;
       else {
         running += 1;
-        const end = this.expectedEnd(e);
+        const end = this.endOf(e);
         if (end !== null && (nextFreeAt === undefined || end < nextFreeAt)) nextFreeAt = end;
       }
     }
     return nextFreeAt === undefined ? { running, queued } : { running, queued, nextFreeAt };
   }
 
-  private expectedEnd(e: Entry): number | null {
+  private endOf(e: Entry): number | null {
     const est = this.averages.estimate(e.job.command, e.job.backend ?? undefined, e.units);
     const since = e.job.data.startedAt ?? e.job.data.dispatchedAt;
     return est === null || since === null ? null : since + est;
@@ -736,7 +756,7 @@ export class Scheduler implements JobAdopter {
     const running = [...this.active.values()]
       .filter((e) => e.job.state !== 'queued' && e.backend !== null && lanes.has(e.backend))
       .map((e) => {
-        const end = this.expectedEnd(e);
+        const end = this.endOf(e);
         return end === null ? null : Math.max(0, end - now);
       });
     const etas = queueEtas({ running, waiting: runnable.map((e) => this.averages.estimate(e.job.command, undefined, e.units)), slots });

@@ -156,6 +156,11 @@ describe('submit options and outputs', () => {
     expect(c.connected).toBe(false);
   });
 
+  it('offers ComfyUI no compression: its frames are tiny JSON or already-compressed previews', async () => {
+    const { socket } = await h.connected();
+    expect(socket.ws.extensions).toBe('');
+  });
+
   it('puts the Cloud key on the WebSocket URL as token', async () => {
     const { socket } = await h.connected({ apiKey: 'k1' });
     expect(socket.url.searchParams.get('token')).toBe('k1');

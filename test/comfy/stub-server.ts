@@ -54,7 +54,8 @@ export class StubServer {
 
   static async start(options: { autoPong?: boolean } = {}): Promise<StubServer> {
     const server = createServer();
-    const wss = new WebSocketServer({ noServer: true, autoPong: options.autoPong ?? true });
+    // Compression accepted when the client offers it, as ComfyUI's aiohttp does (WebSocketResponse compress=True).
+    const wss = new WebSocketServer({ noServer: true, autoPong: options.autoPong ?? true, perMessageDeflate: true });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;

@@ -32,6 +32,18 @@ async function twoBusyBackends() {
   return { ...ctx, gpu1, gpu2, etas };
 }
 
+describe('expected end of a running job', () => {
+  it('is its start plus the command\'s average run time, and unknown while it waits', async () => {
+    const { scheduler, clock } = await twoBusyBackends();
+    const [onGpu1, onGpu2, w1] = scheduler.jobs();
+    const started = clock.now() - 10_000;
+    expect(scheduler.expectedEnd(onGpu1!.id)).toBe(started + 20_000);
+    expect(scheduler.expectedEnd(onGpu2!.id)).toBe(started + 20_000);
+    expect(scheduler.expectedEnd(w1!.id)).toBeNull();
+    expect(scheduler.expectedEnd('no-such-job')).toBeNull();
+  });
+});
+
 describe('ETAs across pause, drain and loss', () => {
   it('counts both backends while both take work', async () => {
     const { etas } = await twoBusyBackends();

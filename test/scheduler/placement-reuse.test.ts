@@ -1,5 +1,5 @@
-// A submission's check with its workflow and its submit place the job once: the backends' inventories are read
-// for the check, and submit reuses that placement unless an inventory changed in between.
+// Jobs are placed by what they need: the backends' inventories are read for the first job of a command (its check),
+// and its submit and the next jobs needing the same nodes and models reuse that placement until an inventory changes.
 import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../src/scheduler/errors.js';
 import type { Inventory } from '../../src/scheduler/requirements.js';
@@ -42,9 +42,23 @@ describe('placement at admission', () => {
     expect(scheduler.submit(job).state).not.toBe('failed');
     expect(lookups()).toBe(afterCheck);
 
-    // Another submission's workflow is placed on its own.
+    // Another member's job of the same command needs the same nodes: placed already.
     scheduler.submit(spec('bob'));
-    expect(lookups()).toBe(afterCheck + 4);
+    expect(lookups()).toBe(afterCheck);
+    // A workflow that needs something else is placed on its own.
+    const other = spec('carol', { workflow: { '9': { class_type: 'SaveImage', inputs: {} } } });
+    scheduler.submit(other);
+    expect(lookups()).toBe(afterCheck + 2);
+  });
+
+  it('places the waiting jobs again when an inventory changes, and refuses what no backend can run any more', () => {
+    const { scheduler, gpu } = setup();
+    scheduler.pause();
+    const waiting = scheduler.submit(spec('alice'));
+    gpu.setInventory({ ...gpu.inventory!, nodeClasses: new Set(['SaveImage']) });
+    expect(waiting.state).toBe('failed');
+    expect(waiting.error).toContain('node KSampler is not installed');
+    expect(() => scheduler.submit(spec('bob'))).toThrow('node KSampler is not installed');
   });
 
   it('places the job again when an inventory changed between the check and the submit', () => {

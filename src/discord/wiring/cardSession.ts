@@ -269,6 +269,7 @@ function runCard(ctx: BotContext, job: Job, place: CardPlace): void {
     editor: cardEditor(ctx, job.id, place.transport, channelId, owner, place.editBucket),
     base: cardBase(ctx, { ...place.lineage, ownerId: job.owner.userId, guildId: job.owner.guildId, command: job.command, params: job.params, mode: job.mode }),
     position: () => ctx.scheduler.position(job.id),
+    expectedEnd: () => ctx.scheduler.expectedEnd(job.id),
     queueSize: () => ctx.scheduler.jobs().filter((j) => j.state === 'queued').length,
     // A frame that fails to encode is reported where the card asks for it (latestPreview), not here as well.
     offerPreview: (jobId, bytes) => void ctx.previews.submit(jobId, bytes).catch(() => undefined),
