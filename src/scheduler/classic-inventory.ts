@@ -3,15 +3,14 @@
 import type { ComfyHttp } from '../comfy/http.js';
 import type { Logger } from '../config/logger.js';
 import type { Inventory } from './requirements.js';
-import type { SerialGate } from './serial-gate.js';
 
 /**
- * Rejects if the node classes or the folder list cannot be read; an unreadable folder only counts as empty. Node
- * lists are read through `gate` (one at a time across backends), and only their class names are taken from them
- * (ComfyHttp.nodeClassNames): a parsed /object_info is megabytes of objects the scheduler never reads.
+ * Rejects if the node classes or the folder list cannot be read; an unreadable folder only counts as empty. Only
+ * the class names are taken from the node list (ComfyHttp.nodeClassNames): a parsed /object_info is megabytes of
+ * objects the scheduler never reads.
  */
-export async function readClassicInventory(http: ComfyHttp, log: Logger, gate: SerialGate = (task) => task()): Promise<Inventory> {
-  const [nodeClasses, folders] = await Promise.all([gate(async () => new Set(await http.nodeClassNames())), http.modelFolders()]);
+export async function readClassicInventory(http: ComfyHttp, log: Logger): Promise<Inventory> {
+  const [nodeClasses, folders] = await Promise.all([http.nodeClassNames().then((names) => new Set(names)), http.modelFolders()]);
   const lists = await Promise.all(
     folders.map((folder) =>
       http.models(folder).catch((error: unknown) => {

@@ -14,7 +14,7 @@ import { forward, WatchedBackend, WrappedRun, type WatchedBackendOptions } from 
 export interface ComfyBackendOptions extends WatchedBackendOptions {
   client: ComfyClient;
   previewMethod?: SubmitOptions['previewMethod'];
-  /** Shared by the backends of a pool, so their node lists are read (and parsed) one at a time. */
+  /** Shared by the backends of a pool, so their inventories are read one at a time (see serial-gate.ts). */
   inventoryGate?: SerialGate;
 }
 
@@ -78,7 +78,7 @@ export class ComfyBackend extends WatchedBackend implements Backend {
       }
       if (this.heardRecently()) return;
       await this.client.http.systemStats();
-      if (this.inventoryStale) this.setInventory(await readClassicInventory(this.client.http, this.log, this.inventoryGate));
+      if (this.inventoryStale) this.setInventory(await this.inventoryGate(() => readClassicInventory(this.client.http, this.log)));
       if (!this.client.connected) throw new Error('the WebSocket is not connected');
       this.watch.setHealthy(true);
     } catch (error) {

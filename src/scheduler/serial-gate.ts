@@ -1,6 +1,7 @@
 // One at a time across many callers: each task starts when the one before it settled, whatever its outcome.
-// Used for the backends' inventory reads: a node list (/object_info) is megabytes of JSON, and fifty backends
-// starting together would otherwise hold fifty of them parsed at once.
+// Used for the backends' inventory reads: a node list (/object_info) is hundreds of kilobytes of JSON and a
+// backend has a file list per model folder, so fifty backends starting together would receive some thousand
+// responses at once; the bot's memory kept the high-water mark of that start-up burst for its whole life.
 export type SerialGate = <T>(task: () => Promise<T>) => Promise<T>;
 
 export function serialGate(): SerialGate {

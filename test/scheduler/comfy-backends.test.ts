@@ -7,6 +7,7 @@ import type { JobSpec } from '../../src/jobs/job.js';
 import { ComfyBackend } from '../../src/scheduler/comfy-backend.js';
 import { UnavailableError } from '../../src/scheduler/errors.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { serialGate } from '../../src/scheduler/serial-gate.js';
 import { startFakeComfy, type FakeComfy, type FakeComfyOptions } from '../fakes/comfy/index.js';
 import { ManualClock } from './manual-clock.js';
 
@@ -79,6 +80,31 @@ function until(j: { state: string; on(e: 'state', fn: (s: { state: string }) => 
 function once<T>(emitter: { once(event: string, fn: (v: T) => void): unknown }, event: string): Promise<T> {
   return new Promise((resolve) => emitter.once(event, resolve));
 }
+
+describe('inventory reads', () => {
+  it('reads one backend\'s whole inventory (node list and every model folder) before the next one\'s starts', async () => {
+    const gate = serialGate();
+    const seen: string[] = [];
+    const backends: ComfyBackend[] = [];
+    for (const name of ['a', 'b', 'c']) {
+      const fake = await startFakeComfy({ objectInfo: 'core', models: { checkpoints: ['x.safetensors'], loras: ['y.safetensors'] } });
+      cleanup.push(() => fake.close());
+      fake.events.on('request', (_method, path) => {
+        if (/^(\/api)?\/(object_info|models)/.test(path)) seen.push(name);
+      });
+      const client = new ComfyClient({ name, url: fake.url, reconnect: { minMs: 10, maxMs: 50 } });
+      const backend = new ComfyBackend({ client, capacity: 1, clock: new ManualClock(), inventoryGate: gate });
+      cleanup.push(() => backend.stop());
+      backends.push(backend);
+    }
+    await Promise.all(backends.map((b) => b.start()));
+    expect(backends.every((b) => b.inventory?.models.has('y.safetensors'))).toBe(true);
+    // each backend's requests in one run: a, a, a, … b, b, … c, c, …
+    const runs = seen.filter((name, i) => name !== seen[i - 1]);
+    expect(runs).toHaveLength(3);
+    expect(new Set(runs).size).toBe(3);
+  });
+});
 
 describe('scheduler over fake ComfyUI servers', () => {
   it('routes by model, runs to completion with progress, and downloads the outputs', async () => {
