@@ -73,23 +73,25 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
     const since = job.data.startedAt ?? job.data.dispatchedAt ?? now();
     return Math.max(0, (now() - since) / 1000);
   };
-  const liveState = (): CardState => {
-    if (job.state === 'queued') {
-      const global = position?.global ?? 0;
-      const eta = position?.eta ?? null;
-      return {
-        kind: 'queued',
-        position: global + 1,
-        of: Math.max(options.queueSize(), global + 1),
-        etaSeconds: eta === null ? null : eta / 1000,
-        ...(position?.held === true ? { held: true } : {}),
-        ...withOutage(),
-      };
-    }
+  const queuedState = (): Extract<CardState, { kind: 'queued' }> => {
+    const global = position?.global ?? 0;
+    const eta = position?.eta ?? null;
+    return {
+      kind: 'queued',
+      position: global + 1,
+      of: Math.max(options.queueSize(), global + 1),
+      etaSeconds: eta === null ? null : eta / 1000,
+      ...(position?.held === true ? { held: true } : {}),
+      ...withOutage(),
+    };
+  };
+  const runningState = (): CardState => {
     const end = options.expectedEnd?.() ?? null;
     const left = end === null ? null : (end - now()) / 1000;
     return { kind: 'running', elapsedSeconds: elapsedSeconds(), ...(left !== null && left > 0 ? { leftSeconds: left } : {}), step, nodeTitle, preview, ...withOutage() };
   };
+  /** The card as the job is now (a running card's live view may be built after the job went back to the queue). */
+  const currentView = (): CardView => ({ ...baseOf(options.base, job), state: job.state === 'queued' ? queuedState() : runningState() });
   const withNewestPreview: PrepareView = async () => {
     freshFrame = false;
     try {
@@ -101,20 +103,18 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
     } catch (error) {
       log.warn({ err: error }, 'preview frame could not be re-encoded; skipped');
     }
-    return runningView();
+    return currentView();
   };
-  const runningView = (): CardView => ({ ...baseOf(options.base, job), state: liveState() });
   const show = (): void => {
     if (job.final) return;
     if (job.state !== 'queued') {
       // Built when the edit goes out: progress changes far more often than the card is edited.
       shownQueue = null;
       const endsAt = options.expectedEnd?.() ?? null;
-      editor.update({ kind: 'running', withImage: preview !== null, endsAt, build: runningView }, freshFrame ? withNewestPreview : undefined);
+      editor.update({ kind: 'running', withImage: preview !== null, endsAt, build: currentView }, freshFrame ? withNewestPreview : undefined);
       return;
     }
-    const state = liveState();
-    if (state.kind !== 'queued') return;
+    const state = queuedState();
     const shown = `${state.position}|${state.etaSeconds == null ? '' : formatDuration(state.etaSeconds)}|${state.held === true}|${state.outage?.kind ?? ''}`;
     if (shown === shownQueue) return;
     shownQueue = shown;
