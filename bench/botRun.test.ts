@@ -19,6 +19,7 @@ function run(cards: CardRecord[], previewEdits: PreviewEdit[] = []): BotRunResul
     discordRequests: {},
     durationMs: 0,
     idle: null,
+    warmUpCpuPerJob: [],
   };
 }
 

@@ -146,6 +146,11 @@ serve(
       eventLoop.enable();
       return {};
     },
+    /** The process's CPU (user + system) since it started, ms: the bench reads it around each warm-up wave. */
+    async cpuMs() {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1000;
+    },
     async idle({ windowMs }: { windowMs: number }): Promise<IdleFigures> {
       const start = process.cpuUsage();
       await wait(windowMs);

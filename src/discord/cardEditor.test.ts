@@ -176,6 +176,22 @@ describe('CardEditor coalescing and spacing', () => {
     expect(build).toHaveBeenCalledTimes(2);
   });
 
+  it('takes the same live view again as a no-op, counted as coalesced, and still sends the newest state', async () => {
+    const { transport, editor } = setup();
+    let step = 0;
+    const live = { kind: 'running' as const, withImage: false, build: () => running(step) };
+    editor.update(running(0));
+    await vi.advanceTimersByTimeAsync(GRANT_MS);
+    const timers = vi.getTimerCount();
+    for (step = 1; step <= 5; step += 1) editor.update(live);
+    // the first took the pending slot; the other four found it there and set no timer of their own
+    expect(editor.stats.coalesced).toBe(4);
+    expect(vi.getTimerCount()).toBe(timers + 1);
+    step = 9;
+    await vi.advanceTimersByTimeAsync(2500);
+    expect(transport.calls.map((c) => c.description)).toEqual([expect.stringContaining(' 0/100'), expect.stringContaining(' 9/100')]);
+  });
+
   it('holds a progress edit due within one spacing of the expected end, and sends the result instead', async () => {
     const { transport, editor } = setup();
     const endsAt = Date.now() + 3000;

@@ -188,6 +188,12 @@ export class CardEditor {
    */
   update(view: CardView | LiveView, prepare?: PrepareView): void {
     if (this.phase !== 'open') return;
+    const pending = this.pending;
+    if (pending && !pending.final && pending.live === view && pending.prepare === (prepare ?? null)) {
+      // The live view already waiting builds the newest state when it is sent: nothing to replace or reschedule.
+      this.record({ type: 'coalesced' });
+      return;
+    }
     this.replacePending({ live: 'build' in view ? view : fixed(view), final: false, prepare: prepare ?? null });
   }
 

@@ -131,10 +131,10 @@ describe('followJobCard', () => {
     expect(job.listenerCount('progress')).toBe(0);
   });
 
-  it('says how long a running job has left, from the expected end, and hands that end to the editor', () => {
-    let end: number | null = 10_000 + 9000;
+  it('says how long a running job has left, from the end expected when its state changed, and hands that end to the editor', () => {
+    let asked = 0;
     const endsAt: (number | null | undefined)[] = [];
-    const { control, sink, options, tick } = setup({ expectedEnd: () => end });
+    const { control, sink, options, tick } = setup({ expectedEnd: () => (asked++, 10_000 + 9000) });
     const update = sink.update.bind(sink);
     sink.update = (view, prepare) => {
       if ('build' in view) endsAt.push(view.endsAt);
@@ -147,12 +147,27 @@ describe('followJobCard', () => {
     options.job.emit('progress', { value: 5, max: 20, node: '3', nodeTitle: null });
     expect(sink.last).toMatchObject({ kind: 'running', elapsedSeconds: 3, leftSeconds: 6 });
     expect(endsAt.at(-1)).toBe(19_000);
-    // overrun, or no average yet: nothing is promised
+    // overrun: nothing is promised
     tick(7000);
     options.job.emit('progress', { value: 6, max: 20, node: '3', nodeTitle: null });
     expect(sink.last).not.toHaveProperty('leftSeconds');
-    end = null;
+    // asked when the job was dispatched and when it started, not at each progress step
+    expect(asked).toBe(2);
+  });
+
+  it('promises no time left while no run of its command has finished', () => {
+    const endsAt: (number | null | undefined)[] = [];
+    const { control, sink, options } = setup({ expectedEnd: () => null });
+    const update = sink.update.bind(sink);
+    sink.update = (view, prepare) => {
+      if ('build' in view) endsAt.push(view.endsAt);
+      update(view, prepare);
+    };
+    void followJobCard(options);
+    control.dispatch('comfy-1', 'p1');
+    control.start();
     options.job.emit('progress', { value: 7, max: 20, node: '3', nodeTitle: null });
+    expect(sink.last).toMatchObject({ kind: 'running' });
     expect(sink.last).not.toHaveProperty('leftSeconds');
     expect(endsAt.at(-1)).toBeNull();
   });

@@ -85,9 +85,10 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
       ...withOutage(),
     };
   };
+  /** When the job is expected to end; worked out again at each change of state, not at each progress step. */
+  let endsAt: number | null = null;
   const runningState = (): CardState => {
-    const end = options.expectedEnd?.() ?? null;
-    const left = end === null ? null : (end - now()) / 1000;
+    const left = endsAt === null ? null : (endsAt - now()) / 1000;
     return { kind: 'running', elapsedSeconds: elapsedSeconds(), ...(left !== null && left > 0 ? { leftSeconds: left } : {}), step, nodeTitle, preview, ...withOutage() };
   };
   /** The card as the job is now (a running card's live view may be built after the job went back to the queue). */
@@ -105,13 +106,16 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
     }
     return currentView();
   };
+  /** The running card's live view, kept while what paces its edits (an image shown, the expected end) is unchanged. */
+  let live: LiveView | null = null;
   const show = (): void => {
     if (job.final) return;
     if (job.state !== 'queued') {
       // Built when the edit goes out: progress changes far more often than the card is edited.
       shownQueue = null;
-      const endsAt = options.expectedEnd?.() ?? null;
-      editor.update({ kind: 'running', withImage: preview !== null, endsAt, build: currentView }, freshFrame ? withNewestPreview : undefined);
+      const withImage = preview !== null;
+      if (live?.withImage !== withImage || live.endsAt !== endsAt) live = { kind: 'running', withImage, endsAt, build: currentView };
+      editor.update(live, freshFrame ? withNewestPreview : undefined);
       return;
     }
     const state = queuedState();
@@ -122,6 +126,7 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
   };
 
   const onState = (): void => {
+    endsAt = job.state === 'queued' ? null : (options.expectedEnd?.() ?? null);
     if (job.state === 'queued') {
       // Back in the queue after a lost backend: the old run's progress means nothing any more.
       step = null;
@@ -176,7 +181,8 @@ export async function followJobCard(options: JobCardOptions): Promise<JobCardRes
     if (job.state === 'running' || job.state === 'dispatched') show();
   }, options.tickMs ?? DEFAULT_TICK_MS);
   ticker.unref();
-  show();
+  // The job's state as found (it may have been dispatched inside submit), shown as if it had just changed to it.
+  onState();
 
   let state: FinalState;
   try {

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../config/logger.js';
+import { createLogger, silentLogger } from '../config/logger.js';
 import { Job, JobControl, type JobSpec } from './job.js';
-import { persistJob, type PersistenceStore } from './persistence.js';
+import { followPersisted, persistJob, type PersistenceStore } from './persistence.js';
 import { openJobStore, type JobStore } from './store.js';
 
 const spec: JobSpec = {
@@ -67,7 +67,7 @@ describe('persistJob', () => {
     const adopted = new Job({ ...spec, id: first.id }, 1000, { state: 'dispatched', backend: 'comfy-1', promptId: 'p-1', attempt: 1 });
     const control = new JobControl(adopted, () => 3000);
     const row = store.get(first.id)!;
-    persistJob({ insertJob: () => row, transition: (...a) => store.transition(...a), updateJob: (...a) => store.updateJob(...a) }, adopted, { channelId: null });
+    followPersisted(store, adopted, row, silentLogger);
     control.start();
     expect(store.get(first.id)?.state).toBe('running');
     control.succeed([]);

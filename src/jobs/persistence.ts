@@ -23,6 +23,8 @@ export interface JobPlacement {
 }
 
 export type PersistenceStore = Pick<JobStore, 'insertJob' | 'transition' | 'updateJob'>;
+/** What keeping an existing row in step needs. */
+export type RowKeeper = Pick<JobStore, 'transition' | 'updateJob'>;
 
 /** The states a job may be in just before it reaches `to` (the store's compare-and-set guard). */
 const PREVIOUS: Readonly<Record<JobState, readonly JobState[]>> = {
@@ -35,12 +37,6 @@ const PREVIOUS: Readonly<Record<JobState, readonly JobState[]>> = {
   cancelled: ['queued', 'dispatched', 'running'],
 };
 
-/**
- * Writes `job` and keeps its row in step until it ends; returns a function that stops following it.
- * Call it synchronously right after `scheduler.submit`: the scheduler may already have dispatched the job inside
- * submit, and the backend's request leaves only after the current tick, so the row (with the prompt id) is still
- * written first.
- */
 /** The row a new job is written as: the job itself (spec, ids, mode) and where its card and inputs are. */
 export function newJobRow(
   job: { id: string; promptId: string; spec: Pick<JobSpec, 'owner' | 'command' | 'params' | 'workflow'>; mode: JobMode },
@@ -66,14 +62,25 @@ export function newJobRow(
   };
 }
 
+/**
+ * Writes `job` and keeps its row in step until it ends; returns a function that stops following it.
+ * Call it synchronously right after `scheduler.submit`: the scheduler may already have dispatched the job inside
+ * submit, and the backend's request leaves only after the current tick, so the row (with the prompt id) is still
+ * written first.
+ */
 export function persistJob(store: PersistenceStore, job: Job, placement: JobPlacement, logger: Logger = silentLogger): () => void {
   const log = logger.child({ job: job.id });
-  let row: JobRow | undefined;
-  guarded(log, 'the new job', () => {
-    row = store.insertJob(newJobRow({ id: job.id, promptId: job.promptId ?? '', spec: job.spec, mode: job.mode }, placement));
-  });
+  const written = guarded(log, 'the new job', () => store.insertJob(newJobRow({ id: job.id, promptId: job.promptId ?? '', spec: job.spec, mode: job.mode }, placement)));
   // Without its row there is nothing to keep in step; the job itself runs on.
-  if (!row) return () => undefined;
+  if (!written) return () => undefined;
+  return followPersisted(store, job, { state: 'queued', waitSince: null }, log);
+}
+
+/**
+ * Keeps a job's existing row in step until the job ends (`row`: what the row says now); returns a function that
+ * stops following it. Recovery adopts a restored job's row through this.
+ */
+export function followPersisted(store: RowKeeper, job: Job, row: Pick<JobRow, 'state' | 'waitSince'>, log: Logger): () => void {
   // Dispatched inside submit, before anyone could listen. (A row that is not queued is one recovery handed in.)
   if (job.state !== 'queued' && row.state === 'queued') {
     record(store, job, { state: job.state, previous: 'queued', backend: job.backend, promptId: job.promptId, error: job.error, attempt: job.attempt }, log);
@@ -101,7 +108,7 @@ export function persistJob(store: PersistenceStore, job: Job, placement: JobPlac
   return detach;
 }
 
-function record(store: PersistenceStore, job: Job, change: StateChange, log: Logger): void {
+function record(store: RowKeeper, job: Job, change: StateChange, log: Logger): void {
   void guarded(log, `state ${change.state}`, () => {
     const moved = store.transition(job.id, PREVIOUS[change.state], change.state, patchFor(job, change));
     // The row is elsewhere already: another writer (recovery, an admin tool) got there first; the store wins.

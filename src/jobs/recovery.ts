@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../config/logger.js';
 import type { InFlightJob, JobAdopter } from './adopter.js';
 import type { Job, JobSpec } from './job.js';
 import { deliveryOverdue, failUndeliverable, overdueReason } from './deliveryLimit.js';
-import { persistJob, type PersistenceStore } from './persistence.js';
+import { followPersisted } from './persistence.js';
 import { specFromRow, type CommandLookup, type RebuiltSpec } from './recovery-spec.js';
 import type { JobStore } from './store.js';
 import type { JobRow, JobState } from './store-types.js';
@@ -143,19 +143,14 @@ export function recoverJobs(options: RecoveryOptions): Recovery {
 }
 
 /**
- * The persistence bridge on a row that already exists: its "insert" is the row itself. `restore` may already
+ * The persistence bridge on a row that already exists. `restore` may already
  * have moved the job before anyone listened (its backend is gone from the config: queued again, or failed when
  * out of tries), so the row first catches up with that.
  */
 function keepPersisted(store: RecoveryOptions['store'], job: Job, row: JobRow, log: Logger): void {
   if (job.final) store.transition(row.id, UNFINISHED, job.state, { error: job.error });
   else if (job.state === 'queued' && row.state !== 'queued') store.transition(row.id, UNFINISHED, 'queued', { backend: null });
-  const existing: PersistenceStore = {
-    insertJob: () => row,
-    transition: (...args) => store.transition(...args),
-    updateJob: (...args) => store.updateJob(...args),
-  };
-  persistJob(existing, job, { channelId: row.channelId }, log);
+  followPersisted(store, job, row, log.child({ job: job.id }));
 }
 
 function rebuild(row: JobRow, commands: CommandLookup, log: Logger): RebuiltSpec {

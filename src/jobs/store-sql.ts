@@ -153,6 +153,19 @@ export function utcDay(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }
 
+
+type StoredGuildSettings = { settings: GuildSettings; stored: string | null };
+
+/**
+ * A guild that never saved a setting (most of them): the defaults, parsed once and handed out to every job of
+ * every such guild, frozen so no caller can change one guild's defaults for all of them.
+ */
+const UNSET_GUILD_SETTINGS: StoredGuildSettings = { settings: frozen(parseSettings(guildSettingsSchema, {}, 'the default guild settings')), stored: null };
+
+function frozen<T extends object>(settings: T): T {
+  for (const value of Object.values(settings)) if (typeof value === 'object' && value !== null) Object.freeze(value);
+  return Object.freeze(settings);
+}
 /** Attempts of a settings change that lost a race with another process's before it gives up. */
 const SETTINGS_ATTEMPTS = 5;
 
@@ -182,11 +195,10 @@ export class SqlJobStore implements JobStore {
     return this.db.dialect;
   }
 
-  /** Write a new 'queued' job and its image inputs in one transaction. */
-  insertJob(job: NewJobRow): JobRow {
+  /** Write a new 'queued' job and its image inputs in one transaction (read it back with `get`, if needed). */
+  insertJob(job: NewJobRow): void {
     const outcome = this.writeNewJob(job, [], [], []);
     if (!outcome.ok) throw new StoreError(`could not save job ${job.id}: the transaction was aborted`);
-    return this.require(job.id);
   }
 
   /**
@@ -550,9 +562,9 @@ export class SqlJobStore implements JobStore {
     return this.readGuildSettings(guildId).settings;
   }
 
-  private readGuildSettings(guildId: string): { settings: GuildSettings; stored: string | null } {
+  private readGuildSettings(guildId: string): StoredGuildSettings {
     const row = this.db.all<{ settings: string }>('SELECT settings FROM guild_settings WHERE guild_id = @guildId', { guildId })[0];
-    if (!row) return { settings: parseSettings(guildSettingsSchema, {}, `invalid stored settings of guild ${guildId}`), stored: null };
+    if (!row) return UNSET_GUILD_SETTINGS;
     return this.parseGuildSettings(guildId, row.settings);
   }
 

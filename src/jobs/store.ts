@@ -40,7 +40,7 @@ export * from './store-types.js';
 export interface JobStore {
   readonly engine: 'sqlite' | 'postgres';
   /** Write a new 'queued' job and its image inputs in one transaction. */
-  insertJob(job: NewJobRow): JobRow;
+  insertJob(job: NewJobRow): void;
   /** Admission against `caps` and insert in one transaction (see SqlJobStore.admitJob). */
   admitJob(job: NewJobRow, caps: AdmissionCaps): Admission;
   /**

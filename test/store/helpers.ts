@@ -37,6 +37,14 @@ export function newJob(id: string, overrides: Partial<NewJobRow> = {}): NewJobRo
   };
 }
 
+/** Inserts `job` and reads its row back, as recovery and the commands that list jobs will see it. */
+export function insertAndRead(store: Pick<JobStore, 'insertJob' | 'get'>, job: NewJobRow) {
+  store.insertJob(job);
+  const row = store.get(job.id);
+  if (!row) throw new Error(`job ${job.id} was inserted but cannot be read back`);
+  return row;
+}
+
 /** The store of `options.dataDir` on `engine`, closed when the test finishes. */
 export function openStore(engine: Engine, options: Omit<JobStoreOptions, 'databaseUrl'>): JobStore {
   const store = engine.open(options);

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, MIGRATIONS, type Migration } from '../../src/jobs/migrations.js';
 import { openJobStore, type JobStore } from '../../src/jobs/store.js';
 import { POSTGRES } from './engines.js';
-import { newJob, tempDataDir } from './helpers.js';
+import { insertAndRead, newJob, tempDataDir } from './helpers.js';
 
 let stores: JobStore[] = [];
 afterEach(() => {
@@ -147,7 +147,7 @@ describe('migrations', () => {
     const store = openAt(dataDir, MIGRATIONS);
     expect(userVersion(dataDir)).toBe(LATEST);
     expect(store.get('old')?.uploadLimit).toBeNull();
-    expect(store.insertJob(newJob('boosted', { uploadLimit: 50 * 1024 * 1024 })).uploadLimit).toBe(50 * 1024 * 1024);
+    expect(insertAndRead(store, newJob('boosted', { uploadLimit: 50 * 1024 * 1024 })).uploadLimit).toBe(50 * 1024 * 1024);
     store.updateJob('old', { uploadLimit: 10 * 1024 * 1024 });
     expect(store.get('old')?.uploadLimit).toBe(10 * 1024 * 1024);
     expect(() => store.insertJob(newJob('bad', { uploadLimit: 0 }))).toThrow('could not save job bad: CHECK constraint failed');

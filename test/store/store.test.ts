@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/jobs/migrations.js';
 import { openJobStore, StoreError, type JobStore } from '../../src/jobs/store.js';
 import { ENGINES, SQLITE } from './engines.js';
-import { manualClock, newJob, tempDataDir } from './helpers.js';
+import { insertAndRead, manualClock, newJob, tempDataDir } from './helpers.js';
 
 const DAY = 86_400_000;
 let open: JobStore[] = [];
@@ -55,7 +55,8 @@ describe.each(ENGINES)('the store on $name', (engine) => {
   describe('jobs', () => {
     it('inserts a queued job with everything needed to rebuild it', () => {
       const { store, clock } = setup();
-      const row = store.insertJob(
+      const row = insertAndRead(
+        store,
         newJob('j1', { interaction: { token: 'tok', expiresAt: clock.now() + 900_000 }, messageId: '300', parentId: 'j0', uploadLimit: 52_428_800 }),
       );
       expect(row).toMatchObject({
@@ -98,7 +99,7 @@ describe.each(ENGINES)('the store on $name', (engine) => {
     it('saves image inputs as content-addressed files shared between jobs', () => {
       const { store, dataDir } = setup();
       const bytes = Buffer.from('png bytes');
-      const a = store.insertJob(newJob('a', { images: [{ option: 'image', filename: 'cat.png', mime: 'image/png', bytes }] }));
+      const a = insertAndRead(store, newJob('a', { images: [{ option: 'image', filename: 'cat.png', mime: 'image/png', bytes }] }));
       store.insertJob(newJob('b', { images: [{ option: 'image', filename: 'cat.png', mime: 'image/png', bytes }] }));
       expect(a.images).toEqual([
         expect.objectContaining({ option: 'image', filename: 'cat.png', mime: 'image/png', size: bytes.length }),
@@ -130,7 +131,7 @@ describe.each(ENGINES)('the store on $name', (engine) => {
       expect(readFileSync(saved.path, 'utf8')).toBe('ahead');
       store.prune(1); // no row refers to it yet, but its submission is still on its way
       expect(existsSync(saved.path)).toBe(true);
-      const row = store.insertJob(newJob('a', { images: [{ option: 'image', filename: 'a.jpg', mime: 'image/jpeg', saved }] }));
+      const row = insertAndRead(store, newJob('a', { images: [{ option: 'image', filename: 'a.jpg', mime: 'image/jpeg', saved }] }));
       expect(row.images).toMatchObject([{ sha256: saved.sha256, size: 5, path: saved.path }]);
 
       const refused = await store.saveInput(Buffer.from('refused'));
@@ -144,7 +145,7 @@ describe.each(ENGINES)('the store on $name', (engine) => {
 
     it('keeps the input files of unfinished jobs when pruning', () => {
       const { store } = setup();
-      const row = store.insertJob(newJob('a', { images: [{ option: 'image', filename: 'c.png', mime: 'image/png', bytes: Buffer.from('c') }] }));
+      const row = insertAndRead(store, newJob('a', { images: [{ option: 'image', filename: 'c.png', mime: 'image/png', bytes: Buffer.from('c') }] }));
       store.prune(1);
       expect(readFileSync(row.images[0]!.path).toString()).toBe('c');
     });
@@ -173,7 +174,7 @@ describe.each(ENGINES)('the store on $name', (engine) => {
 
     it("keeps when a queued job's wait for a backend began, across a reopen, until it is cleared", () => {
       const { store, clock, dataDir } = setup();
-      expect(store.insertJob(newJob('j1')).waitSince).toBeNull();
+      expect(insertAndRead(store, newJob('j1')).waitSince).toBeNull();
       // Epoch milliseconds past 2^31: BIGINT on PostgreSQL, read back as a number.
       const since = clock.now() - 5_000;
       store.updateJob('j1', { waitSince: since });
@@ -405,8 +406,8 @@ describe.each(ENGINES)('the store on $name', (engine) => {
   describe('modes', () => {
     it("keeps each job's mode and each member's chosen mode, and sums GPU time by mode", () => {
       const { store, clock } = setup();
-      expect(store.insertJob(newJob('fast-1')).mode).toBe('fast');
-      expect(store.insertJob(newJob('relax-1', { mode: 'relax' })).mode).toBe('relax');
+      expect(insertAndRead(store, newJob('fast-1')).mode).toBe('fast');
+      expect(insertAndRead(store, newJob('relax-1', { mode: 'relax' })).mode).toBe('relax');
       for (const [id, gpuMs] of [['fast-1', 4_000], ['relax-1', 9_000]] as const) {
         store.transition(id, ['queued'], 'succeeded', { gpuMs, finishedAt: clock.now() });
       }
