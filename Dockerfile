@@ -39,4 +39,4 @@ EXPOSE 8080
 VOLUME ["/app/commands","/app/templates","/app/data"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD node dist/src/ops/healthcheck.js
 STOPSIGNAL SIGTERM
-CMD ["node","--max-semi-space-size=4","--liftoff-only","--expose-gc","dist/src/cli/index.js","start"]
+CMD ["node","--max-semi-space-size=8","--liftoff-only","--expose-gc","dist/src/cli/index.js","start"]

@@ -27,6 +27,8 @@ export interface BotWorkload {
   profile?: boolean;
   /** After the jobs, measure the bot's CPU over a window as long as theirs with no job (its fixed cost). */
   idle?: boolean;
+  /** Watch the bot's event-loop delay over the measured wave (its own 10 ms timer: leave off where CPU counts). */
+  watchEventLoop?: boolean;
   /**
    * Unmeasured waves of the same jobs before the measured one. V8 optimises a function only after some hundreds
    * of calls, so a bot fresh from start-up runs its per-job code unoptimised and compiles it in the background:
@@ -179,7 +181,7 @@ async function runWorkload(w: BotWorkload): Promise<BotRunResult> {
       warmUpCpuPerJob.push(((await bot.call<number>('cpuMs')) - before) / w.jobs);
     }
 
-    await bot.call('measureStart', { profile: w.profile ?? false } satisfies MeasureOptions);
+    await bot.call('measureStart', { profile: w.profile ?? false, eventLoop: w.watchEventLoop ?? false } satisfies MeasureOptions);
     const requestsBefore = d.requests.length;
     const started = now();
     const tokens = await wave(0);

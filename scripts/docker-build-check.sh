@@ -22,7 +22,7 @@ APP=$DIR/app
 # What the runtime stage copies besides dist/ and package*.json (test/docker compares this with the Dockerfile).
 RUNTIME_DIRS=(bin commands templates)
 HEALTHCHECK_CMD=(node dist/src/ops/healthcheck.js)
-START_CMD=(node --max-semi-space-size=4 --liftoff-only --expose-gc dist/src/cli/index.js start)
+START_CMD=(node --max-semi-space-size=8 --liftoff-only --expose-gc dist/src/cli/index.js start)
 MISSING_TOKEN='comfycord: DISCORD_TOKEN is not set — create a bot at https://discord.com/developers/applications and run DISCORD_TOKEN=... npm start'
 
 step() { printf '==> %s\n' "$*"; }

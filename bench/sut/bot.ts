@@ -54,10 +54,13 @@ export interface IdleFigures {
 export interface MeasureOptions {
   /** Sample the bot's JavaScript with V8's profiler over the window (costs CPU: not for the CPU figures). */
   profile?: boolean;
+  /** Watch the event-loop delay over the window (a timer of its own every 10 ms: not for the CPU figures either). */
+  eventLoop?: boolean;
 }
 
 export interface BotFigures extends ProcessFigures {
-  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** Null unless measureStart asked for it. */
+  eventLoopDelayMs: { p50: number; p99: number; max: number } | null;
   previewEdits: PreviewEdit[];
   framesReceived: number;
   framesSuperseded: number;
@@ -71,6 +74,7 @@ export interface BotFigures extends ProcessFigures {
 /** The histogram counts the whole interval between its timer's wake-ups: the resolution is subtracted in report(). */
 const LOOP_RESOLUTION_MS = 10;
 const eventLoop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+let watchingLoop = false;
 const frameOf = new WeakMap<Buffer, { jobId: string; frame: number }>();
 const framesByJob = new Map<string, number>();
 const encoders = new Set<PreviewEncoder>();
@@ -143,7 +147,8 @@ serve(
       framesByJob.clear();
       supersededAtStart = superseded();
       eventLoop.reset();
-      eventLoop.enable();
+      watchingLoop = options.eventLoop === true;
+      if (watchingLoop) eventLoop.enable();
       return {};
     },
     /** The process's CPU (user + system) since it started, ms: the bench reads it around each warm-up wave. */
@@ -166,7 +171,7 @@ serve(
       return {
         ...cpu,
         maxRssBytes: maxRss(),
-        eventLoopDelayMs: { p50: ms(eventLoop.percentile(50)), p99: ms(eventLoop.percentile(99)), max: ms(eventLoop.max) },
+        eventLoopDelayMs: watchingLoop ? { p50: ms(eventLoop.percentile(50)), p99: ms(eventLoop.percentile(99)), max: ms(eventLoop.max) } : null,
         previewEdits,
         framesReceived: [...framesByJob.values()].reduce((a, b) => a + b, 0),
         framesSuperseded: superseded() - supersededAtStart,

@@ -59,7 +59,7 @@ describe('Dockerfile', () => {
     expect(argsOf(runtime, 'ENV').join(' ')).toContain('COMFYCORD_HTTP_PORT=8080');
     expect(argsOf(runtime, 'HEALTHCHECK')[0]).toMatch(/ CMD node dist\/src\/ops\/healthcheck\.js$/);
     expect(argsOf(runtime, 'STOPSIGNAL')).toEqual(['SIGTERM']);
-    expect(argsOf(runtime, 'CMD').map(words)).toEqual([['node', '--max-semi-space-size=4', '--liftoff-only', '--expose-gc', 'dist/src/cli/index.js', 'start']]);
+    expect(argsOf(runtime, 'CMD').map(words)).toEqual([['node', '--max-semi-space-size=8', '--liftoff-only', '--expose-gc', 'dist/src/cli/index.js', 'start']]);
   });
 
   it('runs the bot the way npm start does: its environment in ENV, its node flags and script in CMD', () => {
