@@ -143,9 +143,9 @@ export function recoverJobs(options: RecoveryOptions): Recovery {
 }
 
 /**
- * The persistence bridge on a row that already exists. `restore` may already
- * have moved the job before anyone listened (its backend is gone from the config: queued again, or failed when
- * out of tries), so the row first catches up with that.
+ * The persistence bridge on a row that already exists. `restore` may already have moved the job before anyone
+ * listened (its backend is gone from the config: queued again, or failed when out of tries), so the row first
+ * catches up with that.
  */
 function keepPersisted(store: RecoveryOptions['store'], job: Job, row: JobRow, log: Logger): void {
   if (job.final) store.transition(row.id, UNFINISHED, job.state, { error: job.error });

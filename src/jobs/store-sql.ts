@@ -153,7 +153,6 @@ export function utcDay(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }
 
-
 type StoredGuildSettings = { settings: GuildSettings; stored: string | null };
 
 /**
@@ -166,6 +165,7 @@ function frozen<T extends object>(settings: T): T {
   for (const value of Object.values(settings)) if (typeof value === 'object' && value !== null) Object.freeze(value);
   return Object.freeze(settings);
 }
+
 /** Attempts of a settings change that lost a race with another process's before it gives up. */
 const SETTINGS_ATTEMPTS = 5;
 

@@ -35,6 +35,19 @@ describe.each(ENGINES)('on $name', (engine) => {
       });
     });
 
+    it("hands every unconfigured guild the same defaults, which no caller can change for the others", () => {
+      const s = setup();
+      const one = s.guildSettings('1');
+      expect(s.guildSettings('2')).toBe(one);
+      expect(() => (one.moderatorRoles as string[]).push('30')).toThrow(TypeError);
+      expect(() => Object.assign(one, { spoilerResults: true })).toThrow(TypeError);
+      expect(s.guildSettings('2')).toMatchObject({ moderatorRoles: [], spoilerResults: false });
+      // saving settings for one of them gives that guild its own
+      s.setGuildSettings('1', { moderatorRoles: ['30'] });
+      expect(s.guildSettings('1').moderatorRoles).toEqual(['30']);
+      expect(s.guildSettings('2').moderatorRoles).toEqual([]);
+    });
+
     it('lists the guilds that have settings', () => {
       const s = setup();
       expect(s.guildIds()).toEqual([]);
