@@ -1,7 +1,8 @@
 // Decides when and where each job runs: admits it (limits), queues it fairly, dispatches it to the least
 // loaded healthy backend that can run it, follows the run, puts it back after a lost backend, and cancels.
 // Stopping a submitted run (cancel, time limit, grace, abandon) is RunStopper's (run-stopper.ts); what a job says
-// while its backend is down, and how long a queued one waits for a backend, is OutageWatch's (outage-watch.ts).
+// while its backend is down, and how long a queued one waits for a backend, is OutageWatch's (outage-watch.ts);
+// which backends' inventories can run a job is Placements' (placements.ts).
 import { dispatchId } from './dispatch-key.js';
 import type { LimitOverride, Limits } from '../config/schema.js';
 import { silentLogger, type Logger } from '../config/logger.js';
@@ -16,9 +17,9 @@ import { gpuTime } from './gpu-time.js';
 import { ModeQueue, type ModeItem } from './mode-queue.js';
 import { FairShare, shareWeight, type PastCharge } from './fair-share.js';
 import { SubmissionLimiter, resolveLimits, type GuildLoad, type Load } from './limits.js';
-import { boundFor, choiceFit, whyNoChoice } from './model-choices.js';
+import { boundFor } from './model-choices.js';
 import { OutageWatch } from './outage-watch.js';
-import { missingOn, requirementsOf, whyNowhere, type Requirements } from './requirements.js';
+import { Placements, type Placement } from './placements.js';
 import { RunStopper, type StopEnding, type Stoppable } from './run-stopper.js';
 import { SlotLedger } from './slot-ledger.js';
 import type { SubmissionUsage } from './usage.js';
@@ -66,20 +67,6 @@ export interface CancelActor {
   isModerator: boolean;
 }
 
-/**
- * What a job needs and which backends offer it. Inventories change only with an `inventory` event, so this is
- * worked out then (and at submit), never per dispatch pass.
- */
-interface Placement {
-  requirements: Requirements;
-  /** Models left to the command's preference, chosen on the backend at dispatch (model-choices.ts). */
-  choices: NonNullable<JobSpec['choices']>;
-  /** Backends whose known inventory has every node and model the job uses, and a model for each choice. */
-  canRunOn: ReadonlySet<Backend>;
-  /** Those of canRunOn that have a preferred model for every choice: taken first when free. */
-  preferredOn: ReadonlySet<Backend>;
-}
-
 interface Entry extends ModeItem, Stoppable {
   job: Job;
   control: JobControl;
@@ -104,13 +91,6 @@ const HOUR_MS = 3_600_000;
 const DEFAULT_OUTAGE_NOTICE_MS = 3_000;
 const DEFAULT_WAIT_FOR_BACKEND_MS = 600_000;
 const DEFAULT_RELAX_SLOWDOWN = 0.5;
-const MAX_PLACEMENTS = 256;
-
-/** Jobs with equal keys need the same nodes and models and leave the same model choices to the backend. */
-function placementKey(requirements: Requirements, choices: NonNullable<JobSpec['choices']>): string {
-  const choiceKeys = choices.map((c) => [c.option, c.folder, c.preference]);
-  return JSON.stringify([[...requirements.nodeClasses], [...requirements.models], choiceKeys]);
-}
 
 export class Scheduler implements JobAdopter {
   private readonly backends: readonly Backend[];
@@ -120,14 +100,7 @@ export class Scheduler implements JobAdopter {
   private readonly queue: ModeQueue<Entry>;
   private readonly active = new Map<string, Entry>();
   private readonly slots = new SlotLedger();
-  /** Every model some backend has; dropped when an inventory changes. */
-  private knownModelsCache: Set<string> | null = null;
-  /**
-   * Placements by what the job needs (placementKey): one command's jobs need the same nodes and models, so the
-   * backends' inventories are read once per command rather than twice per job (its check and its submit). Dropped
-   * when an inventory changes.
-   */
-  private readonly placements = new Map<string, Placement>();
+  private readonly placements: Placements;
   private readonly limiter: SubmissionLimiter;
   private readonly averages = new RunTimeAverages();
   private readonly stopper: RunStopper<Entry>;
@@ -140,6 +113,7 @@ export class Scheduler implements JobAdopter {
   constructor(private readonly options: SchedulerOptions) {
     if (options.backends.length === 0) throw new Error('the scheduler needs at least one backend');
     this.backends = options.backends;
+    this.placements = new Placements(options.backends);
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
     this.limiter = new SubmissionLimiter(this.clock, options.usage);
@@ -176,8 +150,7 @@ export class Scheduler implements JobAdopter {
         this.pump();
       };
       const onInventory = () => {
-        this.knownModelsCache = null;
-        this.placements.clear();
+        this.placements.forget();
         this.refreshPlacements();
         this.pump();
       };
@@ -196,7 +169,7 @@ export class Scheduler implements JobAdopter {
     const { limits, user, guild } = this.admission(spec);
     const mode = this.limiter.admit(spec.owner.userId, limits, user, guild, spec.modeRequest);
     const { modeRequest: _request, ...admitted } = spec;
-    const entry = this.newEntry(new Job({ ...admitted, mode }, this.clock.now()), limits, this.placementOf(spec));
+    const entry = this.newEntry(new Job({ ...admitted, mode }, this.clock.now()), limits, this.placements.of(spec));
     this.queue.push(entry);
     this.log.debug({ job: entry.id, user: entry.userId, command: spec.command }, 'job queued');
     this.pump();
@@ -226,7 +199,7 @@ export class Scheduler implements JobAdopter {
     if (this.holds.guildHold(guildId) === 'draining') {
       throw new UnavailableError('draining', "this server's admins have stopped taking new jobs for now; try again later");
     }
-    const why = query.workflow ? this.whyNowhere(this.placementOf({ workflow: query.workflow, choices: query.choices })) : null;
+    const why = query.workflow ? this.placements.whyNowhere(this.placements.of({ workflow: query.workflow, choices: query.choices })) : null;
     if (why) throw new UnavailableError('unsupported', `no backend can run this: ${why}`);
     const limits = this.limitsFor(query);
     const user = this.loadOf((e) => e.userId === userId);
@@ -366,7 +339,7 @@ export class Scheduler implements JobAdopter {
         dispatchedAt: f.dispatchedAt,
         startedAt: f.startedAt,
       });
-      const entry = this.newEntry(job, this.limitsOf(f.spec), this.placementOf(f.spec));
+      const entry = this.newEntry(job, this.limitsOf(f.spec), this.placements.of(f.spec));
       out.push(job);
       if (!backend) {
         this.retry(entry, `backend ${f.backend} is no longer configured`);
@@ -381,7 +354,7 @@ export class Scheduler implements JobAdopter {
       this.attach(entry, backend, backend.follow(f.spec, f.promptId));
     }
     for (const spec of [...unfollowable, ...state.queued]) {
-      const entry = this.newEntry(new Job(spec, this.clock.now()), this.limitsOf(spec), this.placementOf(spec));
+      const entry = this.newEntry(new Job(spec, this.clock.now()), this.limitsOf(spec), this.placements.of(spec));
       const waitingSince = spec.id === undefined ? undefined : state.waitingSince?.get(spec.id);
       if (waitingSince !== undefined) this.outages.carry(entry, waitingSince);
       this.queue.push(entry);
@@ -603,7 +576,7 @@ export class Scheduler implements JobAdopter {
   }
 
   private failIfNowhere(entry: Entry): void {
-    const why = this.whyNowhere(entry.placement);
+    const why = this.placements.whyNowhere(entry.placement);
     if (!why) return;
     this.failQueued(entry, `no backend can run this: ${why}`);
   }
@@ -615,7 +588,7 @@ export class Scheduler implements JobAdopter {
 
   /** An inventory changed: what each job needs (a new model name may now be known) and where it can run. */
   private refreshPlacements(): void {
-    for (const e of this.active.values()) e.placement = this.placementOf(e.job.spec);
+    for (const e of this.active.values()) e.placement = this.placements.of(e.job.spec);
     for (const e of [...this.active.values()]) if (e.job.state === 'queued') this.failIfNowhere(e);
   }
 
@@ -662,53 +635,6 @@ export class Scheduler implements JobAdopter {
       command: spec.command,
       commandLimits: spec.commandLimits,
     });
-  }
-
-  private placementOf(spec: Pick<JobSpec, 'workflow' | 'choices'>): Placement {
-    const choices = spec.choices ?? [];
-    const requirements = requirementsOf(spec.workflow, this.knownModels(), choices.map((choice) => choice.target));
-    const key = placementKey(requirements, choices);
-    let placement = this.placements.get(key);
-    if (!placement) {
-      // Bounded for a bot whose members keep naming new models: a full map only costs the next jobs a recount.
-      if (this.placements.size >= MAX_PLACEMENTS) this.placements.clear();
-      placement = this.place(requirements, choices);
-      this.placements.set(key, placement);
-    }
-    return placement;
-  }
-
-  private place(requirements: Requirements, choices: NonNullable<JobSpec['choices']>): Placement {
-    const canRunOn = new Set<Backend>();
-    const preferredOn = new Set<Backend>();
-    for (const b of this.backends) {
-      if (!b.inventory || missingOn(b.inventory, requirements) !== null) continue;
-      const fit = choiceFit(b.inventory, choices);
-      if (fit) canRunOn.add(b);
-      if (fit?.preferred) preferredOn.add(b);
-    }
-    return { requirements, choices, canRunOn, preferredOn };
-  }
-
-  /** Null when some backend can (or, its inventory unknown yet, might) run it. */
-  private whyNowhere(placement: Placement): string | null {
-    if (placement.canRunOn.size > 0) return null;
-    const inventories = this.backends.map((b) => b.inventory);
-    if (inventories.some((i) => i === undefined)) return null;
-    const known = inventories as NonNullable<(typeof inventories)[number]>[];
-    return (
-      whyNowhere(known, placement.requirements) ??
-      whyNoChoice(known, placement.choices) ??
-      'no single backend has every node and model this workflow uses and a model for each choice'
-    );
-  }
-
-  private knownModels(): ReadonlySet<string> {
-    if (this.knownModelsCache) return this.knownModelsCache;
-    const all = new Set<string>();
-    for (const b of this.backends) for (const m of b.inventory?.models ?? []) all.add(m);
-    this.knownModelsCache = all;
-    return all;
   }
 
   private backend(name: string): Backend {
