@@ -10,7 +10,8 @@ import type { MemorySample } from './sut/bot.js';
 /**
  * Three unmeasured waves of the same 50 jobs first: a bot fresh from start-up runs its per-job code unoptimised
  * while V8 compiles it (CPU per job falls wave by wave and settles by the third; see BotWorkload.warmUpWaves). The
- * first waves' figures are printed beside the steady state; the peak RSS covers them too.
+ * first waves' figures are printed beside the steady state. The memory target is read on a fresh bot instead
+ * (FRESH_STREAMING); the warmed streaming run's peak is printed as the long-running one.
  */
 const WARM_UP_WAVES = 3;
 const STREAMING: BotWorkload = { jobs: 50, channels: 5, backends: 50, steps: 50, stepDelayMs: 100, previews: true, arrivalsPerSecond: 25, warmUpWaves: WARM_UP_WAVES, watchEventLoop: true };

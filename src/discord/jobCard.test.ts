@@ -35,6 +35,17 @@ class RecordingSink implements CardSink {
 
 const file = (name: string) => ({ name, mime: 'image/png', bytes: Buffer.from(name), kind: 'images' });
 
+/** The expected end each live view handed to `sink` carried, in order (the sink still records every update). */
+function expectedEndsHandedOn(sink: RecordingSink): (number | null | undefined)[] {
+  const endsAt: (number | null | undefined)[] = [];
+  const update = sink.update.bind(sink);
+  sink.update = (view, prepare) => {
+    if ('build' in view) endsAt.push(view.endsAt);
+    update(view, prepare);
+  };
+  return endsAt;
+}
+
 function setup(overrides: Partial<JobCardOptions> = {}) {
   let clock = 10_000;
   const job = new Job(spec, clock);
@@ -133,13 +144,8 @@ describe('followJobCard', () => {
 
   it('says how long a running job has left, from the end expected when its state changed, and hands that end to the editor', () => {
     let asked = 0;
-    const endsAt: (number | null | undefined)[] = [];
     const { control, sink, options, tick } = setup({ expectedEnd: () => (asked++, 10_000 + 9000) });
-    const update = sink.update.bind(sink);
-    sink.update = (view, prepare) => {
-      if ('build' in view) endsAt.push(view.endsAt);
-      update(view, prepare);
-    };
+    const endsAt = expectedEndsHandedOn(sink);
     void followJobCard(options);
     control.dispatch('comfy-1', 'p1');
     control.start();
@@ -156,13 +162,8 @@ describe('followJobCard', () => {
   });
 
   it('promises no time left while no run of its command has finished', () => {
-    const endsAt: (number | null | undefined)[] = [];
     const { control, sink, options } = setup({ expectedEnd: () => null });
-    const update = sink.update.bind(sink);
-    sink.update = (view, prepare) => {
-      if ('build' in view) endsAt.push(view.endsAt);
-      update(view, prepare);
-    };
+    const endsAt = expectedEndsHandedOn(sink);
     void followJobCard(options);
     control.dispatch('comfy-1', 'p1');
     control.start();
